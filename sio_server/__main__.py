@@ -1,0 +1,25 @@
+"""``python -m sio_server``: settings from the environment, then serve."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from .app import create_app
+from .settings import Settings
+
+
+def main() -> None:
+    """Start one server process."""
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    app = create_app(settings)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, shutdown_timeout=5)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""The application factory: aiohttp + python-socketio, with resources in ``cleanup_ctx``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import socketio
+from aiohttp import web
+
+from . import admin
+from .appkeys import METRICS, SERVICE, SETTINGS, SIO, STORE
+from .http_cors import cors_middleware
+from .interview.service import InterviewService
+from .metrics import Metrics
+from .protocol import NAMESPACE
+from .realtime import InterviewNamespace, SocketEmitter
+from .settings import Settings
+from .store import make_store
+from .store.base import SessionStore, StoreError
+from .vendors import make_llm
+from .vendors.llm import LLMProvider
+from .vendors.offline_llm import OfflineLLM
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    store: SessionStore | None = None,
+    llm: LLMProvider | None = None,
+) -> web.Application:
+    """Build the aiohttp application with the Socket.IO server attached.
+
+    ``store`` and ``llm`` default to what ``settings`` selects; tests may pass
+    their own.
+    """
+    metrics = Metrics()
+    app = web.Application(
+        middlewares=[cors_middleware(settings.cors_origins), admin.json_errors],
+        client_max_size=settings.max_message_bytes,
+    )
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp",
+        ping_interval=settings.ping_interval,
+        ping_timeout=settings.ping_timeout,
+        max_http_buffer_size=settings.max_message_bytes,
+        cors_allowed_origins=settings.cors_origins if settings.cors_origins is not None else [],
+        logger=False,
+        engineio_logger=False,
+    )
+    store = store or make_store(settings)
+    offline = OfflineLLM(delay=settings.offline_llm_delay)
+    service = InterviewService(
+        store=store,
+        llm=llm or make_llm(settings, offline),
+        fallback_llm=offline,
+        emitter=SocketEmitter(sio),
+        metrics=metrics,
+        audio_queue_chunks=settings.audio_queue_chunks,
+    )
+    sio.register_namespace(InterviewNamespace(service, settings, metrics))
+    sio.attach(app, socketio_path="socket.io")
+
+    app[SETTINGS] = settings
+    app[METRICS] = metrics
+    app[STORE] = store
+    app[SERVICE] = service
+    app[SIO] = sio
+    app.add_routes(admin.routes)
+    app.cleanup_ctx.append(_store_ctx)
+    app.cleanup_ctx.append(_sweeper_ctx)
+    return app
+
+
+async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
+    await app[STORE].open()
+    yield
+    await app[SERVICE].close()
+    await app[STORE].close()
+
+
+async def _sweeper_ctx(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(_sweep_forever(app), name="ttl-sweeper")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _sweep_forever(app: web.Application) -> None:
+    settings = app[SETTINGS]
+    while True:
+        await asyncio.sleep(settings.sweep_interval)
+        try:
+            result = await app[SERVICE].sweep(settings.session_ttl, settings.abandoned_ttl)
+            if any(result.values()):
+                log.info("ttl sweep: %s", result)
+        except StoreError as exc:
+            log.warning("ttl sweep failed: %s", exc)
+        except Exception:  # pragma: no cover - keep sweeping whatever happened
+            log.exception("ttl sweep failed")
+
+
+__all__ = ["create_app", "NAMESPACE"]

@@ -1,0 +1,17 @@
+"""Typed keys of the aiohttp application's state."""
+
+from __future__ import annotations
+
+import socketio
+from aiohttp import web
+
+from .interview.service import InterviewService
+from .metrics import Metrics
+from .settings import Settings
+from .store.base import SessionStore
+
+SETTINGS = web.AppKey("settings", Settings)
+METRICS = web.AppKey("metrics", Metrics)
+STORE = web.AppKey("store", SessionStore)
+SERVICE = web.AppKey("service", InterviewService)
+SIO = web.AppKey("sio", socketio.AsyncServer)

@@ -1,0 +1,50 @@
+"""A bounded queue of inbound audio chunks that drops instead of growing."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+
+class AudioQueue:
+    """FIFO of audio chunks holding at most ``maxsize``; overflow drops the new chunk.
+
+    ``put`` never blocks: the socket reader must not stall behind a slow STT.
+    """
+
+    def __init__(self, maxsize: int, warn_every: float = 1.0) -> None:
+        self._queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize)
+        self.dropped = 0
+        self._warn_every = warn_every
+        self._last_warn = float("-inf")
+
+    def put(self, chunk: bytes) -> bool:
+        """Queue ``chunk``; False when the queue was full and it was dropped."""
+        try:
+            self._queue.put_nowait(chunk)
+            return True
+        except asyncio.QueueFull:
+            self.dropped += 1
+            return False
+
+    def should_warn(self) -> bool:
+        """True at most once per ``warn_every`` seconds (for the ``audio_dropped`` warning)."""
+        now = time.monotonic()
+        if now - self._last_warn >= self._warn_every:
+            self._last_warn = now
+            return True
+        return False
+
+    async def get(self) -> bytes:
+        """Wait for the next chunk."""
+        return await self._queue.get()
+
+    def drain(self) -> list[bytes]:
+        """Remove and return every queued chunk."""
+        chunks = []
+        while not self._queue.empty():
+            chunks.append(self._queue.get_nowait())
+        return chunks
+
+    def __len__(self) -> int:
+        return self._queue.qsize()

@@ -1,0 +1,390 @@
+"""Interview orchestration: sessions in memory, the store, the LLM and the emitter.
+
+Plain async Python with no socket in sight: the realtime layer calls it, and a
+test can drive a whole interview through it with a recording emitter. Every
+change goes through :meth:`InterviewService._commit`, which saves the session
+before anything it produced is emitted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol, TypeVar
+
+from ..metrics import Metrics
+from ..store.base import SessionStore, StoreError
+from ..vendors.llm import FeedbackRequest, LLMProvider, QuestionRequest
+from . import logic
+from .audio_queue import AudioQueue
+from .errors import InterviewError
+from .ids import parse_session_id
+from .model import Event, Feedback, InterviewConfig, PendingStep, Session, Status, utcnow
+from .tokens import hash_token, new_token, session_id_of, token_matches
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Emitter(Protocol):
+    """Where the service sends outbound events (a Socket.IO room in production)."""
+
+    async def emit(self, session_id: str, event: str, data: dict[str, Any]) -> None:
+        """Send ``event`` to the client bound to ``session_id``, if any."""
+        ...
+
+
+@dataclass
+class LiveSession:
+    """A session held in memory, with what only a running process has."""
+
+    session: Session
+    audio: AudioQueue
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    sid: str | None = None
+    step_task: asyncio.Task[None] | None = None
+    touched: float = field(default_factory=time.monotonic)
+    deleted: bool = False
+
+    @property
+    def id(self) -> str:
+        """The session id."""
+        return self.session.id
+
+    @property
+    def busy(self) -> bool:
+        """True while a pending step runs."""
+        return self.step_task is not None and not self.step_task.done()
+
+
+@dataclass(frozen=True)
+class QuestionText:
+    """A written question and whether it came from a fallback."""
+
+    text: str
+    fallback: bool
+
+
+class InterviewService:
+    """Runs interviews: start, answer, end, resume, sweep.
+
+    ``llm`` writes questions and feedback; ``fallback_llm`` (the offline
+    provider) is used when ``llm`` fails. ``emitter`` gets every outbound event
+    after the session that produced it has been saved.
+    """
+
+    def __init__(
+        self,
+        store: SessionStore,
+        llm: LLMProvider,
+        fallback_llm: LLMProvider,
+        emitter: Emitter,
+        metrics: Metrics | None = None,
+        audio_queue_chunks: int = 100,
+        store_retry_delay: float = 0.5,
+        stt_available: bool = False,
+    ) -> None:
+        self.store = store
+        self.llm = llm
+        self.fallback_llm = fallback_llm
+        self.emitter = emitter
+        self.metrics = metrics or Metrics()
+        self.audio_queue_chunks = audio_queue_chunks
+        self.store_retry_delay = store_retry_delay
+        self.stt_available = stt_available
+        self.live: dict[str, LiveSession] = {}
+        self._loading: dict[str, asyncio.Future[LiveSession | None]] = {}
+        self._closing = False
+
+    # -- sessions in memory -------------------------------------------------
+
+    def _hold(self, session: Session) -> LiveSession:
+        live = LiveSession(session=session, audio=AudioQueue(self.audio_queue_chunks))
+        self.live[session.id] = live
+        self.metrics.sessions_live.set(len(self.live))
+        return live
+
+    async def get(self, session_id: str) -> LiveSession | None:
+        """The live session, restored from the store when this process does not hold it.
+
+        A restored session with a pending step gets that step run again.
+        """
+        if parse_session_id(session_id) is None:
+            return None
+        live = self.live.get(session_id)
+        if live is not None:
+            live.touched = time.monotonic()
+            return live
+        loading = self._loading.get(session_id)
+        if loading is not None:
+            return await asyncio.shield(loading)
+        future: asyncio.Future[LiveSession | None] = asyncio.get_running_loop().create_future()
+        self._loading[session_id] = future
+        try:
+            session = await self.store.load(session_id)
+            live = self._hold(session) if session is not None else None
+            future.set_result(live)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters re-raise it themselves
+            raise
+        finally:
+            del self._loading[session_id]
+        if live is not None:
+            self.ensure_step(live)
+        return live
+
+    async def authenticate(self, token: str) -> LiveSession | None:
+        """The live session whose resume token is ``token``, or None."""
+        session_id = session_id_of(token)
+        if session_id is None:
+            return None
+        live = await self.get(session_id)
+        if live is None or not token_matches(token, live.session.token_hash):
+            return None
+        return live
+
+    def release(self, live: LiveSession) -> None:
+        """Drop ``live`` from memory when no socket holds it and no step runs."""
+        if live.sid is None and not live.busy and self.live.get(live.id) is live:
+            del self.live[live.id]
+            self.metrics.sessions_live.set(len(self.live))
+
+    # -- persistence ----------------------------------------------------------
+
+    async def _commit(self, live: LiveSession, change: Callable[[Session], T]) -> T:
+        """Apply ``change`` to the session and save it; on failure, undo and raise.
+
+        Must be called with ``live.lock`` held. Raises :class:`InterviewError`
+        (``store_unavailable``) when the save fails, with the session as before.
+        """
+        before = live.session.model_copy(deep=True)
+        started = time.perf_counter()
+        try:
+            result = change(live.session)
+            live.session.version += 1
+            await self.store.save(live.session)
+        except StoreError as exc:
+            live.session = before
+            self.metrics.store_errors.labels("save").inc()
+            log.warning("save of session %s failed: %s", live.id, exc)
+            raise InterviewError("store_unavailable", "the session could not be saved; try again") from exc
+        except BaseException:
+            live.session = before
+            raise
+        self.metrics.store_write.observe(time.perf_counter() - started)
+        live.touched = time.monotonic()
+        return result
+
+    async def _emit_events(self, live: LiveSession, events: list[Event]) -> None:
+        for event in events:
+            await self.emitter.emit(live.id, event.name, event.data)
+
+    # -- interview actions ----------------------------------------------------
+
+    def effective_mode(self, config: InterviewConfig) -> str:
+        """The mode a new interview runs in: voice only when STT is available."""
+        return "voice" if config.mode == "voice" and self.stt_available else "text"
+
+    async def start(self, config: InterviewConfig) -> tuple[LiveSession, str]:
+        """Create and save a session, then ask its first question in the background.
+
+        Returns the live session and its resume token (shown once, never stored).
+        """
+        session = logic.new_session(config, token_hash="", mode=self.effective_mode(config))
+        token = new_token(session.session_id)
+        session.token_hash = hash_token(token)
+        session.version = 1
+        try:
+            await self.store.save(session)
+        except StoreError as exc:
+            self.metrics.store_errors.labels("save").inc()
+            raise InterviewError("store_unavailable", "the session could not be saved; try again") from exc
+        live = self._hold(session)
+        self.metrics.sessions_started.inc()
+        return live, token
+
+    async def answer(self, live: LiveSession, index: int, text: str) -> logic.AnswerOutcome:
+        """Record an answer (idempotent by index) and start the next step."""
+        async with live.lock:
+            self._check_present(live)
+            if logic.check_answer(live.session, index):
+                return logic.AnswerOutcome(index=index, duplicate=True)
+            outcome = await self._commit(live, lambda s: logic.record_answer(s, index, text))
+            self.metrics.turns.inc()
+        self.ensure_step(live)
+        return outcome
+
+    async def end(self, live: LiveSession, reason: str = "ended_by_candidate") -> None:
+        """End the interview early: feedback becomes pending and is produced."""
+        async with live.lock:
+            self._check_present(live)
+            if live.session.status is Status.ENDED or live.session.pending is PendingStep.FEEDBACK:
+                return
+            await self._commit(live, lambda s: logic.request_end(s, reason))
+        self.ensure_step(live)
+
+    async def wait_feedback(self, live: LiveSession, timeout: float) -> Feedback:
+        """Wait until the session's feedback exists (raises TimeoutError)."""
+        deadline = time.monotonic() + timeout
+        while live.session.feedback is None:
+            if live.session.status is Status.ENDED:
+                raise InterviewError("no_feedback", "the session ended without feedback")
+            self.ensure_step(live)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            if live.step_task is not None:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(live.step_task), remaining)
+            else:
+                await asyncio.sleep(min(0.05, remaining))
+        return live.session.feedback
+
+    async def delete(self, session_id: str) -> bool:
+        """Delete a session from memory and the store."""
+        live = self.live.pop(session_id, None)
+        if live is not None:
+            live.deleted = True
+            if live.step_task is not None:
+                live.step_task.cancel()
+            self.metrics.sessions_live.set(len(self.live))
+        return await self.store.delete(session_id)
+
+    @staticmethod
+    def _check_present(live: LiveSession) -> None:
+        if live.deleted:
+            raise InterviewError("not_found", "the session was deleted")
+
+    # -- pending steps --------------------------------------------------------
+
+    def ensure_step(self, live: LiveSession) -> None:
+        """Start the task that runs the session's pending steps, unless it runs already."""
+        if live.session.pending is None or live.busy or live.deleted or self._closing:
+            return
+        live.step_task = asyncio.create_task(self._run_steps(live), name=f"steps:{live.id}")
+
+    async def _run_steps(self, live: LiveSession) -> None:
+        try:
+            while not live.deleted and (kind := live.session.pending) is not None:
+                await self.emitter.emit(live.id, "state", {"status": "processing"})
+                if kind is PendingStep.QUESTION:
+                    work: Any = await self._write_question(live.session)
+                else:
+                    work = await self._write_feedback(live.session)
+                await self._apply_step(live, kind, work)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # pragma: no cover - a bug; keep the process alive
+            log.exception("pending step of session %s failed", live.id)
+        finally:
+            if live.sid is None and self.live.get(live.id) is live and not self._closing:
+                live.step_task = None
+                self.release(live)
+
+    async def _apply_step(self, live: LiveSession, kind: PendingStep, work: Any) -> None:
+        """Save and emit a finished step, retrying while the store is down."""
+        delay = self.store_retry_delay
+        warned = False
+        while True:
+            async with live.lock:
+                if live.deleted or live.session.pending is not kind:
+                    return  # superseded (ended early) or already done elsewhere
+                try:
+                    if kind is PendingStep.QUESTION:
+                        event = await self._commit(live, lambda s: logic.add_question(s, work.text, work.fallback))
+                        self.metrics.questions.labels(str(work.fallback).lower()).inc()
+                        await self._emit_events(live, [event])
+                        await self.emitter.emit(live.id, "state", {"status": "awaiting_answer"})
+                    else:
+                        event = await self._commit(live, lambda s: logic.set_feedback(s, work))
+                        self.metrics.sessions_ended.labels(live.session.end_reason or "completed").inc()
+                        await self._emit_events(live, [event])
+                        await self.emitter.emit(live.id, "state", {"status": "ended"})
+                    return
+                except InterviewError as exc:
+                    if not warned:
+                        await self.emitter.emit(live.id, "error", exc.as_dict())
+                        warned = True
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+    async def _write_question(self, session: Session) -> QuestionText:
+        index = logic.next_question_index(session)
+        request = QuestionRequest(
+            config=session.config,
+            turns=tuple(t.model_copy() for t in session.turns),
+            index=index,
+            is_last=logic.is_last_index(session, index),
+        )
+        started = time.perf_counter()
+        try:
+            text = "".join([piece async for piece in self.llm.stream_question(request)]).strip()
+            if not text:
+                raise ValueError("empty question")
+            return QuestionText(text=text, fallback=False)
+        except Exception as exc:
+            if self.llm is self.fallback_llm:
+                raise
+            log.warning("LLM %s failed to write a question (%s); using the fallback", self.llm.name, exc)
+            await self.emitter.emit(
+                session.id, "warning", {"code": "llm_fallback", "message": "the interviewer used a backup question"}
+            )
+            text = "".join([piece async for piece in self.fallback_llm.stream_question(request)]).strip()
+            return QuestionText(text=text, fallback=True)
+        finally:
+            self.metrics.llm_seconds.labels(self.llm.name).observe(time.perf_counter() - started)
+
+    async def _write_feedback(self, session: Session) -> Feedback:
+        request = FeedbackRequest(config=session.config, turns=tuple(t.model_copy() for t in session.turns))
+        try:
+            return await self.llm.feedback(request)
+        except Exception as exc:
+            if self.llm is self.fallback_llm:
+                raise
+            log.warning("LLM %s failed to write feedback (%s); using heuristics", self.llm.name, exc)
+            feedback = await self.fallback_llm.feedback(request)
+            return feedback.model_copy(update={"fallback": True})
+
+    # -- housekeeping ---------------------------------------------------------
+
+    async def sweep(self, session_ttl: float, abandoned_ttl: float, now: datetime | None = None) -> dict[str, int]:
+        """End abandoned sessions, purge expired ended ones, drop idle ones from memory."""
+        now = now or utcnow()
+        purged = ended = 0
+        for summary in await self.store.list_summaries():
+            if summary.status is Status.ENDED:
+                ended_at = summary.ended_at or summary.updated_at
+                if now - ended_at >= timedelta(seconds=session_ttl):
+                    live = self.live.get(summary.session_id)
+                    if live is None or live.sid is None:
+                        if await self.delete(summary.session_id):
+                            purged += 1
+                            self.metrics.swept.labels("purged").inc()
+            elif now - summary.updated_at >= timedelta(seconds=abandoned_ttl):
+                live = await self.get(summary.session_id)
+                if live is None or live.sid is not None:
+                    continue
+                async with live.lock:
+                    if live.session.status is Status.ACTIVE:
+                        await self._commit(live, lambda s: logic.abandon(s, now))
+                        ended += 1
+                        self.metrics.swept.labels("ended").inc()
+                        self.metrics.sessions_ended.labels("abandoned").inc()
+                self.release(live)
+        for live in list(self.live.values()):
+            self.release(live)
+        return {"purged": purged, "ended": ended}
+
+    async def close(self) -> None:
+        """Stop running steps (they stay pending in the store and finish after a restart)."""
+        self._closing = True
+        tasks = [live.step_task for live in self.live.values() if live.step_task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

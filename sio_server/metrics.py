@@ -1,0 +1,42 @@
+"""Prometheus metrics of one server process (own registry, so tests can build many apps)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+
+class Metrics:
+    """Every metric the server exports, registered in a private registry."""
+
+    def __init__(self) -> None:
+        r = self.registry = CollectorRegistry(auto_describe=True)
+        self.sockets_connected = Gauge("interview_sockets_connected", "Connected Socket.IO clients", registry=r)
+        self.sessions_live = Gauge("interview_sessions_live", "Sessions held in memory", registry=r)
+        self.sessions_started = Counter("interview_sessions_started", "Sessions started", registry=r)
+        self.sessions_resumed = Counter("interview_sessions_resumed", "Sockets re-bound to a session", registry=r)
+        self.sessions_ended = Counter("interview_sessions_ended", "Sessions ended", ["reason"], registry=r)
+        self.turns = Counter("interview_turns", "Answers recorded", registry=r)
+        self.questions = Counter("interview_questions", "Questions asked", ["fallback"], registry=r)
+        self.resume_latency = Histogram(
+            "interview_resume_seconds",
+            "Time to bind a resuming socket and replay its events",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=r,
+        )
+        self.store_write = Histogram(
+            "interview_store_write_seconds",
+            "Session save latency",
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
+            registry=r,
+        )
+        self.store_errors = Counter("interview_store_errors", "Failed store operations", ["op"], registry=r)
+        self.rejected = Counter("interview_rejected_inputs", "Client inputs refused, by error code", ["code"], registry=r)
+        self.audio_dropped = Counter("interview_audio_dropped_chunks", "Inbound audio chunks dropped", registry=r)
+        self.llm_seconds = Histogram(
+            "interview_llm_question_seconds", "Time to write one question", ["provider"], registry=r
+        )
+        self.swept = Counter("interview_swept_sessions", "Sessions handled by the TTL sweeper", ["action"], registry=r)
+
+    def render(self) -> bytes:
+        """The registry in Prometheus text format."""
+        return generate_latest(self.registry)

@@ -1,0 +1,225 @@
+"""The ``/interview`` Socket.IO namespace: thin handlers, room binding and replay.
+
+Handlers validate payloads, find the session the socket is bound to and call
+:class:`InterviewService`; everything they return is an ack of PROTOCOL.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import socketio
+from socketio.exceptions import ConnectionRefusedError as SioConnectionRefused
+
+from .interview import logic
+from .interview.errors import InterviewError
+from .interview.model import Status
+from .interview.service import InterviewService, LiveSession
+from .metrics import Metrics
+from .protocol import NAMESPACE, AnswerEnd, AnswerText, EndInterview, ResumeAuth, StartInterview, fail, ok, parse, room_of
+from .settings import Settings
+from .store.base import StoreError
+
+log = logging.getLogger(__name__)
+Handler = Callable[[str, Any], Awaitable[dict[str, Any] | None]]
+
+
+class SocketEmitter:
+    """Sends a session's events to its Socket.IO room."""
+
+    def __init__(self, sio: socketio.AsyncServer) -> None:
+        self.sio = sio
+
+    async def emit(self, session_id: str, event: str, data: dict[str, Any]) -> None:
+        """Emit ``event`` to every socket in the session's room."""
+        await self.sio.emit(event, data, room=room_of(session_id), namespace=NAMESPACE)
+
+
+class InterviewNamespace(socketio.AsyncNamespace):
+    """Handlers of the ``/interview`` namespace."""
+
+    def __init__(self, service: InterviewService, settings: Settings, metrics: Metrics) -> None:
+        super().__init__(NAMESPACE)
+        self.service = service
+        self.settings = settings
+        self.metrics = metrics
+        self.bound: dict[str, str] = {}
+        self._handlers: dict[str, Handler] = {
+            "start_interview": self.start_interview,
+            "answer_text": self.answer_text,
+            "answer_end": self.answer_end,
+            "audio_chunk": self.audio_chunk,
+            "end_interview": self.end_interview,
+        }
+
+    # -- dispatch ---------------------------------------------------------------
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        """Route an event to its handler and turn every failure into an error ack."""
+        if event in ("connect", "disconnect"):
+            return await super().trigger_event(event, *args)
+        sid, rest = args[0], args[1:]
+        handler = self._handlers.get(event)
+        try:
+            if handler is None:
+                raise InterviewError("unknown_event", f"unknown event {event!r}")
+            if len(rest) > 1:
+                raise InterviewError("invalid_payload", "expected one argument")
+            return await handler(sid, rest[0] if rest else None)
+        except InterviewError as exc:
+            self.metrics.rejected.labels(exc.code).inc()
+            if event == "audio_chunk":  # the one event without an ack: say it as an event
+                await self.emit("error", exc.as_dict(), to=sid)
+            return fail(exc.code, exc.message)
+        except Exception:
+            log.exception("handler %s failed", event)
+            return fail("internal_error", "the server failed to handle this event")
+
+    # -- connection -------------------------------------------------------------
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        """Accept a socket; with a resume token, bind it to its session and replay."""
+        started = time.perf_counter()
+        try:
+            resume = parse(ResumeAuth, auth)
+        except InterviewError as exc:
+            self.metrics.rejected.labels(exc.code).inc()
+            raise SioConnectionRefused(exc.code, exc.as_dict()) from None
+        if resume.resume_token is None:
+            self.metrics.sockets_connected.inc()
+            return
+        try:
+            live = await self.service.authenticate(resume.resume_token)
+        except StoreError:
+            raise SioConnectionRefused(
+                "store_unavailable", {"code": "store_unavailable", "message": "sessions are unavailable; retry"}
+            ) from None
+        if live is None:
+            self.metrics.rejected.labels("resume_rejected").inc()
+            raise SioConnectionRefused(
+                "resume_rejected", {"code": "resume_rejected", "message": "no session matches this resume token"}
+            )
+        self.metrics.sockets_connected.inc()
+        await self._bind(sid, live)
+        self.metrics.sessions_resumed.inc()
+        asyncio.create_task(self._replay(sid, live, resume.last_seq, started))
+
+    async def _bind(self, sid: str, live: LiveSession) -> None:
+        """Make ``sid`` the session's one socket; an older socket is superseded."""
+        old = live.sid
+        live.sid = sid
+        self.bound[sid] = live.id
+        if old is not None and old != sid:
+            self.bound.pop(old, None)
+            await self.leave_room(old, room_of(live.id))
+            await self.emit("error", {"code": "superseded", "message": "this session continued on another connection"}, to=old)
+            asyncio.create_task(self.disconnect(old))
+
+    async def _replay(self, sid: str, live: LiveSession, last_seq: int, started: float) -> None:
+        """After the CONNECT packet is out: join the room, then send state and missed events in order."""
+        for _ in range(1000):
+            if self.server.manager.is_connected(sid, NAMESPACE):
+                break
+            await asyncio.sleep(0.001)
+        else:
+            return
+        async with live.lock:
+            if live.sid != sid:
+                return
+            await self.enter_room(sid, room_of(live.id))
+            session = live.session
+            await self.emit(
+                "session_resumed",
+                {
+                    "session_id": session.id,
+                    "status": session.status.value,
+                    "mode": session.mode,
+                    "max_questions": session.config.max_questions,
+                    "history": logic.history(session),
+                    "last_seq": session.last_seq,
+                },
+                to=sid,
+            )
+            for event in logic.events_after(session, last_seq):
+                await self.emit(event.name, event.data, to=sid)
+            if session.status is Status.ACTIVE:
+                status = "processing" if session.pending is not None else "awaiting_answer"
+                await self.emit("state", {"status": status}, to=sid)
+        self.metrics.resume_latency.observe(time.perf_counter() - started)
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        """Unbind the socket; an idle session leaves memory (it stays in the store)."""
+        self.metrics.sockets_connected.dec()
+        session_id = self.bound.pop(sid, None)
+        live = self.service.live.get(session_id) if session_id else None
+        if live is not None and live.sid == sid:
+            live.sid = None
+            self.service.release(live)
+
+    def _live(self, sid: str) -> LiveSession:
+        session_id = self.bound.get(sid)
+        live = self.service.live.get(session_id) if session_id else None
+        if live is None or live.sid != sid:
+            raise InterviewError("no_session", "this connection is not bound to an interview")
+        return live
+
+    # -- client events ------------------------------------------------------------
+
+    async def start_interview(self, sid: str, payload: Any) -> dict[str, Any]:
+        """Create a session, bind this socket to it and ask the first question."""
+        config = parse(StartInterview, payload).config()
+        session_id = self.bound.get(sid)
+        current = self.service.live.get(session_id) if session_id else None
+        if current is not None and current.session.status is Status.ACTIVE:
+            raise InterviewError("already_in_session", "this connection already runs an interview")
+        if current is not None:
+            self.bound.pop(sid, None)
+            current.sid = None
+            await self.leave_room(sid, room_of(current.id))
+            self.service.release(current)
+        live, token = await self.service.start(config)
+        live.sid = sid
+        self.bound[sid] = live.id
+        await self.enter_room(sid, room_of(live.id))
+        self.service.ensure_step(live)
+        return ok(session_id=live.id, resume_token=token, mode=live.session.mode)
+
+    async def answer_text(self, sid: str, payload: Any) -> dict[str, Any]:
+        """Record a typed answer."""
+        answer = parse(AnswerText, payload)
+        outcome = await self.service.answer(self._live(sid), answer.index, answer.text)
+        return ok(index=outcome.index, duplicate=outcome.duplicate)
+
+    async def answer_end(self, sid: str, payload: Any) -> dict[str, Any]:
+        """Close a spoken answer; only voice sessions have one."""
+        request = parse(AnswerEnd, payload)
+        live = self._live(sid)
+        if logic.check_answer(live.session, request.index):
+            turn = next(t for t in live.session.turns if t.index == request.index)
+            return ok(index=request.index, transcript=turn.answer, duplicate=True)
+        if live.session.mode != "voice":
+            raise InterviewError("text_mode", "this interview runs in text mode: send answer_text")
+        raise InterviewError("stt_unavailable", "speech recognition is not configured on this server")
+
+    async def audio_chunk(self, sid: str, payload: Any) -> None:
+        """Queue a binary audio chunk; overflow drops it and warns (at most once a second)."""
+        if not isinstance(payload, (bytes, bytearray)):
+            raise InterviewError("invalid_payload", "audio_chunk takes one binary argument")
+        if len(payload) > self.settings.audio_chunk_max_bytes:
+            raise InterviewError("payload_too_large", f"audio chunks are limited to {self.settings.audio_chunk_max_bytes} bytes")
+        live = self._live(sid)
+        if not live.audio.put(bytes(payload)):
+            self.metrics.audio_dropped.inc()
+            if live.audio.should_warn():
+                await self.emit("warning", {"code": "audio_dropped", "message": "audio is arriving faster than it can be processed"}, to=sid)
+        return None
+
+    async def end_interview(self, sid: str, payload: Any) -> dict[str, Any]:
+        """End the interview early; feedback follows."""
+        parse(EndInterview, payload)
+        await self.service.end(self._live(sid))
+        return ok()

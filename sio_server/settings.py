@@ -1,0 +1,85 @@
+"""Server settings: every variable of PROTOCOL.md, read from the environment or ``.env``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """One place for configuration; ``create_app(Settings(...))`` in tests."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False)
+
+    host: str = "0.0.0.0"
+    port: int = Field(default=8000, ge=0, le=65535)
+    data_dir: str = "./data"
+    database_url: str | None = None
+    redis_url: str | None = None
+
+    ping_interval: float = Field(default=20, gt=0)
+    ping_timeout: float = Field(default=20, gt=0)
+    session_ttl: float = Field(default=3600, gt=0)
+    abandoned_ttl: float = Field(default=86400, gt=0)
+    sweep_interval: float = Field(default=60, gt=0, description="seconds between TTL sweeps")
+    audio_queue_chunks: int = Field(default=100, ge=1)
+    audio_chunk_max_bytes: int = Field(default=65536, ge=1)
+    max_message_bytes: int = Field(default=524288, ge=1024)
+
+    llm_provider: Literal["openai", "gemini", "offline"] | None = None
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    google_api_key: str | None = None
+    gemini_base_url: str = "https://generativelanguage.googleapis.com/v1beta/openai/"
+    gemini_model: str = "gemini-2.0-flash"
+    llm_timeout: float = Field(default=30, gt=0)
+    llm_question_deadline: float = Field(default=25, gt=0)
+    llm_max_tries: int = Field(default=3, ge=1)
+
+    elevenlabs_api_key: str | None = None
+    elevenlabs_base_url: str = "https://api.elevenlabs.io"
+    elevenlabs_model: str = "eleven_multilingual_v2"
+    deepgram_api_key: str | None = None
+    deepgram_base_url: str = "wss://api.deepgram.com"
+    deepgram_model: str = "nova-2"
+
+    admin_token: str | None = None
+    cors_allowed_origins: str | None = Field(
+        default=None, description="comma-separated origins or '*'; unset: '*' offline, else same origin"
+    )
+
+    offline_llm_delay: float = Field(default=0.0, ge=0, description="test hook: seconds the offline LLM waits")
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _pick_llm(self) -> "Settings":
+        if self.llm_provider is None:
+            if self.openai_api_key:
+                self.llm_provider = "openai"
+            elif self.google_api_key:
+                self.llm_provider = "gemini"
+            else:
+                self.llm_provider = "offline"
+        return self
+
+    @property
+    def offline(self) -> bool:
+        """True when no vendor at all is configured."""
+        return self.llm_provider == "offline" and not (self.elevenlabs_api_key or self.deepgram_api_key)
+
+    @property
+    def cors_origins(self) -> str | list[str] | None:
+        """The origins for python-socketio and the HTTP middleware.
+
+        ``"*"`` for any origin, a list of origins, or None for same-origin only.
+        """
+        raw = self.cors_allowed_origins
+        if raw is None:
+            return "*" if self.offline else None
+        raw = raw.strip()
+        if raw == "*":
+            return "*"
+        return [o.strip().rstrip("/") for o in raw.split(",") if o.strip()]

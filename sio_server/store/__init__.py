@@ -1,0 +1,19 @@
+"""Session stores behind one interface, chosen by settings."""
+
+from __future__ import annotations
+
+from ..settings import Settings
+from .base import SessionStore, StoreError, VersionConflict
+from .files import FileSessionStore
+
+
+def make_store(settings: Settings) -> SessionStore:
+    """The PostgreSQL store when ``DATABASE_URL`` is set, else the file store."""
+    if settings.database_url:
+        from .postgres import PostgresSessionStore
+
+        return PostgresSessionStore(settings.database_url)
+    return FileSessionStore(settings.data_dir)
+
+
+__all__ = ["SessionStore", "StoreError", "VersionConflict", "FileSessionStore", "make_store"]

@@ -1,0 +1,54 @@
+"""The ``SessionStore`` interface that every store (files, PostgreSQL) implements."""
+
+from __future__ import annotations
+
+import abc
+
+from ..interview.model import Session, SessionSummary, Status
+
+
+class StoreError(Exception):
+    """The store could not carry out an operation (disk full, database down...)."""
+
+
+class VersionConflict(StoreError):
+    """A save was based on a stale version: someone else wrote the session first."""
+
+
+class SessionStore(abc.ABC):
+    """Durable home of sessions.
+
+    ``save`` is optimistic: it writes ``session`` only when the stored copy has
+    version ``session.version - 1`` (or does not exist and ``session.version``
+    is 1), and raises :class:`VersionConflict` otherwise. Callers bump the
+    version before saving. Ids that are not canonical UUID4 text are never
+    found and never touch the disk or the database.
+    """
+
+    name: str = "store"
+
+    async def open(self) -> None:
+        """Prepare the store (create folders, schema, pools)."""
+
+    async def close(self) -> None:
+        """Release what :meth:`open` acquired."""
+
+    @abc.abstractmethod
+    async def load(self, session_id: str) -> Session | None:
+        """Return the stored session, or None when there is none (or the id is invalid)."""
+
+    @abc.abstractmethod
+    async def save(self, session: Session) -> None:
+        """Persist ``session`` atomically (see the class docstring on versions)."""
+
+    @abc.abstractmethod
+    async def delete(self, session_id: str) -> bool:
+        """Remove a session; True when it existed."""
+
+    @abc.abstractmethod
+    async def list_summaries(self, status: Status | None = None, limit: int | None = None) -> list[SessionSummary]:
+        """Summaries of stored sessions, newest ``updated_at`` first."""
+
+    @abc.abstractmethod
+    async def ping(self) -> None:
+        """Raise :class:`StoreError` when the store cannot be used right now."""

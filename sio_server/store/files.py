@@ -1,0 +1,168 @@
+"""File store: one JSON file per session under ``DATA_DIR/sessions``.
+
+Writes are atomic: a temp file in the same folder is written, flushed and
+fsynced, then ``os.replace``d over the old file, then the folder is fsynced.
+A crash at any point leaves either the old or the new file, never a torn one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import weakref
+from pathlib import Path
+
+import aiofiles
+import aiofiles.os
+from pydantic import ValidationError
+
+from ..interview.ids import parse_session_id
+from ..interview.model import Session, SessionSummary, Status
+from .base import SessionStore, StoreError, VersionConflict
+
+_fsync = aiofiles.os.wrap(os.fsync)
+_TMP_SUFFIX = ".tmp"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class FileSessionStore(SessionStore):
+    """Sessions as ``<uuid>.json`` files, one asyncio lock per session.
+
+    Meant for one server process per ``DATA_DIR``; several processes share
+    sessions through the PostgreSQL store instead.
+    """
+
+    name = "files"
+
+    def __init__(self, data_dir: str | os.PathLike[str]) -> None:
+        self.root = Path(data_dir).resolve() / "sessions"
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    async def open(self) -> None:
+        """Create the sessions folder and remove temp files left by a crash."""
+        await aiofiles.os.makedirs(self.root, exist_ok=True)
+        for name in await aiofiles.os.listdir(self.root):
+            if name.endswith(_TMP_SUFFIX):
+                await aiofiles.os.remove(self.root / name)
+
+    def path_for(self, session_id: str) -> Path | None:
+        """The file of ``session_id``, or None when the id is not a canonical UUID4."""
+        uid = parse_session_id(session_id)
+        if uid is None:
+            return None
+        return self.root / f"{uid}.json"
+
+    def _lock(self, session_id: str) -> asyncio.Lock:
+        lock = self._locks.get(session_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[session_id] = lock
+        return lock
+
+    async def _read(self, path: Path) -> Session | None:
+        try:
+            async with aiofiles.open(path, "rb") as f:
+                raw = await f.read()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StoreError(f"cannot read {path.name}: {exc}") from exc
+        try:
+            return Session.model_validate_json(raw)
+        except ValidationError as exc:
+            raise StoreError(f"corrupt session file {path.name}") from exc
+
+    async def load(self, session_id: str) -> Session | None:
+        """Return the stored session, or None."""
+        path = self.path_for(session_id)
+        if path is None:
+            return None
+        async with self._lock(session_id):
+            return await self._read(path)
+
+    async def save(self, session: Session) -> None:
+        """Write ``session`` atomically after checking its version."""
+        path = self.path_for(session.id)
+        if path is None:  # pragma: no cover - ids are made by us
+            raise StoreError("invalid session id")
+        async with self._lock(session.id):
+            current = await self._read(path)
+            stored_version = current.version if current else 0
+            if stored_version != session.version - 1:
+                raise VersionConflict(
+                    f"session {session.id}: stored version {stored_version}, write based on {session.version - 1}"
+                )
+            await self._write_atomic(path, session.model_dump_json().encode())
+
+    async def _write_atomic(self, path: Path, data: bytes) -> None:
+        tmp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}{_TMP_SUFFIX}")
+        try:
+            async with aiofiles.open(tmp, "wb") as f:
+                await f.write(data)
+                await f.flush()
+                await _fsync(f.fileno())
+            await self._replace(tmp, path)
+            await asyncio.to_thread(_fsync_dir, path.parent)
+        except OSError as exc:
+            try:
+                await aiofiles.os.remove(tmp)
+            except OSError:
+                pass
+            raise StoreError(f"cannot write {path.name}: {exc}") from exc
+
+    async def _replace(self, tmp: Path, path: Path) -> None:
+        """Move the finished temp file over the session file."""
+        await aiofiles.os.replace(tmp, path)
+
+    async def delete(self, session_id: str) -> bool:
+        """Remove the session's file."""
+        path = self.path_for(session_id)
+        if path is None:
+            return False
+        async with self._lock(session_id):
+            try:
+                await aiofiles.os.remove(path)
+            except FileNotFoundError:
+                return False
+            except OSError as exc:
+                raise StoreError(f"cannot delete {path.name}: {exc}") from exc
+            await asyncio.to_thread(_fsync_dir, path.parent)
+            return True
+
+    async def list_summaries(self, status: Status | None = None, limit: int | None = None) -> list[SessionSummary]:
+        """Summaries of every stored session, newest first."""
+        try:
+            names = await aiofiles.os.listdir(self.root)
+        except OSError as exc:
+            raise StoreError(f"cannot list sessions: {exc}") from exc
+        summaries = []
+        for name in names:
+            if not name.endswith(".json"):
+                continue
+            try:
+                session = await self.load(name[: -len(".json")])
+            except StoreError:
+                continue
+            if session is not None and (status is None or session.status is status):
+                summaries.append(SessionSummary.of(session))
+        summaries.sort(key=lambda s: s.updated_at, reverse=True)
+        return summaries[:limit] if limit is not None else summaries
+
+    async def ping(self) -> None:
+        """Check that the folder exists and accepts a write."""
+        probe = self.root / f".ping.{secrets.token_hex(4)}{_TMP_SUFFIX}"
+        try:
+            async with aiofiles.open(probe, "wb") as f:
+                await f.write(b"ok")
+            await aiofiles.os.remove(probe)
+        except OSError as exc:
+            raise StoreError(f"file store not writable: {exc}") from exc
+

@@ -1,0 +1,46 @@
+"""The LLM interface: ask the next question, score the interview."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..interview.model import Feedback, InterviewConfig, Turn
+
+
+@dataclass(frozen=True)
+class QuestionRequest:
+    """What an LLM needs to write question ``index`` (1-based).
+
+    ``turns`` are the questions asked so far, each with its answer.
+    ``is_last`` asks for a closing question.
+    """
+
+    config: InterviewConfig
+    turns: tuple[Turn, ...]
+    index: int
+    is_last: bool
+
+
+@dataclass(frozen=True)
+class FeedbackRequest:
+    """What an LLM needs to score the interview: its settings and its turns."""
+
+    config: InterviewConfig
+    turns: tuple[Turn, ...]
+
+
+class LLMProvider(Protocol):
+    """One LLM, real or offline."""
+
+    name: str
+    offline: bool
+
+    def stream_question(self, request: QuestionRequest) -> AsyncIterator[str]:
+        """Yield the next question's text in pieces as they are written."""
+        ...
+
+    async def feedback(self, request: FeedbackRequest) -> Feedback:
+        """Score the answered turns and return the interview's feedback."""
+        ...

@@ -1,0 +1,38 @@
+"""Shared fixtures: settings on a temp ``DATA_DIR`` and real server processes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from sio_server.settings import Settings
+from tests.support.server import ServerProcess
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Offline settings on a temp data folder, with an admin token."""
+    return Settings(_env_file=None, data_dir=str(tmp_path / "data"), admin_token="admin-secret", sweep_interval=3600)
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
+    """Make (and finally kill) real server processes on temp data folders."""
+    servers: list[ServerProcess] = []
+
+    def make(env: dict[str, str] | None = None, data_dir: Path | None = None, port: int | None = None) -> ServerProcess:
+        server = ServerProcess(data_dir or tmp_path / f"data{len(servers)}", env={"ADMIN_TOKEN": "admin-secret", **(env or {})}, port=port)
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.kill()
+
+
+@pytest.fixture
+def server(server_factory: Callable[..., ServerProcess]) -> ServerProcess:
+    """A started server process."""
+    return server_factory().start()

@@ -1,0 +1,48 @@
+"""Finding the outside services a test needs: skip on a user's machine, fail in CI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+
+import pytest
+
+
+def services_required() -> bool:
+    """True when ``REQUIRE_SERVICES=1``: a missing service is a failure, not a skip."""
+    return os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def need(what: str, available: bool) -> None:
+    """Skip (or, under ``REQUIRE_SERVICES=1``, fail) when ``what`` is not available."""
+    if available:
+        return
+    message = f"{what} is not available"
+    if services_required():
+        pytest.fail(f"{message} and REQUIRE_SERVICES=1", pytrace=False)
+    pytest.skip(message)
+
+
+def need_program(name: str) -> str:
+    """Return the path of program ``name`` (see :func:`need`)."""
+    path = shutil.which(name) or (f"/usr/sbin/{name}" if os.path.exists(f"/usr/sbin/{name}") else None)
+    need(name, path is not None)
+    assert path is not None
+    return path
+
+
+def port_open(host: str, port: int) -> bool:
+    """True when something accepts TCP connections at ``host:port``."""
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def free_port() -> int:
+    """An unused TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -1,0 +1,113 @@
+"""The ``SessionStore`` contract, written once and run against every store."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from sio_server.interview import logic
+from sio_server.interview.model import InterviewConfig, Status
+from sio_server.store.base import SessionStore, VersionConflict
+
+BAD_IDS = [
+    "",
+    "..",
+    "../../etc/passwd",
+    "/etc/passwd",
+    "a" * 300,
+    "00000000-0000-0000-0000-000000000000",
+    "12345678-1234-1234-1234-123456789abc",  # not version 4
+    "D3B07384-D113-4EC6-A1BB-34C4A1F6E4C2",  # upper case: not canonical
+    "d3b07384-d113-4ec6-a1bb-34c4a1f6e4c2\x00",
+    "d3b07384-d113-4ec6-a1bb-34c4a1f6e4c2/..",
+    "d3b07384%2Fd113-4ec6-a1bb-34c4a1f6e4c2",
+    "d3b07384-d113-4ec6-a1bb-34c4a1f6e4c\u0662",  # Arabic-Indic digit two
+    "{d3b07384-d113-4ec6-a1bb-34c4a1f6e4c2}",
+]
+
+
+def make_session(questions: int = 0, max_questions: int = 5):
+    session = logic.new_session(InterviewConfig(max_questions=max_questions), token_hash="0" * 64, mode="text")
+    for i in range(questions):
+        logic.add_question(session, f"Q{i + 1}?", fallback=False)
+        logic.record_answer(session, i + 1, f"answer {i + 1}")
+    session.version = 1
+    return session
+
+
+class StoreContract:
+    """Mix into a test class that provides a ``store`` fixture."""
+
+    async def test_save_then_load_round_trips(self, store: SessionStore):
+        session = make_session(questions=3)
+        await store.save(session)
+        loaded = await store.load(session.id)
+        assert loaded is not None
+        assert loaded.model_dump() == session.model_dump()
+
+    async def test_load_missing_is_none(self, store: SessionStore):
+        assert await store.load(str(uuid.uuid4())) is None
+
+    async def test_versions_are_checked(self, store: SessionStore):
+        session = make_session()
+        await store.save(session)
+        session.version = 2
+        await store.save(session)
+        stale = session.model_copy(deep=True)
+        stale.version = 2  # based on version 1, but 2 is stored
+        with pytest.raises(VersionConflict):
+            await store.save(stale)
+        fresh = make_session()
+        fresh.version = 3  # first write must be version 1
+        with pytest.raises(VersionConflict):
+            await store.save(fresh)
+        assert (await store.load(session.id)).version == 2
+
+    async def test_concurrent_writers_with_the_same_base_one_wins(self, store: SessionStore):
+        session = make_session()
+        await store.save(session)
+        writers = []
+        for i in range(5):
+            copy = session.model_copy(deep=True)
+            copy.version = 2
+            copy.end_reason = f"writer {i}"
+            writers.append(copy)
+        results = await asyncio.gather(*(store.save(w) for w in writers), return_exceptions=True)
+        assert sum(r is None for r in results) == 1
+        assert all(isinstance(r, VersionConflict) for r in results if r is not None)
+        winner = writers[results.index(None)]
+        assert (await store.load(session.id)).end_reason == winner.end_reason
+
+    async def test_delete(self, store: SessionStore):
+        session = make_session()
+        await store.save(session)
+        assert await store.delete(session.id) is True
+        assert await store.load(session.id) is None
+        assert await store.delete(session.id) is False
+
+    async def test_list_summaries_filters_orders_and_limits(self, store: SessionStore):
+        sessions = [make_session(questions=i) for i in range(3)]
+        for i, s in enumerate(sessions):
+            s.updated_at = s.updated_at + timedelta(seconds=i)
+        sessions[0].status = Status.ENDED
+        for s in sessions:
+            await store.save(s)
+        everything = await store.list_summaries()
+        ids = [s.id for s in sessions]
+        mine = [x for x in everything if x.session_id in ids]
+        assert [x.session_id for x in mine] == [sessions[2].id, sessions[1].id, sessions[0].id]
+        assert mine[0].questions_asked == 2
+        active = [x.session_id for x in await store.list_summaries(Status.ACTIVE) if x.session_id in ids]
+        assert active == [sessions[2].id, sessions[1].id]
+        assert len(await store.list_summaries(limit=1)) == 1
+
+    @pytest.mark.parametrize("bad_id", BAD_IDS)
+    async def test_invalid_ids_are_never_found(self, store: SessionStore, bad_id: str):
+        assert await store.load(bad_id) is None
+        assert await store.delete(bad_id) is False
+
+    async def test_ping(self, store: SessionStore):
+        await store.ping()

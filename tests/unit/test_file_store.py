@@ -1,0 +1,97 @@
+"""The file store: the shared contract, atomic writes and path safety."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings as hsettings, strategies as st
+
+from sio_server.interview.ids import parse_session_id
+from sio_server.store.base import StoreError
+from sio_server.store.files import FileSessionStore
+from tests.unit.store_contract import StoreContract, make_session
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> FileSessionStore:
+    s = FileSessionStore(tmp_path / "data")
+    await s.open()
+    return s
+
+
+class TestFileStoreContract(StoreContract):
+    pass
+
+
+class CrashBeforeRename(FileSessionStore):
+    """Dies between the finished temp file and the rename."""
+
+    async def _replace(self, tmp, path):
+        raise OSError("simulated crash before rename")
+
+
+async def test_crash_between_temp_write_and_rename_keeps_the_old_file(tmp_path: Path):
+    good = FileSessionStore(tmp_path / "data")
+    await good.open()
+    session = make_session(questions=1)
+    await good.save(session)
+    path = good.path_for(session.id)
+    old_bytes = path.read_bytes()
+
+    crashing = CrashBeforeRename(tmp_path / "data")
+    newer = session.model_copy(deep=True)
+    newer.version = 2
+    newer.end_reason = "changed"
+    with pytest.raises(StoreError):
+        await crashing.save(newer)
+    assert path.read_bytes() == old_bytes
+    assert sorted(os.listdir(path.parent)) == [path.name]
+    assert (await good.load(session.id)).end_reason is None
+
+
+async def test_temp_files_left_by_a_kill_are_removed_at_open(tmp_path: Path):
+    store = FileSessionStore(tmp_path / "data")
+    await store.open()
+    session = make_session()
+    await store.save(session)
+    leftover = store.root / f".{session.id}.dead.tmp"
+    leftover.write_bytes(b'{"half": ')
+    reopened = FileSessionStore(tmp_path / "data")
+    await reopened.open()
+    assert not leftover.exists()
+    assert (await reopened.load(session.id)).version == 1
+
+
+async def test_file_is_written_under_data_dir_as_uuid_json(tmp_path: Path):
+    store = FileSessionStore(tmp_path / "data")
+    await store.open()
+    session = make_session()
+    await store.save(session)
+    assert (tmp_path / "data" / "sessions" / f"{session.id}.json").is_file()
+
+
+async def test_corrupt_file_is_a_store_error_not_a_crash(tmp_path: Path):
+    store = FileSessionStore(tmp_path / "data")
+    await store.open()
+    session = make_session()
+    await store.save(session)
+    store.path_for(session.id).write_bytes(b"\xff\xfe not json")
+    with pytest.raises(StoreError):
+        await store.load(session.id)
+    assert await store.list_summaries() == []
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), st.uuids().map(str), st.uuids().map(lambda u: str(u).upper())))
+def test_no_id_yields_a_path_outside_the_sessions_folder(value: str):
+    root = Path("/srv/data").resolve()
+    store = FileSessionStore(root)
+    path = store.path_for(value)
+    if path is None:
+        assert parse_session_id(value) is None
+        return
+    assert path.parent == root / "sessions"
+    assert path.name == f"{value}.json"
+    assert os.path.commonpath([path.resolve(), root]) == str(root)

@@ -1,0 +1,128 @@
+"""Turn rules: idempotent and stale answers, pending steps, end and feedback."""
+
+from __future__ import annotations
+
+import pytest
+
+from sio_server.interview import logic
+from sio_server.interview.errors import InterviewError
+from sio_server.interview.model import Feedback, InterviewConfig, PendingStep, Status
+
+
+def feedback() -> Feedback:
+    return Feedback(overall_score=70, summary="ok", strengths=["a"], improvements=["b"], per_question=[])
+
+
+def started(max_questions: int = 3):
+    session = logic.new_session(InterviewConfig(max_questions=max_questions), token_hash="h", mode="text")
+    event = logic.add_question(session, "Q1?", fallback=False)
+    return session, event
+
+
+def test_new_session_owes_the_first_question():
+    session = logic.new_session(InterviewConfig(), token_hash="h", mode="text")
+    assert session.pending is PendingStep.QUESTION
+    assert session.status is Status.ACTIVE
+    assert session.session_id.version == 4
+
+
+def test_question_event_has_seq_and_clears_pending():
+    session, event = started()
+    assert event.seq == 1 and event.name == "question"
+    assert event.data == {"seq": 1, "index": 1, "text": "Q1?", "is_last": False, "fallback": False}
+    assert session.pending is None
+
+
+def test_answer_makes_next_question_pending_and_is_idempotent():
+    session, _ = started()
+    first = logic.record_answer(session, 1, "my answer")
+    assert not first.duplicate
+    assert session.pending is PendingStep.QUESTION
+    before = session.model_dump()
+    again = logic.record_answer(session, 1, "a different text")
+    assert again.duplicate
+    assert session.model_dump() == before
+    assert session.turns[0].answer == "my answer"
+
+
+def test_answer_while_processing_is_busy_and_changes_nothing():
+    session, _ = started()
+    logic.record_answer(session, 1, "a")
+    before = session.model_dump()
+    with pytest.raises(InterviewError) as err:
+        logic.record_answer(session, 2, "b")
+    assert err.value.code == "busy"
+    assert session.model_dump() == before
+
+
+@pytest.mark.parametrize("index", [2, 5, 20])
+def test_answer_to_another_question_is_stale(index):
+    session, _ = started()
+    before = session.model_dump()
+    with pytest.raises(InterviewError) as err:
+        logic.record_answer(session, index, "x")
+    assert err.value.code == "stale_answer"
+    assert session.model_dump() == before
+
+
+def test_last_answer_makes_feedback_pending_then_ends():
+    session, _ = started(max_questions=2)
+    logic.record_answer(session, 1, "a")
+    event = logic.add_question(session, "Q2?", fallback=True)
+    assert event.data["is_last"] is True and event.data["fallback"] is True
+    logic.record_answer(session, 2, "b")
+    assert session.pending is PendingStep.FEEDBACK
+    fb_event = logic.set_feedback(session, feedback())
+    assert fb_event.seq == 3 and fb_event.data["session_id"] == session.id
+    assert session.status is Status.ENDED and session.ended_at is not None and session.pending is None
+    with pytest.raises(InterviewError) as err:
+        logic.add_question(session, "Q3?", fallback=False)
+    assert err.value.code == "no_pending_question"
+
+
+def test_answer_after_end_is_refused_but_a_resent_answer_is_a_duplicate():
+    session, _ = started(max_questions=1)
+    logic.record_answer(session, 1, "a")
+    logic.set_feedback(session, feedback())
+    assert logic.record_answer(session, 1, "a").duplicate
+    with pytest.raises(InterviewError) as err:
+        logic.record_answer(session, 2, "b")
+    assert err.value.code == "session_ended"
+
+
+def test_pending_step_is_done_once():
+    session, _ = started()
+    logic.record_answer(session, 1, "a")
+    logic.add_question(session, "Q2?", fallback=False)
+    with pytest.raises(InterviewError):
+        logic.add_question(session, "Q2 again?", fallback=False)
+    assert [t.index for t in session.turns] == [1, 2]
+
+
+def test_early_end_replaces_a_pending_question():
+    session, _ = started()
+    assert logic.request_end(session, "ended_by_candidate")
+    assert session.pending is PendingStep.FEEDBACK
+    assert not logic.request_end(session, "again")
+    logic.set_feedback(session, feedback())
+    assert session.end_reason == "ended_by_candidate"
+    assert not logic.request_end(session, "after the end")
+
+
+def test_events_after_and_history():
+    session, _ = started(max_questions=2)
+    logic.record_answer(session, 1, "a")
+    logic.add_question(session, "Q2?", fallback=False)
+    assert [e.seq for e in logic.events_after(session, 0)] == [1, 2]
+    assert [e.seq for e in logic.events_after(session, 1)] == [2]
+    assert logic.events_after(session, 5) == []
+    assert logic.history(session) == [
+        {"index": 1, "question": "Q1?", "answer": "a"},
+        {"index": 2, "question": "Q2?", "answer": None},
+    ]
+
+
+def test_abandon_ends_without_feedback():
+    session, _ = started()
+    logic.abandon(session)
+    assert session.status is Status.ENDED and session.end_reason == "abandoned" and session.feedback is None
