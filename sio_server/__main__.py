@@ -18,6 +18,11 @@ def main() -> None:
     )
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     app = create_app(settings)
+    logging.getLogger("sio_server").info(
+        "interview server on http://%s:%s (llm=%s, store=%s, ping %ss)",
+        settings.host, settings.port, settings.llm_provider,
+        "postgresql" if settings.database_url else f"files in {settings.data_dir}", settings.ping_interval,
+    )
     web.run_app(app, host=settings.host, port=settings.port, print=None, shutdown_timeout=5)
 
 

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import socketio
 from aiohttp import web
 
-from . import admin
+from . import admin, pages
 from .appkeys import METRICS, SERVICE, SETTINGS, SIO, STORE
 from .http_cors import cors_middleware
 from .interview.service import InterviewService
@@ -71,6 +71,7 @@ def create_app(
     app[SERVICE] = service
     app[SIO] = sio
     app.add_routes(admin.routes)
+    pages.add_static(app)
     app.cleanup_ctx.append(_store_ctx)
     app.cleanup_ctx.append(_sweeper_ctx)
     return app

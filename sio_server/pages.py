@@ -1,0 +1,54 @@
+"""The browser page, its static files and the socket.io-client bundle, served from this server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+CLIENT_ADAPTER_DIR = Path(__file__).resolve().parent.parent / "client_adapter"
+BUNDLE_CANDIDATES = (
+    STATIC_DIR / "vendor" / "socket.io.min.js",
+    Path(__file__).resolve().parent.parent / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js",
+)
+routes = web.RouteTableDef()
+
+
+def socketio_bundle() -> Path | None:
+    """The official socket.io-client browser bundle installed by ``npm ci`` (never a CDN)."""
+    return next((p for p in BUNDLE_CANDIDATES if p.is_file()), None)
+
+
+@routes.get("/")
+async def index(request: web.Request) -> web.StreamResponse:
+    """The interview page."""
+    page = STATIC_DIR / "index.html"
+    if not page.is_file():
+        raise web.HTTPNotFound(reason="the interview page is not installed")
+    return web.FileResponse(page, headers={"Cache-Control": "no-cache"})
+
+
+@routes.get("/vendor/socket.io.min.js")
+async def bundle(request: web.Request) -> web.StreamResponse:
+    """socket.io-client's browser bundle, from node_modules (``npm ci``)."""
+    path = socketio_bundle()
+    if path is None:
+        raise web.HTTPNotFound(reason="socket.io-client is not installed: run npm ci")
+    return web.FileResponse(path, headers={"Cache-Control": "public, max-age=3600"})
+
+
+@routes.get("/client/{name:[a-z0-9_-]+\\.js}")
+async def client_module(request: web.Request) -> web.StreamResponse:
+    """The browser client adapter (plain ES modules from ``client_adapter/``)."""
+    path = CLIENT_ADAPTER_DIR / request.match_info["name"]
+    if not path.is_file():
+        raise web.HTTPNotFound(reason="no such module")
+    return web.FileResponse(path, headers={"Content-Type": "text/javascript", "Cache-Control": "no-cache"})
+
+
+def add_static(app: web.Application) -> None:
+    """Register the page routes and ``/static``."""
+    app.add_routes(routes)
+    STATIC_DIR.mkdir(exist_ok=True)
+    app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False)
