@@ -1,0 +1,21 @@
+"""How hard to try a vendor call: one small frozen value passed to every client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ConnectOptions:
+    """Retry and time budget of a vendor call.
+
+    ``max_tries`` counts the first attempt; delays grow exponentially from
+    ``base_delay`` up to ``max_delay`` with full jitter; ``timeout`` bounds one
+    attempt and ``deadline`` (when set) the whole call, retries included.
+    """
+
+    max_tries: int = 3
+    base_delay: float = 0.25
+    max_delay: float = 4.0
+    timeout: float = 30.0
+    deadline: float | None = None

@@ -1,0 +1,39 @@
+"""The STT interface: one live stream per spoken answer."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+OnTranscript = Callable[[str, bool], Awaitable[None]]
+
+
+class STTError(Exception):
+    """Speech recognition failed for this answer (after any reconnects)."""
+
+
+class STTStream(Protocol):
+    """A live recognition stream for one answer."""
+
+    async def send(self, chunk: bytes) -> None:
+        """Send one audio chunk (kept in a bounded per-answer buffer for reconnects)."""
+        ...
+
+    async def finish(self) -> str:
+        """Finalize, wait (bounded) for the last final result, close; return the whole final transcript."""
+        ...
+
+    async def abort(self) -> None:
+        """Close the stream without waiting for results."""
+        ...
+
+
+class STTProvider(Protocol):
+    """One speech-to-text vendor."""
+
+    name: str
+    offline: bool
+
+    async def open(self, *, audio_format: str, language: str, on_transcript: OnTranscript) -> STTStream:
+        """Open a stream for one answer; ``on_transcript(text, is_final)`` gets every result."""
+        ...

@@ -1,0 +1,39 @@
+"""The TTS interface, and the offline provider that speaks nothing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+
+class TTSError(Exception):
+    """Speech synthesis failed (after any retries)."""
+
+
+class TTSProvider(Protocol):
+    """One text-to-speech vendor."""
+
+    name: str
+    offline: bool
+    mime: str
+
+    def stream(self, text: str, *, persona: str, language: str) -> AsyncIterator[bytes]:
+        """Yield the audio of ``text`` chunk by chunk as the vendor sends it.
+
+        Retries happen only before the first chunk is yielded; a failure after
+        that raises :class:`TTSError` (nothing is ever yielded twice).
+        """
+        ...
+
+
+class OfflineTTS:
+    """No speech: yields no audio, so each question ends with ``tts_end ok: false``."""
+
+    name = "offline"
+    offline = True
+    mime = "audio/mpeg"
+
+    async def stream(self, text: str, *, persona: str, language: str) -> AsyncIterator[bytes]:
+        """Yield nothing."""
+        return
+        yield b""  # pragma: no cover - makes this an async generator
