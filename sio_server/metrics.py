@@ -32,9 +32,13 @@ class Metrics:
         self.store_errors = Counter("interview_store_errors", "Failed store operations", ["op"], registry=r)
         self.rejected = Counter("interview_rejected_inputs", "Client inputs refused, by error code", ["code"], registry=r)
         self.audio_dropped = Counter("interview_audio_dropped_chunks", "Inbound audio chunks dropped", registry=r)
+        self.tts_dropped = Counter(
+            "interview_tts_dropped_sentences", "TTS sentences cut short because the client read too slowly", registry=r
+        )
         self.llm_seconds = Histogram(
             "interview_llm_question_seconds", "Time to write one question", ["provider"], registry=r
         )
+        self.llm_fallbacks = Counter("interview_llm_fallbacks", "Offline fallbacks after an LLM failure", ["kind"], registry=r)
         self.swept = Counter("interview_swept_sessions", "Sessions handled by the TTL sweeper", ["action"], registry=r)
 
     def render(self) -> bytes:

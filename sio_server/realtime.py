@@ -26,6 +26,7 @@ from .store.base import StoreError
 
 log = logging.getLogger(__name__)
 Handler = Callable[[str, Any], Awaitable[dict[str, Any] | None]]
+BACKLOG_PACKET_BYTES = 8192
 
 
 class SocketEmitter:
@@ -37,6 +38,21 @@ class SocketEmitter:
     async def emit(self, session_id: str, event: str, data: dict[str, Any]) -> None:
         """Emit ``event`` to every socket in the session's room."""
         await self.sio.emit(event, data, room=room_of(session_id), namespace=NAMESPACE)
+
+    def backlog(self, session_id: str) -> int:
+        """Estimated bytes waiting in Engine.IO's outgoing queues of the session's sockets.
+
+        Engine.IO's per-socket queue has no bound; a socket whose client stops
+        reading grows it. Packets are counted and weighted by a typical TTS
+        chunk (``BACKLOG_PACKET_BYTES``), since the queue does not expose sizes.
+        """
+        total = 0
+        for sid, _ in self.sio.manager.get_participants(NAMESPACE, room_of(session_id)):
+            eio_sid = self.sio.manager.eio_sid_from_sid(sid, NAMESPACE)
+            socket = self.sio.eio.sockets.get(eio_sid) if eio_sid else None
+            if socket is not None:
+                total += socket.queue.qsize() * BACKLOG_PACKET_BYTES
+        return total
 
 
 class InterviewNamespace(socketio.AsyncNamespace):
@@ -195,15 +211,10 @@ class InterviewNamespace(socketio.AsyncNamespace):
         return ok(index=outcome.index, duplicate=outcome.duplicate)
 
     async def answer_end(self, sid: str, payload: Any) -> dict[str, Any]:
-        """Close a spoken answer; only voice sessions have one."""
+        """Close a spoken answer: the transcript becomes the answer."""
         request = parse(AnswerEnd, payload)
-        live = self._live(sid)
-        if logic.check_answer(live.session, request.index):
-            turn = next(t for t in live.session.turns if t.index == request.index)
-            return ok(index=request.index, transcript=turn.answer, duplicate=True)
-        if live.session.mode != "voice":
-            raise InterviewError("text_mode", "this interview runs in text mode: send answer_text")
-        raise InterviewError("stt_unavailable", "speech recognition is not configured on this server")
+        outcome, transcript = await self.service.answer_voice(self._live(sid), request.index)
+        return ok(index=outcome.index, transcript=transcript, duplicate=outcome.duplicate)
 
     async def audio_chunk(self, sid: str, payload: Any) -> None:
         """Queue a binary audio chunk; overflow drops it and warns (at most once a second)."""

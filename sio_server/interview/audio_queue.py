@@ -39,11 +39,20 @@ class AudioQueue:
         """Wait for the next chunk."""
         return await self._queue.get()
 
+    def task_done(self) -> None:
+        """Mark one chunk taken by :meth:`get` as fully handled."""
+        self._queue.task_done()
+
+    async def join(self) -> None:
+        """Wait until every queued chunk has been handled."""
+        await self._queue.join()
+
     def drain(self) -> list[bytes]:
         """Remove and return every queued chunk."""
         chunks = []
         while not self._queue.empty():
             chunks.append(self._queue.get_nowait())
+            self._queue.task_done()
         return chunks
 
     def __len__(self) -> int:

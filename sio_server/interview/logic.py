@@ -62,7 +62,9 @@ def check_answer(session: Session, index: int) -> bool:
     return False
 
 
-def record_answer(session: Session, index: int, text: str, now: datetime | None = None) -> AnswerOutcome:
+def record_answer(
+    session: Session, index: int, text: str, now: datetime | None = None, timings: dict[str, float] | None = None
+) -> AnswerOutcome:
     """Record the answer to question ``index``.
 
     Idempotent by index: an answer to a question that already has one is a
@@ -76,6 +78,7 @@ def record_answer(session: Session, index: int, text: str, now: datetime | None 
     now = now or utcnow()
     turn.answer = text
     turn.answered_at = now
+    turn.timings.update(timings or {})
     session.pending = PendingStep.FEEDBACK if is_last_index(session, index) else PendingStep.QUESTION
     session.updated_at = now
     return AnswerOutcome(index=index, duplicate=False)
@@ -88,13 +91,15 @@ def append_event(session: Session, name: str, data: dict[str, Any]) -> Event:
     return event
 
 
-def add_question(session: Session, text: str, fallback: bool, now: datetime | None = None) -> Event:
-    """Ask the pending next question; returns its ``question`` event."""
+def add_question(
+    session: Session, text: str, fallback: bool, now: datetime | None = None, timings: dict[str, float] | None = None
+) -> Event:
+    """Ask the pending next question; returns its ``question`` event. ``timings`` are kept on the turn."""
     if session.pending is not PendingStep.QUESTION or session.status is not Status.ACTIVE:
         raise InterviewError("no_pending_question", "no question is owed")
     now = now or utcnow()
     index = next_question_index(session)
-    session.turns.append(Turn(index=index, question=text, asked_at=now, fallback=fallback))
+    session.turns.append(Turn(index=index, question=text, asked_at=now, fallback=fallback, timings=timings or {}))
     session.pending = None
     session.updated_at = now
     return append_event(

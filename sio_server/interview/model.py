@@ -62,6 +62,7 @@ class Turn(BaseModel):
     fallback: bool = False
     answer: str | None = None
     answered_at: datetime | None = None
+    timings: dict[str, float] = Field(default_factory=dict)
 
 
 class QuestionScore(BaseModel):

@@ -20,8 +20,13 @@ from typing import Any, Protocol, TypeVar
 from ..metrics import Metrics
 from ..store.base import SessionStore, StoreError
 from ..vendors.llm import FeedbackRequest, LLMProvider, QuestionRequest
+from ..vendors.sentences import SentenceSplitter
+from ..vendors.stt import STTProvider
+from ..vendors.tts import OfflineTTS, TTSProvider
 from . import logic
 from .audio_queue import AudioQueue
+from .listening import AnswerListener
+from .speech import QuestionSpeech
 from .errors import InterviewError
 from .ids import parse_session_id
 from .model import Event, Feedback, InterviewConfig, PendingStep, Session, Status, utcnow
@@ -38,6 +43,10 @@ class Emitter(Protocol):
         """Send ``event`` to the client bound to ``session_id``, if any."""
         ...
 
+    def backlog(self, session_id: str) -> int:
+        """Bytes (estimated) already queued for the session's socket and not yet written."""
+        ...
+
 
 @dataclass
 class LiveSession:
@@ -50,6 +59,8 @@ class LiveSession:
     step_task: asyncio.Task[None] | None = None
     touched: float = field(default_factory=time.monotonic)
     deleted: bool = False
+    listener: AnswerListener | None = None
+    speech: QuestionSpeech | None = None
 
     @property
     def id(self) -> str:
@@ -62,12 +73,14 @@ class LiveSession:
         return self.step_task is not None and not self.step_task.done()
 
 
-@dataclass(frozen=True)
+@dataclass
 class QuestionText:
-    """A written question and whether it came from a fallback."""
+    """A written question, whether it came from a fallback, its timings and its speech."""
 
     text: str
     fallback: bool
+    timings: dict[str, float]
+    speech: QuestionSpeech | None = None
 
 
 class InterviewService:
@@ -87,7 +100,11 @@ class InterviewService:
         metrics: Metrics | None = None,
         audio_queue_chunks: int = 100,
         store_retry_delay: float = 0.5,
-        stt_available: bool = False,
+        tts: TTSProvider | None = None,
+        stt: STTProvider | None = None,
+        pipelining: bool = True,
+        tts_backlog_bytes: int = 1 << 20,
+        stt_finalize_timeout: float = 10.0,
     ) -> None:
         self.store = store
         self.llm = llm
@@ -96,7 +113,11 @@ class InterviewService:
         self.metrics = metrics or Metrics()
         self.audio_queue_chunks = audio_queue_chunks
         self.store_retry_delay = store_retry_delay
-        self.stt_available = stt_available
+        self.tts = tts or OfflineTTS()
+        self.stt = stt
+        self.pipelining = pipelining
+        self.tts_backlog_bytes = tts_backlog_bytes
+        self.stt_finalize_timeout = stt_finalize_timeout
         self.live: dict[str, LiveSession] = {}
         self._loading: dict[str, asyncio.Future[LiveSession | None]] = {}
         self._closing = False
@@ -105,6 +126,11 @@ class InterviewService:
 
     def _hold(self, session: Session) -> LiveSession:
         live = LiveSession(session=session, audio=AudioQueue(self.audio_queue_chunks))
+        if session.mode == "voice" and self.stt is not None and session.status is Status.ACTIVE:
+            live.listener = AnswerListener(
+                self.stt, live.audio, self.emitter, session.id, session.config.audio_format,
+                session.config.language, self.metrics,
+            )
         self.live[session.id] = live
         self.metrics.sessions_live.set(len(self.live))
         return live
@@ -154,6 +180,12 @@ class InterviewService:
         if live.sid is None and not live.busy and self.live.get(live.id) is live:
             del self.live[live.id]
             self.metrics.sessions_live.set(len(self.live))
+            self._close_listener(live)
+
+    def _close_listener(self, live: LiveSession) -> None:
+        listener, live.listener = live.listener, None
+        if listener is not None:
+            asyncio.get_running_loop().create_task(listener.close())
 
     # -- persistence ----------------------------------------------------------
 
@@ -189,7 +221,7 @@ class InterviewService:
 
     def effective_mode(self, config: InterviewConfig) -> str:
         """The mode a new interview runs in: voice only when STT is available."""
-        return "voice" if config.mode == "voice" and self.stt_available else "text"
+        return "voice" if config.mode == "voice" and self.stt is not None else "text"
 
     async def start(self, config: InterviewConfig) -> tuple[LiveSession, str]:
         """Create and save a session, then ask its first question in the background.
@@ -209,16 +241,37 @@ class InterviewService:
         self.metrics.sessions_started.inc()
         return live, token
 
-    async def answer(self, live: LiveSession, index: int, text: str) -> logic.AnswerOutcome:
+    async def answer(
+        self, live: LiveSession, index: int, text: str, timings: dict[str, float] | None = None
+    ) -> logic.AnswerOutcome:
         """Record an answer (idempotent by index) and start the next step."""
         async with live.lock:
             self._check_present(live)
             if logic.check_answer(live.session, index):
                 return logic.AnswerOutcome(index=index, duplicate=True)
-            outcome = await self._commit(live, lambda s: logic.record_answer(s, index, text))
+            outcome = await self._commit(live, lambda s: logic.record_answer(s, index, text, timings=timings))
             self.metrics.turns.inc()
         self.ensure_step(live)
         return outcome
+
+    async def answer_voice(self, live: LiveSession, index: int) -> tuple[logic.AnswerOutcome, str]:
+        """Close the spoken answer to ``index``: finalize STT and record its transcript.
+
+        Raises ``empty_answer`` (the question stays open) when nothing was heard.
+        """
+        self._check_present(live)
+        if logic.check_answer(live.session, index):
+            turn = next(t for t in live.session.turns if t.index == index)
+            return logic.AnswerOutcome(index=index, duplicate=True), turn.answer or ""
+        if live.session.mode != "voice" or live.listener is None:
+            raise InterviewError("text_mode", "this interview runs in text mode: send answer_text")
+        started = time.perf_counter()
+        transcript = await live.listener.finish(self.stt_finalize_timeout)
+        if not transcript:
+            raise InterviewError("empty_answer", "no speech was recognised; please answer again")
+        timings = {"stt_final_s": round(time.perf_counter() - started, 4)}
+        outcome = await self.answer(live, index, transcript, timings)
+        return outcome, transcript
 
     async def end(self, live: LiveSession, reason: str = "ended_by_candidate") -> None:
         """End the interview early: feedback becomes pending and is produced."""
@@ -274,10 +327,15 @@ class InterviewService:
             while not live.deleted and (kind := live.session.pending) is not None:
                 await self.emitter.emit(live.id, "state", {"status": "processing"})
                 if kind is PendingStep.QUESTION:
-                    work: Any = await self._write_question(live.session)
+                    question = await self._write_question(live)
+                    applied = await self._apply_step(live, kind, question)
+                    if question.speech is not None:
+                        if applied:
+                            await question.speech.finish()
+                        else:
+                            await question.speech.cancel()
                 else:
-                    work = await self._write_feedback(live.session)
-                await self._apply_step(live, kind, work)
+                    await self._apply_step(live, kind, await self._write_feedback(live.session))
         except asyncio.CancelledError:
             raise
         except Exception:  # pragma: no cover - a bug; keep the process alive
@@ -287,17 +345,19 @@ class InterviewService:
                 live.step_task = None
                 self.release(live)
 
-    async def _apply_step(self, live: LiveSession, kind: PendingStep, work: Any) -> None:
-        """Save and emit a finished step, retrying while the store is down."""
+    async def _apply_step(self, live: LiveSession, kind: PendingStep, work: Any) -> bool:
+        """Save and emit a finished step, retrying while the store is down; False when it was superseded."""
         delay = self.store_retry_delay
         warned = False
         while True:
             async with live.lock:
                 if live.deleted or live.session.pending is not kind:
-                    return  # superseded (ended early) or already done elsewhere
+                    return False  # superseded (ended early) or already done elsewhere
                 try:
                     if kind is PendingStep.QUESTION:
-                        event = await self._commit(live, lambda s: logic.add_question(s, work.text, work.fallback))
+                        event = await self._commit(
+                            live, lambda s: logic.add_question(s, work.text, work.fallback, timings=work.timings)
+                        )
                         self.metrics.questions.labels(str(work.fallback).lower()).inc()
                         await self._emit_events(live, [event])
                         await self.emitter.emit(live.id, "state", {"status": "awaiting_answer"})
@@ -306,7 +366,8 @@ class InterviewService:
                         self.metrics.sessions_ended.labels(live.session.end_reason or "completed").inc()
                         await self._emit_events(live, [event])
                         await self.emitter.emit(live.id, "state", {"status": "ended"})
-                    return
+                        self._close_listener(live)
+                    return True
                 except InterviewError as exc:
                     if not warned:
                         await self.emitter.emit(live.id, "error", exc.as_dict())
@@ -314,7 +375,50 @@ class InterviewService:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10.0)
 
-    async def _write_question(self, session: Session) -> QuestionText:
+    def _new_speech(self, live: LiveSession, index: int) -> QuestionSpeech:
+        backlog = getattr(self.emitter, "backlog", None)
+        return QuestionSpeech(
+            self.tts,
+            self.emitter,
+            live.id,
+            index,
+            live.session.config.persona,
+            live.session.config.language,
+            backlog=(lambda: backlog(live.id)) if backlog else (lambda: 0),
+            max_backlog_bytes=self.tts_backlog_bytes,
+            metrics=self.metrics,
+        )
+
+    async def _speak_stream(self, llm: LLMProvider, request: QuestionRequest, speech: QuestionSpeech) -> tuple[str, float]:
+        """Stream a question from ``llm``; each finished sentence goes to ``speech`` at once.
+
+        Without pipelining the whole text is spoken after the LLM has finished
+        (the sequential way, kept for comparison). Returns the text and the
+        time to the first token.
+        """
+        started = time.perf_counter()
+        first_token: float | None = None
+        splitter = SentenceSplitter() if self.pipelining else None
+        parts: list[str] = []
+        async for piece in llm.stream_question(request):
+            if first_token is None and piece:
+                first_token = time.perf_counter() - started
+            parts.append(piece)
+            if splitter is not None:
+                for sentence in splitter.push(piece):
+                    speech.say(sentence)
+        text = "".join(parts).strip()
+        if not text:
+            raise ValueError("the LLM wrote an empty question")
+        if splitter is not None:
+            for sentence in splitter.flush():
+                speech.say(sentence)
+        else:
+            speech.say(text)
+        return text, first_token or 0.0
+
+    async def _write_question(self, live: LiveSession) -> QuestionText:
+        session = live.session
         index = logic.next_question_index(session)
         request = QuestionRequest(
             config=session.config,
@@ -323,22 +427,28 @@ class InterviewService:
             is_last=logic.is_last_index(session, index),
         )
         started = time.perf_counter()
+        speech = self._new_speech(live, index)
+        fallback = False
         try:
-            text = "".join([piece async for piece in self.llm.stream_question(request)]).strip()
-            if not text:
-                raise ValueError("empty question")
-            return QuestionText(text=text, fallback=False)
+            text, first_token = await self._speak_stream(self.llm, request, speech)
         except Exception as exc:
+            await speech.cancel()
             if self.llm is self.fallback_llm:
                 raise
-            log.warning("LLM %s failed to write a question (%s); using the fallback", self.llm.name, exc)
+            log.warning("session %s: LLM %s failed to write a question (%s); using the fallback", live.id, self.llm.name, exc)
+            self.metrics.llm_fallbacks.labels("question").inc()
             await self.emitter.emit(
-                session.id, "warning", {"code": "llm_fallback", "message": "the interviewer used a backup question"}
+                live.id, "warning", {"code": "llm_fallback", "message": "the interviewer used a backup question"}
             )
-            text = "".join([piece async for piece in self.fallback_llm.stream_question(request)]).strip()
-            return QuestionText(text=text, fallback=True)
-        finally:
-            self.metrics.llm_seconds.labels(self.llm.name).observe(time.perf_counter() - started)
+            speech = self._new_speech(live, index)
+            text, first_token = await self._speak_stream(self.fallback_llm, request, speech)
+            fallback = True
+        total = time.perf_counter() - started
+        self.metrics.llm_seconds.labels(self.llm.name).observe(total)
+        timings = {"llm_first_token_s": round(first_token, 4), "llm_total_s": round(total, 4)}
+        if speech.first_byte_s is not None:
+            timings["tts_first_byte_s"] = round(speech.first_byte_s, 4)
+        return QuestionText(text=text, fallback=fallback, timings=timings, speech=speech)
 
     async def _write_feedback(self, session: Session) -> Feedback:
         request = FeedbackRequest(config=session.config, turns=tuple(t.model_copy() for t in session.turns))
@@ -348,6 +458,7 @@ class InterviewService:
             if self.llm is self.fallback_llm:
                 raise
             log.warning("LLM %s failed to write feedback (%s); using heuristics", self.llm.name, exc)
+            self.metrics.llm_fallbacks.labels("feedback").inc()
             feedback = await self.fallback_llm.feedback(request)
             return feedback.model_copy(update={"fallback": True})
 
@@ -388,3 +499,6 @@ class InterviewService:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(
+            *(live.listener.close() for live in self.live.values() if live.listener is not None), return_exceptions=True
+        )

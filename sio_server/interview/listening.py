@@ -1,0 +1,118 @@
+"""Listening to a spoken answer: the session's audio queue drained into one STT stream per answer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any, Protocol
+
+from ..metrics import Metrics
+from ..vendors.stt import STTProvider, STTStream
+from .audio_queue import AudioQueue
+
+log = logging.getLogger(__name__)
+
+
+class ListenEmitter(Protocol):
+    """What listening needs from the transport."""
+
+    async def emit(self, session_id: str, event: str, data: dict[str, Any]) -> None:
+        """Send a live event to the session's socket."""
+        ...
+
+
+class AnswerListener:
+    """Drains a session's :class:`AudioQueue` into the STT vendor.
+
+    The socket handler only puts chunks in the bounded queue; this task opens
+    an STT stream at the answer's first chunk and forwards the audio.
+    :meth:`finish` flushes what is queued, finalizes the stream and returns
+    the transcript; the next chunk after that opens a new stream.
+    """
+
+    def __init__(
+        self,
+        stt: STTProvider,
+        audio: AudioQueue,
+        emitter: ListenEmitter,
+        session_id: str,
+        audio_format: str,
+        language: str,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.stt = stt
+        self.audio = audio
+        self.emitter = emitter
+        self.session_id = session_id
+        self.audio_format = audio_format
+        self.language = language
+        self.metrics = metrics
+        self.stream: STTStream | None = None
+        self.failed = False
+        self.final_at: float | None = None
+        self._task = asyncio.create_task(self._run(), name=f"stt:{session_id}")
+
+    async def _on_transcript(self, text: str, is_final: bool) -> None:
+        await self.emitter.emit(self.session_id, "transcript", {"text": text, "is_final": is_final})
+
+    async def _warn(self) -> None:
+        await self.emitter.emit(
+            self.session_id,
+            "warning",
+            {"code": "stt_failed", "message": "your answer could not be transcribed; please repeat it or type it"},
+        )
+
+    async def _run(self) -> None:
+        while True:
+            chunk = await self.audio.get()
+            try:
+                if self.failed:
+                    continue  # drop the rest of a failed answer until answer_end resets it
+                if self.stream is None:
+                    self.stream = await self.stt.open(
+                        audio_format=self.audio_format, language=self.language, on_transcript=self._on_transcript
+                    )
+                await self.stream.send(chunk)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("session %s: STT failed: %s", self.session_id, exc)
+                self.failed = True
+                await self._drop_stream()
+                await self._warn()
+            finally:
+                self.audio.task_done()
+
+    async def finish(self, timeout: float = 10.0) -> str:
+        """Finalize the current answer and return its transcript ('' when nothing was heard)."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.audio.join(), timeout)
+        stream, self.stream = self.stream, None
+        failed, self.failed = self.failed, False
+        if stream is None or failed:
+            return ""
+        try:
+            transcript = await asyncio.wait_for(stream.finish(), timeout)
+        except Exception as exc:
+            log.warning("session %s: STT finalize failed: %s", self.session_id, exc)
+            await self._warn()
+            with contextlib.suppress(Exception):
+                await stream.abort()
+            return ""
+        self.final_at = time.monotonic()
+        return transcript.strip()
+
+    async def _drop_stream(self) -> None:
+        stream, self.stream = self.stream, None
+        if stream is not None:
+            with contextlib.suppress(Exception):
+                await stream.abort()
+
+    async def close(self) -> None:
+        """Stop listening and close any open stream."""
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        await self._drop_stream()

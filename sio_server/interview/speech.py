@@ -1,0 +1,129 @@
+"""Speaking a question: sentences go to TTS as soon as they are written, audio goes out as it arrives."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from ..metrics import Metrics
+from ..vendors.tts import TTSProvider
+
+log = logging.getLogger(__name__)
+
+
+class SpeechEmitter(Protocol):
+    """What speech needs from the transport."""
+
+    async def emit(self, session_id: str, event: str, data: dict[str, Any]) -> None:
+        """Send a live event to the session's socket."""
+        ...
+
+
+class QuestionSpeech:
+    """The TTS pipeline of one question.
+
+    :meth:`say` queues a sentence; one task turns sentences into audio in
+    order and forwards each chunk as a binary ``tts_chunk`` the moment it
+    arrives. ``backlog`` reports how many bytes already wait for the client's
+    socket; past ``max_backlog_bytes`` the rest of that sentence's audio is
+    dropped (a slow consumer must not make the server hold unbounded audio).
+    :meth:`finish` sends ``tts_end`` once, after the last sentence.
+    """
+
+    def __init__(
+        self,
+        tts: TTSProvider,
+        emitter: SpeechEmitter,
+        session_id: str,
+        index: int,
+        persona: str,
+        language: str,
+        backlog: Callable[[], int] = lambda: 0,
+        max_backlog_bytes: int = 1 << 20,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.tts = tts
+        self.emitter = emitter
+        self.session_id = session_id
+        self.index = index
+        self.persona = persona
+        self.language = language
+        self.backlog = backlog
+        self.max_backlog_bytes = max_backlog_bytes
+        self.metrics = metrics
+        self.chunks = 0
+        self.failed = False
+        self.started = time.perf_counter()
+        self.first_byte_s: float | None = None
+        self._sentences: asyncio.Queue[str | None] = asyncio.Queue()
+        self._task = asyncio.create_task(self._run(), name=f"tts:{session_id}:{index}")
+        self._finished = False
+
+    def say(self, sentence: str) -> None:
+        """Queue one complete sentence for speaking."""
+        if sentence.strip():
+            self._sentences.put_nowait(sentence.strip())
+
+    async def finish(self) -> bool:
+        """Wait for every queued sentence, then send ``tts_end``; returns ``ok``."""
+        if self._finished:
+            return self.ok
+        self._finished = True
+        self._sentences.put_nowait(None)
+        await self._task
+        await self.emitter.emit(self.session_id, "tts_end", {"index": self.index, "chunks": self.chunks, "ok": self.ok})
+        return self.ok
+
+    async def cancel(self) -> None:
+        """Stop speaking (the question is abandoned); no ``tts_end`` is sent."""
+        self._finished = True
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    @property
+    def ok(self) -> bool:
+        """True when every sentence was spoken completely."""
+        return not self.failed and self.chunks > 0
+
+    async def _run(self) -> None:
+        while (sentence := await self._sentences.get()) is not None:
+            await self._speak(sentence)
+
+    async def _speak(self, sentence: str) -> None:
+        sent_any = False
+        stream = self.tts.stream(sentence, persona=self.persona, language=self.language)
+        try:
+            async for audio in stream:
+                if not audio:
+                    continue
+                if self.first_byte_s is None:
+                    self.first_byte_s = time.perf_counter() - self.started
+                if self.backlog() + len(audio) > self.max_backlog_bytes:
+                    self.failed = True
+                    if self.metrics:
+                        self.metrics.tts_dropped.inc()
+                    log.info("session %s: client too slow, dropping the rest of a sentence", self.session_id)
+                    return
+                await self.emitter.emit(
+                    self.session_id,
+                    "tts_chunk",
+                    {"index": self.index, "chunk": self.chunks, "mime": self.tts.mime, "audio": bytes(audio)},
+                )
+                self.chunks += 1
+                sent_any = True
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.failed = True
+            log.warning("session %s: TTS failed (%s after %s)", self.session_id, type(exc).__name__, "audio" if sent_any else "nothing")
+            await self.emitter.emit(
+                self.session_id, "warning", {"code": "tts_failed", "message": "the question could not be spoken; it is shown as text"}
+            )
+        finally:
+            with contextlib.suppress(Exception):
+                await stream.aclose()  # type: ignore[attr-defined]
