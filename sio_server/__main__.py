@@ -23,7 +23,7 @@ def main() -> None:
         settings.host, settings.port, settings.llm_provider,
         "postgresql" if settings.database_url else f"files in {settings.data_dir}", settings.ping_interval,
     )
-    web.run_app(app, host=settings.host, port=settings.port, print=None, shutdown_timeout=5)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, shutdown_timeout=1.0)
 
 
 if __name__ == "__main__":

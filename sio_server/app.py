@@ -74,7 +74,22 @@ def create_app(
     pages.add_static(app)
     app.cleanup_ctx.append(_store_ctx)
     app.cleanup_ctx.append(_sweeper_ctx)
+    app.on_shutdown.append(_announce_shutdown)
     return app
+
+
+async def _announce_shutdown(app: web.Application) -> None:
+    """On SIGTERM (after the listener stopped accepting): warn every socket, let running turns finish.
+
+    Turns that do not finish within ``SHUTDOWN_GRACE`` stay pending in the store
+    and are finished by the next process; clients reconnect by themselves when
+    the connections close.
+    """
+    settings = app[SETTINGS]
+    await app[SIO].emit(
+        "server_shutdown", {"reconnect_after_ms": int(settings.shutdown_grace * 1000) + 500}, namespace=NAMESPACE
+    )
+    await app[SERVICE].drain(settings.shutdown_grace)
 
 
 async def _store_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -31,6 +31,7 @@ class Metrics:
         )
         self.store_errors = Counter("interview_store_errors", "Failed store operations", ["op"], registry=r)
         self.rejected = Counter("interview_rejected_inputs", "Client inputs refused, by error code", ["code"], registry=r)
+        self.rate_limited = Counter("interview_rate_limited", "Inputs refused by a rate limit", ["kind"], registry=r)
         self.audio_dropped = Counter("interview_audio_dropped_chunks", "Inbound audio chunks dropped", registry=r)
         self.tts_dropped = Counter(
             "interview_tts_dropped_sentences", "TTS sentences cut short because the client read too slowly", registry=r

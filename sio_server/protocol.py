@@ -22,10 +22,22 @@ class _Payload(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+def _no_control(value: str) -> str:
+    """Refuse NUL, other control characters (but tab and newlines) and lone surrogates."""
+    if any((ord(c) < 32 and c not in "\t\n\r") or c == "\x7f" or 0xD800 <= ord(c) <= 0xDFFF for c in value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
 class StartInterview(InterviewConfig):
     """``start_interview``: the interview's settings (all optional)."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    @field_validator("job_title", "job_description", "resume_text")
+    @classmethod
+    def _clean(cls, value: str) -> str:
+        return _no_control(value)
 
     def config(self) -> InterviewConfig:
         """The settings as the session stores them."""
@@ -43,7 +55,7 @@ class AnswerText(_Payload):
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("the answer is blank")
-        return value
+        return _no_control(value)
 
 
 class AnswerEnd(_Payload):

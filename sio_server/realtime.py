@@ -20,6 +20,7 @@ from .interview.errors import InterviewError
 from .interview.model import Status
 from .interview.service import InterviewService, LiveSession
 from .metrics import Metrics
+from .ratelimit import SocketLimits
 from .protocol import NAMESPACE, AnswerEnd, AnswerText, EndInterview, ResumeAuth, StartInterview, fail, ok, parse, room_of
 from .settings import Settings
 from .store.base import StoreError
@@ -64,6 +65,7 @@ class InterviewNamespace(socketio.AsyncNamespace):
         self.settings = settings
         self.metrics = metrics
         self.bound: dict[str, str] = {}
+        self.limits: dict[str, SocketLimits] = {}
         self._handlers: dict[str, Handler] = {
             "start_interview": self.start_interview,
             "answer_text": self.answer_text,
@@ -81,6 +83,7 @@ class InterviewNamespace(socketio.AsyncNamespace):
         sid, rest = args[0], args[1:]
         handler = self._handlers.get(event)
         try:
+            self._check_rate(sid, event, rest)
             if handler is None:
                 raise InterviewError("unknown_event", f"unknown event {event!r}")
             if len(rest) > 1:
@@ -89,11 +92,29 @@ class InterviewNamespace(socketio.AsyncNamespace):
         except InterviewError as exc:
             self.metrics.rejected.labels(exc.code).inc()
             if event == "audio_chunk":  # the one event without an ack: say it as an event
-                await self.emit("error", exc.as_dict(), to=sid)
+                limits = self.limits.get(sid)
+                if exc.code != "rate_limited" or limits is None or limits.should_warn():
+                    await self.emit("error", exc.as_dict(), to=sid)
             return fail(exc.code, exc.message)
         except Exception:
             log.exception("handler %s failed", event)
             return fail("internal_error", "the server failed to handle this event")
+
+    def _check_rate(self, sid: str, event: str, args: tuple[Any, ...]) -> None:
+        """Refuse with ``rate_limited`` when the socket exceeds its event or audio budget."""
+        limits = self.limits.get(sid)
+        if limits is None:
+            limits = self.limits[sid] = SocketLimits(
+                self.settings.rate_events_per_second, self.settings.rate_audio_bytes_per_second
+            )
+        if event == "audio_chunk":
+            size = len(args[0]) if args and isinstance(args[0], (bytes, bytearray)) else 1
+            allowed = limits.audio.take(size)
+        else:
+            allowed = limits.events.take()
+        if not allowed:
+            self.metrics.rate_limited.labels("audio" if event == "audio_chunk" else "events").inc()
+            raise InterviewError("rate_limited", "too many messages; slow down")
 
     # -- connection -------------------------------------------------------------
 
@@ -170,6 +191,7 @@ class InterviewNamespace(socketio.AsyncNamespace):
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         """Unbind the socket; an idle session leaves memory (it stays in the store)."""
         self.metrics.sockets_connected.dec()
+        self.limits.pop(sid, None)
         session_id = self.bound.pop(sid, None)
         live = self.service.live.get(session_id) if session_id else None
         if live is not None and live.sid == sid:

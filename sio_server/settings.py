@@ -51,6 +51,19 @@ class Settings(BaseSettings):
         default=None, description="comma-separated origins or '*'; unset: '*' offline, else same origin"
     )
 
+    elevenlabs_voice_professional: str = "21m00Tcm4TlvDq8ikWAM"
+    elevenlabs_voice_friendly: str = "EXAVITQu4vr4xnJSqQxf"
+    elevenlabs_voice_challenging: str = "VR6AewLTigWG4xSOukaG"
+    tts_pipelining: bool = Field(default=True, description="speak each sentence as soon as the LLM has written it")
+    tts_socket_backlog_bytes: int = Field(default=1 << 20, ge=1024, description="TTS audio allowed to wait for one socket")
+    stt_finalize_timeout: float = Field(default=5.0, gt=0)
+    stt_keepalive_interval: float = Field(default=3.0, gt=0)
+    stt_buffer_bytes: int = Field(default=2_000_000, ge=1024, description="per-answer audio kept for STT reconnects")
+
+    rate_events_per_second: float = Field(default=20, gt=0, description="client events per socket per second")
+    rate_audio_bytes_per_second: float = Field(default=256_000, gt=0, description="audio bytes per socket per second")
+    shutdown_grace: float = Field(default=2.5, ge=0, description="seconds SIGTERM waits for in-flight turns")
+
     offline_llm_delay: float = Field(default=0.0, ge=0, description="test hook: seconds the offline LLM waits")
     log_level: str = "INFO"
 

@@ -492,6 +492,13 @@ class InterviewService:
             self.release(live)
         return {"purged": purged, "ended": ended}
 
+    async def drain(self, timeout: float) -> None:
+        """Stop starting new steps and wait up to ``timeout`` for the running ones."""
+        self._closing = True
+        tasks = [live.step_task for live in self.live.values() if live.busy]
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+
     async def close(self) -> None:
         """Stop running steps (they stay pending in the store and finish after a restart)."""
         self._closing = True

@@ -1,0 +1,375 @@
+"""PostgreSQL store: one row per session, shared by every server process.
+
+The whole session (turns, event log, feedback) lives in a ``jsonb`` column;
+a few summary columns (status, times, counts) are kept in sync with it on
+every write so the admin list never parses ``data``.
+
+Saves are optimistic and race-free without any read-modify-write: version 1
+is an ``INSERT ... ON CONFLICT DO NOTHING``, version n > 1 is an ``UPDATE``
+conditioned on ``version = n - 1``; "no row written" is a
+:class:`VersionConflict`.
+
+The schema is created and migrated at :meth:`PostgresSessionStore.open`,
+inside one transaction holding a transaction-level advisory lock, so several
+processes starting at once apply each migration exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+from pydantic import ValidationError
+
+from ..interview.ids import parse_session_id
+from ..interview.model import Session, SessionSummary, Status
+from .base import SessionStore, StoreError, VersionConflict
+
+log = logging.getLogger(__name__)
+
+_IDENT = re.compile(r"[a-z_][a-z0-9_]*")
+_MAX_IDENT = 63  # PostgreSQL's NAMEDATALEN - 1
+_INDEX_SUFFIX = "_status_updated_idx"
+VERSION_TABLE = "interview_schema_version"
+
+# Errors that mean "the database could not do it": wrapped as StoreError.
+_DB_ERRORS: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+    TimeoutError,  # also asyncio.TimeoutError on 3.11+
+)
+
+
+def _ident(value: str, what: str, max_len: int = _MAX_IDENT) -> str:
+    """Return ``value`` double-quoted when it is a plain lower-case SQL identifier, else raise ValueError."""
+    if not isinstance(value, str) or not value.isascii() or not _IDENT.fullmatch(value) or len(value) > max_len:
+        raise ValueError(f"invalid {what} name {value!r}: use [a-z_][a-z0-9_]*, at most {max_len} characters")
+    return f'"{value}"'
+
+
+def _strip_nul(value: Any) -> Any:
+    """Replace NUL characters (which ``jsonb`` cannot hold) with U+FFFD, recursively."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_strip_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {_strip_nul(k): _strip_nul(v) for k, v in value.items()}
+    return value
+
+
+def _session_json(session: Session) -> str:
+    """The session as JSON text accepted by ``jsonb``."""
+    text = session.model_dump_json()
+    if "\\u0000" in text:  # only a real NUL in a string is dumped as this escape (a backslash would be \\)
+        text = json.dumps(_strip_nul(json.loads(text)), ensure_ascii=False, separators=(",", ":"))
+    return text
+
+
+class _Wrap:
+    """Context manager turning database/OS errors into :class:`StoreError`."""
+
+    __slots__ = ("extra", "what")
+
+    def __init__(self, what: str, extra: tuple[type[BaseException], ...] = ()) -> None:
+        self.what = what
+        self.extra = extra
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
+        if exc is None or isinstance(exc, StoreError):
+            return False
+        if isinstance(exc, _DB_ERRORS + self.extra):
+            detail = type(exc).__name__ + (f": {exc}" if str(exc) else "")
+            raise StoreError(f"postgres store: {self.what} failed ({detail})") from exc
+        return False
+
+
+class PostgresSessionStore(SessionStore):
+    """Sessions as rows of ``schema.table`` through an asyncpg pool."""
+
+    name = "postgres"
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 10,
+        schema: str = "public",
+        table: str = "interview_sessions",
+        connect_timeout: float = 10.0,
+        command_timeout: float = 30.0,
+        ping_timeout: float = 2.0,
+    ) -> None:
+        # The index name "<table>_status_updated_idx" must fit in an identifier too.
+        self._schema_q = _ident(schema, "schema")
+        self._table_q = _ident(table, "table", _MAX_IDENT - len(_INDEX_SUFFIX))
+        self.schema = schema
+        self.table = table
+        # SQLAlchemy-style URLs ("postgresql+asyncpg://") are accepted as plain ones.
+        self._dsn = re.sub(r"^(postgres(?:ql)?)\+\w+://", r"\1://", dsn)
+        self.min_size = min_size
+        self.max_size = max_size
+        self.connect_timeout = connect_timeout
+        self.command_timeout = command_timeout
+        self.ping_timeout = ping_timeout
+        self._pool: asyncpg.Pool | None = None
+        self._open_lock = asyncio.Lock()
+        self._qualified = f"{self._schema_q}.{self._table_q}"
+        self._version_qualified = f"{self._schema_q}.{_ident(VERSION_TABLE, 'table')}"
+        # Advisory lock key for migrations of this schema: stable across processes.
+        digest = hashlib.sha256(f"sio_server.store.postgres:{schema}".encode()).digest()
+        self._lock_key = int.from_bytes(digest[:8], "big", signed=True)
+
+    # -- migrations -----------------------------------------------------------
+
+    def _migrations(self) -> list[Callable[[], list[str]]]:
+        """Migration n (1-based) is ``self._migrations()[n - 1]``; append only, never edit one that shipped."""
+        t = self._qualified
+        index = _ident(self.table + _INDEX_SUFFIX, "index")
+
+        def m1() -> list[str]:
+            return [
+                f"""CREATE TABLE {t} (
+                    session_id uuid PRIMARY KEY,
+                    status text NOT NULL,
+                    version bigint NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    updated_at timestamptz NOT NULL,
+                    ended_at timestamptz NULL,
+                    language text NOT NULL,
+                    mode text NOT NULL,
+                    questions_asked int NOT NULL,
+                    max_questions int NOT NULL,
+                    data jsonb NOT NULL
+                )""",
+                f"CREATE INDEX {index} ON {t} (status, updated_at DESC)",
+            ]
+
+        return [m1]
+
+    @property
+    def latest_version(self) -> int:
+        """The schema version this code migrates to."""
+        return len(self._migrations())
+
+    async def _migrate(self, conn: asyncpg.Connection) -> None:
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", self._lock_key)
+            # Look before creating, so a fully migrated database needs no DDL rights.
+            if not await conn.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", self.schema):
+                await conn.execute(f"CREATE SCHEMA {self._schema_q}")
+            if await conn.fetchval("SELECT to_regclass($1)", f"{self._schema_q}.{VERSION_TABLE}") is None:
+                await conn.execute(
+                    f"""CREATE TABLE {self._version_qualified} (
+                        table_name text PRIMARY KEY,
+                        version int NOT NULL,
+                        migrated_at timestamptz NOT NULL DEFAULT now()
+                    )"""
+                )
+            current = await conn.fetchval(
+                f"SELECT version FROM {self._version_qualified} WHERE table_name = $1", self.table
+            )
+            current = current or 0
+            migrations = self._migrations()
+            if current > len(migrations):
+                log.warning(
+                    "schema of %s.%s is at version %d, newer than this server's %d; using it as is",
+                    self.schema,
+                    self.table,
+                    current,
+                    len(migrations),
+                )
+                return
+            for number in range(current + 1, len(migrations) + 1):
+                for statement in migrations[number - 1]():
+                    await conn.execute(statement)
+                log.info("applied migration %d to %s.%s", number, self.schema, self.table)
+            if current < len(migrations):
+                await conn.execute(
+                    f"""INSERT INTO {self._version_qualified} (table_name, version) VALUES ($1, $2)
+                        ON CONFLICT (table_name) DO UPDATE SET version = EXCLUDED.version, migrated_at = now()""",
+                    self.table,
+                    len(migrations),
+                )
+
+    async def schema_version(self) -> int:
+        """The migration number recorded in the database (0 when none)."""
+        with _Wrap("reading the schema version"):
+            async with self._acquire() as conn:
+                if await conn.fetchval("SELECT to_regclass($1)", f"{self._schema_q}.{VERSION_TABLE}") is None:
+                    return 0
+                value = await conn.fetchval(
+                    f"SELECT version FROM {self._version_qualified} WHERE table_name = $1", self.table
+                )
+                return value or 0
+
+    # -- lifecycle ------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Create the pool, then create or migrate the schema (idempotent; safe to call twice)."""
+        async with self._open_lock:
+            created = False
+            # A malformed DSN is a ValueError from asyncpg: also a StoreError here.
+            with _Wrap("connecting", (ValueError,)):
+                if self._pool is None:
+                    self._pool = await asyncio.wait_for(
+                        asyncpg.create_pool(
+                            self._dsn,
+                            min_size=self.min_size,
+                            max_size=self.max_size,
+                            timeout=self.connect_timeout,
+                            command_timeout=self.command_timeout,
+                        ),
+                        # create_pool opens min_size connections; bound the whole of it.
+                        timeout=self.connect_timeout * 2,
+                    )
+                    created = True
+            try:
+                with _Wrap("migrating the schema"):
+                    async with self._acquire() as conn:
+                        await self._migrate(conn)
+            except BaseException:
+                if created:
+                    await self._terminate_pool()
+                raise
+
+    async def close(self) -> None:
+        """Close the pool (waits for connections in use, then terminates them)."""
+        async with self._open_lock:
+            pool, self._pool = self._pool, None
+            if pool is None:
+                return
+            try:
+                await asyncio.wait_for(pool.close(), timeout=self.command_timeout)
+            except _DB_ERRORS:
+                pool.terminate()
+
+    async def _terminate_pool(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.terminate()
+
+    def _acquire(self) -> Any:
+        """A pooled connection (``async with``); StoreError when the store is not open."""
+        pool = self._pool
+        if pool is None:
+            raise StoreError("postgres store is not open")
+        return pool.acquire(timeout=self.command_timeout)
+
+    # -- SessionStore ---------------------------------------------------------
+
+    async def load(self, session_id: str) -> Session | None:
+        """Return the stored session, or None (invalid ids never reach the database)."""
+        uid = parse_session_id(session_id)
+        if uid is None:
+            return None
+        with _Wrap("load"):
+            async with self._acquire() as conn:
+                raw = await conn.fetchval(f"SELECT data::text FROM {self._qualified} WHERE session_id = $1", uid)
+        if raw is None:
+            return None
+        try:
+            return Session.model_validate_json(raw)
+        except ValidationError as exc:
+            raise StoreError(f"corrupt session row {uid}") from exc
+
+    async def save(self, session: Session) -> None:
+        """Insert (version 1) or update (version n, stored n - 1) in one statement; VersionConflict otherwise."""
+        uid = parse_session_id(session.id)
+        if uid is None:  # pragma: no cover - ids are made by us
+            raise StoreError("invalid session id")
+        version = session.version
+        if version < 1:
+            raise VersionConflict(f"session {uid}: version {version} can never be saved (first write is 1)")
+        args = (
+            uid,
+            session.status.value,
+            version,
+            session.created_at,
+            session.updated_at,
+            session.ended_at,
+            session.config.language,
+            session.mode,
+            len(session.turns),
+            session.config.max_questions,
+            _session_json(session),
+        )
+        t = self._qualified
+        with _Wrap("save"):
+            async with self._acquire() as conn:
+                if version == 1:
+                    written = await conn.fetchval(
+                        f"""INSERT INTO {t} (session_id, status, version, created_at, updated_at, ended_at,
+                                             language, mode, questions_asked, max_questions, data)
+                            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb)
+                            ON CONFLICT (session_id) DO NOTHING
+                            RETURNING 1""",
+                        *args,
+                    )
+                else:
+                    written = await conn.fetchval(
+                        f"""UPDATE {t} SET status = $2, version = $3, created_at = $4, updated_at = $5,
+                                ended_at = $6, language = $7, mode = $8, questions_asked = $9,
+                                max_questions = $10, data = $11::jsonb
+                            WHERE session_id = $1 AND version = $3 - 1
+                            RETURNING 1""",
+                        *args,
+                    )
+        if written is None:
+            raise VersionConflict(f"session {uid}: write based on version {version - 1} is stale (or the row is gone)")
+
+    async def delete(self, session_id: str) -> bool:
+        """Remove a session; True when it existed."""
+        uid = parse_session_id(session_id)
+        if uid is None:
+            return False
+        with _Wrap("delete"):
+            async with self._acquire() as conn:
+                deleted = await conn.fetchval(f"DELETE FROM {self._qualified} WHERE session_id = $1 RETURNING 1", uid)
+        return deleted is not None
+
+    async def list_summaries(self, status: Status | None = None, limit: int | None = None) -> list[SessionSummary]:
+        """Summaries from the summary columns, newest ``updated_at`` first."""
+        if limit is not None:
+            limit = max(0, int(limit))
+        with _Wrap("listing sessions"):
+            async with self._acquire() as conn:
+                rows = await conn.fetch(
+                    f"""SELECT session_id, status, language, mode, questions_asked, max_questions,
+                               created_at, updated_at, ended_at
+                        FROM {self._qualified}
+                        WHERE ($1::text IS NULL OR status = $1::text)
+                        ORDER BY updated_at DESC, session_id
+                        LIMIT $2::bigint""",
+                    status.value if status is not None else None,
+                    limit,
+                )
+        summaries = []
+        for row in rows:
+            try:
+                summaries.append(SessionSummary.model_validate({**dict(row), "session_id": str(row["session_id"])}))
+            except ValidationError:
+                log.warning("skipping session row %s with invalid summary columns", row["session_id"])
+        return summaries
+
+    async def ping(self) -> None:
+        """``SELECT 1`` with a short timeout; StoreError when the database does not answer."""
+        with _Wrap("ping"):
+            pool = self._pool
+            if pool is None:
+                raise StoreError("postgres store is not open")
+            async with asyncio.timeout(self.ping_timeout):
+                async with pool.acquire() as conn:
+                    await conn.fetchval("SELECT 1", timeout=self.ping_timeout)

@@ -1,0 +1,87 @@
+"""Rate limits, graceful shutdown and hostile text, against real servers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import aiohttp
+import pytest
+import socketio
+
+from client_adapter import InterviewClient
+from sio_server.app import create_app
+from sio_server.appkeys import SERVICE
+
+NS = "/interview"
+
+
+@pytest.fixture
+async def limited(aiohttp_server, settings):
+    app = create_app(settings.model_copy(update={"rate_events_per_second": 5, "rate_audio_bytes_per_second": 10_000}))
+    return await aiohttp_server(app)
+
+
+async def raw_client(server):
+    sio = socketio.AsyncClient(reconnection=False)
+    received: list[tuple[str, object]] = []
+    sio.on("*", lambda event, data=None: received.append((event, data)), namespace=NS)
+    await sio.connect(str(server.make_url("/")), namespaces=[NS], transports=["websocket"])
+    return sio, received
+
+
+async def test_event_flood_is_rate_limited_and_changes_nothing(limited, settings):
+    sio, _ = await raw_client(limited)
+    acks = await asyncio.gather(*(sio.call("start_interview", {"language": "fr"}, namespace=NS) for _ in range(40)))
+    codes = [a["error"]["code"] for a in acks]
+    assert codes.count("rate_limited") >= 25 and set(codes) == {"rate_limited", "invalid_payload"}
+    await asyncio.sleep(1.0)
+    ack = await sio.call("start_interview", {"mode": "text", "max_questions": 1}, namespace=NS)
+    assert ack["ok"], "the budget refills"
+    async with aiohttp.ClientSession() as http:
+        metrics = await (await http.get(str(limited.make_url("/metrics")))).text()
+    assert 'interview_rate_limited_total{kind="events"}' in metrics
+    await sio.disconnect()
+
+
+async def test_audio_flood_is_rate_limited_with_one_error_a_second(limited):
+    sio, received = await raw_client(limited)
+    ack = await sio.call("start_interview", {"mode": "text", "max_questions": 1}, namespace=NS)
+    live = limited.app[SERVICE].live[ack["session_id"]]
+    for _ in range(30):
+        await sio.emit("audio_chunk", b"\x01" * 4000, namespace=NS)
+    await asyncio.sleep(0.3)
+    errors = [d for e, d in received if e == "error" and d["code"] == "rate_limited"]
+    assert len(errors) == 1
+    assert len(live.audio) <= 6  # 20 kB burst / 4 kB
+    await sio.disconnect()
+
+
+@pytest.mark.parametrize("text", ["nul\x00byte", "bell\x07", "lone \ud800 surrogate"])
+async def test_control_characters_are_refused(limited, text):
+    sio, _ = await raw_client(limited)
+    ack = await sio.call("start_interview", {"mode": "text", "job_title": text}, namespace=NS)
+    assert ack["error"]["code"] == "invalid_payload"
+    await sio.disconnect()
+
+
+async def test_sigterm_warns_clients_and_exits_quickly_then_clients_resume(server_factory):
+    server = server_factory(env={"OFFLINE_LLM_DELAY": "0.5"}).start()
+    client = InterviewClient(server.url)
+    await client.connect()
+    await client.start(language="en", mode="text", max_questions=3)
+    q = await client.next_question()
+    await client.answer(q["index"], "An answer given right before the shutdown.")
+    started = time.monotonic()
+    code = await asyncio.to_thread(server.terminate, 10)
+    elapsed = time.monotonic() - started
+    assert code == 0, server.log()
+    assert elapsed < 5.0
+    assert any(name == "server_shutdown" for name, _ in client.live_events)
+    session = json.loads((server.data_dir / "sessions" / f"{client.session_id}.json").read_text())
+    assert session["turns"][0]["answer"] == "An answer given right before the shutdown."
+    await asyncio.to_thread(server.start)
+    second = await client.next_question(timeout=20)
+    assert second["index"] == 2
+    await client.close()
