@@ -18,7 +18,7 @@ from typing import Any
 import socketio
 
 NAMESPACE = "/interview"
-RETRYABLE_CODES = frozenset({"store_unavailable", "busy"})
+RETRYABLE_CODES = frozenset({"store_unavailable", "busy", "conflict", "session_busy"})
 log = logging.getLogger(__name__)
 
 

@@ -7,16 +7,14 @@ import logging
 from aiohttp import web
 
 from .app import create_app
+from .logs import setup_logging
 from .settings import Settings
 
 
 def main() -> None:
     """Start one server process."""
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    setup_logging(settings.log_level, settings.log_format)
     app = create_app(settings)
     logging.getLogger("sio_server").info(
         "interview server on http://%s:%s (llm=%s, store=%s, ping %ss)",

@@ -8,7 +8,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from .appkeys import METRICS, SERVICE, SETTINGS, STORE
+from .appkeys import METRICS, SERVICE, SETTINGS, SIO, STORE
+from .cluster import listener_subscribed
 from .interview.errors import InterviewError
 from .interview.ids import parse_session_id
 from .interview.model import PendingStep, Session, SessionSummary, Status
@@ -62,29 +63,46 @@ def _session_id(request: web.Request) -> str:
 
 
 async def _live_or_404(request: web.Request, session_id: str) -> LiveSession:
+    """The session, taken over by this process (for routes that change it)."""
     try:
         live = await request.app[SERVICE].get(session_id)
     except StoreError as exc:
         raise ApiError(503, "store_unavailable", str(exc)) from None
+    except InterviewError as exc:
+        raise ApiError(503, exc.code, exc.message) from None
     if live is None:
         raise ApiError(404, "not_found", "no such session")
     return live
 
 
-async def require_admin_or_session(request: web.Request) -> LiveSession:
-    """Authenticate with the admin token or the session's own resume token; return the session."""
+async def _peek_or_404(request: web.Request, session_id: str) -> Session:
+    """The session as held or stored, without taking it over (for reads)."""
+    try:
+        session = await request.app[SERVICE].peek(session_id)
+    except StoreError as exc:
+        raise ApiError(503, "store_unavailable", str(exc)) from None
+    if session is None:
+        raise ApiError(404, "not_found", "no such session")
+    return session
+
+
+async def require_admin_or_session(request: web.Request) -> Session:
+    """Authenticate with the admin token or the session's own resume token; return the session (read only)."""
     token = _bearer(request)
     if token is None:
         raise ApiError(401, "unauthorized", "missing bearer token")
     if _is_admin(request, token):
-        return await _live_or_404(request, _session_id(request))
+        return await _peek_or_404(request, _session_id(request))
     route_id = request.match_info["session_id"]
     if session_id_of(token) != route_id or parse_session_id(route_id) is None:
         raise ApiError(401, "unauthorized", "wrong bearer token")
-    live = await request.app[SERVICE].get(route_id)
-    if live is None or not token_matches(token, live.session.token_hash):
+    try:
+        session = await request.app[SERVICE].peek(route_id)
+    except StoreError as exc:
+        raise ApiError(503, "store_unavailable", str(exc)) from None
+    if session is None or not token_matches(token, session.token_hash):
         raise ApiError(401, "unauthorized", "wrong bearer token")
-    return live
+    return session
 
 
 def session_view(session: Session) -> dict:
@@ -107,6 +125,10 @@ async def readyz(request: web.Request) -> web.Response:
         checks["store"] = "ok"
     except StoreError as exc:
         checks["store"] = f"error: {exc}"
+    if request.app[SETTINGS].redis_url:
+        checks["leases"] = await request.app[SERVICE].leases.check()
+        subscribed = listener_subscribed(request.app[SIO])
+        checks["socketio_listener"] = "ok" if subscribed else "error: the Redis manager's listener is not subscribed"
     ready = all(v == "ok" for v in checks.values())
     return web.json_response({"status": "ready" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
 
@@ -147,54 +169,54 @@ async def list_sessions(request: web.Request) -> web.Response:
 async def get_session(request: web.Request) -> web.Response:
     """Admin: the whole session."""
     require_admin(request)
-    live = await _live_or_404(request, _session_id(request))
-    try:
-        return web.json_response(session_view(live.session))
-    finally:
-        request.app[SERVICE].release(live)
+    return web.json_response(session_view(await _peek_or_404(request, _session_id(request))))
 
 
-async def _feedback_response(request: web.Request, live: LiveSession) -> web.Response:
+async def _feedback_response(request: web.Request, session_id: str) -> web.Response:
+    """Wait (bounded) for the feedback of a session this process has taken over."""
     service = request.app[SERVICE]
+    live = await _live_or_404(request, session_id)
     try:
         feedback = await service.wait_feedback(live, FEEDBACK_WAIT)
     except TimeoutError:
         raise ApiError(503, "feedback_pending", "the feedback is still being written; retry") from None
     except InterviewError as exc:
         raise ApiError(409, exc.code, exc.message) from None
-    return web.json_response({"session_id": live.id, **feedback.model_dump(mode="json")})
+    finally:
+        service.release(live)
+    return web.json_response({"session_id": session_id, **feedback.model_dump(mode="json")})
 
 
 @routes.get("/api/v1/sessions/{session_id}/feedback")
 async def get_feedback(request: web.Request) -> web.Response:
     """Admin or session: the feedback; 409 while the interview is still active."""
-    live = await require_admin_or_session(request)
-    try:
-        if live.session.feedback is None and live.session.pending is not PendingStep.FEEDBACK:
-            if live.session.status is Status.ACTIVE:
-                raise ApiError(409, "session_active", "the interview has not ended yet")
-            raise ApiError(404, "not_found", "this session ended without feedback")
-        return await _feedback_response(request, live)
-    finally:
-        request.app[SERVICE].release(live)
+    session = await require_admin_or_session(request)
+    if session.feedback is not None:
+        return web.json_response({"session_id": session.id, **session.feedback.model_dump(mode="json")})
+    if session.pending is PendingStep.FEEDBACK:
+        return await _feedback_response(request, session.id)
+    if session.status is Status.ACTIVE:
+        raise ApiError(409, "session_active", "the interview has not ended yet")
+    raise ApiError(404, "not_found", "this session ended without feedback")
 
 
 @routes.post("/api/v1/sessions/{session_id}/end")
 async def end_session(request: web.Request) -> web.Response:
     """Admin or session: end the interview as ``end_interview`` does; answers the feedback."""
-    live = await require_admin_or_session(request)
+    session = await require_admin_or_session(request)
+    if session.feedback is not None:
+        return web.json_response({"session_id": session.id, **session.feedback.model_dump(mode="json")})
+    if session.status is Status.ENDED:
+        raise ApiError(409, "no_feedback", "this session ended without feedback")
     service = request.app[SERVICE]
+    live = await _live_or_404(request, session.id)
     try:
-        if live.session.status is Status.ENDED and live.session.feedback is None:
-            raise ApiError(409, "no_feedback", "this session ended without feedback")
-        try:
-            await service.end(live, reason="ended_by_api")
-        except InterviewError as exc:
-            status = 503 if exc.code == "store_unavailable" else 409
-            raise ApiError(status, exc.code, exc.message) from None
-        return await _feedback_response(request, live)
+        await service.end(live, reason="ended_by_api")
+    except InterviewError as exc:
+        raise ApiError(503 if exc.code == "store_unavailable" else 409, exc.code, exc.message) from None
     finally:
         service.release(live)
+    return await _feedback_response(request, session.id)
 
 
 @routes.delete("/api/v1/sessions/{session_id}")

@@ -13,14 +13,16 @@ from aiohttp import web
 from . import admin, pages
 from .appkeys import METRICS, SERVICE, SETTINGS, SIO, STORE
 from .http_cors import cors_middleware
+from .cluster import make_client_manager, start_manager, watch_cluster
 from .interview.service import InterviewService
+from .leases import Leases, RedisLeases
 from .metrics import Metrics
 from .protocol import NAMESPACE
 from .realtime import InterviewNamespace, SocketEmitter
 from .settings import Settings
 from .store import make_store
 from .store.base import SessionStore, StoreError
-from .vendors import make_llm
+from .vendors import make_llm, make_stt, make_tts
 from .vendors.llm import LLMProvider
 from .vendors.offline_llm import OfflineLLM
 
@@ -45,6 +47,7 @@ def create_app(
     )
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
+        client_manager=make_client_manager(settings),
         ping_interval=settings.ping_interval,
         ping_timeout=settings.ping_timeout,
         max_http_buffer_size=settings.max_message_bytes,
@@ -61,6 +64,12 @@ def create_app(
         emitter=SocketEmitter(sio),
         metrics=metrics,
         audio_queue_chunks=settings.audio_queue_chunks,
+        tts=make_tts(settings),
+        stt=make_stt(settings),
+        leases=RedisLeases(settings.redis_url, ttl=settings.lease_ttl) if settings.redis_url else Leases(),
+        pipelining=settings.tts_pipelining,
+        tts_backlog_bytes=settings.tts_socket_backlog_bytes,
+        stt_finalize_timeout=settings.stt_finalize_timeout,
     )
     sio.register_namespace(InterviewNamespace(service, settings, metrics))
     sio.attach(app, socketio_path="socket.io")
@@ -93,9 +102,17 @@ async def _announce_shutdown(app: web.Application) -> None:
 
 
 async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
+    service = app[SERVICE]
     await app[STORE].open()
+    await service.leases.open(service.hand_over)
+    start_manager(app[SIO])
+    watcher = asyncio.create_task(watch_cluster(app[SIO], service, app[METRICS], app[SETTINGS]), name="cluster-watch")
     yield
-    await app[SERVICE].close()
+    watcher.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await watcher
+    await service.close()
+    await service.leases.close()
     await app[STORE].close()
 
 

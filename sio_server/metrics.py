@@ -40,6 +40,13 @@ class Metrics:
             "interview_llm_question_seconds", "Time to write one question", ["provider"], registry=r
         )
         self.llm_fallbacks = Counter("interview_llm_fallbacks", "Offline fallbacks after an LLM failure", ["kind"], registry=r)
+        self.lease_takeovers = Counter(
+            "interview_lease_takeovers", "Sessions taken over from another process", registry=r
+        )
+        self.lease_handovers = Counter("interview_lease_handovers", "Sessions handed to another process", registry=r)
+        self.listener_restarts = Counter(
+            "interview_redis_listener_restarts", "Times the Redis manager's listener was restarted", registry=r
+        )
         self.swept = Counter("interview_swept_sessions", "Sessions handled by the TTL sweeper", ["action"], registry=r)
 
     def render(self) -> bytes:

@@ -37,8 +37,16 @@ class SocketEmitter:
         self.sio = sio
 
     async def emit(self, session_id: str, event: str, data: dict[str, Any]) -> None:
-        """Emit ``event`` to every socket in the session's room."""
-        await self.sio.emit(event, data, room=room_of(session_id), namespace=NAMESPACE)
+        """Emit ``event`` to the session's room.
+
+        The owner process normally holds the session's socket itself, so the
+        event is delivered locally without the message queue (it keeps working
+        while Redis is down); only a room with no local socket goes through the
+        client manager's queue to the other processes.
+        """
+        room = room_of(session_id)
+        local = any(True for _ in self.sio.manager.get_participants(NAMESPACE, room))
+        await self.sio.emit(event, data, room=room, namespace=NAMESPACE, ignore_queue=local)
 
     def backlog(self, session_id: str) -> int:
         """Estimated bytes waiting in Engine.IO's outgoing queues of the session's sockets.
@@ -66,6 +74,7 @@ class InterviewNamespace(socketio.AsyncNamespace):
         self.metrics = metrics
         self.bound: dict[str, str] = {}
         self.limits: dict[str, SocketLimits] = {}
+        service.on_superseded = self._supersede
         self._handlers: dict[str, Handler] = {
             "start_interview": self.start_interview,
             "answer_text": self.answer_text,
@@ -94,7 +103,7 @@ class InterviewNamespace(socketio.AsyncNamespace):
             if event == "audio_chunk":  # the one event without an ack: say it as an event
                 limits = self.limits.get(sid)
                 if exc.code != "rate_limited" or limits is None or limits.should_warn():
-                    await self.emit("error", exc.as_dict(), to=sid)
+                    await self.emit("error", exc.as_dict(), to=sid, ignore_queue=True)
             return fail(exc.code, exc.message)
         except Exception:
             log.exception("handler %s failed", event)
@@ -131,6 +140,8 @@ class InterviewNamespace(socketio.AsyncNamespace):
             return
         try:
             live = await self.service.authenticate(resume.resume_token)
+        except InterviewError as exc:
+            raise SioConnectionRefused(exc.code, exc.as_dict()) from None
         except StoreError:
             raise SioConnectionRefused(
                 "store_unavailable", {"code": "store_unavailable", "message": "sessions are unavailable; retry"}
@@ -151,10 +162,14 @@ class InterviewNamespace(socketio.AsyncNamespace):
         live.sid = sid
         self.bound[sid] = live.id
         if old is not None and old != sid:
-            self.bound.pop(old, None)
-            await self.leave_room(old, room_of(live.id))
-            await self.emit("error", {"code": "superseded", "message": "this session continued on another connection"}, to=old)
-            asyncio.create_task(self.disconnect(old))
+            await self._supersede(live, old)
+
+    async def _supersede(self, live: LiveSession, sid: str) -> None:
+        """Tell an older socket that its session continues elsewhere, and drop it."""
+        self.bound.pop(sid, None)
+        await self.leave_room(sid, room_of(live.id))
+        await self.emit("error", {"code": "superseded", "message": "this session continued on another connection"}, to=sid, ignore_queue=True)
+        asyncio.create_task(self.disconnect(sid))
 
     async def _replay(self, sid: str, live: LiveSession, last_seq: int, started: float) -> None:
         """After the CONNECT packet is out: join the room, then send state and missed events in order."""
@@ -180,12 +195,13 @@ class InterviewNamespace(socketio.AsyncNamespace):
                     "last_seq": session.last_seq,
                 },
                 to=sid,
+                ignore_queue=True,
             )
             for event in logic.events_after(session, last_seq):
-                await self.emit(event.name, event.data, to=sid)
+                await self.emit(event.name, event.data, to=sid, ignore_queue=True)
             if session.status is Status.ACTIVE:
                 status = "processing" if session.pending is not None else "awaiting_answer"
-                await self.emit("state", {"status": status}, to=sid)
+                await self.emit("state", {"status": status}, to=sid, ignore_queue=True)
         self.metrics.resume_latency.observe(time.perf_counter() - started)
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
@@ -248,7 +264,7 @@ class InterviewNamespace(socketio.AsyncNamespace):
         if not live.audio.put(bytes(payload)):
             self.metrics.audio_dropped.inc()
             if live.audio.should_warn():
-                await self.emit("warning", {"code": "audio_dropped", "message": "audio is arriving faster than it can be processed"}, to=sid)
+                await self.emit("warning", {"code": "audio_dropped", "message": "audio is arriving faster than it can be processed"}, to=sid, ignore_queue=True)
         return None
 
     async def end_interview(self, sid: str, payload: Any) -> dict[str, Any]:

@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
     data_dir: str = "./data"
     database_url: str | None = None
+    database_schema: str = Field(default="public", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     redis_url: str | None = None
 
     ping_interval: float = Field(default=20, gt=0)
@@ -52,8 +53,12 @@ class Settings(BaseSettings):
     )
 
     elevenlabs_voice_professional: str = "21m00Tcm4TlvDq8ikWAM"
-    elevenlabs_voice_friendly: str = "EXAVITQu4vr4xnJSqQxf"
-    elevenlabs_voice_challenging: str = "VR6AewLTigWG4xSOukaG"
+    elevenlabs_voice_friendly: str = "EXAVITQu4vr4xnSDxMaL"
+    elevenlabs_voice_challenging: str = "pNInz6obpgDQGcFmaJgB"
+    tts_max_tries: int = Field(default=3, ge=1)
+    tts_timeout: float = Field(default=15.0, gt=0)
+    stt_max_tries: int = Field(default=3, ge=1)
+    stt_timeout: float = Field(default=10.0, gt=0)
     tts_pipelining: bool = Field(default=True, description="speak each sentence as soon as the LLM has written it")
     tts_socket_backlog_bytes: int = Field(default=1 << 20, ge=1024, description="TTS audio allowed to wait for one socket")
     stt_finalize_timeout: float = Field(default=5.0, gt=0)
@@ -62,10 +67,12 @@ class Settings(BaseSettings):
 
     rate_events_per_second: float = Field(default=20, gt=0, description="client events per socket per second")
     rate_audio_bytes_per_second: float = Field(default=256_000, gt=0, description="audio bytes per socket per second")
+    lease_ttl: float = Field(default=5.0, gt=0.5, description="seconds a session lease lives without renewal")
     shutdown_grace: float = Field(default=2.5, ge=0, description="seconds SIGTERM waits for in-flight turns")
 
     offline_llm_delay: float = Field(default=0.0, ge=0, description="test hook: seconds the offline LLM waits")
     log_level: str = "INFO"
+    log_format: Literal["json", "text"] = "json"
 
     @model_validator(mode="after")
     def _pick_llm(self) -> "Settings":

@@ -12,13 +12,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
+from ..leases import Leases, LeaseUnavailable
 from ..metrics import Metrics
-from ..store.base import SessionStore, StoreError
+from ..store.base import SessionStore, StoreError, VersionConflict
 from ..vendors.llm import FeedbackRequest, LLMProvider, QuestionRequest
 from ..vendors.sentences import SentenceSplitter
 from ..vendors.stt import STTProvider
@@ -105,6 +106,7 @@ class InterviewService:
         pipelining: bool = True,
         tts_backlog_bytes: int = 1 << 20,
         stt_finalize_timeout: float = 10.0,
+        leases: Leases | None = None,
     ) -> None:
         self.store = store
         self.llm = llm
@@ -118,6 +120,8 @@ class InterviewService:
         self.pipelining = pipelining
         self.tts_backlog_bytes = tts_backlog_bytes
         self.stt_finalize_timeout = stt_finalize_timeout
+        self.leases = leases or Leases()
+        self.on_superseded: Callable[[LiveSession, str], Awaitable[None]] | None = None
         self.live: dict[str, LiveSession] = {}
         self._loading: dict[str, asyncio.Future[LiveSession | None]] = {}
         self._closing = False
@@ -152,7 +156,15 @@ class InterviewService:
         future: asyncio.Future[LiveSession | None] = asyncio.get_running_loop().create_future()
         self._loading[session_id] = future
         try:
+            try:
+                took_over = await self.leases.acquire(session_id)
+            except LeaseUnavailable:
+                raise InterviewError("session_busy", "the session is busy on another server; retry") from None
+            if took_over:
+                self.metrics.lease_takeovers.inc()
             session = await self.store.load(session_id)
+            if session is None:
+                await self.leases.release(session_id)
             live = self._hold(session) if session is not None else None
             future.set_result(live)
         except BaseException as exc:
@@ -164,6 +176,13 @@ class InterviewService:
         if live is not None:
             self.ensure_step(live)
         return live
+
+    async def peek(self, session_id: str) -> Session | None:
+        """The session as held here or as stored, without taking it over (for reads)."""
+        if parse_session_id(session_id) is None:
+            return None
+        live = self.live.get(session_id)
+        return live.session if live is not None else await self.store.load(session_id)
 
     async def authenticate(self, token: str) -> LiveSession | None:
         """The live session whose resume token is ``token``, or None."""
@@ -181,6 +200,32 @@ class InterviewService:
             del self.live[live.id]
             self.metrics.sessions_live.set(len(self.live))
             self._close_listener(live)
+            asyncio.get_running_loop().create_task(self.leases.release(live.id))
+
+    async def hand_over(self, session_id: str, wait: float = 3.0) -> None:
+        """Give a session up to another process: supersede its socket, let its step finish, forget it."""
+        live = self.live.get(session_id)
+        if live is None:
+            await self.leases.release(session_id)
+            return
+        sid, live.sid = live.sid, None
+        if sid is not None and self.on_superseded is not None:
+            await self.on_superseded(live, sid)
+        if live.busy and live.step_task is not None:
+            done, _ = await asyncio.wait({live.step_task}, timeout=wait)
+            if not done:
+                live.step_task.cancel()
+                await asyncio.gather(live.step_task, return_exceptions=True)
+        if self.live.get(session_id) is live:
+            live.step_task = None
+            self.release(live)
+        self.metrics.lease_handovers.inc()
+
+    async def renew_leases(self) -> None:
+        """Renew the leases of every held session; hand over the ones that are no longer ours."""
+        for session_id in await self.leases.renew(list(self.live)):
+            log.warning("session %s: lease lost; handing it over", session_id)
+            await self.hand_over(session_id, wait=0)
 
     def _close_listener(self, live: LiveSession) -> None:
         listener, live.listener = live.listener, None
@@ -201,6 +246,13 @@ class InterviewService:
             result = change(live.session)
             live.session.version += 1
             await self.store.save(live.session)
+        except VersionConflict as exc:
+            # Another process wrote this session (it took the lease over while we did not notice).
+            self.metrics.store_errors.labels("conflict").inc()
+            log.warning("session %s: version conflict; reloading", live.id)
+            fresh = await self.store.load(live.id)
+            live.session = fresh if fresh is not None else before
+            raise InterviewError("conflict", "the session changed on another server; retry") from exc
         except StoreError as exc:
             live.session = before
             self.metrics.store_errors.labels("save").inc()
@@ -233,6 +285,7 @@ class InterviewService:
         session.token_hash = hash_token(token)
         session.version = 1
         try:
+            await self.leases.acquire(session.id)
             await self.store.save(session)
         except StoreError as exc:
             self.metrics.store_errors.labels("save").inc()
@@ -369,6 +422,8 @@ class InterviewService:
                         self._close_listener(live)
                     return True
                 except InterviewError as exc:
+                    if exc.code != "store_unavailable":
+                        continue  # reloaded after a conflict: check again whether the step is still owed
                     if not warned:
                         await self.emitter.emit(live.id, "error", exc.as_dict())
                         warned = True
@@ -509,3 +564,8 @@ class InterviewService:
         await asyncio.gather(
             *(live.listener.close() for live in self.live.values() if live.listener is not None), return_exceptions=True
         )
+        for vendor in (self.llm, self.tts, self.stt):
+            aclose = getattr(vendor, "aclose", None)
+            if aclose is not None:
+                with contextlib.suppress(Exception):
+                    await aclose()

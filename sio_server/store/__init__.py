@@ -12,7 +12,7 @@ def make_store(settings: Settings) -> SessionStore:
     if settings.database_url:
         from .postgres import PostgresSessionStore
 
-        return PostgresSessionStore(settings.database_url)
+        return PostgresSessionStore(settings.database_url, schema=settings.database_schema)
     return FileSessionStore(settings.data_dir)
 
 

@@ -35,8 +35,36 @@ OPENERS = "\"'“‘«([{「『〈《"
 # without their final dot.
 NEVER_END = frozenset(
     {
-        "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "vs", "cf", "approx", "no", "nos", "fig",
-        "vol", "dept", "e.g", "i.e", "eg", "ie", "viz", "ca", "gen", "gov", "rev", "hon", "capt", "lt", "col",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "sr",
+        "jr",
+        "st",
+        "mt",
+        "vs",
+        "cf",
+        "approx",
+        "no",
+        "nos",
+        "fig",
+        "vol",
+        "dept",
+        "e.g",
+        "i.e",
+        "eg",
+        "ie",
+        "viz",
+        "ca",
+        "gen",
+        "gov",
+        "rev",
+        "hon",
+        "capt",
+        "lt",
+        "col",
     }
 )
 
@@ -116,9 +144,13 @@ def _first_boundary(text: str, final: bool) -> int | None:
             following = text[k] if k < n else None
             if _only_strong(run) or _dot_may_end(text, i, run, following):
                 return j
-        elif any(ch in FULL_WIDTH for ch in run):
-            return j
-        elif run[0] == "." and i > 0 and _is_hangul(text[i - 1]) and not nxt.isdigit():
+        elif (
+            any(ch in FULL_WIDTH for ch in run)
+            or run[0] == "."
+            and i > 0
+            and _is_hangul(text[i - 1])
+            and not nxt.isdigit()
+        ):
             return j
         i = j
     return None
@@ -138,9 +170,8 @@ def _dot_may_end(text: str, i: int, run: str, following: str | None) -> bool:
         return False
     if len(word) == 1 and word.isalpha() and text[i - 1].isupper():
         return False  # an initial, "J. Smith"
-    if following is not None and following.isascii() and following.islower():
-        return False
-    return True
+    # "etc. and", "Well... maybe": a lowercase word continues the sentence
+    return not (following is not None and following.isascii() and following.islower())
 
 
 async def split_sentences(tokens: AsyncIterable[str]) -> AsyncIterator[str]:

@@ -50,6 +50,10 @@ async def test_full_text_interview_to_feedback(server):
     assert_clean_log(client, 3)
     assert client.duplicates_dropped == 0
     await client.close()
+    log = server.log()
+    assert ack["resume_token"].split(".")[1] not in log and ANSWER not in log
+    lines = [line for line in log.splitlines() if line.startswith("{")]
+    assert lines and all(json.loads(line)["level"] for line in lines)
 
 
 async def test_voice_request_without_stt_runs_in_text_mode(server):

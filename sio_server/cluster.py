@@ -1,0 +1,139 @@
+"""Several processes: the Redis client manager and the watch that keeps it (and the leases) healthy."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+import socketio
+
+from .interview.service import InterviewService
+from .metrics import Metrics
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class InterviewRedisManager(socketio.AsyncRedisManager):
+    """``AsyncRedisManager`` whose listener notices a lost subscription and comes back quickly.
+
+    The stock listener retries with a delay doubling up to 60 s and blocks
+    forever on an idle connection; this one polls with a timeout, pings the
+    server when idle, treats a silent connection as lost, retries at most
+    every 2 s, and says whether it is subscribed right now (for ``/readyz``).
+    """
+
+    silence_limit = 15.0
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.subscribed = False
+        self.resubscriptions = 0
+
+    async def _redis_listen_with_retries(self):  # type: ignore[override]
+        retry = 0.2
+        while True:
+            # A connection of the listener's own: the publishing side may replace
+            # ``self.redis``/``self.pubsub`` at any time after a failed publish.
+            client = self._get_redis_module().Redis.from_url(self.redis_url, **self.redis_options)
+            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self.channel)
+                if self.resubscriptions:
+                    log.info("Redis manager listener subscribed again")
+                self.subscribed = True
+                retry = 0.2
+                last_seen = time.monotonic()
+                while True:
+                    message = await pubsub.get_message(timeout=5.0)
+                    if message is not None:
+                        last_seen = time.monotonic()
+                        yield message
+                    elif time.monotonic() - last_seen > self.silence_limit:
+                        raise ConnectionError("no answer from Redis on the pub/sub connection")
+                    else:
+                        await pubsub.ping()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if self.subscribed:
+                    log.warning("Redis manager listener lost its subscription: %s", exc)
+                self.subscribed = False
+                self.resubscriptions += 1
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+                with contextlib.suppress(Exception):
+                    await client.aclose()
+            await asyncio.sleep(retry)
+            retry = min(retry * 2, 2.0)
+
+
+def make_client_manager(settings: Settings) -> socketio.AsyncManager:
+    """``AsyncRedisManager`` when ``REDIS_URL`` is set, else the in-process manager.
+
+    The pub/sub connection gets no socket timeout: redis-py 8 applies a
+    default one, and an idle ``listen()`` then times out every few seconds and
+    resubscribes in a loop (reported by other projects). Connecting is still
+    bounded, and TCP keepalive notices a dead peer.
+    """
+    if not settings.redis_url:
+        return socketio.AsyncManager()
+    return InterviewRedisManager(
+        settings.redis_url,
+        channel="interview-socketio",
+        logger=logging.getLogger("sio_server.redis_manager"),
+        redis_options={"socket_timeout": None, "socket_connect_timeout": 3, "socket_keepalive": True},
+    )
+
+
+def start_manager(sio: socketio.AsyncServer) -> None:
+    """Initialize the client manager now rather than at the first connection.
+
+    python-socketio starts the Redis listener lazily; started at boot, a
+    process hears the other processes (and ``/readyz`` can vouch for it) before
+    any client arrives.
+    """
+    if not sio.manager_initialized:
+        sio.manager_initialized = True
+        sio.manager.initialize()
+
+
+def listener_alive(sio: socketio.AsyncServer) -> bool | None:
+    """Whether the Redis manager's listener task runs (None without a Redis manager, or before it started)."""
+    manager = sio.manager
+    if not isinstance(manager, socketio.AsyncRedisManager) or not sio.manager_initialized:
+        return None
+    thread = getattr(manager, "thread", None)
+    return thread is not None and not thread.done()
+
+
+def listener_subscribed(sio: socketio.AsyncServer) -> bool:
+    """Whether the Redis manager's listener runs and is subscribed right now."""
+    return bool(listener_alive(sio)) and bool(getattr(sio.manager, "subscribed", False))
+
+
+def restart_listener(sio: socketio.AsyncServer) -> None:
+    """Start the Redis manager's listener again after it died."""
+    manager = sio.manager
+    manager.connected = False  # type: ignore[attr-defined]
+    manager.thread = sio.start_background_task(manager._thread)  # type: ignore[attr-defined]
+
+
+async def watch_cluster(sio: socketio.AsyncServer, service: InterviewService, metrics: Metrics, settings: Settings) -> None:
+    """Renew leases every third of their life, and revive a dead Redis listener."""
+    interval = max(0.2, settings.lease_ttl / 3)
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await service.renew_leases()
+            if listener_alive(sio) is False:
+                log.error("the Redis manager's listener died; restarting it")
+                metrics.listener_restarts.inc()
+                restart_listener(sio)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # pragma: no cover - the watch must outlive any bug
+            log.exception("cluster watch failed")

@@ -1,0 +1,394 @@
+"""Deepgram live speech-to-text over a websocket (aiohttp), one stream per spoken answer.
+
+:class:`DeepgramSTT` implements :class:`~.stt.STTProvider`; its
+:class:`DeepgramStream` sends audio as binary frames, reports every non-empty
+result through ``on_transcript(text, is_final)``, keeps the socket alive with
+``{"type":"KeepAlive"}`` during silence, and on :meth:`~DeepgramStream.finish`
+sends ``Finalize``, waits (bounded) for the ``from_finalize`` result, sends
+``CloseStream`` and returns the joined final transcripts.
+
+Reconnects: when the socket drops mid-answer (no close was asked for), the
+stream reconnects with backoff and re-sends the answer's audio so far from a
+bounded buffer. Duplicates are avoided by **tracking offsets** rather than by
+clearing the finals: each Deepgram result carries ``start`` and ``duration``
+in seconds of the audio sent on that connection, and since the re-sent audio
+starts at the beginning of the answer, the new connection's timeline is the
+old one. The stream remembers where the last accepted final ended
+(``covered``); after a reconnect, results that end before it are dropped and
+a result straddling it keeps only the words that start after it. So a final
+already reported to ``on_transcript`` (and shown to the candidate) is never
+reported or joined twice, and the words the old connection never finalized
+come from the new one. Clearing the finals instead would have sent the
+candidate the same final text twice.
+
+The buffer keeps at most ``buffer_bytes``; past that the oldest audio is
+dropped (for WebM the first chunk, which holds the container header, is kept)
+and :attr:`DeepgramStream.truncated` is set. For ``linear16`` the dropped bytes
+shift the timeline by a known amount (32,000 bytes per second); for WebM the
+shift is unknown, so words near the gap may be lost or repeated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import deque
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+
+from ..settings import Settings
+from .options import ConnectOptions
+from .retry import is_retryable, retrying
+from .stt import OnTranscript, STTError
+
+__all__ = ["DeepgramSTT", "DeepgramStream", "deepgram_stt", "listen_url"]
+
+log = logging.getLogger(__name__)
+
+LINEAR16_BYTES_PER_SECOND = 16000 * 2
+EPSILON = 1e-6  # tolerance when comparing result times (seconds)
+
+
+def listen_url(base_url: str, *, model: str, language: str, audio_format: str) -> str:
+    """The ``/v1/listen`` websocket URL for one answer.
+
+    ``linear16`` audio adds ``encoding``/``sample_rate``/``channels``; WebM
+    sends neither (Deepgram reads the container header).
+    """
+    params: dict[str, str] = {
+        "model": model,
+        "language": language,
+        "interim_results": "true",
+        "smart_format": "true",
+        "punctuate": "true",
+        "endpointing": "300",
+    }
+    if audio_format == "linear16":
+        params.update(encoding="linear16", sample_rate="16000", channels="1")
+    return f"{base_url.rstrip('/')}/v1/listen?{urlencode(params)}"
+
+
+class _Dropped(Exception):
+    """The socket closed without us asking."""
+
+
+class DeepgramStream:
+    """A live recognition stream for one answer (see the module docstring for reconnects)."""
+
+    def __init__(self, provider: DeepgramSTT, url: str, audio_format: str, on_transcript: OnTranscript) -> None:
+        self._provider = provider
+        self._url = url
+        self._audio_format = audio_format
+        self._on_transcript = on_transcript
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._lock = asyncio.Lock()
+        self._buffer: deque[bytes] = deque()
+        self._buffered = 0
+        self._head: bytes | None = None  # WebM container header, never dropped
+        self._dropped_bytes = 0
+        self.truncated = False
+        self.reconnects = 0
+        self._finals: list[str] = []
+        self._covered: float | None = None  # end (seconds, answer timeline) of the last accepted final
+        self._shift = 0.0  # seconds of audio missing at the start of the current connection
+        self._finalizing = False
+        self._finalized = asyncio.Event()
+        self._closed_by_server = asyncio.Event()
+        self._closing = False
+        self._error: STTError | None = None
+        self._loop = asyncio.get_running_loop()
+        self._last_sent = self._loop.time()
+        self._reader: asyncio.Task[None] | None = None
+        self._keepalive: asyncio.Task[None] | None = None
+
+    @property
+    def transcript(self) -> str:
+        """The final transcript so far."""
+        return " ".join(self._finals)
+
+    async def _start(self) -> None:
+        self._ws = await self._provider._connect(self._url)
+        self._reader = asyncio.create_task(self._read_loop(), name="deepgram-reader")
+        self._keepalive = asyncio.create_task(self._keepalive_loop(), name="deepgram-keepalive")
+
+    # -- sending -------------------------------------------------------------
+
+    def _remember(self, chunk: bytes) -> None:
+        if self._audio_format == "webm" and self._head is None:
+            self._head = chunk
+            return
+        self._buffer.append(chunk)
+        self._buffered += len(chunk)
+        limit = self._provider.buffer_bytes - (len(self._head) if self._head else 0)
+        while self._buffered > limit and len(self._buffer) > 1:
+            old = self._buffer.popleft()
+            self._buffered -= len(old)
+            self._dropped_bytes += len(old)
+            if not self.truncated:
+                log.warning(
+                    "deepgram: answer audio over %d bytes; keeping only the latest for reconnects",
+                    self._provider.buffer_bytes,
+                )
+            self.truncated = True
+
+    def _replay(self) -> list[bytes]:
+        return ([self._head] if self._head else []) + list(self._buffer)
+
+    async def send(self, chunk: bytes) -> None:
+        """Send one audio chunk (also kept in the bounded per-answer buffer for reconnects)."""
+        if self._error is not None:
+            raise self._error
+        if self._closing:
+            raise STTError("deepgram: the stream is closed")
+        if not chunk:
+            return  # an empty binary frame makes Deepgram close the stream
+        async with self._lock:
+            self._remember(chunk)
+            ws = self._ws
+            if ws is not None and not ws.closed:
+                with contextlib.suppress(ConnectionError, aiohttp.ClientError, RuntimeError):
+                    await ws.send_bytes(chunk)  # if the socket just died, the replay sends it
+            self._last_sent = self._loop.time()
+
+    async def _send_json(self, message: dict[str, Any]) -> bool:
+        async with self._lock:
+            ws = self._ws
+            if ws is None or ws.closed:
+                return False
+            try:
+                await ws.send_str(json.dumps(message))
+            except (ConnectionError, aiohttp.ClientError, RuntimeError):
+                return False
+            self._last_sent = self._loop.time()
+            return True
+
+    async def _keepalive_loop(self) -> None:
+        interval = self._provider.keepalive_interval
+        while True:
+            await asyncio.sleep(max(0.01, interval - (self._loop.time() - self._last_sent)))
+            if self._loop.time() - self._last_sent >= interval - 0.001:
+                await self._send_json({"type": "KeepAlive"})
+
+    # -- receiving -----------------------------------------------------------
+
+    async def _read_loop(self) -> None:
+        try:
+            while True:
+                try:
+                    await self._read_until_closed()
+                    return  # closed as asked, or normally after CloseStream
+                except _Dropped as exc:
+                    if self._closing:
+                        return
+                    log.warning("deepgram: socket dropped mid-answer (%s); reconnecting", exc)
+                    await self._reconnect()
+        except STTError as exc:
+            self._error = exc
+        except Exception as exc:  # pragma: no cover - a bug; surface it to send/finish
+            log.exception("deepgram reader failed")
+            self._error = STTError(f"deepgram: {exc}")
+        finally:
+            self._closed_by_server.set()
+
+    async def _read_until_closed(self) -> None:
+        ws = self._ws
+        assert ws is not None
+        async for msg in ws:
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                await self._handle(json.loads(msg.data))
+            elif msg.type == aiohttp.WSMsgType.ERROR:
+                raise _Dropped(str(ws.exception()))
+        code = ws.close_code
+        if self._closing or (code == 1000 and self._finalizing):
+            return
+        if code == 1008:
+            raise STTError(f"deepgram closed the stream: audio could not be decoded ({code})")
+        raise _Dropped(f"close code {code}")
+
+    async def _reconnect(self) -> None:
+        self._ws = None
+        self.reconnects += 1
+        if self.reconnects > self._provider.options.max_tries:
+            raise STTError(f"deepgram: the stream dropped {self.reconnects} times")
+        ws = await self._provider._connect(self._url)
+        async with self._lock:
+            self._ws = ws
+            self._shift = self._dropped_bytes / LINEAR16_BYTES_PER_SECOND if self._audio_format == "linear16" else 0.0
+            try:
+                for chunk in self._replay():
+                    await ws.send_bytes(chunk)
+                if self._finalizing:
+                    await ws.send_str(json.dumps({"type": "Finalize"}))
+            except (ConnectionError, aiohttp.ClientError, RuntimeError):
+                pass  # the read loop sees the close and tries again
+            self._last_sent = self._loop.time()
+
+    def _new_text(self, msg: dict[str, Any], alt: dict[str, Any]) -> str:
+        """The part of a result not already covered by an accepted final ('' when nothing is new)."""
+        text = (alt.get("transcript") or "").strip()
+        if self._covered is None or "start" not in msg:
+            return text
+        start = float(msg["start"]) + self._shift
+        end = start + float(msg.get("duration") or 0.0)
+        if end <= self._covered + EPSILON:
+            return ""
+        if start >= self._covered - EPSILON:
+            return text
+        words = alt.get("words") or []
+        if not words:
+            return text
+        kept = [w for w in words if float(w.get("start", 0.0)) + self._shift >= self._covered - EPSILON]
+        return " ".join(str(w.get("punctuated_word") or w.get("word") or "") for w in kept).strip()
+
+    async def _handle(self, msg: dict[str, Any]) -> None:
+        if msg.get("type") != "Results":
+            return
+        alts = (msg.get("channel") or {}).get("alternatives") or [{}]
+        is_final = bool(msg.get("is_final"))
+        text = self._new_text(msg, alts[0])
+        if is_final and "start" in msg:
+            end = float(msg["start"]) + float(msg.get("duration") or 0.0) + self._shift
+            if text or self._covered is None or end > self._covered:
+                self._covered = max(end, self._covered or 0.0)
+        if text:
+            if is_final:
+                self._finals.append(text)
+            try:
+                await self._on_transcript(text, is_final)
+            except Exception:
+                log.exception("deepgram: on_transcript failed")
+        if msg.get("from_finalize"):
+            self._finalized.set()
+
+    # -- ending --------------------------------------------------------------
+
+    async def finish(self) -> str:
+        """Finalize, wait (bounded by ``finalize_timeout``) for the last final result, close; return the transcript."""
+        if self._error is not None:
+            await self.abort()
+            raise self._error
+        self._finalizing = True
+        timeout = self._provider.finalize_timeout
+        deadline = self._loop.time() + timeout
+        await self._send_json({"type": "Finalize"})
+        waiters = [asyncio.ensure_future(self._finalized.wait()), asyncio.ensure_future(self._closed_by_server.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waiters:
+                w.cancel()
+        if self._error is not None:
+            await self.abort()
+            raise self._error
+        if not self._finalized.is_set():
+            log.warning("deepgram: no Finalize result within %.1fs; using the finals so far", timeout)
+        if await self._send_json({"type": "CloseStream"}):
+            remaining = max(0.05, min(1.0, deadline - self._loop.time()))
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(remaining):
+                    await self._closed_by_server.wait()  # trailing finals + Metadata, then close
+        await self.abort()
+        return self.transcript
+
+    async def abort(self) -> None:
+        """Close the stream without waiting for results."""
+        self._closing = True
+        for task in (self._keepalive, self._reader):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        ws, self._ws = self._ws, None
+        if ws is not None and not ws.closed:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(ws.close(), 1.0)
+
+
+class DeepgramSTT:
+    """A :class:`~.stt.STTProvider` on Deepgram's live ``/v1/listen`` websocket.
+
+    ``base_url`` is ``wss://api.deepgram.com`` (or a fake's ``ws://…``);
+    ``options`` sets the handshake's tries, delays and timeout and the number
+    of reconnects per answer; ``session`` is a shared ``aiohttp.ClientSession``
+    (one is created, and closed by :meth:`aclose`, when None);
+    ``keepalive_interval`` is the silence after which a KeepAlive is sent;
+    ``finalize_timeout`` bounds :meth:`DeepgramStream.finish`;
+    ``buffer_bytes`` bounds the audio kept per answer for re-sending.
+    """
+
+    name = "deepgram"
+    offline = False
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str = "wss://api.deepgram.com",
+        model: str = "nova-2",
+        options: ConnectOptions | None = None,
+        session: aiohttp.ClientSession | None = None,
+        keepalive_interval: float = 3.0,
+        finalize_timeout: float = 3.0,
+        buffer_bytes: int = 2_000_000,
+    ) -> None:
+        self.api_key = api_key
+        self.base_url = base_url
+        self.model = model
+        self.options = options or ConnectOptions()
+        self.keepalive_interval = keepalive_interval
+        self.finalize_timeout = finalize_timeout
+        self.buffer_bytes = buffer_bytes
+        self._session = session
+        self._own_session = session is None
+        self._connect_retrying = retrying(self.options)(self._connect_once)
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession()
+            self._own_session = True
+        return self._session
+
+    async def aclose(self) -> None:
+        """Close the HTTP session if this client created it."""
+        if self._own_session and self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    async def _connect_once(self, url: str) -> aiohttp.ClientWebSocketResponse:
+        """One handshake, bounded by ``options.timeout``."""
+        async with asyncio.timeout(self.options.timeout):
+            return await self._client().ws_connect(
+                url, headers={"Authorization": f"Token {self.api_key}"}, max_msg_size=0
+            )
+
+    async def _connect(self, url: str) -> aiohttp.ClientWebSocketResponse:
+        """Open the websocket, retrying transient failures; :class:`STTError` when it cannot."""
+        try:
+            return await self._connect_retrying(url)
+        except Exception as exc:
+            status = getattr(exc, "status", None)
+            detail = f"HTTP {status}" if status else f"{type(exc).__name__}: {exc}"
+            kind = "retryable" if is_retryable(exc) else "fatal"
+            raise STTError(f"deepgram: cannot open the stream ({detail}, {kind})") from exc
+
+    async def open(self, *, audio_format: str, language: str, on_transcript: OnTranscript) -> DeepgramStream:
+        """Open a stream for one answer; ``on_transcript(text, is_final)`` gets every non-empty result."""
+        url = listen_url(self.base_url, model=self.model, language=language, audio_format=audio_format)
+        stream = DeepgramStream(self, url, audio_format, on_transcript)
+        await stream._start()
+        return stream
+
+
+def deepgram_stt(settings: Settings, session: aiohttp.ClientSession | None = None) -> DeepgramSTT:
+    """The Deepgram client that ``settings`` describes (``DEEPGRAM_API_KEY`` must be set)."""
+    if not settings.deepgram_api_key:
+        raise ValueError("DEEPGRAM_API_KEY is not set")
+    return DeepgramSTT(
+        settings.deepgram_api_key,
+        settings.deepgram_base_url,
+        settings.deepgram_model,
+        ConnectOptions(max_tries=3, timeout=10.0),
+        session,
+    )

@@ -1,0 +1,163 @@
+"""ElevenLabs text-to-speech over HTTP streaming (aiohttp).
+
+:class:`ElevenLabsTTS` implements :class:`~.tts.TTSProvider`:
+``POST {base_url}/v1/text-to-speech/{voice_id}/stream?output_format=mp3_44100_128``
+with the ``xi-api-key`` header, and yields the MP3 bytes chunk by chunk as they
+arrive (never buffered whole, never base64). Connection errors, 429 and 5xx are
+retried with backoff (honouring ``Retry-After``) only until the first byte has
+been yielded; other 4xx and any failure after the first byte raise
+:class:`~.tts.TTSError`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+
+import aiohttp
+
+from ..settings import Settings
+from .options import ConnectOptions
+from .retry import VendorHTTPError, parse_retry_after, retrying
+from .tts import TTSError
+
+__all__ = ["DEFAULT_VOICES", "ElevenLabsTTS", "elevenlabs_tts"]
+
+log = logging.getLogger(__name__)
+
+# ElevenLabs premade voices, one per interviewer persona.
+VOICE_RACHEL = "21m00Tcm4TlvDq8ikWAM"  # calm, clear female voice
+VOICE_BELLA = "EXAVITQu4vr4xnSDxMaL"  # soft, warm female voice
+VOICE_ADAM = "pNInz6obpgDQGcFmaJgB"  # deep, firm male voice
+DEFAULT_VOICES: dict[str, str] = {
+    "professional": VOICE_RACHEL,
+    "friendly": VOICE_BELLA,
+    "challenging": VOICE_ADAM,
+}
+DEFAULT_OUTPUT_FORMAT = "mp3_44100_128"
+
+
+def supports_language_code(model: str) -> bool:
+    """Whether ``model`` accepts ``language_code`` (the v2.5 and v3 models; not multilingual_v2)."""
+    return "v2_5" in model or model.startswith("eleven_v3")
+
+
+class ElevenLabsTTS:
+    """A :class:`~.tts.TTSProvider` on ElevenLabs' streaming endpoint.
+
+    ``voices`` maps a persona to a voice id (missing personas use
+    :data:`DEFAULT_VOICES`); ``options`` sets tries, delays and the timeout of
+    connecting and of each read; ``session`` is a shared
+    ``aiohttp.ClientSession`` (one is created, and closed by :meth:`aclose`,
+    when None).
+    """
+
+    name = "elevenlabs"
+    offline = False
+    mime = "audio/mpeg"
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str = "https://api.elevenlabs.io",
+        model: str = "eleven_multilingual_v2",
+        voices: Mapping[str, str] | None = None,
+        options: ConnectOptions | None = None,
+        session: aiohttp.ClientSession | None = None,
+        *,
+        output_format: str = DEFAULT_OUTPUT_FORMAT,
+    ) -> None:
+        self.api_key = api_key
+        self.base_url = base_url.rstrip("/")
+        self.model = model
+        self.voices = {**DEFAULT_VOICES, **{k: v for k, v in (voices or {}).items() if v}}
+        self.options = options or ConnectOptions()
+        self.output_format = output_format
+        self._session = session
+        self._own_session = session is None
+        self._open = retrying(self.options)(self._open_once)
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession()
+            self._own_session = True
+        return self._session
+
+    async def aclose(self) -> None:
+        """Close the HTTP session if this client created it."""
+        if self._own_session and self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    def voice_for(self, persona: str) -> str:
+        """The voice id used for ``persona``."""
+        return self.voices.get(persona) or DEFAULT_VOICES["professional"]
+
+    def _body(self, text: str, language: str) -> dict[str, object]:
+        body: dict[str, object] = {"text": text, "model_id": self.model}
+        if language and supports_language_code(self.model):
+            body["language_code"] = language
+        return body
+
+    async def _open_once(self, voice_id: str, body: dict[str, object]) -> tuple[aiohttp.ClientResponse, bytes]:
+        """One try: send the request and read the first audio bytes."""
+        timeout = aiohttp.ClientTimeout(
+            total=None, connect=self.options.timeout, sock_connect=self.options.timeout, sock_read=self.options.timeout
+        )
+        resp = await self._client().post(
+            f"{self.base_url}/v1/text-to-speech/{voice_id}/stream",
+            params={"output_format": self.output_format},
+            json=body,
+            headers={"xi-api-key": self.api_key, "Accept": "audio/mpeg"},
+            timeout=timeout,
+        )
+        try:
+            if resp.status != 200:
+                detail = await resp.text(errors="replace")
+                raise VendorHTTPError(resp.status, detail, parse_retry_after(resp.headers))
+            first = await resp.content.readany()
+        except BaseException:
+            resp.close()
+            raise
+        if not first:
+            resp.close()
+            raise aiohttp.ClientPayloadError("the audio stream ended before any byte")
+        return resp, first
+
+    async def stream(self, text: str, *, persona: str, language: str) -> AsyncIterator[bytes]:
+        """Yield the audio of ``text`` in the persona's voice chunk by chunk.
+
+        Raises :class:`TTSError` when no audio could be started (after
+        retries) or when the stream breaks after the first chunk.
+        """
+        voice_id = self.voice_for(persona)
+        try:
+            resp, first = await self._open(voice_id, self._body(text, language))
+        except Exception as exc:
+            raise TTSError(f"elevenlabs: {type(exc).__name__}: {exc}") from exc
+        sent = len(first)
+        try:
+            yield first
+            async for chunk in resp.content.iter_any():
+                if chunk:
+                    sent += len(chunk)
+                    yield chunk
+        except Exception as exc:
+            raise TTSError(f"elevenlabs: stream broke after {sent} bytes ({type(exc).__name__}: {exc})") from exc
+        finally:
+            resp.close()
+
+
+def elevenlabs_tts(
+    settings: Settings, voices: Mapping[str, str] | None = None, session: aiohttp.ClientSession | None = None
+) -> ElevenLabsTTS:
+    """The ElevenLabs client that ``settings`` describes (``ELEVENLABS_API_KEY`` must be set)."""
+    if not settings.elevenlabs_api_key:
+        raise ValueError("ELEVENLABS_API_KEY is not set")
+    return ElevenLabsTTS(
+        settings.elevenlabs_api_key,
+        settings.elevenlabs_base_url,
+        settings.elevenlabs_model,
+        voices,
+        ConnectOptions(max_tries=3, timeout=15.0),
+        session,
+    )

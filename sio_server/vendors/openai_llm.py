@@ -1,0 +1,421 @@
+"""An LLM behind the OpenAI Chat Completions API: OpenAI itself or Gemini's compatible endpoint.
+
+:class:`OpenAICompatLLM` implements :class:`~.llm.LLMProvider` with the
+official ``openai`` SDK (its own retries switched off; ours are in
+:mod:`.retry`). Questions stream token by token; failures before the first
+token are retried, failures after it are not (nothing is ever sent twice) and
+every failure reaches the caller as :class:`LLMUnavailable`. Feedback is one
+JSON-mode completion validated with pydantic, with one corrective retry when
+the JSON is unusable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+from openai import AsyncOpenAI
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..interview.model import Feedback, InterviewConfig, QuestionScore, Turn
+from ..settings import Settings
+from .llm import FeedbackRequest, QuestionRequest
+from .options import ConnectOptions
+from .retry import retrying
+
+__all__ = [
+    "LLMUnavailable",
+    "OpenAICompatLLM",
+    "feedback_messages",
+    "gemini_llm",
+    "openai_llm",
+    "parse_feedback",
+    "question_messages",
+]
+
+log = logging.getLogger(__name__)
+
+RESUME_CHARS = 4000
+JOB_DESCRIPTION_CHARS = 3000
+ANSWER_CHARS = 1500
+
+
+class LLMUnavailable(Exception):
+    """The LLM could not write the question or feedback (after any retries, or past the deadline)."""
+
+
+class InvalidFeedback(ValueError):
+    """The LLM's feedback reply is not the JSON object we asked for."""
+
+
+# ---------------------------------------------------------------------------
+# Prompts
+# ---------------------------------------------------------------------------
+
+PERSONAS = {
+    "en": {
+        "professional": "a professional, courteous interviewer who asks clear, well-structured questions",
+        "friendly": "a warm, encouraging interviewer who puts the candidate at ease",
+        "challenging": "a demanding interviewer who probes for specifics, evidence and trade-offs",
+    },
+    "ko": {
+        "professional": "명확하고 체계적인 질문을 하는 정중하고 전문적인 면접관",
+        "friendly": "지원자가 편안하게 답할 수 있도록 돕는 따뜻하고 친근한 면접관",
+        "challenging": "구체적인 근거와 수치, 의사결정의 이유를 집요하게 묻는 까다로운 면접관",
+    },
+}
+
+
+def _trim(text: str, limit: int) -> str:
+    text = (text or "").strip()
+    return text if len(text) <= limit else text[:limit].rstrip() + " …"
+
+
+def _context_block(config: InterviewConfig, ko: bool) -> str:
+    parts: list[str] = []
+    if config.job_title.strip():
+        parts.append(("직무: " if ko else "Job title: ") + config.job_title.strip())
+    if config.job_description.strip():
+        parts.append(
+            ("직무 기술서:\n" if ko else "Job description:\n") + _trim(config.job_description, JOB_DESCRIPTION_CHARS)
+        )
+    if config.resume_text.strip():
+        parts.append(("지원자 이력서:\n" if ko else "Candidate's resume:\n") + _trim(config.resume_text, RESUME_CHARS))
+    return "\n\n".join(parts)
+
+
+def _transcript(turns: tuple[Turn, ...], ko: bool) -> str:
+    lines: list[str] = []
+    for turn in turns:
+        answer = _trim(turn.answer, ANSWER_CHARS) if turn.answer and turn.answer.strip() else None
+        if ko:
+            lines.append(f"질문 {turn.index}: {turn.question}")
+            lines.append(f"답변 {turn.index}: {answer or '(답변 없음)'}")
+        else:
+            lines.append(f"Question {turn.index}: {turn.question}")
+            lines.append(f"Answer {turn.index}: {answer or '(no answer)'}")
+    return "\n".join(lines)
+
+
+def question_messages(request: QuestionRequest) -> list[dict[str, str]]:
+    """The chat messages asking for question ``request.index``: a system prompt and one user message."""
+    cfg = request.config
+    ko = cfg.language == "ko"
+    persona = PERSONAS["ko" if ko else "en"][cfg.persona]
+    role = cfg.job_title.strip()
+    if ko:
+        system = (
+            f"당신은 {persona}입니다. "
+            + (f"'{role}' 직무의 " if role else "")
+            + "모의 면접을 한국어로 진행합니다. 존댓말을 사용하세요.\n"
+            "규칙: 질문은 정확히 하나만, 1~3문장으로 쓰세요. 목록, 제목, 따옴표, '질문 3:' 같은 머리말 없이 "
+            "면접관이 소리 내어 말할 문장만 쓰세요. 이전 질문을 반복하지 말고, 도움이 되면 지원자의 직전 답변을 이어받으세요."
+        )
+    else:
+        system = (
+            f"You are {persona}, running a mock job interview in English"
+            + (f" for the role of {role}" if role else "")
+            + ".\nRules: ask exactly ONE question in 1-3 sentences. Write only what the interviewer says aloud: "
+            "no lists, headings, quotes or labels such as 'Question 3:'. Never repeat an earlier question; "
+            "build on the candidate's previous answer when it helps."
+        )
+    context = _context_block(cfg, ko)
+    if context:
+        system += "\n\n" + context
+    transcript = _transcript(request.turns, ko)
+    n, total = request.index, cfg.max_questions
+    if ko:
+        user = (f"지금까지의 면접:\n{transcript}\n\n" if transcript else "아직 질문하지 않았습니다.\n\n") + (
+            f"전체 {total}개 중 {n}번째 질문을 하세요."
+        )
+        if n == 1:
+            user += " 첫 질문이므로 간단한 자기소개와 지원 동기를 묻는 질문으로 시작하세요."
+        if request.is_last:
+            user += " 마지막 질문이므로 면접을 마무리하는 질문(예: 지원자가 궁금한 점)을 하세요."
+    else:
+        user = (
+            f"The interview so far:\n{transcript}\n\n" if transcript else "No questions have been asked yet.\n\n"
+        ) + (f"Ask question {n} of {total}.")
+        if n == 1:
+            user += " It is the first question: open with a short introduction and motivation question."
+        if request.is_last:
+            user += " It is the last question: ask a closing question (for example, what the candidate would like to ask us)."
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def _answered(turns: tuple[Turn, ...]) -> list[Turn]:
+    return [t for t in turns if t.answer and t.answer.strip()]
+
+
+def feedback_messages(request: FeedbackRequest) -> list[dict[str, str]]:
+    """The chat messages asking for the interview's feedback as one JSON object."""
+    cfg = request.config
+    ko = cfg.language == "ko"
+    indexes = [t.index for t in _answered(request.turns)]
+    language = "Korean (polite form)" if ko else "English"
+    system = (
+        "You are an experienced interview coach scoring a mock job interview. "
+        "Reply with ONE JSON object and nothing else, with exactly these keys:\n"
+        '{"overall_score": int 0-100, "summary": string (2-4 sentences), '
+        '"strengths": [1-3 strings], "improvements": [1-3 strings], '
+        '"per_question": [{"index": int, "score": int 0-100, "comment": string (1-2 sentences)}]}\n'
+        f"Write every string in {language}. per_question must have exactly one entry for each answered "
+        f"question, with the indexes {indexes}; unanswered questions get no entry but count as 0 in overall_score. "
+        "Score on relevance to the role, concrete examples (situation, action, result), measurable impact and clarity."
+    )
+    context = _context_block(cfg, ko=False)
+    user = (
+        (context + "\n\n" if context else "")
+        + "Interview transcript:\n"
+        + (_transcript(request.turns, ko=False) or "(empty)")
+    )
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+class FeedbackReply(BaseModel):
+    """The JSON object we ask the LLM for (extra keys ignored)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    overall_score: int = Field(ge=0, le=100)
+    summary: str = Field(min_length=1)
+    strengths: list[str]
+    improvements: list[str]
+    per_question: list[QuestionScore]
+
+
+_FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
+
+
+def parse_feedback(content: str | None, request: FeedbackRequest) -> Feedback:
+    """Validate the LLM's reply into :class:`Feedback`; raise :class:`InvalidFeedback` saying what is wrong.
+
+    Scores must be integers 0-100 and ``per_question`` must cover exactly the
+    answered turns, each once (returned in index order).
+    """
+    if not content or not content.strip():
+        raise InvalidFeedback("the reply was empty")
+    text = content.strip()
+    fenced = _FENCE.match(text)
+    if fenced:
+        text = fenced.group(1)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidFeedback(f"the reply is not valid JSON ({exc.msg} at position {exc.pos})") from exc
+    if not isinstance(data, dict):
+        raise InvalidFeedback("the reply must be a JSON object")
+    try:
+        reply = FeedbackReply.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+        raise InvalidFeedback(f"the JSON does not match the requested shape ({problems})") from exc
+    expected = sorted(t.index for t in _answered(request.turns))
+    got = [q.index for q in reply.per_question]
+    if sorted(got) != expected:
+        raise InvalidFeedback(f"per_question indexes must be exactly {expected}, got {got}")
+    return Feedback(
+        overall_score=reply.overall_score,
+        summary=reply.summary.strip(),
+        strengths=[s.strip() for s in reply.strengths if s.strip()],
+        improvements=[s.strip() for s in reply.improvements if s.strip()],
+        per_question=sorted(reply.per_question, key=lambda q: q.index),
+        fallback=False,
+    )
+
+
+# ---------------------------------------------------------------------------
+# The provider
+# ---------------------------------------------------------------------------
+
+
+def _delta_text(chunk: Any) -> str:
+    """The content piece of a streamed chunk ('' for role-only, finish and usage chunks)."""
+    choices = getattr(chunk, "choices", None) or []
+    if not choices:
+        return ""
+    delta = getattr(choices[0], "delta", None)
+    return (getattr(delta, "content", None) or "") if delta is not None else ""
+
+
+class OpenAICompatLLM:
+    """An :class:`~.llm.LLMProvider` on any OpenAI-compatible Chat Completions endpoint.
+
+    ``name`` labels logs and metrics (``"openai"``, ``"gemini"``); ``api_key``,
+    ``base_url`` and ``model`` select the endpoint (``base_url`` None means the
+    SDK default); ``options`` sets tries, delays and the per-attempt
+    ``timeout`` (its ``deadline``, when set, bounds a feedback call);
+    ``question_deadline`` bounds a whole question, retries included.
+    """
+
+    offline = False
+
+    def __init__(
+        self,
+        name: str,
+        api_key: str,
+        base_url: str | None,
+        model: str,
+        options: ConnectOptions,
+        question_deadline: float,
+        *,
+        temperature: float | None = 0.7,
+    ) -> None:
+        self.name = name
+        self.model = model
+        self.options = options
+        self.question_deadline = question_deadline
+        self.temperature = temperature
+        self.client = AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=options.timeout, max_retries=0)
+        self._open_question = retrying(options, max_time=question_deadline)(self._open_question_once)
+        self._complete = retrying(options)(self._complete_once)
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pool."""
+        await self.client.close()
+
+    def _sampling(self, temperature: float | None) -> dict[str, Any]:
+        return {} if temperature is None else {"temperature": temperature}
+
+    async def _open_question_once(self, messages: list[dict[str, str]]) -> tuple[Any, AsyncIterator[Any], str]:
+        """One try: start the stream and read up to its first non-empty token."""
+        stream = await self.client.chat.completions.create(
+            model=self.model,
+            messages=messages,
+            stream=True,
+            **self._sampling(self.temperature),  # type: ignore[arg-type]
+        )
+        chunks = stream.__aiter__()
+        try:
+            async for chunk in chunks:
+                text = _delta_text(chunk)
+                if text:
+                    return stream, chunks, text
+        except BaseException:
+            await stream.close()
+            raise
+        await stream.close()
+        raise LLMUnavailable(f"{self.name}: the reply was empty")
+
+    async def stream_question(self, request: QuestionRequest) -> AsyncIterator[str]:
+        """Yield the next question in pieces as the model writes them.
+
+        Raises :class:`LLMUnavailable` when no token came within
+        ``question_deadline`` (retries included), on a non-retryable error, and
+        when the stream breaks after tokens were yielded (never retried).
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.question_deadline
+        messages = question_messages(request)
+        try:
+            async with asyncio.timeout_at(deadline):
+                stream, chunks, first = await self._open_question(messages)
+        except LLMUnavailable:
+            raise
+        except TimeoutError as exc:
+            raise LLMUnavailable(f"{self.name}: no question within {self.question_deadline:g}s") from exc
+        except Exception as exc:
+            raise LLMUnavailable(f"{self.name}: {type(exc).__name__}: {exc}") from exc
+        sent = len(first)
+        try:
+            yield first
+            while True:
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        chunk = await anext(chunks)
+                except StopAsyncIteration:
+                    return
+                text = _delta_text(chunk)
+                if text:
+                    sent += len(text)
+                    yield text
+        except TimeoutError as exc:
+            raise LLMUnavailable(f"{self.name}: question not finished within {self.question_deadline:g}s") from exc
+        except Exception as exc:  # raw httpx errors when the connection is cut, APIError events
+            raise LLMUnavailable(
+                f"{self.name}: stream broke after {sent} characters ({type(exc).__name__}: {exc})"
+            ) from exc
+        finally:
+            await stream.close()
+
+    async def _complete_once(self, messages: list[dict[str, str]]) -> str:
+        """One try of a non-streaming JSON-mode completion; returns the message content."""
+        response = await self.client.chat.completions.create(
+            model=self.model,
+            messages=messages,  # type: ignore[arg-type]
+            response_format={"type": "json_object"},
+            **self._sampling(0.2 if self.temperature is not None else None),
+        )
+        if not response.choices:
+            return ""
+        return response.choices[0].message.content or ""
+
+    async def _complete_or_unavailable(self, messages: list[dict[str, str]]) -> str:
+        try:
+            return await self._complete(messages)
+        except Exception as exc:
+            raise LLMUnavailable(f"{self.name}: {type(exc).__name__}: {exc}") from exc
+
+    async def feedback(self, request: FeedbackRequest) -> Feedback:
+        """Score the interview; one corrective retry on unusable JSON, then :class:`LLMUnavailable`."""
+        try:
+            async with asyncio.timeout(self.options.deadline):
+                return await self._feedback(request)
+        except TimeoutError as exc:
+            raise LLMUnavailable(f"{self.name}: no feedback within {self.options.deadline}s") from exc
+
+    async def _feedback(self, request: FeedbackRequest) -> Feedback:
+        messages = feedback_messages(request)
+        content = await self._complete_or_unavailable(messages)
+        try:
+            return parse_feedback(content, request)
+        except InvalidFeedback as exc:
+            log.warning("%s returned unusable feedback (%s); asking once more", self.name, exc)
+            messages = messages + [
+                {"role": "assistant", "content": content or ""},
+                {
+                    "role": "user",
+                    "content": f"That reply was unusable: {exc}. Reply again with only the JSON object in the requested shape.",
+                },
+            ]
+        content = await self._complete_or_unavailable(messages)
+        try:
+            return parse_feedback(content, request)
+        except InvalidFeedback as exc:
+            raise LLMUnavailable(f"{self.name}: unusable feedback twice ({exc})") from exc
+
+
+def _options(settings: Settings) -> ConnectOptions:
+    return ConnectOptions(max_tries=settings.llm_max_tries, timeout=settings.llm_timeout)
+
+
+def openai_llm(settings: Settings) -> OpenAICompatLLM:
+    """The OpenAI client that ``settings`` describes (``OPENAI_API_KEY`` must be set)."""
+    if not settings.openai_api_key:
+        raise ValueError("OPENAI_API_KEY is not set")
+    return OpenAICompatLLM(
+        "openai",
+        settings.openai_api_key,
+        settings.openai_base_url,
+        settings.openai_model,
+        _options(settings),
+        settings.llm_question_deadline,
+    )
+
+
+def gemini_llm(settings: Settings) -> OpenAICompatLLM:
+    """Gemini through its OpenAI-compatible endpoint (``GOOGLE_API_KEY`` must be set)."""
+    if not settings.google_api_key:
+        raise ValueError("GOOGLE_API_KEY is not set")
+    return OpenAICompatLLM(
+        "gemini",
+        settings.google_api_key,
+        settings.gemini_base_url,
+        settings.gemini_model,
+        _options(settings),
+        settings.llm_question_deadline,
+    )

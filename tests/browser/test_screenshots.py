@@ -1,0 +1,74 @@
+"""Screenshots of the page for the README: start form, interview in progress and feedback, in
+English and Korean, at 1280x800 and phone size (390x844). Written to docs/screenshots/
+(or SCREENSHOT_DIR), checked for size so a blank page fails."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.browser.helpers import ANSWERS, answer_until, fill_form, hook, open_page, wait_feedback, wait_hook
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "docs" / "screenshots"))
+
+FORMS = {
+    "en": {
+        "job_title": "Backend Engineer",
+        "job_description": "Design and run Python services for payments: APIs, PostgreSQL, Redis, on-call.",
+        "resume_text": "6 years of Python and Go. Led the move of a payment API to async; cut p99 latency by 40%.",
+        "persona": "friendly",
+    },
+    "ko": {
+        "job_title": "백엔드 개발자",
+        "job_description": "결제 서비스의 Python API 설계와 운영: PostgreSQL, Redis, 장애 대응.",
+        "resume_text": "Python·Go 6년 경력. 결제 API 비동기 전환을 이끌어 p99 지연 시간을 40% 줄임.",
+        "persona": "professional",
+    },
+}
+
+
+def shot(page, name: str, full_page: bool = False) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / name
+    if full_page:
+        page.evaluate("window.scrollTo({top: 0, behavior: 'instant'})")
+    page.wait_for_timeout(400)  # let smooth scrolling and transitions settle
+    page.screenshot(path=str(path), full_page=full_page, animations="disabled", caret="initial")
+    assert path.stat().st_size > 10_000, f"{name} looks blank"
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_screenshots(server, browser, language):
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="ko-KR" if language == "ko" else "en-US"
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        open_page(page, server.url)
+        fill_form(page, language=language, mode="voice", questions=4, **FORMS[language])
+        assert hook(page, "s.uiLanguage") == language
+        page.focus("#job_title")
+        page.evaluate("document.activeElement.blur()")
+        shot(page, f"start-{language}.png", full_page=True)
+
+        page.click("#start-btn")
+        wait_hook(page, "s.view === 'interview' && s.currentIndex === 1")
+        answer_until(page, language, upto=2)
+        wait_hook(page, "s.currentIndex === 3")
+        page.fill("#answer", ANSWERS[language][2][:38])
+        shot(page, f"interview-{language}.png")
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.evaluate("window.scrollTo({top: document.documentElement.scrollHeight, behavior: 'instant'})")
+        shot(page, f"interview-{language}-phone.png")
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.fill("#answer", "")
+
+        answer_until(page, language)
+        wait_feedback(page)
+        shot(page, f"feedback-{language}.png", full_page=True)
+    finally:
+        context.close()

@@ -1,0 +1,257 @@
+"""A fake Deepgram live-transcription websocket with fault injection.
+
+``GET /v1/listen`` upgrades to a websocket after checking
+``Authorization: Token <key>``. The audio it receives is "transcribed"
+deterministically: tests send UTF-8 text as the audio bytes, and the fake
+hears those words. Times follow the byte offsets (``bytes_per_second``, like
+16 kHz 16-bit PCM), so ``start``/``duration`` of a result match the audio that
+produced it, also after a client re-sends audio on a new connection.
+
+Per binary frame the fake sends an interim result (``is_final: false``) with
+the words not yet finalized; whenever complete words end a sentence
+(``.``/``?``/``!``) or :attr:`final_every_words` complete words are pending, it
+sends a final result (``speech_final`` true after punctuation).
+``{"type":"Finalize"}`` flushes everything as a final with
+``from_finalize: true``; ``{"type":"CloseStream"}`` flushes, sends
+``Metadata`` and closes with 1000; ``{"type":"KeepAlive"}`` is counted.
+
+Usage::
+
+    async with FakeDeepgram() as fake:
+        fake.drop_after_bytes = 12       # first connection dies after 12 bytes
+        stt = DeepgramSTT(fake.api_key, fake.url, "nova-2", ...)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from .base import FakeServer
+
+
+@dataclass
+class Connection:
+    """What one websocket connection received."""
+
+    query: dict[str, str]
+    headers: dict[str, str]
+    audio: bytearray = field(default_factory=bytearray)
+    texts: list[dict[str, Any]] = field(default_factory=list)
+    keepalives: int = 0
+    keepalive_times: list[float] = field(default_factory=list)
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    dropped: bool = False
+    closed_by_client_stream: bool = False
+
+
+class FakeDeepgram(FakeServer):
+    """Fake Deepgram ``/v1/listen``.
+
+    Knobs: :attr:`refuse_status` (answer the handshake with this status, e.g.
+    401, for the next :attr:`refuse_times` connections), :attr:`drop_after_bytes`
+    (abort the TCP connection without a close frame once a connection has
+    received that many audio bytes; for the next :attr:`drop_times`
+    connections), :attr:`final_delay` (seconds before each final result),
+    :attr:`final_every_words`, :attr:`bytes_per_second`, :attr:`ignore_finalize`.
+    Records: :attr:`connections`.
+    """
+
+    def __init__(self, api_key: str = "dg-test-key") -> None:
+        super().__init__()
+        self.api_key = api_key
+        self.refuse_status: int | None = None
+        self.refuse_times = 1_000_000
+        self.drop_after_bytes: int | None = None
+        self.drop_times = 1
+        self.final_delay = 0.0
+        self.final_every_words = 4
+        self.bytes_per_second = 32000
+        self.ignore_finalize = False
+        self.connections: list[Connection] = []
+        self.handshakes = 0
+
+    @property
+    def url(self) -> str:
+        """Base URL as the client expects it: ``ws://127.0.0.1:PORT``."""
+        return f"ws://{self.host}:{self.port}"
+
+    def routes(self, app: web.Application) -> None:
+        app.router.add_get("/v1/listen", self._listen)
+
+    async def _listen(self, request: web.Request) -> web.StreamResponse:
+        self.handshakes += 1
+        if request.headers.get("Authorization") != f"Token {self.api_key}":
+            return web.Response(
+                status=401,
+                text="Invalid credentials.",
+                headers={"dg-error": "Invalid credentials.", "dg-request-id": "fake"},
+            )
+        if self.refuse_status is not None and self.refuse_times > 0:
+            self.refuse_times -= 1
+            return web.Response(status=self.refuse_status, text="refused", headers={"dg-error": "refused"})
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        conn = Connection(query=dict(request.query), headers=dict(request.headers))
+        self.connections.append(conn)
+        self._open.add(ws)
+        session = _Session(self, request, ws, conn)
+        try:
+            await session.run()
+        finally:
+            self._open.discard(ws)
+        return ws
+
+
+class _Session:
+    """One connection's transcription state."""
+
+    def __init__(self, fake: FakeDeepgram, request: web.Request, ws: web.WebSocketResponse, conn: Connection) -> None:
+        self.fake = fake
+        self.request = request
+        self.ws = ws
+        self.conn = conn
+        self.final_offset = 0  # bytes of audio already covered by final results
+        self.request_id = str(uuid.uuid4())
+        self.drop = fake.drop_after_bytes if fake.drop_times > 0 else None
+
+    @property
+    def bps(self) -> int:
+        return self.fake.bytes_per_second
+
+    def _words(self, start: int, end: int) -> list[dict[str, Any]]:
+        """Words in audio bytes [start, end) with their times (punctuation kept in ``punctuated_word``)."""
+        out: list[dict[str, Any]] = []
+        data = bytes(self.conn.audio[start:end])
+        pos = 0
+        for raw in data.split(b" "):
+            if raw.strip():
+                lead = len(raw) - len(raw.lstrip())
+                w_start = start + pos + lead
+                w_end = start + pos + len(raw.rstrip())
+                text = raw.strip().decode("utf-8", errors="replace")
+                out.append(
+                    {
+                        "word": text.rstrip(".?!,").lower() or text,
+                        "start": w_start / self.bps,
+                        "end": w_end / self.bps,
+                        "confidence": 0.99,
+                        "punctuated_word": text,
+                    }
+                )
+            pos += len(raw) + 1
+        return out
+
+    async def _send(self, data: dict[str, Any]) -> None:
+        self.conn.sent.append(data)
+        await self.ws.send_str(json.dumps(data))
+
+    async def _result(
+        self, start: int, end: int, *, is_final: bool, speech_final: bool = False, from_finalize: bool = False
+    ) -> None:
+        words = self._words(start, end)
+        transcript = " ".join(w["punctuated_word"] for w in words)
+        if is_final and self.fake.final_delay:
+            await asyncio.sleep(self.fake.final_delay)
+        await self._send(
+            {
+                "type": "Results",
+                "channel_index": [0, 1],
+                "duration": (end - start) / self.bps,
+                "start": start / self.bps,
+                "is_final": is_final,
+                "speech_final": speech_final,
+                "from_finalize": from_finalize,
+                "channel": {"alternatives": [{"transcript": transcript, "confidence": 0.97, "words": words}]},
+                "metadata": {
+                    "request_id": self.request_id,
+                    "model_info": {"name": "fake", "version": "1", "arch": "fake"},
+                },
+            }
+        )
+        if is_final:
+            self.final_offset = end
+
+    async def _after_audio(self) -> None:
+        """Send finals for complete sentences / enough words, then an interim for the rest."""
+        audio = self.conn.audio
+        while True:
+            pending = bytes(audio[self.final_offset :])
+            last_space = pending.rfind(b" ")
+            if last_space < 0:
+                break
+            complete = pending[:last_space]
+            words = complete.split()
+            cut_at = None
+            count = 0
+            pos = 0
+            for raw in complete.split(b" "):
+                pos += len(raw) + 1
+                if raw.strip():
+                    count += 1
+                    if raw.rstrip().endswith((b".", b"?", b"!")) or count >= self.fake.final_every_words:
+                        cut_at = pos
+                        break
+            if cut_at is None or not words:
+                break
+            end = self.final_offset + cut_at
+            speech_final = bytes(audio[self.final_offset : end]).rstrip().endswith((b".", b"?", b"!"))
+            await self._result(self.final_offset, end, is_final=True, speech_final=speech_final)
+        if bytes(audio[self.final_offset :]).strip():
+            await self._result(self.final_offset, len(audio), is_final=False)
+
+    async def _flush(self, *, from_finalize: bool) -> None:
+        await self._result(
+            self.final_offset, len(self.conn.audio), is_final=True, speech_final=True, from_finalize=from_finalize
+        )
+
+    async def run(self) -> None:
+        async for msg in self.ws:
+            if msg.type == WSMsgType.BINARY:
+                if not msg.data:
+                    await self.ws.close(code=1008, message=b"DATA-0000")
+                    return
+                self.conn.audio.extend(msg.data)
+                if self.drop is not None and len(self.conn.audio) >= self.drop:
+                    self.fake.drop_times -= 1
+                    self.conn.dropped = True
+                    transport = self.request.transport
+                    if transport is not None:
+                        transport.abort()
+                    return
+                await self._after_audio()
+            elif msg.type == WSMsgType.TEXT:
+                data = json.loads(msg.data)
+                self.conn.texts.append(data)
+                kind = data.get("type")
+                if kind == "KeepAlive":
+                    self.conn.keepalives += 1
+                    self.conn.keepalive_times.append(time.monotonic())
+                elif kind == "Finalize":
+                    if not self.fake.ignore_finalize:
+                        await self._flush(from_finalize=True)
+                elif kind == "CloseStream":
+                    self.conn.closed_by_client_stream = True
+                    if bytes(self.conn.audio[self.final_offset :]).strip():
+                        await self._flush(from_finalize=False)
+                    await self._send(
+                        {
+                            "type": "Metadata",
+                            "transaction_key": "deprecated",
+                            "request_id": self.request_id,
+                            "sha256": "0" * 64,
+                            "created": "2025-01-01T00:00:00.000Z",
+                            "duration": len(self.conn.audio) / self.bps,
+                            "channels": 1,
+                        }
+                    )
+                    await self.ws.close(code=1000)
+                    return
+            else:
+                return

@@ -1,0 +1,110 @@
+"""Real helpers for the several-process tests: a private redis-server, a PostgreSQL schema, haproxy."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import uuid
+from pathlib import Path
+from string import Template
+
+import asyncpg
+
+from .services import free_port, port_open
+
+ROOT = Path(__file__).resolve().parents[2]
+PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+class RedisServer:
+    """A redis-server of the test's own on a free port (restartable, nothing kept on disk)."""
+
+    def __init__(self, binary: str, workdir: Path) -> None:
+        self.binary = binary
+        self.workdir = workdir
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """Its URL."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> "RedisServer":
+        """Start it and wait for its port."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not port_open("127.0.0.1", self.port):
+            if time.monotonic() > deadline:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        """Kill it."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+async def pg_available() -> bool:
+    """True when the PostgreSQL server answers."""
+    try:
+        conn = await asyncpg.connect(PG_DSN, timeout=3)
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return False
+    await conn.close()
+    return True
+
+
+async def drop_schema(schema: str) -> None:
+    """Drop a test schema and everything in it."""
+    conn = await asyncpg.connect(PG_DSN, timeout=5)
+    try:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        await conn.close()
+
+
+def new_schema() -> str:
+    """A unique schema name for one test."""
+    return f"test_cluster_{uuid.uuid4().hex[:12]}"
+
+
+class HAProxy:
+    """haproxy in front of two server ports, from ``deploy/haproxy/haproxy.cfg.template``."""
+
+    def __init__(self, binary: str, workdir: Path, port_a: int, port_b: int) -> None:
+        self.binary = binary
+        self.port = free_port()
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.conf = workdir / "haproxy.cfg"
+        template = Template((ROOT / "deploy" / "haproxy" / "haproxy.cfg.template").read_text())
+        self.conf.write_text(template.substitute(listen_port=self.port, port_a=port_a, port_b=port_b))
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL through haproxy."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "HAProxy":
+        """Start haproxy in the foreground and wait for its port."""
+        self.proc = subprocess.Popen([self.binary, "-db", "-f", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 10
+        while not port_open("127.0.0.1", self.port):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"haproxy did not start: {self.proc.stderr.read().decode() if self.proc.stderr else ''}")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        """Stop haproxy."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
