@@ -273,6 +273,10 @@ class InterviewClient:
         """Answer question ``index`` in text; re-sent after a reconnect until acked."""
         return await self._request("answer_text", {"index": index, "text": text}, resend=True)
 
+    async def answer_voice(self, index: int) -> dict[str, Any]:
+        """Close the spoken answer to ``index`` (``answer_end``); the ack carries the transcript."""
+        return await self._request("answer_end", {"index": index}, resend=True)
+
     async def end(self) -> dict[str, Any]:
         """End the interview early; the feedback follows."""
         return await self._request("end_interview", {}, resend=True)

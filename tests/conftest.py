@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sio_server.settings import Settings
+from tests.fakes.fixtures import fake_deepgram, fake_elevenlabs, fake_gemini, fake_openai, refused_url  # noqa: F401
 from tests.support.server import ServerProcess
 
 

@@ -49,6 +49,7 @@ class Connection:
     sent: list[dict[str, Any]] = field(default_factory=list)
     dropped: bool = False
     closed_by_client_stream: bool = False
+    idle_closed: bool = False
 
 
 class FakeDeepgram(FakeServer):
@@ -59,7 +60,10 @@ class FakeDeepgram(FakeServer):
     (abort the TCP connection without a close frame once a connection has
     received that many audio bytes; for the next :attr:`drop_times`
     connections), :attr:`final_delay` (seconds before each final result),
-    :attr:`final_every_words`, :attr:`bytes_per_second`, :attr:`ignore_finalize`.
+    :attr:`final_every_words`, :attr:`bytes_per_second`, :attr:`ignore_finalize`,
+    :attr:`receive_delay` (seconds before each received message is
+    handled: a slow vendor), :attr:`idle_timeout` (close with 1011 ``NET-0001`` after that long without
+    audio or a text message, as Deepgram does after 10 s).
     Records: :attr:`connections`.
     """
 
@@ -71,6 +75,8 @@ class FakeDeepgram(FakeServer):
         self.drop_after_bytes: int | None = None
         self.drop_times = 1
         self.final_delay = 0.0
+        self.idle_timeout = 10.0
+        self.receive_delay = 0.0
         self.final_every_words = 4
         self.bytes_per_second = 32000
         self.ignore_finalize = False
@@ -212,7 +218,18 @@ class _Session:
         )
 
     async def run(self) -> None:
-        async for msg in self.ws:
+        while True:
+            try:
+                msg = await asyncio.wait_for(self.ws.receive(), self.fake.idle_timeout)
+            except asyncio.TimeoutError:
+                # Deepgram closes a stream that got neither audio nor a text message for 10 s.
+                self.conn.idle_closed = True
+                await self.ws.close(code=1011, message=b"NET-0001")
+                return
+            if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                return
+            if self.fake.receive_delay:
+                await asyncio.sleep(self.fake.receive_delay)  # a slow vendor: back-pressure on the client
             if msg.type == WSMsgType.BINARY:
                 if not msg.data:
                     await self.ws.close(code=1008, message=b"DATA-0000")
