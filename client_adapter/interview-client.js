@@ -26,7 +26,7 @@ export const STORAGE_KEYS = Object.freeze({
   sessionId: "interview.session_id",
   lastSeq: "interview.last_seq",
 });
-const RETRYABLE_CODES = new Set(["store_unavailable", "busy"]);
+const RETRYABLE_CODES = new Set(["store_unavailable", "busy", "conflict", "session_busy"]);
 const SEQ_EVENTS = ["question", "feedback"];
 const LIVE_EVENTS = ["transcript", "tts_chunk", "tts_end", "state", "warning", "error", "server_shutdown"];
 

@@ -44,7 +44,9 @@ def _bearer(request: web.Request) -> str | None:
 
 def _is_admin(request: web.Request, token: str | None) -> bool:
     admin = request.app[SETTINGS].admin_token
-    return bool(admin and token and hmac.compare_digest(token.encode(), admin.encode()))
+    return bool(
+        admin and token and hmac.compare_digest(token.encode("utf-8", "surrogateescape"), admin.encode("utf-8"))
+    )
 
 
 def require_admin(request: web.Request) -> None:

@@ -20,6 +20,7 @@ from .metrics import Metrics
 from .protocol import NAMESPACE
 from .realtime import InterviewNamespace, SocketEmitter
 from .settings import Settings
+from .socket_server import InterviewSocketServer
 from .store import make_store
 from .store.base import SessionStore, StoreError
 from .vendors import make_llm, make_stt, make_tts
@@ -45,7 +46,7 @@ def create_app(
         middlewares=[cors_middleware(settings.cors_origins), admin.json_errors],
         client_max_size=settings.max_message_bytes,
     )
-    sio = socketio.AsyncServer(
+    sio = InterviewSocketServer(
         async_mode="aiohttp",
         client_manager=make_client_manager(settings),
         ping_interval=settings.ping_interval,

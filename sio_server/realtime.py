@@ -23,6 +23,7 @@ from .metrics import Metrics
 from .ratelimit import SocketLimits
 from .protocol import NAMESPACE, AnswerEnd, AnswerText, EndInterview, ResumeAuth, StartInterview, fail, ok, parse, room_of
 from .settings import Settings
+from .socket_server import INVALID_EVENT
 from .store.base import StoreError
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,8 @@ class InterviewNamespace(socketio.AsyncNamespace):
         handler = self._handlers.get(event)
         try:
             self._check_rate(sid, event, rest)
+            if event == INVALID_EVENT:
+                raise InterviewError("invalid_payload", "the message could not be decoded")
             if handler is None:
                 raise InterviewError("unknown_event", f"unknown event {event!r}")
             if len(rest) > 1:

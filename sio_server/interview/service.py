@@ -189,10 +189,11 @@ class InterviewService:
         session_id = session_id_of(token)
         if session_id is None:
             return None
-        live = await self.get(session_id)
-        if live is None or not token_matches(token, live.session.token_hash):
+        # Check the token before taking the session over: a wrong token must not move it.
+        session = await self.peek(session_id)
+        if session is None or not token_matches(token, session.token_hash):
             return None
-        return live
+        return await self.get(session_id)
 
     def release(self, live: LiveSession) -> None:
         """Drop ``live`` from memory when no socket holds it and no step runs."""
