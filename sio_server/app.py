@@ -25,6 +25,7 @@ from .store import make_store
 from .store.base import SessionStore, StoreError
 from .vendors import make_llm, make_stt, make_tts
 from .vendors.llm import LLMProvider
+from .vendors.retry import RETRY_LISTENERS
 from .vendors.offline_llm import OfflineLLM
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ async def _announce_shutdown(app: web.Application) -> None:
 
 async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     service = app[SERVICE]
+    RETRY_LISTENERS.add(app[METRICS].count_retry)
     await app[STORE].open()
     await service.leases.open(service.hand_over)
     start_manager(app[SIO])
@@ -112,6 +114,7 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     watcher.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await watcher
+    RETRY_LISTENERS.discard(app[METRICS].count_retry)
     await service.close()
     await service.leases.close()
     await app[STORE].close()

@@ -39,6 +39,14 @@ class Metrics:
         self.llm_seconds = Histogram(
             "interview_llm_question_seconds", "Time to write one question", ["provider"], registry=r
         )
+        self.vendor_seconds = Histogram(
+            "interview_vendor_seconds",
+            "Vendor stage latency: LLM first token and total, TTS first byte, STT final",
+            ["vendor", "stage", "outcome"],
+            buckets=(0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30),
+            registry=r,
+        )
+        self.vendor_retries = Counter("interview_vendor_retries", "Vendor calls retried", ["vendor"], registry=r)
         self.llm_fallbacks = Counter("interview_llm_fallbacks", "Offline fallbacks after an LLM failure", ["kind"], registry=r)
         self.lease_takeovers = Counter(
             "interview_lease_takeovers", "Sessions taken over from another process", registry=r
@@ -48,6 +56,12 @@ class Metrics:
             "interview_redis_listener_restarts", "Times the Redis manager's listener was restarted", registry=r
         )
         self.swept = Counter("interview_swept_sessions", "Sessions handled by the TTL sweeper", ["action"], registry=r)
+
+    def count_retry(self, target: str) -> None:
+        """Count a retry of the vendor call named ``target`` (a qualified function name)."""
+        name = target.lower()
+        vendor = "llm" if ("openai" in name or "llm" in name) else "tts" if "elevenlabs" in name else "stt" if "deepgram" in name else "other"
+        self.vendor_retries.labels(vendor).inc()
 
     def render(self) -> bytes:
         """The registry in Prometheus text format."""

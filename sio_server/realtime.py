@@ -28,7 +28,6 @@ from .store.base import StoreError
 
 log = logging.getLogger(__name__)
 Handler = Callable[[str, Any], Awaitable[dict[str, Any] | None]]
-BACKLOG_PACKET_BYTES = 8192
 
 
 class SocketEmitter:
@@ -50,19 +49,26 @@ class SocketEmitter:
         await self.sio.emit(event, data, room=room, namespace=NAMESPACE, ignore_queue=local)
 
     def backlog(self, session_id: str) -> int:
-        """Estimated bytes waiting in Engine.IO's outgoing queues of the session's sockets.
+        """Bytes waiting in Engine.IO's outgoing queues of the session's sockets.
 
-        Engine.IO's per-socket queue has no bound; a socket whose client stops
-        reading grows it. Packets are counted and weighted by a typical TTS
-        chunk (``BACKLOG_PACKET_BYTES``), since the queue does not expose sizes.
+        Engine.IO's per-socket queue has no bound: a client that stops reading
+        makes it grow. The queue holds packets not yet written to the socket;
+        their payload sizes are added up (binary attachments by length).
         """
         total = 0
         for sid, _ in self.sio.manager.get_participants(NAMESPACE, room_of(session_id)):
             eio_sid = self.sio.manager.eio_sid_from_sid(sid, NAMESPACE)
             socket = self.sio.eio.sockets.get(eio_sid) if eio_sid else None
             if socket is not None:
-                total += socket.queue.qsize() * BACKLOG_PACKET_BYTES
+                total += sum(_packet_size(p) for p in list(socket.queue._queue))  # type: ignore[attr-defined]
         return total
+
+
+def _packet_size(pkt: Any) -> int:
+    data = getattr(pkt, "data", None)
+    if isinstance(data, (bytes, bytearray)):
+        return len(data)
+    return len(data) if isinstance(data, str) else 64
 
 
 class InterviewNamespace(socketio.AsyncNamespace):

@@ -321,9 +321,12 @@ class InterviewService:
             raise InterviewError("text_mode", "this interview runs in text mode: send answer_text")
         started = time.perf_counter()
         transcript = await live.listener.finish(self.stt_finalize_timeout)
+        waited = time.perf_counter() - started
+        stt_name = getattr(self.stt, "name", "stt")
+        self.metrics.vendor_seconds.labels(stt_name, "stt_final", "ok" if transcript else "empty").observe(waited)
         if not transcript:
             raise InterviewError("empty_answer", "no speech was recognised; please answer again")
-        timings = {"stt_final_s": round(time.perf_counter() - started, 4)}
+        timings = {"stt_final_s": round(waited, 4)}
         outcome = await self.answer(live, index, transcript, timings)
         return outcome, transcript
 
@@ -501,6 +504,9 @@ class InterviewService:
             fallback = True
         total = time.perf_counter() - started
         self.metrics.llm_seconds.labels(self.llm.name).observe(total)
+        outcome = "fallback" if fallback else "ok"
+        self.metrics.vendor_seconds.labels(self.llm.name, "llm_first_token", outcome).observe(first_token)
+        self.metrics.vendor_seconds.labels(self.llm.name, "llm_total", outcome).observe(total)
         timings = {"llm_first_token_s": round(first_token, 4), "llm_total_s": round(total, 4)}
         if speech.first_byte_s is not None:
             timings["tts_first_byte_s"] = round(speech.first_byte_s, 4)

@@ -96,11 +96,16 @@ class QuestionSpeech:
 
     async def _speak(self, sentence: str) -> None:
         sent_any = False
+        requested = time.perf_counter()
         stream = self.tts.stream(sentence, persona=self.persona, language=self.language)
         try:
             async for audio in stream:
                 if not audio:
                     continue
+                if not sent_any and self.metrics and not self.tts.offline:
+                    self.metrics.vendor_seconds.labels(self.tts.name, "tts_first_byte", "ok").observe(
+                        time.perf_counter() - requested
+                    )
                 if self.first_byte_s is None:
                     self.first_byte_s = time.perf_counter() - self.started
                 if self.backlog() + len(audio) > self.max_backlog_bytes:
@@ -120,6 +125,10 @@ class QuestionSpeech:
             raise
         except Exception as exc:
             self.failed = True
+            if self.metrics:
+                self.metrics.vendor_seconds.labels(self.tts.name, "tts_first_byte" if not sent_any else "tts_stream", "failed").observe(
+                    time.perf_counter() - requested
+                )
             log.warning("session %s: TTS failed (%s after %s)", self.session_id, type(exc).__name__, "audio" if sent_any else "nothing")
             await self.emitter.emit(
                 self.session_id, "warning", {"code": "tts_failed", "message": "the question could not be spoken; it is shown as text"}

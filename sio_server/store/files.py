@@ -162,7 +162,12 @@ class FileSessionStore(SessionStore):
         try:
             async with aiofiles.open(probe, "wb") as f:
                 await f.write(b"ok")
-            await aiofiles.os.remove(probe)
+                await f.flush()
         except OSError as exc:
             raise StoreError(f"file store not writable: {exc}") from exc
+        finally:
+            try:
+                await aiofiles.os.remove(probe)
+            except OSError:
+                pass
 

@@ -159,8 +159,15 @@ def wait_gen(base_delay: float = 0.25, max_delay: float = 4.0) -> Generator[floa
         exc = yield pause
 
 
+RETRY_LISTENERS: set[Callable[[str], None]] = set()
+"""Callbacks told the qualified name of every vendor call about to be retried (metrics)."""
+
+
 def _log_backoff(details: dict[str, Any]) -> None:
     exc = details.get("exception")
+    target = getattr(details.get("target"), "__qualname__", "vendor call")
+    for listener in list(RETRY_LISTENERS):
+        listener(target)
     log.info(
         "%s failed on try %d (%s); retrying in %.2fs",
         getattr(details.get("target"), "__qualname__", "vendor call"),

@@ -65,7 +65,8 @@ class FakeElevenLabs(FakeServer):
     Knobs: :meth:`fail_next` (status for the next N requests, optional
     Retry-After), :attr:`first_byte_delay`, :attr:`chunk_delay`,
     :attr:`chunk_size`, :attr:`cut_after_bytes` (close the TCP connection after
-    K bytes, for the next :attr:`cut_times` requests). Records:
+    K bytes, for the next :attr:`cut_times` requests), :attr:`audio_repeat`
+    (send the audio that many times over: long speech). Records:
     :attr:`requests`; :attr:`finished` counts streams sent to the end.
     """
 
@@ -76,6 +77,7 @@ class FakeElevenLabs(FakeServer):
         self.first_byte_delay = 0.0
         self.chunk_delay = 0.0
         self.chunk_size = 512
+        self.audio_repeat = 1
         self.cut_after_bytes: int | None = None
         self.cut_times = 1
         self.requests: list[TTSRequest] = []
@@ -140,7 +142,7 @@ class FakeElevenLabs(FakeServer):
             return self._error(self.faults.popleft())
         if not body.get("text"):
             return self._error(Fault(422))
-        audio = audio_for(body["text"])
+        audio = audio_for(body["text"]) * self.audio_repeat
         resp = web.StreamResponse(headers={"Content-Type": "audio/mpeg", "x-character-count": str(len(body["text"]))})
         resp.enable_chunked_encoding()
         await resp.prepare(request)

@@ -143,13 +143,15 @@ async def test_llm_500_three_times_falls_back_after_exactly_max_tries(aiohttp_se
     assert set(fake_openai.retry_counts()) <= {0, None}
     metrics = server.app[METRICS].render().decode()
     assert 'interview_llm_fallbacks_total{kind="question"} 1.0' in metrics
+    assert 'interview_vendor_retries_total{vendor="llm"} 2.0' in metrics
+    assert 'interview_vendor_seconds_count{outcome="fallback",stage="llm_first_token",vendor="openai"} 1.0' in metrics
     await client.close()
 
 
 async def test_tts_cut_before_first_byte_is_retried_and_audio_is_complete(aiohttp_server, vendor_settings, fake_openai, fake_elevenlabs):
     fake_openai.replies.append("One short question?")
     fake_elevenlabs.fail_next(1, 503)
-    _, url = await serve(aiohttp_server, vendor_settings)
+    server, url = await serve(aiohttp_server, vendor_settings)
     client = InterviewClient(url)
     await client.connect()
     await client.start(language="en", mode="voice", audio_format="linear16", max_questions=2)
@@ -158,6 +160,9 @@ async def test_tts_cut_before_first_byte_is_retried_and_audio_is_complete(aiohtt
     assert end["ok"] is True
     assert b"".join(c["audio"] for c in chunks_of(client, 1)) == audio_for("One short question?")
     assert fake_elevenlabs.count == 2
+    metrics = server.app[METRICS].render().decode()
+    assert 'interview_vendor_retries_total{vendor="tts"} 1.0' in metrics
+    assert 'interview_vendor_seconds_count{outcome="ok",stage="tts_first_byte",vendor="elevenlabs"} 1.0' in metrics
     await client.close()
 
 
