@@ -15,6 +15,16 @@ sends a final result (``speech_final`` true after punctuation).
 ``from_finalize: true``; ``{"type":"CloseStream"}`` flushes, sends
 ``Metadata`` and closes with 1000; ``{"type":"KeepAlive"}`` is counted.
 
+Real audio (a browser's WebM/Opus) does not decode to words: set
+:attr:`FakeDeepgram.script` to the answers' texts and connection *n* "hears"
+``script[n]`` (the last entry once they run out) instead of its audio bytes,
+one word per :attr:`~FakeDeepgram.script_bytes_per_word` audio bytes received
+(the word being spoken stays in the interim result until the next one starts);
+``Finalize``/``CloseStream`` flush the rest of that answer's words. Times then
+follow the script's text offsets. :attr:`Connection.audio` still records the
+real bytes (e.g. the EBML magic ``1A 45 DF A3`` of WebM) and
+:attr:`Connection.frames` counts the binary frames.
+
 Usage::
 
     async with FakeDeepgram() as fake:
@@ -50,6 +60,8 @@ class Connection:
     dropped: bool = False
     closed_by_client_stream: bool = False
     idle_closed: bool = False
+    frames: int = 0  # binary (audio) frames received
+    script: str | None = None  # the scripted answer this connection hears (FakeDeepgram.script)
 
 
 class FakeDeepgram(FakeServer):
@@ -63,7 +75,8 @@ class FakeDeepgram(FakeServer):
     :attr:`final_every_words`, :attr:`bytes_per_second`, :attr:`ignore_finalize`,
     :attr:`receive_delay` (seconds before each received message is
     handled: a slow vendor), :attr:`idle_timeout` (close with 1011 ``NET-0001`` after that long without
-    audio or a text message, as Deepgram does after 10 s).
+    audio or a text message, as Deepgram does after 10 s), :attr:`script` and
+    :attr:`script_bytes_per_word` (scripted speech for real audio, see the module docstring).
     Records: :attr:`connections`.
     """
 
@@ -80,6 +93,8 @@ class FakeDeepgram(FakeServer):
         self.final_every_words = 4
         self.bytes_per_second = 32000
         self.ignore_finalize = False
+        self.script: list[str] | None = None
+        self.script_bytes_per_word = 2000
         self.connections: list[Connection] = []
         self.handshakes = 0
 
@@ -105,6 +120,8 @@ class FakeDeepgram(FakeServer):
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         conn = Connection(query=dict(request.query), headers=dict(request.headers))
+        if self.script:
+            conn.script = self.script[min(len(self.connections), len(self.script) - 1)]
         self.connections.append(conn)
         self._open.add(ws)
         session = _Session(self, request, ws, conn)
@@ -126,6 +143,23 @@ class _Session:
         self.final_offset = 0  # bytes of audio already covered by final results
         self.request_id = str(uuid.uuid4())
         self.drop = fake.drop_after_bytes if fake.drop_times > 0 else None
+        self.script_words = conn.script.split() if conn.script is not None else None
+        self.script_heard = 0  # scripted words heard so far
+        self.speech = conn.audio if self.script_words is None else bytearray()
+
+    def _hear(self, *, everything: bool = False) -> None:
+        """Scripted mode: extend :attr:`speech` with the words the audio received so far stands for."""
+        if self.script_words is None:
+            return
+        words = self.script_words
+        per_word = max(1, self.fake.script_bytes_per_word)
+        heard = len(words) if everything else min(len(words), len(self.conn.audio) // per_word)
+        if heard <= self.script_heard:
+            return
+        self.script_heard = heard
+        # The last heard word has no trailing space while more are to come: still being spoken.
+        text = " ".join(words[:heard]) + (" " if heard == len(words) else "")
+        self.speech[:] = text.encode()
 
     @property
     def bps(self) -> int:
@@ -134,7 +168,7 @@ class _Session:
     def _words(self, start: int, end: int) -> list[dict[str, Any]]:
         """Words in audio bytes [start, end) with their times (punctuation kept in ``punctuated_word``)."""
         out: list[dict[str, Any]] = []
-        data = bytes(self.conn.audio[start:end])
+        data = bytes(self.speech[start:end])
         pos = 0
         for raw in data.split(b" "):
             if raw.strip():
@@ -186,7 +220,7 @@ class _Session:
 
     async def _after_audio(self) -> None:
         """Send finals for complete sentences / enough words, then an interim for the rest."""
-        audio = self.conn.audio
+        audio = self.speech
         while True:
             pending = bytes(audio[self.final_offset :])
             last_space = pending.rfind(b" ")
@@ -213,8 +247,9 @@ class _Session:
             await self._result(self.final_offset, len(audio), is_final=False)
 
     async def _flush(self, *, from_finalize: bool) -> None:
+        self._hear(everything=True)
         await self._result(
-            self.final_offset, len(self.conn.audio), is_final=True, speech_final=True, from_finalize=from_finalize
+            self.final_offset, len(self.speech), is_final=True, speech_final=True, from_finalize=from_finalize
         )
 
     async def run(self) -> None:
@@ -235,6 +270,7 @@ class _Session:
                     await self.ws.close(code=1008, message=b"DATA-0000")
                     return
                 self.conn.audio.extend(msg.data)
+                self.conn.frames += 1
                 if self.drop is not None and len(self.conn.audio) >= self.drop:
                     self.fake.drop_times -= 1
                     self.conn.dropped = True
@@ -242,6 +278,7 @@ class _Session:
                     if transport is not None:
                         transport.abort()
                     return
+                self._hear()
                 await self._after_audio()
             elif msg.type == WSMsgType.TEXT:
                 data = json.loads(msg.data)
@@ -255,7 +292,8 @@ class _Session:
                         await self._flush(from_finalize=True)
                 elif kind == "CloseStream":
                     self.conn.closed_by_client_stream = True
-                    if bytes(self.conn.audio[self.final_offset :]).strip():
+                    self._hear(everything=True)
+                    if bytes(self.speech[self.final_offset :]).strip():
                         await self._flush(from_finalize=False)
                     await self._send(
                         {

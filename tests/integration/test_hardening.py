@@ -85,3 +85,15 @@ async def test_sigterm_warns_clients_and_exits_quickly_then_clients_resume(serve
     second = await client.next_question(timeout=20)
     assert second["index"] == 2
     await client.close()
+
+
+async def test_socketio_honours_cors_origins(aiohttp_server, settings):
+    server = await aiohttp_server(create_app(settings.model_copy(update={"cors_allowed_origins": "https://ok.test"})))
+    url = str(server.make_url("/"))
+    good = socketio.AsyncClient(reconnection=False)
+    await good.connect(url, namespaces=[NS], transports=["websocket"], headers={"Origin": "https://ok.test"})
+    await good.disconnect()
+    evil = socketio.AsyncClient(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await evil.connect(url, namespaces=[NS], transports=["websocket"], headers={"Origin": "https://evil.test"}, wait_timeout=3)
+    await evil.disconnect()

@@ -218,3 +218,14 @@ async def test_sweep_ends_abandoned_and_purges_expired(tmp_path):
     assert result == {"purged": 2, "ended": 0}
     assert await service.store.list_summaries() == []
     assert service.live == {}
+
+
+async def test_a_wrong_token_does_not_load_or_take_over_the_session(tmp_path):
+    service, _ = await make_service(tmp_path)
+    live, token = await service.start(InterviewConfig())
+    service.release(live)
+    assert live.id not in service.live
+    wrong = f"{live.id}.not-the-secret"
+    assert await service.authenticate(wrong) is None
+    assert live.id not in service.live, "a wrong token must not bring the session into this process"
+    assert (await service.authenticate(token)).id == live.id
