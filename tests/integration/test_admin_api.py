@@ -40,7 +40,17 @@ async def test_health_ready_and_metrics(http):
     r = await http.get("/readyz")
     assert r.status == 200 and (await r.json())["checks"] == {"store": "ok"}
     r = await http.get("/metrics")
-    assert r.status == 200 and "interview_sessions_started_total" in await r.text()
+    text = await r.text()
+    assert r.status == 200
+    for name in (
+        "interview_sockets_connected", "interview_sessions_live", "interview_sessions_started_total",
+        "interview_sessions_resumed_total", "interview_sessions_ended", "interview_turns_total",
+        "interview_resume_seconds", "interview_store_write_seconds", "interview_rejected_inputs",
+        "interview_rate_limited", "interview_audio_dropped_chunks_total", "interview_vendor_seconds",
+        "interview_vendor_retries", "interview_llm_fallbacks", "interview_tts_dropped_sentences_total",
+        "interview_lease_takeovers_total",
+    ):
+        assert name in text, name
 
 
 async def test_readyz_is_503_when_the_store_fails(http, app_server, tmp_path):
