@@ -724,9 +724,14 @@ const tts = {
   unlock() {
     // A user gesture (the start button) lets later playback start without another click.
     try {
+      const before = audioEl.src;
       audioEl.muted = true;
       const p = audioEl.play();
-      if (p) p.catch(() => {}).finally(() => { audioEl.pause(); audioEl.muted = false; });
+      // Pause the silent unlock only if no question audio took the element over meanwhile:
+      // the first question's speech can arrive before this promise settles.
+      const done = () => { if (audioEl.src === before) audioEl.pause(); audioEl.muted = false; };
+      if (p) p.catch(() => {}).finally(done);
+      else done();
     } catch {
       audioEl.muted = false;
     }

@@ -16,6 +16,7 @@ from sio_server.pages import socketio_bundle
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.helpers import conversation, hook, open_page, start, wait_feedback, wait_hook
 from tests.browser.vendors import Vendors
+from tests.fakes.fake_elevenlabs import silent_mp3_for
 from tests.support.services import need
 
 EBML_MAGIC = bytes.fromhex("1a45dfa3")  # a WebM (Matroska) file starts with an EBML header
@@ -86,35 +87,93 @@ def mic_page(mic_browser) -> Iterator[object]:
     page.set_default_timeout(15_000)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: print("console:", msg.type, msg.text))
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
 
 
+RECORD = """() => {
+    // What the adapter delivered to the page, per event (the page's own state only counts).
+    const rec = { transcripts: [], ttsBytes: {}, ttsChunks: {}, ttsEnds: [] };
+    const client = window.__interview.client;
+    client.on('transcript', (d) => rec.transcripts.push({ text: d.text, is_final: d.is_final }));
+    client.on('tts_chunk', (d) => {
+        rec.ttsChunks[d.index] = (rec.ttsChunks[d.index] || 0) + 1;
+        rec.ttsBytes[d.index] = (rec.ttsBytes[d.index] || 0) + (d.audio.byteLength ?? d.audio.size ?? 0);
+    });
+    client.on('tts_end', (d) => rec.ttsEnds.push(d));
+    window.__rec = rec;
+}"""
+
+AUDIO_STATE = """() => {
+    const a = document.getElementById('tts-audio');
+    return { time: a.currentTime, error: a.error ? a.error.code : null, message: a.error ? a.error.message : '' };
+}"""
+
+
+def question_audio_is_received_and_queued(page, vendors: Vendors, index: int) -> None:
+    """Question ``index``'s TTS: every chunk the server streamed reached the page and was appended for playback."""
+    wait_hook(page, f"s.ttsEnded >= {index} && s.ttsChunksPlayed === s.ttsChunksReceived")
+    end = page.evaluate(f"window.__rec.ttsEnds.find(e => e.index === {index})")
+    assert end and end["ok"] is True and end["chunks"] > 0, end
+    assert page.evaluate(f"window.__rec.ttsChunks[{index}]") == end["chunks"]
+    # The bytes are the vendor's audio for the question's sentences, nothing lost on the way.
+    sentences = [r.text.strip() for r in vendors.elevenlabs.requests if r.text.strip() in QUESTIONS[index - 1]]
+    assert " ".join(sentences) == QUESTIONS[index - 1]
+    expected = sum(len(silent_mp3_for(text)) for text in sentences)
+    assert page.evaluate(f"window.__rec.ttsBytes[{index}]") == expected
+    assert hook(page, "s.ttsMode") == "mse"
+    # The fake speaks decodable (silent) MP3: the element really plays it through the MediaSource.
+    page.wait_for_function("() => document.getElementById('tts-audio').currentTime > 0.2 || document.getElementById('tts-audio').error")
+    audio = page.evaluate(AUDIO_STATE)
+    assert audio["error"] is None and audio["time"] > 0.2, audio
+
+
+def speak_answer(page, vendors: Vendors, index: int) -> None:
+    """Answer question ``index`` through the microphone: record, see the live transcript, press done."""
+    sent_before = hook(page, "s.audioChunksSent")
+    page.click("#mic-btn")
+    wait_hook(page, "s.mic === 'recording'")
+    assert page.get_attribute("#mic-btn", "aria-pressed") == "true"
+    # The fake microphone really plays the WAV: the level meter moves.
+    page.wait_for_function("() => Number(document.getElementById('mic-meter').getAttribute('aria-valuenow')) > 0")
+    # Deepgram's interim results show up live while the candidate speaks.
+    page.wait_for_function("() => document.getElementById('transcript-partial').textContent.trim().length > 0")
+    partial = page.inner_text("#transcript-partial").strip()
+    assert partial in SPOKEN[index - 1], partial  # the words after the last final result
+    page.click("#done-btn")
+    wait_hook(page, f"s.answers['{index}'] !== undefined && s.mic === 'off'")
+    assert hook(page, f"s.answers['{index}']") == SPOKEN[index - 1]
+    # The server got MediaRecorder's WebM chunks, one binary frame each, and sent them on as they were.
+    conn = vendors.deepgram.connections[index - 1]
+    sent = hook(page, "s.audioChunksSent") - sent_before
+    assert sent >= 2 and conn.frames == sent, (sent, conn.frames)
+    assert bytes(conn.audio[:4]) == EBML_MAGIC, bytes(conn.audio[:16]).hex()
+    assert "encoding" not in conn.query and "sample_rate" not in conn.query  # WebM: Deepgram reads the header
+    assert conn.query["language"] == "en" and conn.query["interim_results"] == "true"
+    assert [t["type"] for t in conn.texts if t["type"] != "KeepAlive"] == ["Finalize", "CloseStream"]
+
+
 def test_voice_interview_with_the_fake_microphone(voice_server, vendors, mic_page):
     page = mic_page
     open_page(page, voice_server.url)
-    page.evaluate(
-        """() => {
-        window.__ttsEnds = [];
-        window.__interview.client.on('tts_end', (d) => window.__ttsEnds.push(d));
-    }"""
-    )
+    page.evaluate(RECORD)
     start(page, language="en", mode="voice", questions=2)
-    assert hook(page, "s.mode") == "voice"
-    print(hook(page, "({r: s.ttsChunksReceived, p: s.ttsChunksPlayed, e: s.ttsEnded, m: s.ttsMode})"))
-    wait_hook(page, "s.ttsEnded >= 1")
-    print(hook(page, "({r: s.ttsChunksReceived, p: s.ttsChunksPlayed, e: s.ttsEnded, m: s.ttsMode})"))
-    print(page.evaluate("window.__ttsEnds"))
-    page.wait_for_timeout(1000)
-    print(page.evaluate("(() => { const a = document.getElementById('tts-audio'); return {t: a.currentTime, e: a.error && a.error.message, p: a.paused}; })()"))
-    page.click("#mic-btn")
-    wait_hook(page, "s.mic === 'recording'")
-    page.wait_for_function("() => document.getElementById('transcript-partial').textContent.length > 0")
-    print(page.inner_text("#transcript"))
-    page.click("#done-btn")
-    wait_hook(page, "s.answers['1'] !== undefined")
-    print(conversation(page))
-    c = vendors.deepgram.connections[0]
-    print(c.query, bytes(c.audio[:8]).hex(), c.frames, len(c.audio), c.texts)
+    assert hook(page, "s.mode") == "voice"  # the start ack: STT and TTS are configured
+    assert page.is_visible("#voice-controls") and page.is_hidden("#mode-notice")
+
+    question_audio_is_received_and_queued(page, vendors, 1)
+    speak_answer(page, vendors, 1)
+
+    wait_hook(page, "s.currentIndex === 2")
+    question_audio_is_received_and_queued(page, vendors, 2)
+    speak_answer(page, vendors, 2)
+
+    feedback = wait_feedback(page)
+    assert [q["index"] for q in feedback["per_question"]] == [1, 2]
+    assert conversation(page) == [("q", QUESTIONS[0]), ("a", SPOKEN[0]), ("q", QUESTIONS[1]), ("a", SPOKEN[1])]
+    transcripts = page.evaluate("window.__rec.transcripts")
+    assert any(not t["is_final"] for t in transcripts) and any(t["is_final"] for t in transcripts)
+    assert " ".join(t["text"] for t in transcripts if t["is_final"]) == " ".join(SPOKEN)
+    assert len(vendors.deepgram.connections) == 2  # one stream per answer
+    assert hook(page, "s.ttsChunksReceived") == sum(e["chunks"] for e in page.evaluate("window.__rec.ttsEnds"))

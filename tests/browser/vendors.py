@@ -8,12 +8,13 @@ server process uses it; read its records (lists only appended to) from the test.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from tests.fakes.fake_deepgram import FakeDeepgram
-from tests.fakes.fake_elevenlabs import FakeElevenLabs
+from tests.fakes.fake_elevenlabs import FakeElevenLabs, silent_mp3_for
 from tests.fakes.fake_openai import FakeOpenAI
 
 T = TypeVar("T")
@@ -25,6 +26,7 @@ class Vendors:
     def __init__(self) -> None:
         self.openai = FakeOpenAI()
         self.elevenlabs = FakeElevenLabs()
+        self.elevenlabs.audio_factory = silent_mp3_for  # decodable, so the page really plays it
         self.deepgram = FakeDeepgram()
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="fake-vendors", daemon=True)
@@ -49,7 +51,7 @@ class Vendors:
             "DEEPGRAM_BASE_URL": self.deepgram.url,
         }
 
-    def __enter__(self) -> Vendors:
+    def __enter__(self) -> Self:
         self._thread.start()
         try:
             for fake in self.fakes:
@@ -61,10 +63,8 @@ class Vendors:
 
     def __exit__(self, *exc: object) -> None:
         for fake in self.fakes:
-            try:
+            with contextlib.suppress(Exception):  # best effort on teardown
                 self.run(fake.stop())
-            except Exception:  # pragma: no cover - best effort on teardown
-                pass
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(5)
         if not self._thread.is_alive():

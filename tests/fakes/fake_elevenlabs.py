@@ -36,6 +36,14 @@ def audio_for(text: str) -> bytes:
     return b"ID3\x04\x00\x00\x00\x00\x00\x00" + frame * frames
 
 
+SILENT_FRAME = b"\xff\xfb\x90\xc0" + bytes(413)  # MPEG-1 Layer III, 128 kbit/s, 44.1 kHz, mono: 26 ms of silence
+
+
+def silent_mp3_for(text: str) -> bytes:
+    """Decodable silent MP3 for ``text`` (about 26 ms per 4 characters), for tests that play the audio."""
+    return SILENT_FRAME * max(4, len(text.encode()) // 4)
+
+
 @dataclass
 class Fault:
     """An error answer for one request."""
@@ -66,7 +74,8 @@ class FakeElevenLabs(FakeServer):
     Retry-After), :attr:`first_byte_delay`, :attr:`chunk_delay`,
     :attr:`chunk_size`, :attr:`cut_after_bytes` (close the TCP connection after
     K bytes, for the next :attr:`cut_times` requests), :attr:`audio_repeat`
-    (send the audio that many times over: long speech). Records:
+    (send the audio that many times over: long speech), :attr:`audio_factory`
+    (text to audio bytes; :func:`silent_mp3_for` gives decodable MP3). Records:
     :attr:`requests`; :attr:`finished` counts streams sent to the end.
     """
 
@@ -78,6 +87,7 @@ class FakeElevenLabs(FakeServer):
         self.chunk_delay = 0.0
         self.chunk_size = 512
         self.audio_repeat = 1
+        self.audio_factory = audio_for
         self.cut_after_bytes: int | None = None
         self.cut_times = 1
         self.requests: list[TTSRequest] = []
@@ -142,7 +152,7 @@ class FakeElevenLabs(FakeServer):
             return self._error(self.faults.popleft())
         if not body.get("text"):
             return self._error(Fault(422))
-        audio = audio_for(body["text"]) * self.audio_repeat
+        audio = self.audio_factory(body["text"]) * self.audio_repeat
         resp = web.StreamResponse(headers={"Content-Type": "audio/mpeg", "x-character-count": str(len(body["text"]))})
         resp.enable_chunked_encoding()
         await resp.prepare(request)
