@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 
-import socketio
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from . import admin, pages
 from .appkeys import METRICS, SERVICE, SETTINGS, SIO, STORE
@@ -25,10 +25,11 @@ from .store import make_store
 from .store.base import SessionStore, StoreError
 from .vendors import make_llm, make_stt, make_tts
 from .vendors.llm import LLMProvider
-from .vendors.retry import RETRY_LISTENERS
+from .vendors.options import RETRY_LISTENERS
 from .vendors.offline_llm import OfflineLLM
 
 log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def create_app(
@@ -43,8 +44,11 @@ def create_app(
     their own.
     """
     metrics = Metrics()
+    middlewares = [cors_middleware(settings.cors_origins), admin.json_errors]
+    if not settings.ws_compression:
+        middlewares.insert(0, refuse_ws_deflate)
     app = web.Application(
-        middlewares=[cors_middleware(settings.cors_origins), admin.json_errors],
+        middlewares=middlewares,
         client_max_size=settings.max_message_bytes,
     )
     sio = InterviewSocketServer(
@@ -83,6 +87,7 @@ def create_app(
     app[SIO] = sio
     app.add_routes(admin.routes)
     pages.add_static(app)
+    app.cleanup_ctx.append(_executor_ctx)
     app.cleanup_ctx.append(_store_ctx)
     app.cleanup_ctx.append(_sweeper_ctx)
     app.on_shutdown.append(_announce_shutdown)
@@ -101,6 +106,30 @@ async def _announce_shutdown(app: web.Application) -> None:
         "server_shutdown", {"reconnect_after_ms": int(settings.shutdown_grace * 1000) + 500}, namespace=NAMESPACE
     )
     await app[SERVICE].drain(settings.shutdown_grace)
+
+
+@web.middleware
+async def refuse_ws_deflate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Hide a client's permessage-deflate offer from the websocket handshake.
+
+    engineio's aiohttp driver makes its ``WebSocketResponse`` with aiohttp's
+    default ``compress=True``, which keeps about 100 KiB of zlib state per
+    socket; the audio this server carries does not compress. ``WS_COMPRESSION``
+    turns it back on.
+    """
+    if request.path.startswith("/socket.io") and hdrs.SEC_WEBSOCKET_EXTENSIONS in request.headers:
+        headers = request.headers.copy()
+        del headers[hdrs.SEC_WEBSOCKET_EXTENSIONS]
+        request = request.clone(headers=headers)
+    return await handler(request)
+
+
+async def _executor_ctx(app: web.Application) -> AsyncIterator[None]:
+    """A default executor big enough that file I/O does not queue behind DNS look-ups."""
+    executor = ThreadPoolExecutor(max_workers=app[SETTINGS].io_threads, thread_name_prefix="io")
+    asyncio.get_running_loop().set_default_executor(executor)
+    yield
+    executor.shutdown(wait=False, cancel_futures=True)
 
 
 async def _store_ctx(app: web.Application) -> AsyncIterator[None]:

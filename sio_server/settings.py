@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     audio_queue_chunks: int = Field(default=100, ge=1)
     audio_chunk_max_bytes: int = Field(default=65536, ge=1)
     max_message_bytes: int = Field(default=524288, ge=1024)
+    ws_compression: bool = Field(
+        default=False, description="accept websocket permessage-deflate (about 100 KiB of zlib state per socket)"
+    )
+    io_threads: int = Field(default=32, ge=1, description="threads for file I/O and DNS (asyncio's default executor)")
 
     llm_provider: Literal["openai", "gemini", "offline"] | None = None
     openai_api_key: str | None = None

@@ -36,8 +36,9 @@ def _fsync_dir(path: Path) -> None:
 class FileSessionStore(SessionStore):
     """Sessions as ``<uuid>.json`` files, one asyncio lock per session.
 
-    Meant for one server process per ``DATA_DIR``; several processes share
-    sessions through the PostgreSQL store instead.
+    Meant for one server process per ``DATA_DIR`` (it remembers the version it
+    last read or wrote of each session, so a save does not re-read the file);
+    several processes share sessions through the PostgreSQL store instead.
     """
 
     name = "files"
@@ -45,6 +46,7 @@ class FileSessionStore(SessionStore):
     def __init__(self, data_dir: str | os.PathLike[str]) -> None:
         self.root = Path(data_dir).resolve() / "sessions"
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._versions: dict[str, int] = {}  # last version read or written here: saves skip re-reading the file
 
     async def open(self) -> None:
         """Create the sessions folder and remove temp files left by a crash."""
@@ -86,28 +88,39 @@ class FileSessionStore(SessionStore):
         if path is None:
             return None
         async with self._lock(session_id):
-            return await self._read(path)
+            session = await self._read(path)
+            if session is not None:
+                self._versions[session_id] = session.version
+            else:
+                self._versions.pop(session_id, None)
+            return session
 
     async def save(self, session: Session) -> None:
         """Write ``session`` atomically after checking its version."""
         path = self.path_for(session.id)
         if path is None:  # pragma: no cover - ids are made by us
             raise StoreError("invalid session id")
+        data = session.model_dump_json().encode()
         async with self._lock(session.id):
-            current = await self._read(path)
-            stored_version = current.version if current else 0
+            stored_version = self._versions.get(session.id)
+            if stored_version is None:
+                current = await self._read(path)
+                stored_version = current.version if current else 0
             if stored_version != session.version - 1:
                 raise VersionConflict(
                     f"session {session.id}: stored version {stored_version}, write based on {session.version - 1}"
                 )
-            await self._write_atomic(path, session.model_dump_json().encode())
+            await self._write_atomic(path, data)
+            self._versions[session.id] = session.version
 
     async def _write_atomic(self, path: Path, data: bytes) -> None:
         tmp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}{_TMP_SUFFIX}")
         try:
-            async with aiofiles.open(tmp, "wb") as f:
-                await f.write(data)
-                await f.flush()
+            # Unbuffered: the bytes go straight to the file, so no flush round trip before the fsync.
+            async with aiofiles.open(tmp, "wb", buffering=0) as f:
+                view = memoryview(data)
+                while view:  # a raw write may be partial
+                    view = view[await f.write(view) :]
                 await _fsync(f.fileno())
             await self._replace(tmp, path)
             await asyncio.to_thread(_fsync_dir, path.parent)
@@ -128,6 +141,7 @@ class FileSessionStore(SessionStore):
         if path is None:
             return False
         async with self._lock(session_id):
+            self._versions.pop(session_id, None)
             try:
                 await aiofiles.os.remove(path)
             except FileNotFoundError:

@@ -15,7 +15,12 @@ from .tts import OfflineTTS, TTSProvider
 
 
 def make_llm(settings: Settings, offline: LLMProvider) -> LLMProvider:
-    """OpenAI and/or Gemini (one the fallback of the other) when keys are set, else ``offline``."""
+    """OpenAI and/or Gemini (one the fallback of the other) when keys are set, else ``offline``.
+
+    The openai SDK (about 25 MB) is imported only when a vendor key is set.
+    """
+    if settings.llm_provider == "offline" or not (settings.openai_api_key or settings.google_api_key):
+        return offline
     from .fallback import make_vendor_llm
 
     return make_vendor_llm(settings) or offline

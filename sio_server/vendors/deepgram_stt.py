@@ -41,6 +41,7 @@ from urllib.parse import urlencode
 import aiohttp
 
 from ..settings import Settings
+from .http_client import SessionOwner
 from .options import ConnectOptions
 from .retry import is_retryable, retrying
 from .stt import OnTranscript, STTError
@@ -308,7 +309,7 @@ class DeepgramStream:
                 await asyncio.wait_for(ws.close(), 1.0)
 
 
-class DeepgramSTT:
+class DeepgramSTT(SessionOwner):
     """A :class:`~.stt.STTProvider` on Deepgram's live ``/v1/listen`` websocket.
 
     ``base_url`` is ``wss://api.deepgram.com`` (or a fake's ``ws://…``);
@@ -341,20 +342,8 @@ class DeepgramSTT:
         self.keepalive_interval = keepalive_interval
         self.finalize_timeout = finalize_timeout
         self.buffer_bytes = buffer_bytes
-        self._session = session
-        self._own_session = session is None
+        super().__init__(session)
         self._connect_retrying = retrying(self.options)(self._connect_once)
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
-            self._own_session = True
-        return self._session
-
-    async def aclose(self) -> None:
-        """Close the HTTP session if this client created it."""
-        if self._own_session and self._session is not None and not self._session.closed:
-            await self._session.close()
 
     async def _connect_once(self, url: str) -> aiohttp.ClientWebSocketResponse:
         """One handshake, bounded by ``options.timeout``."""

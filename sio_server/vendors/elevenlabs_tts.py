@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Mapping
 import aiohttp
 
 from ..settings import Settings
+from .http_client import SessionOwner
 from .options import ConnectOptions
 from .retry import VendorHTTPError, parse_retry_after, retrying
 from .tts import TTSError
@@ -42,7 +43,7 @@ def supports_language_code(model: str) -> bool:
     return "v2_5" in model or model.startswith("eleven_v3")
 
 
-class ElevenLabsTTS:
+class ElevenLabsTTS(SessionOwner):
     """A :class:`~.tts.TTSProvider` on ElevenLabs' streaming endpoint.
 
     ``voices`` maps a persona to a voice id (missing personas use
@@ -73,20 +74,8 @@ class ElevenLabsTTS:
         self.voices = {**DEFAULT_VOICES, **{k: v for k, v in (voices or {}).items() if v}}
         self.options = options or ConnectOptions()
         self.output_format = output_format
-        self._session = session
-        self._own_session = session is None
+        super().__init__(session)
         self._open = retrying(self.options)(self._open_once)
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
-            self._own_session = True
-        return self._session
-
-    async def aclose(self) -> None:
-        """Close the HTTP session if this client created it."""
-        if self._own_session and self._session is not None and not self._session.closed:
-            await self._session.close()
 
     def voice_for(self, persona: str) -> str:
         """The voice id used for ``persona``."""

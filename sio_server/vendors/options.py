@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+
+RETRY_LISTENERS: set[Callable[[str], None]] = set()
+"""Callbacks told the qualified name of every vendor call about to be retried (metrics)."""
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import backoff
 import httpx
 import openai
 
-from .options import ConnectOptions
+from .options import RETRY_LISTENERS, ConnectOptions
 
 __all__ = [
     "MAX_RETRY_AFTER",
@@ -157,10 +157,6 @@ def wait_gen(base_delay: float = 0.25, max_delay: float = 4.0) -> Generator[floa
             pause = random.uniform(0.0, min(max_delay, base_delay * (2**n)))
         n += 1
         exc = yield pause
-
-
-RETRY_LISTENERS: set[Callable[[str], None]] = set()
-"""Callbacks told the qualified name of every vendor call about to be retried (metrics)."""
 
 
 def _log_backoff(details: dict[str, Any]) -> None:

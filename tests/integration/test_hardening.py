@@ -97,3 +97,13 @@ async def test_socketio_honours_cors_origins(aiohttp_server, settings):
     with pytest.raises(socketio.exceptions.ConnectionError):
         await evil.connect(url, namespaces=[NS], transports=["websocket"], headers={"Origin": "https://evil.test"}, wait_timeout=3)
     await evil.disconnect()
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+async def test_websocket_compression_is_refused_unless_enabled(aiohttp_server, settings, enabled):
+    server = await aiohttp_server(create_app(settings.model_copy(update={"ws_compression": enabled})))
+    async with aiohttp.ClientSession() as http:
+        ws = await http.ws_connect(f"{server.make_url('/socket.io/')}?EIO=4&transport=websocket", compress=15)
+        assert (await ws.receive_str()).startswith("0")
+        assert bool(ws.compress) is enabled
+        await ws.close()

@@ -10,7 +10,7 @@ from string import Template
 
 import asyncpg
 
-from .services import free_port, port_open
+from .services import free_port, port_open, start_listening, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -95,16 +95,9 @@ class HAProxy:
 
     def start(self) -> "HAProxy":
         """Start haproxy in the foreground and wait for its port."""
-        self.proc = subprocess.Popen([self.binary, "-db", "-f", str(self.conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 10
-        while not port_open("127.0.0.1", self.port):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"haproxy did not start: {self.proc.stderr.read().decode() if self.proc.stderr else ''}")
-            time.sleep(0.05)
+        self.proc = start_listening([self.binary, "-db", "-f", str(self.conf)], self.port, "haproxy")
         return self
 
     def stop(self) -> None:
         """Stop haproxy."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
+        stop_process(self.proc)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 from string import Template
 
-from .services import free_port, port_open
+from .services import free_port, start_listening, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "deploy" / "nginx" / "idle-proxy.conf.template"
@@ -36,20 +35,9 @@ class Nginx:
 
     def start(self) -> "Nginx":
         """Start nginx in the foreground and wait for its port."""
-        self.proc = subprocess.Popen(
-            [self.binary, "-p", str(self.prefix), "-c", str(self.conf)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        deadline = time.monotonic() + 10
-        while not port_open("127.0.0.1", self.port):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"nginx did not start: {self.proc.stderr.read().decode() if self.proc.stderr else ''}")
-            time.sleep(0.05)
+        self.proc = start_listening([self.binary, "-p", str(self.prefix), "-c", str(self.conf)], self.port, "nginx")
         return self
 
     def stop(self) -> None:
         """Stop nginx."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
+        stop_process(self.proc)

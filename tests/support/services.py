@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
+import time
 
 import pytest
 
@@ -46,3 +48,22 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def start_listening(cmd: list[str], port: int, what: str, timeout: float = 10.0) -> "subprocess.Popen[bytes]":
+    """Start ``cmd`` in the foreground and wait until it accepts connections on ``port``."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
+    while not port_open("127.0.0.1", port):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"{what} did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
+        time.sleep(0.05)
+    return proc
+
+
+def stop_process(proc: "subprocess.Popen[bytes] | None") -> None:
+    """Terminate ``proc`` (if it still runs) and reap it."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        proc.wait(10)

@@ -1,0 +1,141 @@
+"""``python -m bench``: run every benchmark, print the tables, rewrite ``docs/benchmarks.md``.
+
+``python -m bench --quick`` is the smoke run (small N, short windows, < 60 s):
+it checks that every benchmark still works, asserts no speed and writes no file.
+``--only NAME[,NAME]`` runs some of them (sessions, latency, resume, ingest, store).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+
+from .common import Result, raise_fd_limit
+
+ORDER = ["sessions", "latency", "resume", "ingest", "store"]
+DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    versions = []
+    from importlib import metadata
+
+    for dist in ("python-socketio", "python-engineio", "aiohttp", "pydantic", "openai", "httpx"):
+        try:
+            versions.append(f"{dist} {metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{dist} ?")
+    try:
+        import uvloop  # noqa: F401
+
+        loop = "uvloop installed (not used by the server)"
+    except ImportError:
+        loop = "uvloop not installed (default asyncio loop)"
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Linux {platform.release()}, "
+        f"Python {platform.python_version()}; {', '.join(versions)}; {loop}"
+    )
+
+
+def render(results: list[Result], started: dt.datetime, seconds: float, command: str) -> str:
+    from .notes import ANALYSIS
+
+    out = [
+        "# Benchmarks",
+        "",
+        "Written by `python -m bench` (do not edit by hand: the next run rewrites it). "
+        "`python -m bench --quick` is the smoke run CI uses; it asserts no speed and writes nothing.",
+        "",
+        f"- date: {started:%Y-%m-%d %H:%M} UTC",
+        f"- machine: {machine()}",
+        f"- command: `{command}` ({seconds:.0f} s)",
+        "- every table below comes from this one run; the server runs as `python -m sio_server` in its own process, "
+        "load clients in two separate processes; named patches (`ws_nodeflate`, `store_onehop`, `malloc_trim`) are the "
+        "proposed server changes applied at run time by `bench/serve.py` to measure them before they are made",
+        "",
+        "## Targets",
+        "",
+        "| benchmark | target | met | figure |",
+        "|---|---|---|---|",
+    ]
+    for r in results:
+        for target, met, figure in r.targets:
+            mark = "–" if met is None else ("yes" if met else "**no**")
+            out.append(f"| {r.name} | {target} | {mark} | {figure} |")
+    out += ["", ANALYSIS.strip(), ""]
+    for r in results:
+        out += [f"## {r.name}", "", f"({r.seconds:.0f} s)", ""]
+        doc = r.method.strip().split("\n", 1)
+        if len(doc) > 1:
+            out += [doc[1].strip(), ""]
+        for t in r.tables:
+            out += [f"**{t.title}**", "", t.markdown(), ""]
+            out += [f"- {n}" for n in t.notes]
+            out.append("")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="short smoke run; writes no file")
+    parser.add_argument("--only", default="", help=f"comma-separated subset of {','.join(ORDER)}")
+    parser.add_argument("--no-write", action="store_true", help="do not rewrite docs/benchmarks.md")
+    args = parser.parse_args(argv)
+    names = [n.strip() for n in args.only.split(",") if n.strip()] or ORDER
+    unknown = set(names) - set(ORDER)
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
+    raise_fd_limit()
+    started = dt.datetime.now(dt.timezone.utc)
+    t0 = time.monotonic()
+    profile_dir = None if args.quick or not shutil.which("py-spy") else Path(tempfile.mkdtemp(prefix="bench-prof-"))
+    results: list[Result] = []
+    failed = []
+    for name in names:
+        mod = importlib.import_module(f".{name}", __package__)
+        print(f"== {name} ...", flush=True)
+        t = time.monotonic()
+        try:
+            result = mod.run(args.quick, profile_dir) if name == "latency" else mod.run(args.quick)
+        except Exception:
+            traceback.print_exc()
+            failed.append(name)
+            continue
+        result.seconds = time.monotonic() - t
+        results.append(result)
+        for table in result.tables:
+            print(table.text(), flush=True)
+        for target, met, figure in result.targets:
+            print(f"  target: {target}: {'–' if met is None else ('met' if met else 'MISSED')} ({figure})")
+        print(f"   ({result.seconds:.1f} s)", flush=True)
+    seconds = time.monotonic() - t0
+    if profile_dir is not None:
+        shutil.rmtree(profile_dir, ignore_errors=True)
+    print(f"== done in {seconds:.1f} s" + (f"; FAILED: {', '.join(failed)}" if failed else ""))
+    if not args.quick and not args.no_write and not failed and names == ORDER:
+        command = "python -m bench"
+        DOC.write_text(render(results, started, seconds, command))
+        print(f"wrote {DOC}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
