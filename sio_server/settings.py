@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     deepgram_api_key: str | None = None
     deepgram_base_url: str = "wss://api.deepgram.com"
     deepgram_model: str = "nova-2"
+    deepgram_query: str = Field(
+        default="", description="extra /v1/listen query parameters, e.g. 'endpointing=500&filler_words=true'"
+    )
 
     admin_token: str | None = None
     cors_allowed_origins: str | None = Field(

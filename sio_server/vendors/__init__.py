@@ -7,6 +7,8 @@ run in text mode).
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 from ..settings import Settings
 from .llm import LLMProvider
 from .options import ConnectOptions
@@ -59,4 +61,5 @@ def make_stt(settings: Settings) -> STTProvider | None:
         keepalive_interval=settings.stt_keepalive_interval,
         finalize_timeout=settings.stt_finalize_timeout,
         buffer_bytes=settings.stt_buffer_bytes,
+        query=dict(parse_qsl(settings.deepgram_query)),
     )

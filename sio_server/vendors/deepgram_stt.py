@@ -54,9 +54,15 @@ LINEAR16_BYTES_PER_SECOND = 16000 * 2
 EPSILON = 1e-6  # tolerance when comparing result times (seconds)
 
 
-def listen_url(base_url: str, *, model: str, language: str, audio_format: str) -> str:
+DEFAULT_QUERY = {"smart_format": "true", "punctuate": "true", "endpointing": "300"}
+
+
+def listen_url(
+    base_url: str, *, model: str, language: str, audio_format: str, extra: dict[str, str] | None = None
+) -> str:
     """The ``/v1/listen`` websocket URL for one answer.
 
+    ``extra`` (from ``DEEPGRAM_QUERY``) adds or overrides query parameters;
     ``linear16`` audio adds ``encoding``/``sample_rate``/``channels``; WebM
     sends neither (Deepgram reads the container header).
     """
@@ -64,9 +70,8 @@ def listen_url(base_url: str, *, model: str, language: str, audio_format: str) -
         "model": model,
         "language": language,
         "interim_results": "true",
-        "smart_format": "true",
-        "punctuate": "true",
-        "endpointing": "300",
+        **DEFAULT_QUERY,
+        **(extra or {}),
     }
     if audio_format == "linear16":
         params.update(encoding="linear16", sample_rate="16000", channels="1")
@@ -334,6 +339,7 @@ class DeepgramSTT(SessionOwner):
         keepalive_interval: float = 3.0,
         finalize_timeout: float = 3.0,
         buffer_bytes: int = 2_000_000,
+        query: dict[str, str] | None = None,
     ) -> None:
         self.api_key = api_key
         self.base_url = base_url
@@ -342,6 +348,7 @@ class DeepgramSTT(SessionOwner):
         self.keepalive_interval = keepalive_interval
         self.finalize_timeout = finalize_timeout
         self.buffer_bytes = buffer_bytes
+        self.query = dict(query or {})
         super().__init__(session)
         self._connect_retrying = retrying(self.options)(self._connect_once)
 
@@ -364,7 +371,9 @@ class DeepgramSTT(SessionOwner):
 
     async def open(self, *, audio_format: str, language: str, on_transcript: OnTranscript) -> DeepgramStream:
         """Open a stream for one answer; ``on_transcript(text, is_final)`` gets every non-empty result."""
-        url = listen_url(self.base_url, model=self.model, language=language, audio_format=audio_format)
+        url = listen_url(
+            self.base_url, model=self.model, language=language, audio_format=audio_format, extra=self.query
+        )
         stream = DeepgramStream(self, url, audio_format, on_transcript)
         await stream._start()
         return stream

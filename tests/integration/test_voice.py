@@ -31,6 +31,7 @@ def vendor_settings(settings, fake_openai, fake_elevenlabs, fake_deepgram):
             "deepgram_base_url": fake_deepgram.url,
             "stt_keepalive_interval": 0.5,
             "stt_finalize_timeout": 3.0,
+            "deepgram_query": "endpointing=500&filler_words=true",
         }
     )
 
@@ -83,6 +84,7 @@ async def test_voice_interview_end_to_end(aiohttp_server, vendor_settings, fake_
     assert any(not t["is_final"] for t in transcripts) and any(t["is_final"] for t in transcripts)
     conn = fake_deepgram.connections[0]
     assert conn.query["encoding"] == "linear16" and conn.query["interim_results"] == "true"
+    assert conn.query["endpointing"] == "500" and conn.query["filler_words"] == "true" and conn.query["model"] == "nova-2"
     assert [t["type"] for t in conn.texts][-2:] == ["Finalize", "CloseStream"]
     assert len(fake_deepgram.connections) == 3  # one stream per answer
     assert [r.body["voice_id"] if "voice_id" in r.body else r.voice_id for r in fake_elevenlabs.requests][:1]
