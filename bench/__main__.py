@@ -3,6 +3,9 @@
 ``python -m bench --quick`` is the smoke run (small N, short windows, < 60 s):
 it checks that every benchmark still works, asserts no speed and writes no file.
 ``--only NAME[,NAME]`` runs some of them (sessions, latency, resume, ingest, store).
+``--results FILE`` also keeps a full run's tables in FILE (pickle); ``--render FILE``
+rewrites ``docs/benchmarks.md`` from such a file with the current ``bench/notes.py``
+prose (no benchmark runs), so the notes and the tables of one run can be brought to agree.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import argparse
 import datetime as dt
 import importlib
 import os
+import pickle
 import platform
 import shutil
 import sys
@@ -67,9 +71,15 @@ def render(results: list[Result], started: dt.datetime, seconds: float, command:
         f"- date: {started:%Y-%m-%d %H:%M} UTC",
         f"- machine: {machine()}",
         f"- command: `{command}` ({seconds:.0f} s)",
-        "- every table below comes from this one run; the server runs as `python -m sio_server` in its own process, "
-        "load clients in two separate processes; named patches (`ws_nodeflate`, `store_onehop`, `malloc_trim`) are the "
-        "proposed server changes applied at run time by `bench/serve.py` to measure them before they are made",
+        "- every table below comes from this one run; the server runs as `python -m sio_server` (or `python -m "
+        "bench.serve`, the same server plus run-time patches) in its own process, load clients in two separate "
+        "processes; the machine's 2 cores are shared by the server, the fake vendors and the load clients",
+        "- \"as is\" = the server as it is now (websocket permessage-deflate refused unless `WS_COMPRESSION=true`, "
+        "the openai SDK imported only with an LLM key, file saves with a version cache, an unbuffered temp file and "
+        "a 32-thread default executor `IO_THREADS`); settings the server has are varied by environment "
+        "(`WS_COMPRESSION=true`, `TTS_PIPELINING=false`); named patches (`store_onehop`, `malloc_trim`) are ideas "
+        "*not* adopted, applied at run time by `bench/serve.py` to compare; figures from before the server changes "
+        "are kept in \"Before and after\" below",
         "",
         "## Targets",
         "",
@@ -98,7 +108,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="short smoke run; writes no file")
     parser.add_argument("--only", default="", help=f"comma-separated subset of {','.join(ORDER)}")
     parser.add_argument("--no-write", action="store_true", help="do not rewrite docs/benchmarks.md")
+    parser.add_argument("--results", default="", help="also keep a full run's tables in this file (pickle)")
+    parser.add_argument("--render", default="", help="rewrite docs/benchmarks.md from a --results file; run nothing")
     args = parser.parse_args(argv)
+    if args.render:
+        with open(args.render, "rb") as f:
+            kept = pickle.load(f)
+        DOC.write_text(render(kept["results"], kept["started"], kept["seconds"], kept["command"]))
+        print(f"wrote {DOC} from {args.render}")
+        return 0
     names = [n.strip() for n in args.only.split(",") if n.strip()] or ORDER
     unknown = set(names) - set(ORDER)
     if unknown:
@@ -132,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"== done in {seconds:.1f} s" + (f"; FAILED: {', '.join(failed)}" if failed else ""))
     if not args.quick and not args.no_write and not failed and names == ORDER:
         command = "python -m bench"
+        if args.results:
+            with open(args.results, "wb") as f:
+                pickle.dump({"results": results, "started": started, "seconds": seconds, "command": command}, f)
         DOC.write_text(render(results, started, seconds, command))
         print(f"wrote {DOC}")
     return 1 if failed else 0
