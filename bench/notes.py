@@ -79,9 +79,14 @@ chunks a second, each turned into pydantic models by the SDK on the one loop thr
 socket. The previous run's top frame, `httpcore` `_assign_requests_to_connections` (22 %), is gone from the top
 (6 % for all of httpcore), probably because the DNS look-ups no longer queue behind file I/O on a 6-thread
 executor, so fewer requests wait in the pool at once (inferred, not measured separately). What dominates now is therefore the SDK's parsing of the stream, plus the 2
-shared cores. The next step (not done here; it is outside the benchmarks) is a streaming chat client on
-`aiohttp` that reads `choices[0].delta.content` straight from each SSE line's JSON (the ElevenLabs client
-already uses aiohttp), as the measured-floor client does.
+shared cores. Fixed after this run: the LLM client still sends, authenticates and error-maps the request with
+the `openai` SDK but reads the stream itself (`with_streaming_response` and `json.loads` per SSE line,
+`sio_server/vendors/openai_llm.py` `_QuestionStream`), so no SDK model is built per chunk. Measured on its own with
+`python -m bench.llm_stream_cpu` (300 question streams through the fake, 100 at once, client and fake in one
+process): CPU 1.2 s with SDK models → 0.8 s raw (two runs each: 1.24 / 1.15 → 0.76 / 0.79 s). The latency tables above predate that change; a re-run of the latency benchmark alone after it
+gave a p99 share of 252 ms (p50 102 ms), inside this figure's run-to-run spread (173–776 ms across runs on these
+2 shared cores), so the 30 ms target stays missed: with 100 sessions, their 100 clients and the fake vendors
+on 2 cores, one event loop's scheduling delay alone is of that order.
 The acks (answer → ack, including the session save under 100 concurrent answers) are better at p99
 (816.3 → 494.1 ms) and unchanged at p50 (305.6 → 316.0 ms): 100 saves of ~6 executor hops each, and 200 fsyncs
 of file and folder, on 2 cores. `store_onehop` (not adopted: one `to_thread` call per save, on top of the

@@ -18,7 +18,7 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-from openai import AsyncOpenAI
+from openai import APIError, AsyncOpenAI
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..interview.model import Feedback, InterviewConfig, QuestionScore, Turn
@@ -233,13 +233,55 @@ def parse_feedback(content: str | None, request: FeedbackRequest) -> Feedback:
 # ---------------------------------------------------------------------------
 
 
-def _delta_text(chunk: Any) -> str:
+def _delta_text(chunk: dict[str, Any]) -> str:
     """The content piece of a streamed chunk ('' for role-only, finish and usage chunks)."""
-    choices = getattr(chunk, "choices", None) or []
-    if not choices:
+    choices = chunk.get("choices") or []
+    if not choices or not isinstance(choices[0], dict):
         return ""
-    delta = getattr(choices[0], "delta", None)
-    return (getattr(delta, "content", None) or "") if delta is not None else ""
+    delta = choices[0].get("delta") or {}
+    return (delta.get("content") or "") if isinstance(delta, dict) else ""
+
+
+class _QuestionStream:
+    """A streamed chat completion read as raw server-sent events.
+
+    The SDK still builds, sends and authenticates the request and maps a non-2xx
+    answer to its exception classes; the event stream itself is parsed here
+    with ``json.loads`` instead of building an SDK model per chunk, which
+    profiling showed to dominate the server's CPU with many concurrent
+    interviews (see docs/benchmarks.md).
+    """
+
+    def __init__(self, manager: Any) -> None:
+        self._manager = manager
+        self._response: Any = None
+
+    async def open(self) -> "_QuestionStream":
+        """Send the request; raises the SDK's status errors for a non-2xx answer."""
+        self._response = await self._manager.__aenter__()
+        return self
+
+    async def chunks(self) -> AsyncIterator[dict[str, Any]]:
+        """The JSON chunks of the stream, until ``[DONE]``; an ``error`` event raises ``APIError``."""
+        async for line in self._response.iter_lines():
+            if not line.startswith("data:"):
+                continue
+            data = line[5:].strip()
+            if data == "[DONE]":
+                return
+            chunk = json.loads(data)
+            if isinstance(chunk, dict) and chunk.get("error"):
+                error = chunk["error"]
+                message = error.get("message", "stream error") if isinstance(error, dict) else str(error)
+                raise APIError(message, self._response.http_request, body=error)
+            if isinstance(chunk, dict):
+                yield chunk
+
+    async def close(self) -> None:
+        """Release the connection."""
+        if self._response is not None:
+            await self._manager.__aexit__(None, None, None)
+            self._response = None
 
 
 class OpenAICompatLLM:
@@ -283,13 +325,15 @@ class OpenAICompatLLM:
 
     async def _open_question_once(self, messages: list[dict[str, str]]) -> tuple[Any, AsyncIterator[Any], str]:
         """One try: start the stream and read up to its first non-empty token."""
-        stream = await self.client.chat.completions.create(
-            model=self.model,
-            messages=messages,
-            stream=True,
-            **self._sampling(self.temperature),  # type: ignore[arg-type]
-        )
-        chunks = stream.__aiter__()
+        stream = await _QuestionStream(
+            self.client.chat.completions.with_streaming_response.create(
+                model=self.model,
+                messages=messages,  # type: ignore[arg-type]
+                stream=True,
+                **self._sampling(self.temperature),  # type: ignore[arg-type]
+            )
+        ).open()
+        chunks = stream.chunks()
         try:
             async for chunk in chunks:
                 text = _delta_text(chunk)
