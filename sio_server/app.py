@@ -15,7 +15,7 @@ from .appkeys import METRICS, SERVICE, SETTINGS, SIO, STORE
 from .http_cors import cors_middleware
 from .cluster import make_client_manager, start_manager, watch_cluster
 from .interview.service import InterviewService
-from .leases import Leases, RedisLeases
+from .leases import Leases
 from .metrics import Metrics
 from .protocol import NAMESPACE
 from .realtime import InterviewNamespace, SocketEmitter
@@ -72,7 +72,7 @@ def create_app(
         audio_queue_chunks=settings.audio_queue_chunks,
         tts=make_tts(settings),
         stt=make_stt(settings),
-        leases=RedisLeases(settings.redis_url, ttl=settings.lease_ttl) if settings.redis_url else Leases(),
+        leases=make_leases(settings),
         pipelining=settings.tts_pipelining,
         tts_backlog_bytes=settings.tts_socket_backlog_bytes,
         stt_finalize_timeout=settings.stt_finalize_timeout,
@@ -92,6 +92,15 @@ def create_app(
     app.cleanup_ctx.append(_sweeper_ctx)
     app.on_shutdown.append(_announce_shutdown)
     return app
+
+
+def make_leases(settings: Settings) -> Leases:
+    """Redis leases with several processes (``REDIS_URL``); otherwise every session is this process's."""
+    if not settings.redis_url:
+        return Leases()
+    from .redis_leases import RedisLeases
+
+    return RedisLeases(settings.redis_url, ttl=settings.lease_ttl)
 
 
 async def _announce_shutdown(app: web.Application) -> None:

@@ -1,0 +1,148 @@
+"""Session leases in Redis (``REDIS_URL``): see :mod:`sio_server.leases` for the design."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from .leases import Leases, LeaseUnavailable
+
+log = logging.getLogger(__name__)
+RELEASE_CHANNEL = "interview:release"
+_RENEW = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end
+"""
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end
+"""
+
+
+class RedisLeases(Leases):
+    """Leases in Redis: ``interview:lease:<session id>`` holds the owner's process id."""
+
+    def __init__(self, url: str, ttl: float = 5.0, handover_wait: float | None = None) -> None:
+        self.url = url
+        self.ttl_ms = int(ttl * 1000)
+        self.handover_wait = handover_wait if handover_wait is not None else ttl + 1.0
+        self.process_id = f"{os.uname().nodename}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.redis = aioredis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2, decode_responses=True)
+        self._listener: asyncio.Task[None] | None = None
+        self._on_release: Callable[[str], Awaitable[None]] | None = None
+        self.healthy = False
+        self.takeovers = 0
+
+    @staticmethod
+    def key(session_id: str) -> str:
+        """The Redis key of a session's lease."""
+        return f"interview:lease:{session_id}"
+
+    async def open(self, on_release_request: Callable[[str], Awaitable[None]]) -> None:
+        """Start the release-request listener (it reconnects by itself)."""
+        self._on_release = on_release_request
+        self._listener = asyncio.create_task(self._listen(), name="lease-release-listener")
+
+    async def close(self) -> None:
+        """Stop the listener and close the connections."""
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+        await self.redis.aclose()
+
+    async def _listen(self) -> None:
+        delay = 0.2
+        while True:
+            pubsub = None
+            try:
+                # No socket timeout on the subscriber: an idle pub/sub read must wait (redis-py 8 defaults break it).
+                client = aioredis.Redis.from_url(self.url, socket_timeout=None, socket_connect_timeout=2,
+                                                 socket_keepalive=True, decode_responses=True)
+                pubsub = client.pubsub(ignore_subscribe_messages=True)
+                await pubsub.subscribe(RELEASE_CHANNEL)
+                self.healthy = True
+                delay = 0.2
+                while True:
+                    message = await pubsub.get_message(timeout=5.0)
+                    if message is None:
+                        await client.ping()  # notice a dead connection within seconds
+                        continue
+                    if message.get("type") == "message" and self._on_release is not None:
+                        asyncio.create_task(self._on_release(str(message["data"])))
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError) as exc:
+                self.healthy = False
+                log.warning("lease listener lost Redis (%s); reconnecting in %.1fs", exc, delay)
+            finally:
+                if pubsub is not None:
+                    with contextlib.suppress(Exception):
+                        await pubsub.aclose()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    async def acquire(self, session_id: str) -> bool:
+        """Take the lease; when another process holds it, ask for it and wait for hand-over or expiry.
+
+        Returns True when the lease changed hands (a take-over), False when it
+        was free or already ours. Raises :class:`LeaseUnavailable` when the
+        holder keeps it. With Redis down, ownership degrades to the store's
+        optimistic versions and this returns False.
+        """
+        key = self.key(session_id)
+        deadline = time.monotonic() + self.handover_wait
+        asked = False
+        try:
+            while True:
+                if await self.redis.set(key, self.process_id, nx=True, px=self.ttl_ms):
+                    if asked:
+                        self.takeovers += 1
+                    return asked
+                holder = await self.redis.get(key)
+                if holder == self.process_id:
+                    await self.redis.pexpire(key, self.ttl_ms)
+                    return False
+                if not asked:
+                    await self.redis.publish(RELEASE_CHANNEL, session_id)
+                    asked = True
+                if time.monotonic() > deadline:
+                    raise LeaseUnavailable(f"session {session_id} is held by another process")
+                await asyncio.sleep(0.1)
+        except RedisError as exc:
+            log.warning("lease of session %s not checked, Redis unavailable: %s", session_id, exc)
+            return False
+
+    async def release(self, session_id: str) -> None:
+        """Delete the lease if it is still ours."""
+        with contextlib.suppress(RedisError):
+            await self.redis.eval(_RELEASE, 1, self.key(session_id), self.process_id)
+
+    async def renew(self, session_ids: list[str]) -> list[str]:
+        """Extend our leases; returns the sessions whose lease is no longer ours."""
+        lost = []
+        try:
+            for session_id in session_ids:
+                if not await self.redis.eval(_RENEW, 1, self.key(session_id), self.process_id, self.ttl_ms):
+                    # Expired while Redis was away, or taken over: try to take it back if it is free.
+                    if not await self.redis.set(self.key(session_id), self.process_id, nx=True, px=self.ttl_ms):
+                        lost.append(session_id)
+        except RedisError as exc:
+            log.warning("lease renewal failed, Redis unavailable: %s", exc)
+        return lost
+
+    async def check(self) -> str:
+        """'ok' when Redis answers and the release listener is subscribed."""
+        try:
+            await self.redis.ping()
+        except RedisError as exc:
+            return f"error: {exc}"
+        if not self.healthy:
+            return "error: release listener not subscribed"
+        return "ok"
