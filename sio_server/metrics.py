@@ -36,9 +36,6 @@ class Metrics:
         self.tts_dropped = Counter(
             "interview_tts_dropped_sentences", "TTS sentences cut short because the client read too slowly", registry=r
         )
-        self.llm_seconds = Histogram(
-            "interview_llm_question_seconds", "Time to write one question", ["provider"], registry=r
-        )
         self.vendor_seconds = Histogram(
             "interview_vendor_seconds",
             "Vendor stage latency: LLM first token and total, TTS first byte, STT final",

@@ -47,13 +47,5 @@ class AudioQueue:
         """Wait until every queued chunk has been handled."""
         await self._queue.join()
 
-    def drain(self) -> list[bytes]:
-        """Remove and return every queued chunk."""
-        chunks = []
-        while not self._queue.empty():
-            chunks.append(self._queue.get_nowait())
-            self._queue.task_done()
-        return chunks
-
     def __len__(self) -> int:
         return self._queue.qsize()

@@ -61,7 +61,6 @@ class LiveSession:
     touched: float = field(default_factory=time.monotonic)
     deleted: bool = False
     listener: AnswerListener | None = None
-    speech: QuestionSpeech | None = None
 
     @property
     def id(self) -> str:
@@ -503,7 +502,6 @@ class InterviewService:
             text, first_token = await self._speak_stream(self.fallback_llm, request, speech)
             fallback = True
         total = time.perf_counter() - started
-        self.metrics.llm_seconds.labels(self.llm.name).observe(total)
         outcome = "fallback" if fallback else "ok"
         self.metrics.vendor_seconds.labels(self.llm.name, "llm_first_token", outcome).observe(first_token)
         self.metrics.vendor_seconds.labels(self.llm.name, "llm_total", outcome).observe(total)
