@@ -102,6 +102,9 @@ class AnswerListener:
                 await stream.abort()
             return ""
         self.final_at = time.monotonic()
+        if getattr(stream, "audio_lost", False):
+            # The stream dropped after the answer outgrew the reconnect buffer: words are missing.
+            await self._warn()
         return transcript.strip()
 
     async def _drop_stream(self) -> None:

@@ -23,7 +23,8 @@ candidate the same final text twice.
 
 The buffer keeps at most ``buffer_bytes``; past that the oldest audio is
 dropped (for WebM the first chunk, which holds the container header, is kept)
-and :attr:`DeepgramStream.truncated` is set. For ``linear16`` the dropped bytes
+and :attr:`DeepgramStream.truncated` is set; a reconnect that cannot re-send
+audio no final result covered sets :attr:`DeepgramStream.audio_lost`. For ``linear16`` the dropped bytes
 shift the timeline by a known amount (32,000 bytes per second); for WebM the
 shift is unknown, so words near the gap may be lost or repeated.
 """
@@ -98,6 +99,7 @@ class DeepgramStream:
         self._dropped_bytes = 0
         self.truncated = False
         self.reconnects = 0
+        self.audio_lost = False  # a reconnect could not re-send audio that had no final result yet
         self._finals: list[str] = []
         self._covered: float | None = None  # end (seconds, answer timeline) of the last accepted final
         self._shift = 0.0  # seconds of audio missing at the start of the current connection
@@ -224,6 +226,8 @@ class DeepgramStream:
         async with self._lock:
             self._ws = ws
             self._shift = self._dropped_bytes / LINEAR16_BYTES_PER_SECOND if self._audio_format == "linear16" else 0.0
+            if self._dropped_bytes and (self._audio_format != "linear16" or (self._covered or 0.0) < self._shift - EPSILON):
+                self.audio_lost = True  # audio past the buffer's reach was never finalized
             try:
                 for chunk in self._replay():
                     await ws.send_bytes(chunk)

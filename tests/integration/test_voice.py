@@ -270,3 +270,36 @@ async def test_audio_flood_stays_bounded_and_warns_at_most_once_a_second(aiohttp
     metrics = server.app[METRICS].render().decode()
     assert f"interview_audio_dropped_chunks_total {float(live.audio.dropped)}" in metrics
     await client.close()
+
+
+async def test_stt_drop_after_the_buffer_overflowed_warns_the_candidate(aiohttp_server, vendor_settings, fake_deepgram):
+    fake_deepgram.drop_after_bytes = 2500
+    fake_deepgram.final_every_words = 100_000  # nothing is final before the drop
+    _, url = await serve(aiohttp_server, vendor_settings, stt_buffer_bytes=1024)
+    client = InterviewClient(url)
+    await client.connect()
+    await client.start(language="en", mode="voice", audio_format="linear16", max_questions=2)
+    await client.next_question()
+    words = " ".join(f"word{i}" for i in range(500)) + ". "
+    await speak(client, words, size=64, pause=0.001)
+    done = await client.answer_voice(1)
+    assert fake_deepgram.connections[0].dropped and len(fake_deepgram.connections) == 2
+    assert done["transcript"] != words.strip(), "the buffer was too small to re-send everything"
+    assert any(n == "warning" and d["code"] == "stt_failed" for n, d in client.live_events)
+    await client.close()
+
+
+async def test_stt_drop_after_overflow_is_silent_when_finals_covered_the_lost_audio(aiohttp_server, vendor_settings, fake_deepgram):
+    fake_deepgram.drop_after_bytes = 2500
+    _, url = await serve(aiohttp_server, vendor_settings, stt_buffer_bytes=1024)
+    client = InterviewClient(url)
+    await client.connect()
+    await client.start(language="en", mode="voice", audio_format="linear16", max_questions=2)
+    await client.next_question()
+    words = " ".join(f"word{i}" for i in range(500)) + ". "
+    await speak(client, words, size=64, pause=0.001)
+    done = await client.answer_voice(1)
+    assert fake_deepgram.connections[0].dropped
+    assert done["transcript"] == words.strip()
+    assert not any(n == "warning" and d["code"] == "stt_failed" for n, d in client.live_events)
+    await client.close()
