@@ -220,9 +220,10 @@ class InterviewClient:
             acked: asyncio.Future[Any] = loop.create_future()
             dropped = self._dropped
 
-            def on_ack(*args: Any) -> None:
-                if not acked.done():
-                    acked.set_result(args[0] if args else None)
+            def on_ack(*args: Any, fut: asyncio.Future[Any] = acked) -> None:
+                # Bound to this attempt's future: a late ack of an earlier attempt cannot answer a later one.
+                if not fut.done():
+                    fut.set_result(args[0] if args else None)
 
             try:
                 await self.sio.emit(event, payload, namespace=NAMESPACE, callback=on_ack)
