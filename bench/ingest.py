@@ -89,7 +89,7 @@ async def worker(ctrl: Any, url: str, n: int, app: bool, deflate: bool) -> None:
             sent[i] += 1
 
     tasks = [asyncio.create_task(pump(i, c)) for i, c in enumerate(clients)]
-    while (cmd := await ctrl.recv()) == "mark":
+    while await ctrl.recv() == "mark":
         ctrl.send(sum(sent))
     running = False
     await asyncio.gather(*tasks, return_exceptions=True)
