@@ -7,6 +7,7 @@ import json
 import re
 import urllib.request
 
+import aiohttp
 import pytest
 import redis.asyncio as aioredis
 
@@ -161,3 +162,33 @@ async def test_redis_restart_mid_interview(cluster):
     if subscribers != {"interview-socketio": 2, "interview:release": 2}:
         pytest.fail(f"{subscribers} {[(c['addr'], c['age'], c['cmd'], c['sub'], c.get('name')) for c in clients]}")
     assert_ran_once(await stored_session(cluster["schema"], ack["session_id"]), 3)
+
+
+async def test_a_dead_socketio_listener_is_noticed_and_restarted(aiohttp_server, settings, tmp_path):
+    from sio_server.app import create_app
+    from sio_server.appkeys import METRICS, SIO
+
+    redis_server = RedisServer(need_program("redis-server"), tmp_path / "redis").start()
+    try:
+        app = create_app(settings.model_copy(update={"redis_url": redis_server.url, "lease_ttl": 0.9}))
+        server = await aiohttp_server(app)
+        sio = app[SIO]
+        for _ in range(50):
+            if getattr(sio.manager, "subscribed", False):
+                break
+            await asyncio.sleep(0.1)
+        assert getattr(sio.manager, "subscribed", False)
+        sio.manager.thread.cancel()  # the listener dies without a word
+        await asyncio.sleep(0.05)
+        async with aiohttp.ClientSession() as http:
+            for _ in range(50):
+                async with http.get(str(server.make_url("/readyz"))) as r:
+                    if r.status == 200:
+                        break
+                await asyncio.sleep(0.1)
+            assert r.status == 200
+        assert not sio.manager.thread.done()
+        metrics = app[METRICS].render().decode()
+        assert "interview_redis_listener_restarts_total 1.0" in metrics
+    finally:
+        redis_server.stop()
