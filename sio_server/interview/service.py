@@ -199,6 +199,7 @@ class InterviewService:
         if live.sid is None and not live.busy and self.live.get(live.id) is live:
             del self.live[live.id]
             self.metrics.sessions_live.set(len(self.live))
+            self.store.forget(live.id)
             self._close_listener(live)
             asyncio.get_running_loop().create_task(self.leases.release(live.id))
 

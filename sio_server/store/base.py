@@ -33,6 +33,9 @@ class SessionStore(abc.ABC):
     async def close(self) -> None:
         """Release what :meth:`open` acquired."""
 
+    def forget(self, session_id: str) -> None:
+        """Drop anything cached about a session that left this process's memory."""
+
     @abc.abstractmethod
     async def load(self, session_id: str) -> Session | None:
         """Return the stored session, or None when there is none (or the id is invalid)."""

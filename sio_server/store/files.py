@@ -55,6 +55,10 @@ class FileSessionStore(SessionStore):
             if name.endswith(_TMP_SUFFIX):
                 await aiofiles.os.remove(self.root / name)
 
+    def forget(self, session_id: str) -> None:
+        """Drop the remembered version (the next save of a reloaded session re-learns it from ``load``)."""
+        self._versions.pop(session_id, None)
+
     def path_for(self, session_id: str) -> Path | None:
         """The file of ``session_id``, or None when the id is not a canonical UUID4."""
         uid = parse_session_id(session_id)
@@ -161,8 +165,11 @@ class FileSessionStore(SessionStore):
         for name in names:
             if not name.endswith(".json"):
                 continue
+            path = self.path_for(name[: -len(".json")])
+            if path is None:
+                continue
             try:
-                session = await self.load(name[: -len(".json")])
+                session = await self._read(path)  # not remembered: listing is not loading
             except StoreError:
                 continue
             if session is not None and (status is None or session.status is status):

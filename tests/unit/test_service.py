@@ -229,3 +229,16 @@ async def test_a_wrong_token_does_not_load_or_take_over_the_session(tmp_path):
     assert await service.authenticate(wrong) is None
     assert live.id not in service.live, "a wrong token must not bring the session into this process"
     assert (await service.authenticate(token)).id == live.id
+
+
+async def test_sessions_leaving_memory_leave_no_cache_behind(tmp_path):
+    service, _ = await make_service(tmp_path)
+    lives = [(await service.start(InterviewConfig()))[0] for _ in range(3)]
+    assert set(service.store._versions) == {live.id for live in lives}
+    for live in lives:
+        service.release(live)
+    await service.store.list_summaries()
+    assert service.live == {} and service.store._versions == {}
+    again = await service.get(lives[0].id)  # reloaded: its version is learnt from the file again
+    await service.end(again)
+    assert (await service.store.load(again.id)).version == 2
