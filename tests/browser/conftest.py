@@ -30,9 +30,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.services)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    """One headless Chromium per test module."""
+def launch_chromium(extra_args: list[str] | None = None) -> Iterator[object]:
+    """Headless Chromium with ``CHROMIUM_ARGS`` plus ``extra_args``; skips (or fails in CI) when it is missing."""
     need("Chromium", os.path.exists(CHROMIUM))
     need("socket.io-client bundle (npm ci)", socketio_bundle() is not None)
     try:
@@ -41,15 +40,14 @@ def browser() -> Iterator[object]:
         need("Python Playwright (pip install playwright)", False)
         raise
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, *(extra_args or [])])
         try:
             yield browser
         finally:
             browser.close()
 
 
-@pytest.fixture
-def page(browser) -> Iterator[object]:
+def new_page(browser) -> Iterator[object]:
     """A fresh browser context (own sessionStorage) at desktop size; fails the test on a page error."""
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
     page = context.new_page()
@@ -59,3 +57,15 @@ def page(browser) -> Iterator[object]:
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """One headless Chromium per test module."""
+    yield from launch_chromium()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[object]:
+    """A fresh page of ``browser`` (see :func:`new_page`)."""
+    yield from new_page(browser)

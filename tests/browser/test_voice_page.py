@@ -4,7 +4,6 @@ transcript becomes the answer, and the questions' TTS chunks are received and pl
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -12,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sio_server.pages import socketio_bundle
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.conftest import launch_chromium, new_page
 from tests.browser.helpers import conversation, hook, open_page, start, wait_feedback, wait_hook
 from tests.browser.vendors import Vendors
 from tests.fakes.fake_elevenlabs import silent_mp3_for
@@ -44,25 +42,13 @@ def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def mic_browser(speech_wav: Path) -> Iterator[object]:
     """Headless Chromium whose (auto-granted) microphone plays ``speech_wav``."""
-    need("Chromium", os.path.exists(CHROMIUM))
-    need("socket.io-client bundle (npm ci)", socketio_bundle() is not None)
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - depends on the machine
-        need("Python Playwright (pip install playwright)", False)
-        raise
-    args = [
-        *CHROMIUM_ARGS,
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-audio-capture={speech_wav}",
-    ]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    yield from launch_chromium(
+        [
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={speech_wav}",
+        ]
+    )
 
 
 @pytest.fixture
@@ -82,14 +68,7 @@ def voice_server(server_factory, vendors: Vendors):
 
 @pytest.fixture
 def mic_page(mic_browser) -> Iterator[object]:
-    context = mic_browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    yield from new_page(mic_browser)
 
 
 RECORD = """() => {
