@@ -49,6 +49,15 @@ def tts_end(client: InterviewClient, index: int) -> dict | None:
     return next((d for n, d in client.live_events if n == "tts_end" and d["index"] == index), None)
 
 
+async def voice_client(url: str) -> InterviewClient:
+    """A client in an English two-question voice interview (linear16), its first question asked."""
+    client = InterviewClient(url)
+    await client.connect()
+    await client.start(language="en", mode="voice", audio_format="linear16", max_questions=2)
+    await client.next_question()
+    return client
+
+
 async def speak(client: InterviewClient, text: str, size: int = 8, pause: float = 0.0) -> None:
     data = text.encode()
     for i in range(0, len(data), size):
@@ -93,10 +102,7 @@ async def test_voice_interview_end_to_end(aiohttp_server, vendor_settings, fake_
 
 async def test_empty_spoken_answer_keeps_the_question_open(aiohttp_server, vendor_settings):
     _, url = await serve(aiohttp_server, vendor_settings)
-    client = InterviewClient(url)
-    await client.connect()
-    await client.start(language="en", mode="voice", audio_format="linear16", max_questions=2)
-    await client.next_question()
+    client = await voice_client(url)
     with pytest.raises(Exception) as err:
         await client.answer_voice(1)
     assert getattr(err.value, "code", None) == "empty_answer"
@@ -154,10 +160,7 @@ async def test_tts_cut_before_first_byte_is_retried_and_audio_is_complete(aiohtt
     fake_openai.replies.append("One short question?")
     fake_elevenlabs.fail_next(1, 503)
     server, url = await serve(aiohttp_server, vendor_settings)
-    client = InterviewClient(url)
-    await client.connect()
-    await client.start(language="en", mode="voice", audio_format="linear16", max_questions=2)
-    await client.next_question()
+    client = await voice_client(url)
     end = await client.wait_for(lambda: tts_end(client, 1))
     assert end["ok"] is True
     assert b"".join(c["audio"] for c in chunks_of(client, 1)) == audio_for("One short question?")
@@ -191,10 +194,7 @@ async def test_tts_cut_mid_stream_ends_not_ok_and_sends_nothing_twice(aiohttp_se
 async def test_stt_drop_mid_answer_reconnects_and_the_transcript_is_complete(aiohttp_server, vendor_settings, fake_deepgram):
     fake_deepgram.drop_after_bytes = 20
     _, url = await serve(aiohttp_server, vendor_settings)
-    client = InterviewClient(url)
-    await client.connect()
-    await client.start(language="en", mode="voice", audio_format="linear16", max_questions=2)
-    await client.next_question()
+    client = await voice_client(url)
     words = "First I measured everything. Then I fixed the slowest query. "
     await speak(client, words, pause=0.005)
     done = await client.answer_voice(1)
@@ -206,10 +206,7 @@ async def test_stt_drop_mid_answer_reconnects_and_the_transcript_is_complete(aio
 async def test_keepalive_keeps_a_silent_stt_stream_open(aiohttp_server, vendor_settings, fake_deepgram):
     fake_deepgram.idle_timeout = 1.0
     _, url = await serve(aiohttp_server, vendor_settings, stt_keepalive_interval=0.3)
-    client = InterviewClient(url)
-    await client.connect()
-    await client.start(language="en", mode="voice", audio_format="linear16", max_questions=2)
-    await client.next_question()
+    client = await voice_client(url)
     await speak(client, "Let me think. ")
     await asyncio.sleep(2.5)  # silence longer than the vendor's idle timeout
     await speak(client, "I would start with the logs. ")
@@ -276,10 +273,7 @@ async def test_stt_drop_after_the_buffer_overflowed_warns_the_candidate(aiohttp_
     fake_deepgram.drop_after_bytes = 2500
     fake_deepgram.final_every_words = 100_000  # nothing is final before the drop
     _, url = await serve(aiohttp_server, vendor_settings, stt_buffer_bytes=1024)
-    client = InterviewClient(url)
-    await client.connect()
-    await client.start(language="en", mode="voice", audio_format="linear16", max_questions=2)
-    await client.next_question()
+    client = await voice_client(url)
     words = " ".join(f"word{i}" for i in range(500)) + ". "
     await speak(client, words, size=64, pause=0.001)
     done = await client.answer_voice(1)
@@ -292,10 +286,7 @@ async def test_stt_drop_after_the_buffer_overflowed_warns_the_candidate(aiohttp_
 async def test_stt_drop_after_overflow_is_silent_when_finals_covered_the_lost_audio(aiohttp_server, vendor_settings, fake_deepgram):
     fake_deepgram.drop_after_bytes = 2500
     _, url = await serve(aiohttp_server, vendor_settings, stt_buffer_bytes=1024)
-    client = InterviewClient(url)
-    await client.connect()
-    await client.start(language="en", mode="voice", audio_format="linear16", max_questions=2)
-    await client.next_question()
+    client = await voice_client(url)
     words = " ".join(f"word{i}" for i in range(500)) + ". "
     await speak(client, words, size=64, pause=0.001)
     done = await client.answer_voice(1)
