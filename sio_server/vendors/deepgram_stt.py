@@ -41,13 +41,12 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from ..settings import Settings
 from .http_client import SessionOwner
 from .options import ConnectOptions
 from .retry import is_retryable, retrying
 from .stt import OnTranscript, STTError
 
-__all__ = ["DeepgramSTT", "DeepgramStream", "deepgram_stt", "listen_url"]
+__all__ = ["DeepgramSTT", "DeepgramStream", "listen_url"]
 
 log = logging.getLogger(__name__)
 
@@ -381,16 +380,3 @@ class DeepgramSTT(SessionOwner):
         stream = DeepgramStream(self, url, audio_format, on_transcript)
         await stream._start()
         return stream
-
-
-def deepgram_stt(settings: Settings, session: aiohttp.ClientSession | None = None) -> DeepgramSTT:
-    """The Deepgram client that ``settings`` describes (``DEEPGRAM_API_KEY`` must be set)."""
-    if not settings.deepgram_api_key:
-        raise ValueError("DEEPGRAM_API_KEY is not set")
-    return DeepgramSTT(
-        settings.deepgram_api_key,
-        settings.deepgram_base_url,
-        settings.deepgram_model,
-        ConnectOptions(max_tries=3, timeout=10.0),
-        session,
-    )

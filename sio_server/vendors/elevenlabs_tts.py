@@ -16,13 +16,12 @@ from collections.abc import AsyncIterator, Mapping
 
 import aiohttp
 
-from ..settings import Settings
 from .http_client import SessionOwner
 from .options import ConnectOptions
 from .retry import VendorHTTPError, parse_retry_after, retrying
 from .tts import TTSError
 
-__all__ = ["DEFAULT_VOICES", "ElevenLabsTTS", "elevenlabs_tts"]
+__all__ = ["DEFAULT_VOICES", "ElevenLabsTTS"]
 
 log = logging.getLogger(__name__)
 
@@ -134,19 +133,3 @@ class ElevenLabsTTS(SessionOwner):
             raise TTSError(f"elevenlabs: stream broke after {sent} bytes ({type(exc).__name__}: {exc})") from exc
         finally:
             resp.close()
-
-
-def elevenlabs_tts(
-    settings: Settings, voices: Mapping[str, str] | None = None, session: aiohttp.ClientSession | None = None
-) -> ElevenLabsTTS:
-    """The ElevenLabs client that ``settings`` describes (``ELEVENLABS_API_KEY`` must be set)."""
-    if not settings.elevenlabs_api_key:
-        raise ValueError("ELEVENLABS_API_KEY is not set")
-    return ElevenLabsTTS(
-        settings.elevenlabs_api_key,
-        settings.elevenlabs_base_url,
-        settings.elevenlabs_model,
-        voices,
-        ConnectOptions(max_tries=3, timeout=15.0),
-        session,
-    )
