@@ -112,7 +112,7 @@ class InterviewNamespace(socketio.AsyncNamespace):
             if event == "audio_chunk":  # the one event without an ack: say it as an event
                 limits = self.limits.get(sid)
                 if exc.code != "rate_limited" or limits is None or limits.should_warn():
-                    await self.emit("error", exc.as_dict(), to=sid, ignore_queue=True)
+                    await self._send(sid, "error", exc.as_dict())
             return fail(exc.code, exc.message)
         except Exception:
             log.exception("handler %s failed", event)
@@ -133,6 +133,10 @@ class InterviewNamespace(socketio.AsyncNamespace):
         if not allowed:
             self.metrics.rate_limited.labels("audio" if event == "audio_chunk" else "events").inc()
             raise InterviewError("rate_limited", "too many messages; slow down")
+
+    async def _send(self, sid: str, event: str, data: dict[str, Any]) -> None:
+        """Emit to one socket of this process, without the message queue (it works while Redis is down)."""
+        await self.emit(event, data, to=sid, ignore_queue=True)
 
     # -- connection -------------------------------------------------------------
 
@@ -177,7 +181,7 @@ class InterviewNamespace(socketio.AsyncNamespace):
         """Tell an older socket that its session continues elsewhere, and drop it."""
         self.bound.pop(sid, None)
         await self.leave_room(sid, room_of(live.id))
-        await self.emit("error", {"code": "superseded", "message": "this session continued on another connection"}, to=sid, ignore_queue=True)
+        await self._send(sid, "error", {"code": "superseded", "message": "this session continued on another connection"})
         asyncio.create_task(self.disconnect(sid))
 
     async def _replay(self, sid: str, live: LiveSession, last_seq: int, started: float) -> None:
@@ -193,7 +197,8 @@ class InterviewNamespace(socketio.AsyncNamespace):
                 return
             await self.enter_room(sid, room_of(live.id))
             session = live.session
-            await self.emit(
+            await self._send(
+                sid,
                 "session_resumed",
                 {
                     "session_id": session.id,
@@ -203,14 +208,12 @@ class InterviewNamespace(socketio.AsyncNamespace):
                     "history": logic.history(session),
                     "last_seq": session.last_seq,
                 },
-                to=sid,
-                ignore_queue=True,
             )
             for event in logic.events_after(session, last_seq):
-                await self.emit(event.name, event.data, to=sid, ignore_queue=True)
+                await self._send(sid, event.name, event.data)
             if session.status is Status.ACTIVE:
                 status = "processing" if session.pending is not None else "awaiting_answer"
-                await self.emit("state", {"status": status}, to=sid, ignore_queue=True)
+                await self._send(sid, "state", {"status": status})
         self.metrics.resume_latency.observe(time.perf_counter() - started)
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
@@ -273,7 +276,7 @@ class InterviewNamespace(socketio.AsyncNamespace):
         if not live.audio.put(bytes(payload)):
             self.metrics.audio_dropped.inc()
             if live.audio.should_warn():
-                await self.emit("warning", {"code": "audio_dropped", "message": "audio is arriving faster than it can be processed"}, to=sid, ignore_queue=True)
+                await self._send(sid, "warning", {"code": "audio_dropped", "message": "audio is arriving faster than it can be processed"})
         return None
 
     async def end_interview(self, sid: str, payload: Any) -> dict[str, Any]:
