@@ -12,7 +12,7 @@ from aiohttp import hdrs, web
 
 from . import admin, pages
 from .appkeys import METRICS, SERVICE, SETTINGS, SIO, STORE
-from .http_cors import cors_middleware
+from .http_cors import OriginPolicy, cors_middleware, replit_origins
 from .cluster import make_client_manager, start_manager, watch_cluster
 from .interview.service import InterviewService
 from .leases import Leases
@@ -44,7 +44,8 @@ def create_app(
     their own.
     """
     metrics = Metrics()
-    middlewares = [cors_middleware(settings.cors_origins), admin.json_errors]
+    origins = OriginPolicy(settings.cors_origins, extra=replit_origins())
+    middlewares = [cors_middleware(origins), admin.json_errors]
     if not settings.ws_compression:
         middlewares.insert(0, refuse_ws_deflate)
     app = web.Application(
@@ -57,7 +58,10 @@ def create_app(
         ping_interval=settings.ping_interval,
         ping_timeout=settings.ping_timeout,
         max_http_buffer_size=settings.max_message_bytes,
-        cors_allowed_origins=settings.cors_origins if settings.cors_origins is not None else [],
+        max_attachments=settings.max_attachments,
+        max_packet_bytes=settings.max_message_bytes,
+        on_violation=lambda kind: metrics.malformed.labels(kind).inc(),
+        cors_allowed_origins=origins.for_engineio,
         logger=False,
         engineio_logger=False,
     )

@@ -31,6 +31,9 @@ class Metrics:
         )
         self.store_errors = Counter("interview_store_errors", "Failed store operations", ["op"], registry=r)
         self.rejected = Counter("interview_rejected_inputs", "Client inputs refused, by error code", ["code"], registry=r)
+        self.malformed = Counter(
+            "interview_malformed_packets", "Connections closed for a malformed or oversized packet", ["kind"], registry=r
+        )
         self.rate_limited = Counter("interview_rate_limited", "Inputs refused by a rate limit", ["kind"], registry=r)
         self.audio_dropped = Counter("interview_audio_dropped_chunks", "Inbound audio chunks dropped", registry=r)
         self.tts_dropped = Counter(

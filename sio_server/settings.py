@@ -27,7 +27,8 @@ class Settings(BaseSettings):
     sweep_interval: float = Field(default=60, gt=0, description="seconds between TTL sweeps")
     audio_queue_chunks: int = Field(default=100, ge=1)
     audio_chunk_max_bytes: int = Field(default=65536, ge=1)
-    max_message_bytes: int = Field(default=524288, ge=1024)
+    max_message_bytes: int = Field(default=524288, ge=1024, description="one message, and one binary packet assembled")
+    max_attachments: int = Field(default=1, ge=1, description="binary attachments one Socket.IO packet may announce")
     ws_compression: bool = Field(
         default=False, description="accept websocket permessage-deflate (about 100 KiB of zlib state per socket)"
     )
@@ -94,14 +95,17 @@ class Settings(BaseSettings):
 
     @property
     def offline(self) -> bool:
-        """True when no vendor at all is configured."""
-        return self.llm_provider == "offline" and not (self.elevenlabs_api_key or self.deepgram_api_key)
+        """True when no vendor key at all is set (nothing a foreign page could spend)."""
+        keys = (self.openai_api_key, self.google_api_key, self.elevenlabs_api_key, self.deepgram_api_key)
+        return not any(keys)
 
     @property
     def cors_origins(self) -> str | list[str] | None:
         """The origins for python-socketio and the HTTP middleware.
 
-        ``"*"`` for any origin, a list of origins, or None for same-origin only.
+        ``"*"`` for any origin, a list of origins, or None for same-origin only
+        (the server's own host and Replit's public domains): the default as
+        soon as any vendor key is set.
         """
         raw = self.cors_allowed_origins
         if raw is None:

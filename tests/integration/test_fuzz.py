@@ -260,6 +260,17 @@ def _encoded_size(event: str, args: tuple[Any, ...]) -> int:
     return len(",".join(parts)) + 8
 
 
+def _attachments(value: Any) -> int:
+    """How many binary attachments python-socketio makes of ``value``."""
+    if isinstance(value, (bytes, bytearray)):
+        return 1
+    if isinstance(value, (list, tuple)):
+        return sum(_attachments(v) for v in value)
+    if isinstance(value, dict):
+        return sum(_attachments(v) for v in value.values())
+    return 0
+
+
 def _check_error(obj: Any, where: str) -> str:
     assert isinstance(obj, dict) and set(obj) == {"code", "message"}, f"{where}: malformed error {obj!r}"
     assert isinstance(obj["code"], str) and isinstance(obj["message"], str), f"{where}: {obj!r}"
@@ -283,8 +294,9 @@ def test_socket_events_fuzz(harness: Harness, inp: tuple[str, str, tuple[Any, ..
     STATS["socket inputs"] += 1
     where = f"{event}{args!r:.300} on the {target} socket"
 
-    if _encoded_size(event, args) > server.settings.max_message_bytes:
-        # Documented: a message above MAX_MESSAGE_BYTES closes the connection (and changes nothing).
+    if _encoded_size(event, args) > server.settings.max_message_bytes or _attachments(args) > server.settings.max_attachments:
+        # Documented: a message above MAX_MESSAGE_BYTES, or with more binary parts than MAX_ATTACHMENTS,
+        # closes the connection (and changes nothing).
         async def oversized() -> bool:
             await sock.emit(event, args)
             for _ in range(300):
@@ -299,7 +311,7 @@ def test_socket_events_fuzz(harness: Harness, inp: tuple[str, str, tuple[Any, ..
         assert not harness.new_errors(errors_before), f"{where}: " + "\n".join(harness.new_errors(errors_before))
         assert server.snapshot() == before, f"{where}: an oversized message changed the store"
         harness.healthy()
-        STATS["oversized messages (connection closed)"] += 1
+        STATS["oversized or many-part messages (connection closed)"] += 1
         return
 
     async def send() -> Any:
