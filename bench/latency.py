@@ -38,7 +38,20 @@ from typing import Any
 
 import socketio
 
-from .common import NAMESPACE, BenchServer, LoadPool, Profile, Result, Table, check, gather_limited, ms, pct, profile_table, split
+from .common import (
+    NAMESPACE,
+    BenchServer,
+    LoadPool,
+    Profile,
+    Result,
+    Table,
+    check,
+    gather_limited,
+    ms,
+    pct,
+    profile_table,
+    split,
+)
 
 REPLY = (
     "Thanks, that gives me a clear picture of your role. Now tell me about a time a production system you owned "
@@ -55,7 +68,7 @@ ONEHOP = "pipelined + store_onehop (not adopted)"
 
 def floors() -> tuple[float, float]:
     """(pipelined, sequential) vendor floor to the first audio byte, seconds."""
-    from sio_server.vendors.sentences import SentenceSplitter
+    from sio_server.text.sentences import SentenceSplitter
     from tests.fakes.fake_openai import pieces
 
     tokens = pieces(REPLY)
@@ -169,7 +182,7 @@ async def floor_worker(ctrl: Any, vendor: dict[str, str], n: int, rounds: int) -
 
     import aiohttp
 
-    from sio_server.vendors.sentences import SentenceSplitter
+    from sio_server.text.sentences import SentenceSplitter
 
     async def one(http: aiohttp.ClientSession, pipelined: bool) -> float:
         started = time.monotonic()

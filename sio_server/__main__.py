@@ -7,7 +7,7 @@ import logging
 from aiohttp import web
 
 from .app import create_app
-from .logs import setup_logging
+from .observability.logs import setup_logging
 from .settings import Settings
 
 

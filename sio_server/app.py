@@ -10,23 +10,23 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import hdrs, web
 
-from . import admin, pages
 from .appkeys import METRICS, SERVICE, SETTINGS, SIO, STORE
-from .http_cors import OriginPolicy, cors_middleware, replit_origins
-from .cluster import make_client_manager, start_manager, watch_cluster
+from .cluster.leases import make_leases
+from .cluster.watch import make_client_manager, start_manager, watch_cluster
 from .interview.service import InterviewService
-from .leases import Leases
-from .metrics import Metrics
-from .protocol import NAMESPACE
-from .realtime import InterviewNamespace, SocketEmitter
+from .observability.metrics import Metrics
 from .settings import Settings
-from .socket_server import InterviewSocketServer
 from .store import make_store
 from .store.base import SessionStore, StoreError
+from .transport.namespace import InterviewNamespace, SocketEmitter
+from .transport.protocol import NAMESPACE
+from .transport.server import InterviewSocketServer
 from .vendors import make_llm, make_stt, make_tts
 from .vendors.llm import LLMProvider
-from .vendors.options import RETRY_LISTENERS
 from .vendors.offline_llm import OfflineLLM
+from .vendors.options import RETRY_LISTENERS
+from .web import admin, pages
+from .web.cors import OriginPolicy, cors_middleware, replit_origins
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -96,15 +96,6 @@ def create_app(
     app.cleanup_ctx.append(_sweeper_ctx)
     app.on_shutdown.append(_announce_shutdown)
     return app
-
-
-def make_leases(settings: Settings) -> Leases:
-    """Redis leases with several processes (``REDIS_URL``); otherwise every session is this process's."""
-    if not settings.redis_url:
-        return Leases()
-    from .redis_leases import RedisLeases
-
-    return RedisLeases(settings.redis_url, ttl=settings.lease_ttl)
 
 
 async def _announce_shutdown(app: web.Application) -> None:

@@ -6,7 +6,7 @@ import socketio
 from aiohttp import web
 
 from .interview.service import InterviewService
-from .metrics import Metrics
+from .observability.metrics import Metrics
 from .settings import Settings
 from .store.base import SessionStore
 

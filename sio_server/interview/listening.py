@@ -8,7 +8,7 @@ import logging
 import time
 from typing import Any, Protocol
 
-from ..metrics import Metrics
+from ..observability.metrics import Metrics
 from ..vendors.stt import STTProvider, STTStream
 from .audio_queue import AudioQueue
 

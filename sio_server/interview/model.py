@@ -17,6 +17,8 @@ Language = Literal["ko", "en"]
 Mode = Literal["voice", "text"]
 Persona = Literal["professional", "friendly", "challenging"]
 AudioFormat = Literal["webm", "linear16"]
+InterviewType = Literal["behavioural", "technical", "mixed"]
+Difficulty = Literal["easy", "medium", "hard"]
 
 
 def utcnow() -> datetime:
@@ -47,6 +49,10 @@ class InterviewConfig(BaseModel):
     mode: Mode = "voice"
     persona: Persona = "professional"
     job_title: str = Field(default="", max_length=200)
+    company: str = Field(default="", max_length=200)
+    interview_type: InterviewType = "mixed"
+    difficulty: Difficulty = "medium"
+    answer_time_limit_s: int | None = Field(default=None, ge=30, le=1800)
     job_description: str = Field(default="", max_length=20_000)
     resume_text: str = Field(default="", max_length=20_000)
     max_questions: int = Field(default=5, ge=1, le=20)

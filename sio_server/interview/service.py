@@ -17,20 +17,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
-from ..leases import Leases, LeaseUnavailable
-from ..metrics import Metrics
+from ..cluster.leases import Leases, LeaseUnavailable
+from ..observability.metrics import Metrics
 from ..store.base import SessionStore, StoreError, VersionConflict
+from ..text.sentences import SentenceSplitter
 from ..vendors.llm import FeedbackRequest, LLMProvider, QuestionRequest
-from ..vendors.sentences import SentenceSplitter
 from ..vendors.stt import STTProvider
 from ..vendors.tts import OfflineTTS, TTSProvider
 from . import logic
 from .audio_queue import AudioQueue
-from .listening import AnswerListener
-from .speech import QuestionSpeech
 from .errors import InterviewError
 from .ids import parse_session_id
+from .listening import AnswerListener
 from .model import Event, Feedback, InterviewConfig, PendingStep, Session, Status, utcnow
+from .speech import QuestionSpeech
 from .tokens import hash_token, new_token, session_id_of, token_matches
 
 log = logging.getLogger(__name__)

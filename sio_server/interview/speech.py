@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from ..metrics import Metrics
+from ..observability.metrics import Metrics
 from ..vendors.tts import TTSProvider
 
 log = logging.getLogger(__name__)

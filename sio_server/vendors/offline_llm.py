@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from string import Formatter
 
 from ..interview.model import Feedback, InterviewConfig, QuestionScore, Turn
-from .keywords import extract_keywords, has_hangul, keyword_set, normalize
+from ..text.keywords import extract_keywords, has_hangul, keyword_set, normalize
 from .llm import FeedbackRequest, QuestionRequest
 
 __all__ = ["OfflineLLM", "build_feedback", "build_question", "fallback_question"]

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sio_server.pages import socketio_bundle
+from sio_server.web.pages import socketio_bundle
 from tests.support.services import need
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

@@ -28,12 +28,14 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from sio_server.appkeys import METRICS
-from sio_server.protocol import AnswerEnd, AnswerText, EndInterview, StartInterview
 from sio_server.settings import Settings
+from sio_server.transport.protocol import AnswerEnd, AnswerText, EndInterview, StartInterview
 from tests.support.fuzzclients import NS, FuzzSocket, Raw, documented_codes
 from tests.support.fuzzserver import LoopServer, raw_http
 

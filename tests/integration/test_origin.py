@@ -7,7 +7,7 @@ import pytest
 import socketio
 
 from sio_server.app import create_app
-from sio_server.http_cors import OriginPolicy, replit_origins
+from sio_server.web.cors import OriginPolicy, replit_origins
 
 NS = "/interview"
 EVIL = "https://evil.example"

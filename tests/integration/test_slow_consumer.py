@@ -9,7 +9,7 @@ import aiohttp
 
 from sio_server.app import create_app
 from sio_server.appkeys import METRICS, SERVICE, SIO
-from sio_server.realtime import SocketEmitter
+from sio_server.transport.namespace import SocketEmitter
 
 BOUND = 256 * 1024
 

@@ -6,7 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from sio_server.interview.ids import parse_session_id
 from sio_server.store.base import StoreError

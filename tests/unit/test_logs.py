@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
-from sio_server.logs import JsonFormatter
+from sio_server.observability.logs import JsonFormatter
 
 
 def record(msg: str, *args, **extra) -> logging.LogRecord:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from sio_server.interview.model import Feedback, InterviewConfig, Turn
-from sio_server.vendors.keywords import extract_keywords, keyword_set
+from sio_server.text.keywords import extract_keywords, keyword_set
 from sio_server.vendors.llm import FeedbackRequest, QuestionRequest
 from sio_server.vendors.offline_llm import (
     CLOSING,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sio_server.vendors.sentences import SentenceSplitter, split_sentences
+from sio_server.text.sentences import SentenceSplitter, split_sentences
 
 
 def run(tokens: list[str]) -> tuple[list[str], list[str]]:

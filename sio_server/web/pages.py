@@ -6,11 +6,12 @@ from pathlib import Path
 
 from aiohttp import web
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
-CLIENT_ADAPTER_DIR = Path(__file__).resolve().parent.parent / "client_adapter"
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+STATIC_DIR = PACKAGE_DIR / "static"
+CLIENT_ADAPTER_DIR = PACKAGE_DIR.parent / "client_adapter"
 BUNDLE_CANDIDATES = (
     STATIC_DIR / "vendor" / "socket.io.min.js",
-    Path(__file__).resolve().parent.parent / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js",
+    PACKAGE_DIR.parent / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js",
 )
 routes = web.RouteTableDef()
 

@@ -8,14 +8,14 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from .appkeys import METRICS, SERVICE, SETTINGS, SIO, STORE
-from .cluster import listener_subscribed
-from .interview.errors import InterviewError
-from .interview.ids import parse_session_id
-from .interview.model import PendingStep, Session, SessionSummary, Status
-from .interview.service import LiveSession
-from .interview.tokens import session_id_of, token_matches
-from .store.base import StoreError
+from ..appkeys import METRICS, SERVICE, SETTINGS, SIO, STORE
+from ..cluster.watch import listener_subscribed
+from ..interview.errors import InterviewError
+from ..interview.ids import parse_session_id
+from ..interview.model import PendingStep, Session, SessionSummary, Status
+from ..interview.service import LiveSession
+from ..interview.tokens import session_id_of, token_matches
+from ..store.base import StoreError
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()

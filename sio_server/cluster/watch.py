@@ -9,9 +9,9 @@ import time
 
 import socketio
 
-from .interview.service import InterviewService
-from .metrics import Metrics
-from .settings import Settings
+from ..interview.service import InterviewService
+from ..observability.metrics import Metrics
+from ..settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .interview.errors import InterviewError
-from .interview.model import InterviewConfig
+from ..interview.errors import InterviewError
+from ..interview.model import InterviewConfig
 
 NAMESPACE = "/interview"
 M = TypeVar("M", bound=BaseModel)
@@ -34,7 +34,7 @@ class StartInterview(InterviewConfig):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    @field_validator("job_title", "job_description", "resume_text")
+    @field_validator("job_title", "company", "job_description", "resume_text")
     @classmethod
     def _clean(cls, value: str) -> str:
         return _no_control(value)

@@ -1,4 +1,4 @@
-"""Session leases in Redis (``REDIS_URL``): see :mod:`sio_server.leases` for the design."""
+"""Session leases in Redis (``REDIS_URL``): see :mod:`sio_server.cluster.leases` for the design."""
 
 from __future__ import annotations
 

@@ -15,16 +15,27 @@ from typing import Any
 import socketio
 from socketio.exceptions import ConnectionRefusedError as SioConnectionRefused
 
-from .interview import logic
-from .interview.errors import InterviewError
-from .interview.model import Status
-from .interview.service import InterviewService, LiveSession
-from .metrics import Metrics
+from ..interview import logic
+from ..interview.errors import InterviewError
+from ..interview.model import Status
+from ..interview.service import InterviewService, LiveSession
+from ..observability.metrics import Metrics
+from ..settings import Settings
+from ..store.base import StoreError
+from .protocol import (
+    NAMESPACE,
+    AnswerEnd,
+    AnswerText,
+    EndInterview,
+    ResumeAuth,
+    StartInterview,
+    fail,
+    ok,
+    parse,
+    room_of,
+)
 from .ratelimit import SocketLimits
-from .protocol import NAMESPACE, AnswerEnd, AnswerText, EndInterview, ResumeAuth, StartInterview, fail, ok, parse, room_of
-from .settings import Settings
-from .socket_server import INVALID_EVENT
-from .store.base import StoreError
+from .server import INVALID_EVENT
 
 log = logging.getLogger(__name__)
 Handler = Callable[[str, Any], Awaitable[dict[str, Any] | None]]

@@ -1,0 +1,1 @@
+"""Several processes: session leases, the Redis client manager and its watch."""

@@ -1,0 +1,1 @@
+"""Socket.IO transport: the namespace, the server class, payload models, rate limits."""

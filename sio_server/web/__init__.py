@@ -1,0 +1,1 @@
+"""HTTP: health, metrics and the admin/session API, the page, CORS."""
