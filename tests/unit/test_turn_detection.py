@@ -14,7 +14,7 @@ def run(timeline: list[tuple[float, str, str]], until: float, step: float = 0.05
     detector = TurnDetector(CONFIG)
     events = sorted(timeline)
     signals = []
-    for i in range(int(round(until / step)) + 1):
+    for i in range(round(until / step) + 1):
         now = round(i * step, 6)
         while events and events[0][0] <= now:
             at, kind, text = events.pop(0)
