@@ -33,6 +33,7 @@ class AnswerFeatures:
     """
 
     index: int
+    kind: str | None
     units: float
     star: frozenset[str]
     metrics: tuple[str, ...]
@@ -54,6 +55,11 @@ class AnswerFeatures:
     def too_long(self) -> bool:
         """Long enough to lose the listener."""
         return self.units > tuning().long_answer_units
+
+    @property
+    def story_expected(self) -> bool:
+        """Whether the question asks for a story (STAR); an introduction or a motivation question does not."""
+        return self.kind not in tuning().story_free_kinds
 
     @property
     def off_topic(self) -> bool:
@@ -79,8 +85,10 @@ def star_parts(answer: str, language: str) -> frozenset[str]:
 
 
 def metrics_in(answer: str) -> tuple[str, ...]:
-    """The numbers-with-units of the answer, in order, without repeats."""
-    return tuple(dict.fromkeys(m.group().strip() for m in tuning().metric_re.finditer(answer)))
+    """The numbers-with-units of the answer without repeats, those showing impact (45%, 2x) first."""
+    found = list(dict.fromkeys(m.group().strip() for m in tuning().metric_re.finditer(answer)))
+    impact = tuning().impact_re
+    return tuple(sorted(found, key=lambda m: not impact.search(m)))
 
 
 def question_kind(question: str, language: str, is_last: bool = False) -> str | None:
@@ -145,6 +153,7 @@ def analyse_answer(
     stems = content_stems(answer, language)
     return AnswerFeatures(
         index=index,
+        kind=kind,
         units=answer_units(answer, language),
         star=star_parts(answer, language),
         metrics=metrics_in(answer),

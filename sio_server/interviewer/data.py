@@ -162,6 +162,8 @@ class Tuning(_Frozen):
     """Language-independent numbers of the interviewer."""
 
     metric_pattern: str
+    impact_pattern: str
+    story_free_kinds: frozenset[str]
     personas: dict[Persona, PersonaTuning]
     difficulties: dict[Literal["easy", "medium", "hard"], DifficultyTuning]
     interview_types: dict[Literal["behavioural", "technical", "mixed"], InterviewPlan]
@@ -174,6 +176,11 @@ class Tuning(_Frozen):
     def metric_re(self) -> re.Pattern[str]:
         """The compiled pattern of a number with a unit (45%, 3 months, 2M users, 두 배)."""
         return re.compile(self.metric_pattern, re.IGNORECASE)
+
+    @cached_property
+    def impact_re(self) -> re.Pattern[str]:
+        """The compiled pattern of a metric that shows impact (a percentage, a multiple, a user count)."""
+        return re.compile(self.impact_pattern, re.IGNORECASE)
 
 
 def _read(name: str) -> str:

@@ -78,7 +78,7 @@ def _improvement_keys(feats: list[AnswerFeatures], asked: int, job: JobProfile) 
         out.append(("off_topic", {"role": job.role}))
     if body and sum(f.too_short for f in body) * 2 >= n:
         out.append(("brief", {}))
-    if body and sum("result" not in f.star for f in body) * 2 >= n:
+    if body and sum(f.story_expected and "result" not in f.star for f in body) * 2 >= n:
         out.append(("result", {}))
     if body and not any(f.metrics for f in body):
         out.append(("metrics", {}))

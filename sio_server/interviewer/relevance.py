@@ -49,20 +49,26 @@ def stem(token: str) -> str:
     return word[:6]
 
 
+@lru_cache(maxsize=8)
+def _skipped(language: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Words (and their stems) that carry no topic: function words and interview filler of both languages."""
+    words: set[str] = set(lexicon().ko_particles)
+    for code in ("en", "ko"):
+        pack = language_pack(code)
+        words |= pack.function_words | pack.filler_words
+    return frozenset(words), frozenset(stem(w) for w in words if len(w) >= 2 and w not in lexicon().ko_particles)
+
+
 @lru_cache(maxsize=512)
 def content_stems(text: str, language: str) -> frozenset[str]:
     """Stems of the content words of ``text`` (function words and interview filler dropped)."""
-    pack = language_pack(language)
-    other = language_pack("ko" if language == "en" else "en")
-    skip = pack.function_words | pack.filler_words | other.function_words | other.filler_words
+    words, stems_skipped = _skipped(language)
     stems = set()
     for token in word_tokens(text):
-        if token.isdigit() or token.lower() in skip or normalize(token) in skip:
-            continue
-        if not has_hangul(token) and len(token) < 3:
+        if token.isdigit() or token.lower() in words or (not has_hangul(token) and len(token) < 3):
             continue
         s = stem(token)
-        if len(s) >= 2:
+        if len(s) >= 2 and s not in stems_skipped:
             stems.add(s)
     return frozenset(stems)
 

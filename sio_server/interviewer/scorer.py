@@ -61,7 +61,8 @@ def _length_points(units: float) -> float:
 
 def _raw(f: AnswerFeatures) -> float:
     """0–100 before relevance: base 10, length ≤35, structure and metrics ≤35, job terms ≤20."""
-    structure = 6 * len(f.star) + (0, 7, 11)[min(len(f.metrics), 2)]
+    star = 6 * len(f.star) if f.story_expected or f.too_short else max(6 * len(f.star), 18)
+    structure = star + (0, 7, 11)[min(len(f.metrics), 2)]
     terms = (4, 12, 16, 20)[min(len(f.hits), 3)] if f.has_reference else 12
     return 10 + _length_points(f.units) + structure + terms
 
@@ -123,9 +124,9 @@ def _gap(f: AnswerFeatures, job: JobProfile) -> tuple[str, dict[str, object]]:
         return "off_topic", {"k": join_terms(missing)}
     if f.loosely_related:
         return "partly", {"k": join_terms(missing)}
-    if "result" not in f.star:
+    if f.story_expected and "result" not in f.star:
         return "result", {}
-    if len(f.star) < 3:
+    if f.story_expected and len(f.star) < 3:
         return "structure", {}
     if not f.metrics:
         return "metrics", {}
