@@ -116,11 +116,13 @@ class LanguagePack(_Frozen):
 
     @model_validator(mode="after")
     def _patterns_compile(self) -> LanguagePack:
-        for pattern in (*self.closing.asks_us, *self.closing.decline, *self.closing.question):
-            re.compile(pattern)
-        for patterns in self.star_markers.values():
-            for pattern in patterns:
+        patterns = [*self.closing.asks_us, *self.closing.decline, *self.closing.question]
+        patterns += [p for ps in self.star_markers.values() for p in ps]
+        for pattern in patterns:
+            try:
                 re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"bad pattern {pattern!r}: {exc}") from exc
         return self
 
     @cached_property
