@@ -15,7 +15,7 @@ from .job import JobProfile
 from .relevance import content_stems, covered, topic_stems, word_tokens
 from .templates import CLOSING, detect_template
 
-__all__ = ["AnswerFeatures", "analyse_answer", "answer_units", "question_kind", "star_parts", "metrics_in"]
+__all__ = ["AnswerFeatures", "analyse_answer", "answer_units", "metrics_in", "question_kind", "star_parts"]
 
 OFF_TOPIC, PARTLY = 0.2, 0.45  # relevance below these is off-topic / only loosely related
 _SEPARATORS = re.compile(r"[,/;·•|\n]|\s-\s|\band\b")

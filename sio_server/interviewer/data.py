@@ -19,8 +19,23 @@ __all__ = ["LanguagePack", "Point", "TemplateItem", "Tuning", "language_pack", "
 Tier = Literal["core", "advanced"]
 Persona = Literal["professional", "friendly", "challenging"]
 KINDS = frozenset(
-    "opener single resume technical problem_solving conflict failure deadline leadership motivation general "
-    "followup followup_short followup_relevance closing".split()
+    [
+        "opener",
+        "single",
+        "resume",
+        "technical",
+        "problem_solving",
+        "conflict",
+        "failure",
+        "deadline",
+        "leadership",
+        "motivation",
+        "general",
+        "followup",
+        "followup_short",
+        "followup_relevance",
+        "closing",
+    ]
 )
 PERSONAS = ("professional", "friendly", "challenging")
 
@@ -132,7 +147,9 @@ class LanguagePack(_Frozen):
 
     def band(self, score: int) -> str:
         """How an overall score is described."""
-        return next((b.text for b in sorted(self.bands, key=lambda b: -b.floor) if score >= b.floor), self.bands[-1].text)
+        return next(
+            (b.text for b in sorted(self.bands, key=lambda b: -b.floor) if score >= b.floor), self.bands[-1].text
+        )
 
 
 class PersonaTuning(_Frozen):

@@ -7,7 +7,6 @@ of the answer-quality strengths and improvements (length, structure, numbers).
 
 from __future__ import annotations
 
-
 from ..interview.model import Feedback, InterviewConfig, QuestionScore, Turn
 from .analysis import AnswerFeatures, analyse_answer
 from .data import Point, language_pack, tuning
@@ -15,7 +14,6 @@ from .job import JobProfile, job_profile
 from .scorer import comment_for, join_terms, mark_repeats, score
 
 __all__ = ["build_feedback", "measure"]
-
 
 
 def measure(config: InterviewConfig, turns: tuple[Turn, ...]) -> list[AnswerFeatures]:

@@ -149,9 +149,7 @@ def _followup_term(ctx: _Context) -> str | None:
         return None
     terms = ctx.fresh(extract_keywords(ctx.last_answer, limit=8, salient_only=True, phrases=ctx.job.phrases))
     question = content_stems(ctx.previous[-1], ctx.language) if ctx.previous else frozenset()
-    relevant = [
-        t for t in terms if is_tech_term(t) or content_stems(t, ctx.language) & (ctx.job.stems | question)
-    ]
+    relevant = [t for t in terms if is_tech_term(t) or content_stems(t, ctx.language) & (ctx.job.stems | question)]
     return relevant[0] if relevant else None
 
 

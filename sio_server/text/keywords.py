@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 
 from .lexicon import lexicon
 
@@ -194,7 +195,9 @@ def _merge(text: str, tokens: list[_Token], phrases: frozenset[str]) -> Iterator
                 break
         else:
             size = 1
-            while size < len(run) and _name_pair(run[size - 1], run[size]) and (size == 1 or run[size].form[0].isupper()):
+            while (
+                size < len(run) and _name_pair(run[size - 1], run[size]) and (size == 1 or run[size].form[0].isupper())
+            ):
                 size += 1
             yield run[:size], False
             i += size
@@ -295,7 +298,7 @@ def job_phrases(*texts: str) -> frozenset[str]:
         for i in range(len(tokens)):
             for size in (2, 3):
                 run = tokens[i : i + size]
-                if len(run) < size or not all(_joins(text, a, b) for a, b in zip(run, run[1:])):
+                if len(run) < size or not all(_joins(text, a, b) for a, b in pairwise(run)):
                     continue
                 if any(_keep(t) is None for t in run):
                     continue

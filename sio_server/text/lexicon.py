@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache, cached_property
 from importlib import resources
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 __all__ = ["Lexicon", "lexicon"]
 
@@ -24,9 +24,11 @@ class Lexicon(BaseModel):
     ko_tech: frozenset[str]
     phrases: tuple[str, ...]
 
-    def model_post_init(self, __context: object) -> None:
-        # Longest particle first, so 에서는 is removed before 는.
-        object.__setattr__(self, "ko_particles", tuple(sorted(self.ko_particles, key=len, reverse=True)))
+    @field_validator("ko_particles")
+    @classmethod
+    def _longest_first(cls, particles: tuple[str, ...]) -> tuple[str, ...]:
+        """Longest particle first, so 에서는 is removed before 는."""
+        return tuple(sorted(particles, key=len, reverse=True))
 
     @cached_property
     def known_tech_keys(self) -> dict[str, str]:

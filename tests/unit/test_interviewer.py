@@ -70,7 +70,12 @@ def test_job_phrases_come_from_the_job_description_and_resume() -> None:
 
 
 def test_resume_question_names_the_whole_term_in_korean() -> None:
-    config = cfg(language="ko", job_title="백엔드 개발자", job_description="", resume_text="Spring Boot, JPA, MySQL. 결제 API 개발 5년.")
+    config = cfg(
+        language="ko",
+        job_title="백엔드 개발자",
+        job_description="",
+        resume_text="Spring Boot, JPA, MySQL. 결제 API 개발 5년.",
+    )
     intro = "안녕하세요, 백엔드 개발자입니다. 결제 시스템을 5년간 개발하며 장애를 줄이고 성능을 개선했습니다."
     seen = []
     for i in range(12):
@@ -125,7 +130,9 @@ def test_hard_difficulty_follows_up_twice_in_a_row_and_medium_once() -> None:
     def longest_followup_run(difficulty: str) -> int:
         best = 0
         for i in range(8):
-            config = cfg(job_title=f"Backend Engineer {i}", difficulty=difficulty, persona="challenging", max_questions=10)
+            config = cfg(
+                job_title=f"Backend Engineer {i}", difficulty=difficulty, persona="challenging", max_questions=10
+            )
             run = 0
             for kind in kinds_of(config, WITH_NUMBERS.replace("Kafka", "Kubernetes")):
                 run = run + 1 if kind in ("followup", "followup_short", "followup_relevance") else 0
@@ -138,12 +145,16 @@ def test_hard_difficulty_follows_up_twice_in_a_row_and_medium_once() -> None:
 
 # ---------------------------------------------------------------- closing turn
 
-CLOSING_Q = "We're nearing the end of the interview. Is there anything you'd like to ask us, or anything you'd like to add?"
+CLOSING_Q = (
+    "We're nearing the end of the interview. Is there anything you'd like to ask us, or anything you'd like to add?"
+)
 KO_CLOSING_Q = "면접을 마무리할 시간이 되었습니다. 마지막으로 저희에게 궁금한 점이나 덧붙이고 싶은 말씀이 있으신가요?"
 
 
 def closing_score(config: InterviewConfig, question: str, reply: str) -> tuple[int, str, list[str]]:
-    answer = WITH_NUMBERS if config.language == "en" else "지난 회사에서 Kafka 설정을 다시 구성해 장애를 80% 줄였습니다."
+    answer = (
+        WITH_NUMBERS if config.language == "en" else "지난 회사에서 Kafka 설정을 다시 구성해 장애를 80% 줄였습니다."
+    )
     fb = build_feedback(config, (turn(1, "Tell me about a recent project.", answer), turn(2, question, reply)))
     return fb.per_question[1].score, fb.per_question[1].comment, fb.improvements
 
@@ -152,7 +163,9 @@ def test_a_polite_no_questions_is_fine_and_a_thoughtful_question_is_better() -> 
     config = cfg()
     decline, decline_comment, improvements = closing_score(config, CLOSING_Q, "No questions, thank you.")
     asked, asked_comment, _ = closing_score(
-        config, CLOSING_Q, "Yes: how does the team decide when a service is ready for Kubernetes, and how is on-call shared?"
+        config,
+        CLOSING_Q,
+        "Yes: how does the team decide when a service is ready for Kubernetes, and how is on-call shared?",
     )
     assert 65 <= decline < asked
     assert asked >= 85
@@ -207,7 +220,9 @@ def test_interview_type_picks_behavioural_or_technical_questions(language: str) 
 
 
 def test_difficulty_changes_scoring_strictness_but_not_the_persona() -> None:
-    middling = "I was responsible for the API. I talked to the team and we looked at the PostgreSQL queries for a while."
+    middling = (
+        "I was responsible for the API. I talked to the team and we looked at the PostgreSQL queries for a while."
+    )
     scores = {
         d: build_feedback(cfg(difficulty=d), (turn(1, "Tell me about a project.", middling),)).per_question[0].score
         for d in ("easy", "medium", "hard")

@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 import pytest
 
 from sio_server.interview.model import Feedback, InterviewConfig, Turn
-from sio_server.text.keywords import extract_keywords, keyword_set
-from sio_server.vendors.llm import FeedbackRequest, QuestionRequest
 from sio_server.interviewer import next_question
 from sio_server.interviewer.templates import CLOSING, detect_template, templates
+from sio_server.text.keywords import extract_keywords, keyword_set
+from sio_server.vendors.llm import FeedbackRequest, QuestionRequest
 from sio_server.vendors.offline_llm import OfflineLLM
+
 
 def fallback_question(request: QuestionRequest) -> str:
     """The offline interviewer's question for ``request`` (what the provider streams)."""
