@@ -59,7 +59,7 @@ def _skipped(language: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(words), frozenset(stem(w) for w in words if len(w) >= 2 and w not in lexicon().ko_particles)
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=256)
 def content_stems(text: str, language: str) -> frozenset[str]:
     """Stems of the content words of ``text`` (function words and interview filler dropped)."""
     words, stems_skipped = _skipped(language)
