@@ -39,6 +39,7 @@ _TOKEN_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[.\-/][A-Za-z0-9]+)*[+#]*|[가-�
 _HANGUL_RE = re.compile(r"[가-힣]")
 _SENTENCE_BREAKS = set(".!?\n:;•*·|-–—>,")
 _MAX_PHRASE = 4
+_MAX_WORD = 40  # a longer "word" is noise (a pasted hash, a held key), never a keyword
 
 
 @dataclass(frozen=True)
@@ -119,8 +120,10 @@ def _phrase_keys() -> frozenset[str]:
 
 def _is_sentence_start(text: str, start: int) -> bool:
     """Whether the token at ``start`` begins a sentence, line or bullet."""
-    before = text[:start].rstrip(" \t\"'([")
-    return not before or before[-1] in _SENTENCE_BREAKS or before[-1].isdigit()
+    i = start - 1
+    while i >= 0 and text[i] in " \t\"'([":
+        i -= 1
+    return i < 0 or text[i] in _SENTENCE_BREAKS or text[i].isdigit()
 
 
 def _tokens(text: str) -> list[_Token]:
@@ -205,6 +208,8 @@ def _merge(text: str, tokens: list[_Token], phrases: frozenset[str]) -> Iterator
 
 def _latin_candidate(form: str, sentence_start: bool) -> tuple[str, bool, bool] | None:
     """Keep/drop decision for a Latin token: (key, tech, capitalised) or None."""
+    if len(form) > _MAX_WORD:
+        return None
     key = form.lower()
     tech = _is_tech(form)
     capitalised = form[0].isupper() and not sentence_start and not tech
@@ -218,7 +223,7 @@ def _latin_candidate(form: str, sentence_start: bool) -> tuple[str, bool, bool] 
 def _korean_candidate(form: str) -> str | None:
     """Keep/drop decision for a Hangul token: its key or None."""
     lex = lexicon()
-    if form in lex.ko_stop or form.endswith(lex.ko_verb_endings):
+    if len(form) > _MAX_WORD or form in lex.ko_stop or form.endswith(lex.ko_verb_endings):
         return None
     key = _strip_particle(form)
     if len(key) < 2 or key in lex.ko_stop or key.endswith(lex.ko_verb_endings):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from datetime import UTC, datetime
@@ -263,3 +264,55 @@ def test_language_packs_load_and_a_broken_one_is_rejected(language: str) -> None
     raw["closing"]["decline"] = ["(unclosed"]
     with pytest.raises(ValidationError):
         LanguagePack.model_validate(raw)
+
+
+# ------------------------------------------------------------------ robustness
+
+ODD_ANSWERS = [
+    None,
+    "네",
+    "Yes.",
+    "🙂 " * 40,
+    "a" * 5000,
+    "Python, Kafka, AWS, Docker, K8s",
+    "저는 Spring Boot와 머신 러닝으로 결제 API를 만들었고 응답 시간을 40% 줄였습니다. " * 20,
+    WITH_NUMBERS,
+]
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_every_set_up_runs_a_whole_interview_without_repeats(language: str) -> None:
+    """Every persona × difficulty × interview type, with and without company/title/JD, and odd answers."""
+    jobs = [("", "", ""), ("Acme", "", "Go, gRPC, Kafka"), ("한빛", "백엔드 개발자", "Spring Boot 기반 결제 시스템")]
+    for n, (persona, difficulty, kind, (company, title, jd)) in enumerate(
+        itertools.product(
+            ("professional", "friendly", "challenging"),
+            ("easy", "medium", "hard"),
+            ("behavioural", "technical", "mixed"),
+            jobs,
+        )
+    ):
+        config = InterviewConfig(
+            language=language,
+            persona=persona,
+            difficulty=difficulty,
+            interview_type=kind,
+            company=company,
+            job_title=title,
+            job_description=jd,
+            max_questions=7,
+        )
+        turns: list[Turn] = []
+        for i in range(1, 8):
+            q = next_question(config, tuple(turns), i, i == 7)
+            assert q[-1] in ".?!" and detect_template(language, q), q
+            assert q not in [t.question for t in turns], q
+            turns.append(turn(i, q, ODD_ANSWERS[(n + i) % len(ODD_ANSWERS)]))
+        feedback = build_feedback(config, tuple(turns))
+        assert 0 <= feedback.overall_score <= 100
+        assert all(q.comment for q in feedback.per_question)
+
+
+def test_noise_is_never_a_keyword() -> None:
+    assert extract_keywords("a" * 5000) == []
+    assert extract_keywords("가" * 100 + " 결제") == ["결제"]
