@@ -5,7 +5,9 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import tomllib
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -316,3 +318,17 @@ def test_every_set_up_runs_a_whole_interview_without_repeats(language: str) -> N
 def test_noise_is_never_a_keyword() -> None:
     assert extract_keywords("a" * 5000) == []
     assert extract_keywords("가" * 100 + " 결제") == ["결제"]
+
+
+def test_data_files_are_declared_as_package_data() -> None:
+    """``pip install .`` ships every data file the interviewer and the keyword extractor read."""
+    root = Path(__file__).resolve().parents[2]
+    package_data = tomllib.loads((root / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]["package-data"]
+    for package, folder in (
+        ("sio_server.interviewer", "sio_server/interviewer"),
+        ("sio_server.text", "sio_server/text"),
+    ):
+        base = root / folder
+        shipped = {p for pattern in package_data[package] for p in base.glob(pattern)}
+        assert set(base.rglob("*.json")) <= shipped, package
+        assert shipped, package
