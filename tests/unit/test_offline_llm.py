@@ -9,15 +9,17 @@ from datetime import UTC, datetime
 import pytest
 
 from sio_server.interview.model import Feedback, InterviewConfig, Turn
+from sio_server.interviewer import next_question
+from sio_server.interviewer.templates import CLOSING, detect_template, templates
 from sio_server.text.keywords import extract_keywords, keyword_set
 from sio_server.vendors.llm import FeedbackRequest, QuestionRequest
-from sio_server.vendors.offline_llm import (
-    CLOSING,
-    OfflineLLM,
-    detect_template,
-    fallback_question,
-    templates,
-)
+from sio_server.vendors.offline_llm import OfflineLLM
+
+
+def fallback_question(request: QuestionRequest) -> str:
+    """The offline interviewer's question for ``request`` (what the provider streams)."""
+    return next_question(request.config, request.turns, request.index, request.is_last)
+
 
 HANGUL = re.compile(r"[가-힣]")
 NOW = datetime(2024, 1, 1, tzinfo=UTC)

@@ -1,0 +1,87 @@
+"""What the interviewer knows about the job: its name, its company and its terms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ..interview.model import InterviewConfig
+from ..text.keywords import extract_keywords, has_hangul, job_phrases, normalize
+from .data import language_pack, tuning
+from .relevance import content_stems
+
+__all__ = ["JobProfile", "clean_line", "job_profile"]
+
+
+@dataclass(frozen=True)
+class JobProfile:
+    """The job as the interviewer sees it.
+
+    ``role`` is how questions name it ("the Backend Engineer role at Acme");
+    ``phrases`` are multi-word terms of the job description and résumé;
+    ``jd_terms``/``resume_terms`` are their best terms usable in this language;
+    ``reference`` maps each job term's key to its display form (answers are
+    checked against it); ``stems`` are the content stems of everything above.
+    """
+
+    language: str
+    role: str
+    company: str
+    phrases: frozenset[str]
+    jd_terms: tuple[str, ...]
+    resume_terms: tuple[str, ...]
+    reference: dict[str, str]
+    stems: frozenset[str]
+
+    def usable(self, term: str) -> bool:
+        """Whether ``term`` can be quoted in this interview's language."""
+        return self.language == "ko" or not has_hangul(term)
+
+
+def clean_line(text: str, limit: int) -> str:
+    """``text`` trimmed to one short line without trailing punctuation."""
+    text = " ".join(text.split()).strip(" .,!?;:")
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0]
+    return text
+
+
+def _role_phrase(config: InterviewConfig) -> str:
+    """How templates refer to the job: "the X role at Y" / "Y의 X 직무", or generically."""
+    phrases = language_pack(config.language).role
+    title = clean_line(config.job_title, tuning().max_job_title)
+    company = clean_line(config.company, tuning().max_company)
+    if title and company:
+        return phrases.titled_at_company.format(title=title, company=company)
+    if title:
+        return phrases.titled.format(title=title)
+    if company:
+        return phrases.generic_at_company.format(company=company)
+    return phrases.generic
+
+
+@lru_cache(maxsize=128)
+def job_profile(config: InterviewConfig) -> JobProfile:
+    """The job profile of an interview's settings (cached: settings are immutable)."""
+    language = config.language
+    phrases = job_phrases(config.job_description, config.resume_text)
+
+    def terms(text: str, limit: int) -> tuple[str, ...]:
+        words = extract_keywords(text, limit=limit, phrases=phrases)
+        return tuple(w for w in words if language == "ko" or not has_hangul(w))
+
+    jd_terms, resume_terms = terms(config.job_description, 12), terms(config.resume_text, 12)
+    source = config.job_description.strip() or config.job_title
+    reference = {normalize(k): k for k in extract_keywords(source, limit=25, phrases=phrases)}
+    company = clean_line(config.company, tuning().max_company)
+    everything = " ".join([config.job_title, company, *reference.values(), *resume_terms])
+    return JobProfile(
+        language=language,
+        role=_role_phrase(config),
+        company=company,
+        phrases=phrases,
+        jd_terms=jd_terms,
+        resume_terms=resume_terms,
+        reference=reference,
+        stems=content_stems(everything, language),
+    )

@@ -1,0 +1,99 @@
+"""The offline scorer ranks a labelled set of answers as a fair coach would (issue 12, item 6).
+
+``tests/fixtures/scoring_labelled.json`` holds, per language, a job and a few
+questions, each with answers labelled good, too short, off-topic, keyword
+stuffing and (for later questions) repeated. Each answer is scored as turn 2
+of an interview whose turn 1 is the good answer of the case named in "after".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from sio_server.interview.model import InterviewConfig, Turn
+from sio_server.interviewer import build_feedback
+
+LABELLED = json.loads((Path(__file__).parent.parent / "fixtures" / "scoring_labelled.json").read_text("utf-8"))
+NOW = datetime(2024, 1, 1, tzinfo=UTC)
+BAD_LABELS = ("too_short", "off_topic", "keyword_stuffing", "repeated")
+MARGIN = 30  # a good answer beats every flawed answer to the same question by at least this much
+WHY = {  # what each flawed answer's comment must name, per language
+    "en": {
+        "too_short": r"brief",
+        "off_topic": r"didn't address the question",
+        "keyword_stuffing": r"list of keywords",
+        "repeated": r"repeats your answer to question 1",
+    },
+    "ko": {
+        "too_short": r"너무 짧",
+        "off_topic": r"관련이 적은",
+        "keyword_stuffing": r"나열",
+        "repeated": r"1번 질문의 답변을 거의 그대로 반복",
+    },
+}
+
+
+def _scored(language: str) -> dict[tuple[str, str], tuple[int, str]]:
+    """(case id, label) -> (score, comment) for every labelled answer of ``language``."""
+    data = LABELLED[language]
+    config = InterviewConfig(**data["config"])
+    cases = {case["id"]: case for case in data["cases"]}
+    out = {}
+    for case in data["cases"]:
+        before = cases[case["after"]]
+        for label, answer in case["answers"].items():
+            turns = (
+                Turn(index=1, question=before["question"], asked_at=NOW, answer=before["answers"]["good"]),
+                Turn(index=2, question=case["question"], asked_at=NOW, answer=answer),
+                Turn(index=3, question="-", asked_at=NOW),
+            )
+            scored = build_feedback(config, turns).per_question[1]
+            assert scored.index == 2
+            out[case["id"], label] = (scored.score, scored.comment)
+    return out
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_the_labelled_set_covers_every_label(language: str) -> None:
+    labels = {label for case in LABELLED[language]["cases"] for label in case["answers"]}
+    assert labels == {"good", *BAD_LABELS}
+    assert len(LABELLED[language]["cases"]) >= 3
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_good_answers_beat_every_flawed_answer_with_a_margin(language: str) -> None:
+    scored = _scored(language)
+    for case in LABELLED[language]["cases"]:
+        good, _ = scored[case["id"], "good"]
+        assert good >= 75, (case["id"], good)
+        for label in BAD_LABELS:
+            if (case["id"], label) in scored:
+                bad, comment = scored[case["id"], label]
+                assert bad <= 40, (case["id"], label, bad, comment)
+                assert good - bad >= MARGIN, (case["id"], label, good, bad)
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_each_flawed_answer_is_told_why(language: str) -> None:
+    scored = _scored(language)
+    for (case_id, label), (_, comment) in scored.items():
+        if label == "good":
+            assert not any(re.search(p, comment) for p in WHY[language].values()), (case_id, comment)
+        else:
+            assert re.search(WHY[language][label], comment), (case_id, label, comment)
+        hangul = bool(re.search(r"[가-힣]", comment))
+        assert hangul == (language == "ko"), comment
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_off_topic_comment_names_the_role_and_the_job_terms(language: str) -> None:
+    scored = _scored(language)
+    config = LABELLED[language]["config"]
+    _, comment = scored["intro", "off_topic"]
+    assert config["company"] in comment
+    assert "Kubernetes" in comment or "Spring Boot" in comment or "PostgreSQL" in comment
