@@ -1,26 +1,18 @@
-// The page's HTTP calls besides the socket: résumé upload and a session's report.
-
-/** An HTTP call answered with the `{"error": {"code", "message"}}` body (or not answered at all). */
-export class HttpError extends Error {
-  constructor(code, message) {
-    super(`${code}: ${message}`);
-    this.name = "HttpError";
-    this.code = code;
-    this.serverMessage = message;
-  }
-}
+// The page's HTTP calls besides the socket: résumé upload and a session's report. A refusal
+// (the `{"error": {"code", "message"}}` body) throws the adapter's InterviewError.
+import { InterviewError } from "/client/interview-client.js";
 
 async function call(url, options = {}) {
   let response;
   try {
     response = await fetch(url, options);
   } catch {
-    throw new HttpError("connection_lost", "the request could not be sent");
+    throw new InterviewError("connection_lost", "the request could not be sent");
   }
   if (response.ok) return response;
   const body = await response.json().catch(() => ({}));
   const error = body.error || {};
-  throw new HttpError(error.code || `http_${response.status}`, error.message || response.statusText);
+  throw new InterviewError(error.code || `http_${response.status}`, error.message || response.statusText);
 }
 
 const reportUrl = (sessionId, format) =>

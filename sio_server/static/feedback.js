@@ -4,7 +4,7 @@ import { fetchReportFile } from "/static/api.js";
 import { codeMessage } from "/static/i18n.js";
 import { notifyError } from "/static/notices.js";
 import { $, L, S, reportSession } from "/static/state.js";
-import { addRenderer, conversationItems } from "/static/view.js";
+import { addRenderer, conversationItems, el } from "/static/view.js";
 
 const band = (score) => (score >= 75 ? "high" : score >= 50 ? "mid" : "low");
 
@@ -12,41 +12,23 @@ function fillList(id, items) {
   const ul = $(id);
   const list = (items || []).filter(Boolean);
   ul.replaceChildren(
-    ...(list.length ? list : [L("feedback.none")]).map((text) => {
-      const li = document.createElement("li");
-      li.textContent = text;
-      if (!list.length) li.className = "muted";
-      return li;
-    }),
+    ...(list.length ? list : [L("feedback.none")]).map((text) => el("li", list.length ? "" : "muted", text)),
   );
 }
 
 function perQuestionItem(item) {
-  const li = document.createElement("li");
-  li.className = "pq";
+  const li = el("li", "pq");
   li.dataset.index = item.index;
-  const head = document.createElement("div");
-  head.className = "pq-head";
-  const title = document.createElement("span");
-  title.className = "pq-title";
-  title.textContent = L("interview.question", { index: item.index });
-  const badge = document.createElement("span");
   const s = Math.round(Number(item.score) || 0);
-  badge.className = `pq-score band-${band(s)}`;
-  badge.textContent = L("feedback.question_score", { score: s });
-  head.append(title, badge);
+  const head = el("div", "pq-head");
+  head.append(
+    el("span", "pq-title", L("interview.question", { index: item.index })),
+    el("span", `pq-score band-${band(s)}`, L("feedback.question_score", { score: s })),
+  );
   li.append(head);
   const q = S.questions.get(Number(item.index));
-  if (q) {
-    const qt = document.createElement("p");
-    qt.className = "pq-question";
-    qt.textContent = q.text;
-    li.append(qt);
-  }
-  const c = document.createElement("p");
-  c.className = "pq-comment";
-  c.textContent = item.comment || "";
-  li.append(c);
+  if (q) li.append(el("p", "pq-question", q.text));
+  li.append(el("p", "pq-comment", item.comment || ""));
   return li;
 }
 

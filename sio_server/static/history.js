@@ -6,7 +6,7 @@ import { clearNotices, notifyError } from "/static/notices.js";
 import { stopTts } from "/static/player.js";
 import { $, L, S, resetInterview } from "/static/state.js";
 import { PAGE_KEYS, loadLocal, storeLocal } from "/static/storage.js";
-import { addRenderer, render, setView } from "/static/view.js";
+import { addRenderer, el, render, setView } from "/static/view.js";
 
 const MAX_ENTRIES = 50;
 
@@ -73,34 +73,27 @@ const dateFormat = (iso) => {
   });
 };
 
-function button(label, className, onClick) {
-  const b = document.createElement("button");
+function button(key, className, title, onClick) {
+  const b = el("button", `btn btn-ghost btn-small ${className}`, L(key));
   b.type = "button";
-  b.className = className;
-  b.textContent = label;
+  b.setAttribute("aria-label", `${L(key)}: ${title}`);
   b.addEventListener("click", onClick);
   return b;
 }
 
 function item(entry) {
-  const li = document.createElement("li");
-  li.className = "history-item";
+  const li = el("li", "history-item");
   li.dataset.sessionId = entry.session_id;
-  const text = document.createElement("div");
-  text.className = "history-text";
-  const title = document.createElement("span");
-  title.className = "history-title";
-  title.textContent = [entry.job_title || L("history.untitled"), entry.company].filter(Boolean).join(" · ");
-  const when = document.createElement("time");
-  when.className = "muted small";
+  const title = [entry.job_title || L("history.untitled"), entry.company].filter(Boolean).join(" · ");
+  const when = el("time", "muted small", dateFormat(entry.started_at));
   when.dateTime = entry.started_at;
-  when.textContent = dateFormat(entry.started_at);
-  text.append(title, when);
-  const open = button(L("history.open"), "btn btn-ghost btn-small history-open", () => history.open(entry.session_id));
-  const forget = button(L("history.forget"), "btn btn-ghost btn-small history-forget", () => history.forget(entry.session_id));
-  forget.setAttribute("aria-label", `${L("history.forget")}: ${title.textContent}`);
-  open.setAttribute("aria-label", `${L("history.open")}: ${title.textContent}`);
-  li.append(text, open, forget);
+  const text = el("div", "history-text");
+  text.append(el("span", "history-title", title), when);
+  li.append(
+    text,
+    button("history.open", "history-open", title, () => history.open(entry.session_id)),
+    button("history.forget", "history-forget", title, () => history.forget(entry.session_id)),
+  );
   return li;
 }
 

@@ -32,17 +32,18 @@ export function renderConnection() {
   $("conn-text").textContent = L(key, { attempt: S.attempt });
 }
 
+/** A new `tag` element with `className` and, when given, `text`. */
+export function el(tag, className = "", text = null) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== null) node.textContent = text;
+  return node;
+}
+
 /** One message of a conversation: who said it and the text. */
 export function bubble(kind, label, text, extra = "") {
-  const li = document.createElement("li");
-  li.className = `msg msg-${kind} ${extra}`.trim();
-  const who = document.createElement("span");
-  who.className = "msg-who";
-  who.textContent = label;
-  const body = document.createElement("p");
-  body.className = "msg-text";
-  body.textContent = text;
-  li.append(who, body);
+  const li = el("li", `msg msg-${kind} ${extra}`.trim());
+  li.append(el("span", "msg-who", label), el("p", "msg-text", text));
   return li;
 }
 
