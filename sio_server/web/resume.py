@@ -57,27 +57,35 @@ def _too_large(max_bytes: int) -> ApiError:
     return ApiError(413, "file_too_large", f"the file is larger than {max_bytes} bytes")
 
 
+def _not_multipart() -> ApiError:
+    return ApiError(400, "invalid_payload", "send the file as multipart/form-data, field 'file'")
+
+
 async def _file_part(request: web.Request) -> BodyPartReader:
-    try:
-        reader = await request.multipart()
-    except (AssertionError, ValueError, KeyError):  # not multipart, or no boundary
-        raise ApiError(400, "invalid_payload", "send the file as multipart/form-data, field 'file'") from None
+    reader = await request.multipart()
     for _ in range(MAX_PARTS):
         part = await reader.next()
         if part is None:
             break
         if isinstance(part, BodyPartReader) and part.name == "file":
             return part
-    raise ApiError(400, "invalid_payload", "send the file as multipart/form-data, field 'file'")
+    raise _not_multipart()
 
 
-async def _read_limited(part: BodyPartReader, max_bytes: int) -> bytes:
-    data = bytearray()
-    while chunk := await part.read_chunk(65_536):
-        data += chunk
-        if len(data) > max_bytes:
-            raise _too_large(max_bytes)
-    return bytes(data)
+async def _read_file(request: web.Request, max_bytes: int) -> tuple[bytes, str]:
+    """The ``file`` part's bytes (at most ``max_bytes``) and its name."""
+    if request.content_type != "multipart/form-data":
+        raise _not_multipart()
+    try:
+        part = await _file_part(request)
+        data = bytearray()
+        while chunk := await part.read_chunk(65_536):
+            data += chunk
+            if len(data) > max_bytes:
+                raise _too_large(max_bytes)
+    except (KeyError, ValueError):  # aiohttp's multipart reader: no boundary, or a body without it
+        raise _not_multipart() from None
+    return bytes(data), part.filename or ""
 
 
 @routes.post("/api/v1/resume")
@@ -89,12 +97,11 @@ async def upload_resume(request: web.Request) -> web.Response:
         raise ApiError(429, "rate_limited", "too many uploads from this address; try again in a minute")
     if request.content_length is not None and request.content_length > max_bytes + MULTIPART_OVERHEAD:
         raise _too_large(max_bytes)
-    part = await _file_part(request)
-    data = await _read_limited(part, max_bytes)
+    data, filename = await _read_file(request, max_bytes)
     async with request.app[LIMITS].parsing:
         try:
             document = await asyncio.get_running_loop().run_in_executor(
-                None, lambda: parse_document(data, part.filename or "", max_bytes=max_bytes)
+                None, lambda: parse_document(data, filename, max_bytes=max_bytes)
             )
         except DocumentError as exc:
             raise ApiError(STATUS.get(exc.code, 422), exc.code, exc.message) from None

@@ -43,7 +43,7 @@ def make_session(ended: bool = True) -> tuple[Session, str]:
 
 @pytest.fixture
 async def app_server(aiohttp_server, settings):
-    settings = settings.model_copy(update={"resume_max_bytes": 60_000, "resume_uploads_per_minute": 6})
+    settings = settings.model_copy(update={"resume_max_bytes": 60_000, "resume_uploads_per_minute": 30})
     return await aiohttp_server(create_app(settings))
 
 
@@ -154,8 +154,13 @@ async def test_resume_upload_reads_pdf_and_docx(http):
     assert r.status == 200 and (await r.json())["text"].startswith("\n".join(RESUME_LINES))
     r = await http.post("/api/v1/resume", data=form("cv.pdf", text_pdf(), field="other"))
     assert r.status == 400 and (await r.json())["error"]["code"] == "invalid_payload"
-    r = await http.post("/api/v1/resume", json={"text": "not a file"})
-    assert r.status == 400 and (await r.json())["error"]["code"] == "invalid_payload"
+    for body, content_type in (
+        ('{"text": "not a file"}', "application/json"),
+        ("no boundary in this body", "multipart/form-data; boundary=xyz"),
+        ("--xyz\r\nno headers", "multipart/form-data"),
+    ):
+        r = await http.post("/api/v1/resume", data=body, headers={"Content-Type": content_type})
+        assert r.status == 400 and (await r.json())["error"]["code"] == "invalid_payload", body
 
 
 async def test_resume_uploads_are_rate_limited_per_address(aiohttp_server, aiohttp_client, settings):
