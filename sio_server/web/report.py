@@ -151,14 +151,14 @@ def _e(text: str) -> str:
 def _html_feedback(session: Session, t: Labels) -> str:
     f = session.feedback
     if f is None:
-        return f"<h2>{_e(t('feedback'))}</h2><p class=\"muted\">{_e(_no_feedback(session, t))}</p>"
+        return f'<h2>{_e(t("feedback"))}</h2><p class="muted">{_e(_no_feedback(session, t))}</p>'
     parts = [
         f"<h2>{_e(t('feedback'))}</h2>",
-        f"<p class=\"score\">{_e(t('overall'))}: {f.overall_score}/100</p>",
+        f'<p class="score">{_e(t("overall"))}: {f.overall_score}/100</p>',
         f"<p>{_e(f.summary)}</p>",
     ]
     if f.fallback:
-        parts.append(f"<p class=\"muted\">{_e(t('fallback'))}</p>")
+        parts.append(f'<p class="muted">{_e(t("fallback"))}</p>')
     for key, items in (("strengths", f.strengths), ("improvements", f.improvements)):
         lis = "".join(f"<li>{_e(item)}</li>" for item in items if item.strip()) or f"<li>{_e(t('none'))}</li>"
         parts.append(f"<h3>{_e(t(key))}</h3><ul>{lis}</ul>")
@@ -173,11 +173,11 @@ def _html_turns(session: Session, t: Labels) -> str:
         if turn.index in scores:
             heading += f" ({t('score', score=scores[turn.index][0])})"
         answer = turn.answer if turn.answer and turn.answer.strip() else None
-        body = f"<blockquote>{_e(answer)}</blockquote>" if answer else f"<p class=\"muted\">{_e(t('no_answer'))}</p>"
+        body = f"<blockquote>{_e(answer)}</blockquote>" if answer else f'<p class="muted">{_e(t("no_answer"))}</p>'
         comment = scores.get(turn.index, (0, ""))[1]
         note = f"<p><em>{_e(t('comment'))}:</em> {_e(comment)}</p>" if comment.strip() else ""
         parts.append(
-            f"<section class=\"turn\"><h3>{_e(heading)}</h3><p class=\"q\">{_e(turn.question)}</p>{body}{note}</section>"
+            f'<section class="turn"><h3>{_e(heading)}</h3><p class="q">{_e(turn.question)}</p>{body}{note}</section>'
         )
     return "".join(parts)
 
@@ -188,10 +188,10 @@ def render_html(session: Session) -> str:
     title = _e(_title(session, t))
     meta = "".join(f"<dt>{_e(label)}</dt><dd>{_e(value)}</dd>" for label, value in _meta(session, t))
     return (
-        f"<!doctype html>\n<html lang=\"{_e(session.config.language)}\"><head><meta charset=\"utf-8\">"
-        f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{title}</title>"
-        "<link rel=\"stylesheet\" href=\"/static/report.css\"></head><body><main>"
-        f"<h1>{title}</h1><dl class=\"meta\">{meta}</dl>{_html_feedback(session, t)}"
+        f'<!doctype html>\n<html lang="{_e(session.config.language)}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>'
+        '<link rel="stylesheet" href="/static/report.css"></head><body><main>'
+        f'<h1>{title}</h1><dl class="meta">{meta}</dl>{_html_feedback(session, t)}'
         f"<h2>{_e(t('transcript'))}</h2>{_html_turns(session, t)}</main></body></html>\n"
     )
 

@@ -118,5 +118,7 @@ def test_every_option_a_pdf_resume_time_limits_and_the_report(server, browser, p
     # The interview is in this browser's history.
     page.click("#new-btn")
     wait_hook(page, "s.view === 'start'")
-    assert hook(page, "s.history") == [{"session_id": session_id, "job_title": "Backend Engineer", "company": "Acme Payments"}]
+    assert hook(page, "s.history") == [
+        {"session_id": session_id, "job_title": "Backend Engineer", "company": "Acme Payments"}
+    ]
     assert page.is_visible("#history") and "Backend Engineer · Acme Payments" in page.inner_text("#history-list")

@@ -23,8 +23,12 @@ def playwright() -> Iterator[object]:
 def launch(playwright, profile: Path):
     """Chromium on ``profile`` (kept on disk between launches, like a user's browser)."""
     context = playwright.chromium.launch_persistent_context(
-        str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-        viewport={"width": 1280, "height": 800}, locale="en-US",
+        str(profile),
+        executable_path=CHROMIUM,
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport={"width": 1280, "height": 800},
+        locale="en-US",
     )
     page = context.pages[0] if context.pages else context.new_page()
     page.set_default_timeout(15_000)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import aiohttp
 import pytest
@@ -16,27 +16,48 @@ from tests.support.resume_files import RESUME_LINES, docx_file, encrypted_pdf, i
 
 ADMIN = {"Authorization": "Bearer admin-secret"}
 HOSTILE = "I used <script>alert(1)</script> and **bold** [links](http://x) # not a heading"
-WHEN = datetime(2026, 11, 30, 9, 15, tzinfo=timezone.utc)
+WHEN = datetime(2026, 11, 30, 9, 15, tzinfo=UTC)
 
 
 def make_session(ended: bool = True) -> tuple[Session, str]:
     session_id = uuid.uuid4()
     token = new_token(session_id)
     config = InterviewConfig(
-        language="en", mode="text", job_title="Backend <Engineer>", company="Acme & Co", interview_type="technical",
-        difficulty="hard", answer_time_limit_s=90, max_questions=2, resume_text="secret résumé text",
+        language="en",
+        mode="text",
+        job_title="Backend <Engineer>",
+        company="Acme & Co",
+        interview_type="technical",
+        difficulty="hard",
+        answer_time_limit_s=90,
+        max_questions=2,
+        resume_text="secret résumé text",
     )
     turns = [
         Turn(index=1, question="Tell me about *yourself*.", asked_at=WHEN, answer=HOSTILE, answered_at=WHEN),
         Turn(index=2, question="Why this role?", asked_at=WHEN),
     ]
-    feedback = Feedback(
-        overall_score=61, summary="Clear <b>answers</b>.", strengths=["Specific numbers"], improvements=[],
-        per_question=[QuestionScore(index=1, score=70, comment="Good & concrete.")],
-    ) if ended else None
+    feedback = (
+        Feedback(
+            overall_score=61,
+            summary="Clear <b>answers</b>.",
+            strengths=["Specific numbers"],
+            improvements=[],
+            per_question=[QuestionScore(index=1, score=70, comment="Good & concrete.")],
+        )
+        if ended
+        else None
+    )
     session = Session(
-        session_id=session_id, token_hash=hash_token(token), config=config, created_at=WHEN, updated_at=WHEN,
-        status=Status.ENDED if ended else Status.ACTIVE, turns=turns, feedback=feedback, version=1,
+        session_id=session_id,
+        token_hash=hash_token(token),
+        config=config,
+        created_at=WHEN,
+        updated_at=WHEN,
+        status=Status.ENDED if ended else Status.ACTIVE,
+        turns=turns,
+        feedback=feedback,
+        version=1,
     )
     return session, token
 
@@ -73,7 +94,10 @@ async def test_markdown_report_is_an_escaped_attachment(http, ended):
     assert "- **Difficulty:** hard" in text and "- **Time per answer:** 90 s" in text
     assert "**Overall score: 61/100**" in text and "### To improve\n\n- None noted." in text
     assert "### Question 1 (score 70/100)\n\nTell me about \\*yourself\\*." in text
-    assert "> I used \\<script\\>alert(1)\\</script\\> and \\*\\*bold\\*\\* \\[links\\](http://x) \\# not a heading" in text
+    assert (
+        "> I used \\<script\\>alert(1)\\</script\\> and \\*\\*bold\\*\\* \\[links\\](http://x) \\# not a heading"
+        in text
+    )
     assert "### Question 2\n\nWhy this role?\n\n_(no answer)_" in text
     assert "secret résumé text" not in text
 
@@ -91,7 +115,7 @@ async def test_html_report_is_escaped_printable_and_has_no_script(http, ended):
 
 
 async def test_json_report_has_the_options_and_no_secrets(http, ended):
-    session, token = ended
+    session, _ = ended
     r = await http.get(f"/api/v1/sessions/{session.id}/report?format=json", headers=ADMIN)
     data = await r.json()
     assert r.status == 200 and data["status"] == "ended" and data["feedback"]["overall_score"] == 61
@@ -148,7 +172,10 @@ async def test_resume_upload_refusals(http, name, make, status, code):
 async def test_resume_upload_reads_pdf_and_docx(http):
     r = await http.post("/api/v1/resume", data=form("cv.pdf", text_pdf()))
     assert r.status == 200 and await r.json() == {
-        "text": "\n".join(RESUME_LINES), "kind": "pdf", "pages": 1, "truncated": False,
+        "text": "\n".join(RESUME_LINES),
+        "kind": "pdf",
+        "pages": 1,
+        "truncated": False,
     }
     r = await http.post("/api/v1/resume", data=form("cv.docx", docx_file()))
     assert r.status == 200 and (await r.json())["text"].startswith("\n".join(RESUME_LINES))
