@@ -6,6 +6,7 @@ import { $, S, client, openIndex } from "/static/state.js";
 import { render, renderInterview } from "/static/view.js";
 
 const mic = { stream: null, recorder: null, ctx: null, raf: 0, chain: Promise.resolve(), stopped: null };
+let ending = null; // the question whose answer_end is on its way
 
 async function startMic() {
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !window.MediaRecorder) {
@@ -88,7 +89,8 @@ export async function stopMic(flush = true) {
 /** The spoken answer is complete ("Done answering", or the answer's time ran out). */
 export async function finishVoiceAnswer() {
   const index = openIndex();
-  if (!index) return;
+  if (!index || ending === index) return; // Done pressed as the time ran out: one answer_end
+  ending = index;
   if (S.mic !== "off") {
     S.mic = "finishing";
     renderInterview();
@@ -102,6 +104,8 @@ export async function finishVoiceAnswer() {
     S.status = "processing";
   } catch (e) {
     notifyError(e);
+  } finally {
+    ending = null;
   }
   render();
 }
