@@ -25,7 +25,7 @@ from .vendors import make_llm, make_stt, make_tts
 from .vendors.llm import LLMProvider
 from .vendors.offline_llm import OfflineLLM
 from .vendors.options import RETRY_LISTENERS
-from .web import admin, pages
+from .web import admin, pages, report, resume
 from .web.cors import OriginPolicy, cors_middleware, replit_origins
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,8 @@ def create_app(
     app[SERVICE] = service
     app[SIO] = sio
     app.add_routes(admin.routes)
+    app.add_routes(report.routes)
+    resume.add_resume_upload(app, settings)
     pages.add_static(app)
     app.cleanup_ctx.append(_executor_ctx)
     app.cleanup_ctx.append(_store_ctx)

@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     lease_ttl: float = Field(default=5.0, gt=0.5, description="seconds a session lease lives without renewal")
     shutdown_grace: float = Field(default=2.5, ge=0, description="seconds SIGTERM waits for in-flight turns")
 
+    resume_max_bytes: int = Field(default=2_000_000, ge=1024, description="largest résumé file /api/v1/resume reads")
+    resume_uploads_per_minute: float = Field(default=10, gt=0, description="résumé uploads per client address")
+    resume_parse_concurrency: int = Field(default=2, ge=1, description="résumé files parsed at the same time")
+
     offline_llm_delay: float = Field(default=0.0, ge=0, description="test hook: seconds the offline LLM waits")
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"

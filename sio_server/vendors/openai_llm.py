@@ -75,10 +75,39 @@ def _trim(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit].rstrip() + " …"
 
 
+INTERVIEW_TYPES = {
+    "en": {
+        "behavioural": "Behavioural interview: ask about past situations, teamwork, conflict, ownership and motivation.",
+        "technical": "Technical interview: ask about the role's technical knowledge, problem solving, design and trade-offs.",
+        "mixed": "Mixed interview: balance behavioural questions with technical ones for the role.",
+    },
+    "ko": {
+        "behavioural": "인성·경험 면접: 과거 경험, 협업, 갈등 해결, 주도성, 지원 동기를 물으세요.",
+        "technical": "기술 면접: 직무의 기술 지식, 문제 해결, 설계와 트레이드오프를 물으세요.",
+        "mixed": "혼합 면접: 인성·경험 질문과 직무 기술 질문을 균형 있게 섞으세요.",
+    },
+}
+DIFFICULTIES = {
+    "en": {
+        "easy": "Difficulty: easy. Keep questions approachable, for a junior candidate.",
+        "medium": "Difficulty: medium. Expect solid, specific answers from an experienced candidate.",
+        "hard": "Difficulty: hard. Ask senior-level questions with depth, edge cases and trade-offs.",
+    },
+    "ko": {
+        "easy": "난이도: 쉬움. 신입 지원자도 답할 수 있는 평이한 질문을 하세요.",
+        "medium": "난이도: 보통. 경력자에게 기대하는 구체적인 답을 이끌어 내세요.",
+        "hard": "난이도: 어려움. 깊이, 예외 상황, 트레이드오프를 묻는 시니어 수준의 질문을 하세요.",
+    },
+}
+
+
 def _context_block(config: InterviewConfig, ko: bool) -> str:
-    parts: list[str] = []
+    lang = "ko" if ko else "en"
+    parts = [INTERVIEW_TYPES[lang][config.interview_type] + " " + DIFFICULTIES[lang][config.difficulty]]
     if config.job_title.strip():
         parts.append(("직무: " if ko else "Job title: ") + config.job_title.strip())
+    if config.company.strip():
+        parts.append(("회사: " if ko else "Company: ") + config.company.strip())
     if config.job_description.strip():
         parts.append(
             ("직무 기술서:\n" if ko else "Job description:\n") + _trim(config.job_description, JOB_DESCRIPTION_CHARS)
@@ -165,7 +194,8 @@ def feedback_messages(request: FeedbackRequest) -> list[dict[str, str]]:
         '"per_question": [{"index": int, "score": int 0-100, "comment": string (1-2 sentences)}]}\n'
         f"Write every string in {language}. per_question must have exactly one entry for each answered "
         f"question, with the indexes {indexes}; unanswered questions get no entry but count as 0 in overall_score. "
-        "Score on relevance to the role, concrete examples (situation, action, result), measurable impact and clarity."
+        "Score on relevance to the role, concrete examples (situation, action, result), measurable impact and clarity, "
+        f"at the bar of a {cfg.difficulty} {cfg.interview_type} interview."
     )
     context = _context_block(cfg, ko=False)
     user = (

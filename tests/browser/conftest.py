@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 
@@ -30,8 +31,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.services)
 
 
-def launch_chromium(extra_args: list[str] | None = None) -> Iterator[object]:
-    """Headless Chromium with ``CHROMIUM_ARGS`` plus ``extra_args``; skips (or fails in CI) when it is missing."""
+@contextlib.contextmanager
+def start_playwright() -> Iterator[object]:
+    """Playwright's sync API, once Chromium and the socket.io bundle are known to be there (else skip or fail in CI)."""
     need("Chromium", os.path.exists(CHROMIUM))
     need("socket.io-client bundle (npm ci)", socketio_bundle() is not None)
     try:
@@ -40,6 +42,12 @@ def launch_chromium(extra_args: list[str] | None = None) -> Iterator[object]:
         need("Python Playwright (pip install playwright)", False)
         raise
     with sync_playwright() as p:
+        yield p
+
+
+def launch_chromium(extra_args: list[str] | None = None) -> Iterator[object]:
+    """Headless Chromium with ``CHROMIUM_ARGS`` plus ``extra_args``."""
+    with start_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, *(extra_args or [])])
         try:
             yield browser

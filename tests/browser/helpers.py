@@ -43,6 +43,7 @@ def fill_form(
     mode: str = "text",
     questions: int = 3,
     job_title: str = "Backend Engineer",
+    company: str = "",
     job_description: str = "",
     resume_text: str = "",
     persona: str = "professional",
@@ -50,6 +51,7 @@ def fill_form(
     page.locator(f"label[for='lang-{language}']").click()
     page.locator(f"label[for='mode-{mode}']").click()
     page.fill("#job_title", job_title)
+    page.fill("#company", company)
     page.fill("#job_description", job_description)
     page.fill("#resume_text", resume_text)
     page.select_option("#persona", persona)

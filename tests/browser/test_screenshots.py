@@ -14,15 +14,21 @@ from tests.browser.helpers import ANSWERS, answer_until, fill_form, hook, open_p
 ROOT = Path(__file__).resolve().parents[2]
 OUT = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "docs" / "screenshots"))
 
+OPTIONS = {
+    "en": {"interview_type": "technical", "difficulty": "hard", "answer_time_limit_s": "180"},
+    "ko": {"interview_type": "mixed", "difficulty": "medium", "answer_time_limit_s": "120"},
+}
 FORMS = {
     "en": {
         "job_title": "Backend Engineer",
+        "company": "Acme Payments",
         "job_description": "Design and run Python services for payments: APIs, PostgreSQL, Redis, on-call.",
         "resume_text": "6 years of Python and Go. Led the move of a payment API to async; cut p99 latency by 40%.",
         "persona": "friendly",
     },
     "ko": {
         "job_title": "백엔드 개발자",
+        "company": "한빛페이먼츠",
         "job_description": "결제 서비스의 Python API 설계와 운영: PostgreSQL, Redis, 장애 대응.",
         "resume_text": "Python·Go 6년 경력. 결제 API 비동기 전환을 이끌어 p99 지연 시간을 40% 줄임.",
         "persona": "professional",
@@ -40,6 +46,20 @@ def shot(page, name: str, full_page: bool = False) -> None:
     assert path.stat().st_size > 10_000, f"{name} looks blank"
 
 
+def report_shot(context, page, name: str) -> None:
+    """The printable HTML report of the interview on ``page`` (opened with the session's token)."""
+    session_id = hook(page, "s.sessionId")
+    token = page.evaluate("sessionStorage.getItem('interview.resume_token')")
+    report = context.new_page()
+    try:
+        report.set_extra_http_headers({"Authorization": f"Bearer {token}"})
+        report.goto(page.url.rstrip("/") + f"/api/v1/sessions/{session_id}/report")
+        report.wait_for_selector("section.turn")
+        shot(report, name, full_page=True)
+    finally:
+        report.close()
+
+
 @pytest.mark.parametrize("language", ["en", "ko"])
 def test_screenshots(server, browser, language):
     context = browser.new_context(
@@ -50,6 +70,8 @@ def test_screenshots(server, browser, language):
     try:
         open_page(page, server.url)
         fill_form(page, language=language, mode="voice", questions=4, **FORMS[language])
+        for field, value in OPTIONS[language].items():
+            page.select_option(f"#{field}", value)
         assert hook(page, "s.uiLanguage") == language
         page.focus("#job_title")
         page.evaluate("document.activeElement.blur()")
@@ -70,5 +92,6 @@ def test_screenshots(server, browser, language):
         answer_until(page, language)
         wait_feedback(page)
         shot(page, f"feedback-{language}.png", full_page=True)
+        report_shot(context, page, f"report-{language}.png")
     finally:
         context.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import launch_chromium, new_page
-from tests.browser.helpers import conversation, hook, open_page, start, wait_feedback, wait_hook
+from tests.browser.helpers import conversation, fill_form, hook, open_page, start, wait_feedback, wait_hook
 from tests.browser.vendors import Vendors
 from tests.fakes.fake_elevenlabs import silent_mp3_for
 from tests.support.services import need
@@ -156,3 +156,24 @@ def test_voice_interview_with_the_fake_microphone(voice_server, vendors, mic_pag
     assert " ".join(t["text"] for t in transcripts if t["is_final"]) == " ".join(SPOKEN)
     assert len(vendors.deepgram.connections) == 2  # one stream per answer
     assert hook(page, "s.ttsChunksReceived") == sum(e["chunks"] for e in page.evaluate("window.__rec.ttsEnds"))
+
+
+@pytest.mark.timeout(240)
+def test_time_limit_ends_a_spoken_answer(voice_server, vendors, mic_page):
+    """At zero the page ends the spoken answer as "Done answering" would: the last chunk, then answer_end."""
+    page = mic_page
+    open_page(page, voice_server.url)
+    fill_form(page, language="en", mode="voice", questions=1)
+    page.select_option("#answer_time_limit_s", "30")
+    page.click("#start-btn")
+    wait_hook(page, "s.view === 'interview' && s.currentIndex === 1 && s.mode === 'voice'")
+    assert page.is_visible("#countdown")
+    page.click("#mic-btn")
+    wait_hook(page, "s.mic === 'recording'")
+    wait_hook(page, "s.answers['1'] !== undefined && s.mic === 'off'", timeout=45_000)
+    assert hook(page, "s.expired") == [1]
+    assert hook(page, "s.answers['1']") == SPOKEN[0]
+    conn = vendors.deepgram.connections[0]
+    assert [t["type"] for t in conn.texts if t["type"] != "KeepAlive"] == ["Finalize", "CloseStream"]
+    assert conn.frames == hook(page, "s.audioChunksSent") > 0
+    wait_feedback(page)

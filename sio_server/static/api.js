@@ -1,0 +1,42 @@
+// The page's HTTP calls besides the socket: résumé upload and a session's report. A refusal
+// (the `{"error": {"code", "message"}}` body) throws the adapter's InterviewError.
+import { InterviewError } from "/client/interview-client.js";
+
+async function call(url, options = {}) {
+  let response;
+  try {
+    response = await fetch(url, options);
+  } catch {
+    throw new InterviewError("connection_lost", "the request could not be sent");
+  }
+  if (response.ok) return response;
+  const body = await response.json().catch(() => ({}));
+  const error = body.error || {};
+  throw new InterviewError(error.code || `http_${response.status}`, error.message || response.statusText);
+}
+
+const reportUrl = (sessionId, format) =>
+  `/api/v1/sessions/${encodeURIComponent(sessionId)}/report?format=${encodeURIComponent(format)}`;
+const bearer = (token) => ({ Authorization: `Bearer ${token}` });
+
+/** The report as data: `{session_id, status, config, turns, feedback}`. */
+export async function fetchReportData(sessionId, token) {
+  const response = await call(reportUrl(sessionId, "json"), { headers: bearer(token) });
+  return response.json();
+}
+
+/** The report as a file: `{blob, filename}` (Markdown or HTML). */
+export async function fetchReportFile(sessionId, token, format = "md") {
+  const response = await call(reportUrl(sessionId, format), { headers: bearer(token) });
+  const disposition = response.headers.get("Content-Disposition") || "";
+  const match = /filename="([^"]+)"/.exec(disposition);
+  return { blob: await response.blob(), filename: match ? match[1] : `interview-report.${format}` };
+}
+
+/** Upload a PDF or DOCX résumé; the server answers its text: `{text, pages?, truncated}`. */
+export async function uploadResume(file) {
+  const body = new FormData();
+  body.append("file", file, file.name);
+  const response = await call("/api/v1/resume", { method: "POST", body });
+  return response.json();
+}

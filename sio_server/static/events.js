@@ -1,0 +1,115 @@
+// What the page does on each event of the interview client (the adapter).
+import { announce, notify, renderNotices } from "/static/notices.js";
+import { stopMic } from "/static/microphone.js";
+import { stopTts, tts } from "/static/player.js";
+import { L, S, client, resetInterview } from "/static/state.js";
+import { PAGE_KEYS, store } from "/static/storage.js";
+import { render, renderConnection, renderInterview, setView } from "/static/view.js";
+
+function onConnection({ state, attempt }) {
+  S.connection = state;
+  S.attempt = attempt;
+  if (state === "rejected") {
+    stopTts();
+    resetInterview();
+    store(PAGE_KEYS.language, null);
+    notify("error", "resume_rejected");
+    S.view = "start";
+    render(); // the start form offers a new interview; submitting it connects again
+    return;
+  }
+  if (state === "superseded") notify("error", "superseded");
+  renderConnection();
+  if (state === "connected" || state === "resumed") {
+    S.notices = S.notices.filter((n) => n.code !== "store_unavailable");
+    renderNotices();
+  }
+}
+
+function onResumed(data) {
+  S.mode = data.mode || S.mode;
+  S.status = data.status === "ended" ? "ended" : S.status === "ended" ? null : S.status;
+  S.maxQuestions = Number(data.max_questions) || S.maxQuestions;
+  const questions = new Map();
+  const answers = new Map();
+  for (const turn of data.history || []) {
+    const index = Number(turn.index);
+    questions.set(index, { index, text: turn.question, is_last: index === S.maxQuestions });
+    if (turn.answer !== null && turn.answer !== undefined) answers.set(index, turn.answer);
+  }
+  S.questions = questions;
+  S.answers = answers;
+  if (S.pendingAnswer && answers.has(S.pendingAnswer.index)) S.pendingAnswer = null;
+  if (data.status === "ended") {
+    setView("feedback");
+  } else if (S.view !== "interview") {
+    setView("interview");
+  }
+  render();
+}
+
+async function onReady() {
+  // After a reload past the feedback event, fetch it over HTTP (the session's own token).
+  if (S.status === "ended" && !S.feedback && client.sessionId) {
+    try {
+      S.feedback = await client.fetchFeedback();
+    } catch (e) {
+      S.feedbackError = e.code || "internal_error";
+    }
+    render();
+  }
+}
+
+function onQuestion(q) {
+  const index = Number(q.index);
+  S.questions.set(index, { index, text: q.text, is_last: Boolean(q.is_last) });
+  S.status = "awaiting_answer";
+  S.transcriptFinal = "";
+  S.transcriptPartial = "";
+  if (S.view !== "interview" && !S.feedback) setView("interview");
+  announce(`${L("interview.question", { index })}: ${q.text}`);
+  render();
+}
+
+function onFeedback(f) {
+  S.feedback = f;
+  S.status = "ended";
+  S.pendingAnswer = null;
+  stopMic(false);
+  setView("feedback");
+  announce(`${L("feedback.heading")}: ${L("feedback.score")} ${Math.round(f.overall_score)}`);
+  render();
+}
+
+function onTranscript(data) {
+  if (data.is_final) {
+    S.transcriptFinal = `${S.transcriptFinal} ${data.text || ""}`.trim();
+    S.transcriptPartial = "";
+  } else {
+    S.transcriptPartial = data.text || "";
+  }
+  renderInterview();
+}
+
+/** Subscribe the page to the client's events. */
+export function initEvents() {
+  client.on("connection", onConnection);
+  client.on("session_resumed", onResumed);
+  client.on("ready", onReady);
+  client.on("question", onQuestion);
+  client.on("feedback", onFeedback);
+  client.on("state", (data) => {
+    S.status = data.status;
+    renderInterview();
+  });
+  client.on("transcript", onTranscript);
+  client.on("connect_error", ({ code, message }) => {
+    // resume_rejected is handled by the "rejected" state; transport errors just keep reconnecting.
+    if (code && code !== "resume_rejected" && code !== "invalid_payload") notify("warning", code, message);
+  });
+  client.on("warning", (data) => notify("warning", data.code || "unknown", data.message));
+  client.on("error", (data) => notify("error", data.code || "internal_error", data.message));
+  client.on("server_shutdown", () => {});
+  client.on("tts_chunk", (data) => tts.chunk(data));
+  client.on("tts_end", (data) => tts.end(data));
+}

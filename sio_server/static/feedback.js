@@ -1,0 +1,85 @@
+// The feedback view: score, summary, lists, per-question comments, the whole conversation,
+// and the report to keep ("Download report" as Markdown, "Print" with the print style sheet).
+import { fetchReportFile } from "/static/api.js";
+import { codeMessage } from "/static/i18n.js";
+import { notifyError } from "/static/notices.js";
+import { $, L, S, reportSession } from "/static/state.js";
+import { addRenderer, conversationItems, el } from "/static/view.js";
+
+const band = (score) => (score >= 75 ? "high" : score >= 50 ? "mid" : "low");
+
+function fillList(id, items) {
+  const ul = $(id);
+  const list = (items || []).filter(Boolean);
+  ul.replaceChildren(
+    ...(list.length ? list : [L("feedback.none")]).map((text) => el("li", list.length ? "" : "muted", text)),
+  );
+}
+
+function perQuestionItem(item) {
+  const li = el("li", "pq");
+  li.dataset.index = item.index;
+  const s = Math.round(Number(item.score) || 0);
+  const head = el("div", "pq-head");
+  head.append(
+    el("span", "pq-title", L("interview.question", { index: item.index })),
+    el("span", `pq-score band-${band(s)}`, L("feedback.question_score", { score: s })),
+  );
+  li.append(head);
+  const q = S.questions.get(Number(item.index));
+  if (q) li.append(el("p", "pq-question", q.text));
+  li.append(el("p", "pq-comment", item.comment || ""));
+  return li;
+}
+
+function renderFeedback() {
+  const f = S.feedback;
+  $("feedback-waiting").hidden = Boolean(f) || Boolean(S.feedbackError);
+  const score = f ? Math.round(Number(f.overall_score) || 0) : null;
+  $("score").textContent = score === null ? "–" : String(score);
+  $("score-ring").style.setProperty("--score", String(score || 0));
+  $("score-ring").dataset.band = score === null ? "" : band(score);
+  $("summary").textContent = f ? f.summary || "" : S.feedbackError ? codeMessage(S.uiLang, S.feedbackError) : "";
+  fillList("strengths", f && f.strengths);
+  fillList("improvements", f && f.improvements);
+  $("per-question").replaceChildren(...((f && f.per_question) || []).map(perQuestionItem));
+  if (S.view === "feedback") $("report-conversation").replaceChildren(...conversationItems());
+  $("report-card").hidden = !S.questions.size;
+  const past = S.past && S.past.entry;
+  $("past-label").hidden = !past;
+  if (past) {
+    const title = [past.job_title || L("history.untitled"), past.company].filter(Boolean).join(" · ");
+    $("past-label").textContent = L("history.read_only", { title });
+  }
+  $("report-actions").hidden = !reportSession();
+  $("new-btn").textContent = S.past ? L("history.back") : L("feedback.new");
+}
+
+async function downloadReport() {
+  const session = reportSession();
+  if (!session) return;
+  const button = $("download-btn");
+  button.disabled = true;
+  try {
+    const { blob, filename } = await fetchReportFile(session.sessionId, session.token, "md");
+    const url = URL.createObjectURL(blob);
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = filename;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  } catch (e) {
+    notifyError(e);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/** Wire the report buttons and render with the rest of the page. */
+export function initFeedback() {
+  addRenderer(renderFeedback);
+  $("download-btn").addEventListener("click", downloadReport);
+  $("print-btn").addEventListener("click", () => window.print());
+}

@@ -1,0 +1,127 @@
+// The start form: every interview option, the résumé file upload, the language switches,
+// and "Start a new interview".
+import { uploadResume } from "/static/api.js";
+import { history } from "/static/history.js";
+import { codeMessage } from "/static/i18n.js";
+import { clearNotices, notifyError } from "/static/notices.js";
+import { stopTts, tts } from "/static/player.js";
+import { $, L, S, client, resetInterview } from "/static/state.js";
+import { PAGE_KEYS, store } from "/static/storage.js";
+import { resetCountdown } from "/static/timer.js";
+import { addRenderer, render, setUiLang, setView } from "/static/view.js";
+
+const TEXT_FIELDS = ["job_title", "company", "job_description", "resume_text"];
+const clamp = (value, low, high) => Math.min(high, Math.max(low, value));
+
+/** The `start_interview` payload from the form. */
+export function formConfig() {
+  const data = new FormData($("start-form"));
+  const config = {
+    language: data.get("language") === "en" ? "en" : "ko",
+    mode: data.get("mode") === "text" ? "text" : "voice",
+    persona: String(data.get("persona") || "professional"),
+    interview_type: String(data.get("interview_type") || "mixed"),
+    difficulty: String(data.get("difficulty") || "medium"),
+    max_questions: clamp(Number.parseInt(String(data.get("max_questions") || "5"), 10) || 5, 1, 20),
+  };
+  for (const key of TEXT_FIELDS) {
+    const value = String(data.get(key) || "").trim();
+    if (value) config[key] = value;
+  }
+  const limit = Number.parseInt(String(data.get("answer_time_limit_s") || ""), 10);
+  if (limit) config.answer_time_limit_s = clamp(limit, 30, 1800);
+  if (config.mode === "voice") config.audio_format = "webm";
+  return config;
+}
+
+function prepare(config) {
+  stopTts();
+  resetInterview();
+  resetCountdown();
+  clearNotices();
+  S.starting = true;
+  S.language = config.language;
+  S.requestedMode = config.mode;
+  S.maxQuestions = config.max_questions;
+  S.timeLimit = config.answer_time_limit_s || null;
+  store(PAGE_KEYS.language, config.language);
+  store(PAGE_KEYS.timeLimit, S.timeLimit ? String(S.timeLimit) : null);
+  setUiLang(config.language);
+}
+
+async function submit(event) {
+  event.preventDefault();
+  if (S.starting) return;
+  const maxInput = $("max_questions");
+  if (!maxInput.checkValidity()) {
+    maxInput.reportValidity();
+    return;
+  }
+  const config = formConfig();
+  prepare(config);
+  if (config.mode === "voice") tts.unlock();
+  try {
+    if (client.state === "rejected" || client.state === "idle") client.connect();
+    const ack = await client.start(config);
+    S.mode = ack.mode;
+    S.status = S.status || "processing";
+    S.starting = false;
+    history.add({ session_id: ack.session_id, token: ack.resume_token, job_title: config.job_title, company: config.company });
+    setView("interview");
+  } catch (e) {
+    S.starting = false;
+    notifyError(e);
+  }
+  render();
+}
+
+function renderResumeStatus() {
+  const u = S.resumeUpload;
+  const el = $("resume-status");
+  el.dataset.state = u.state;
+  if (u.state === "reading") el.textContent = L("form.resume_file.reading");
+  else if (u.state === "done") el.textContent = L(u.pages ? "form.resume_file.done_pages" : "form.resume_file.done", { pages: u.pages });
+  else if (u.state === "error") el.textContent = codeMessage(S.uiLang, u.code);
+  else el.textContent = "";
+  $("resume_file").disabled = u.state === "reading";
+}
+
+async function readResumeFile() {
+  const input = $("resume_file");
+  const file = input.files && input.files[0];
+  if (!file) return;
+  S.resumeUpload = { state: "reading", pages: null, code: null };
+  renderResumeStatus();
+  try {
+    const result = await uploadResume(file);
+    $("resume_text").value = result.text; // the candidate can still edit it
+    S.resumeUpload = { state: "done", pages: result.pages || null, code: null };
+  } catch (e) {
+    S.resumeUpload = { state: "error", pages: null, code: e.code || "internal_error" };
+    notifyError(e);
+  } finally {
+    input.value = ""; // choosing the same file again reads it again
+  }
+  renderResumeStatus();
+}
+
+/** Wire the start form, the language switches and "Start a new interview". */
+export function initForm() {
+  $("start-form").addEventListener("submit", submit);
+  $("resume_file").addEventListener("change", readResumeFile);
+  for (const radio of document.querySelectorAll('input[name="language"]')) {
+    radio.addEventListener("change", () => setUiLang(radio.value));
+  }
+  $("lang-toggle").addEventListener("click", () => setUiLang(S.uiLang === "ko" ? "en" : "ko"));
+  $("new-btn").addEventListener("click", () => {
+    client.forget();
+    stopTts();
+    resetInterview();
+    resetCountdown();
+    store(PAGE_KEYS.language, null);
+    clearNotices();
+    setView("start");
+    render();
+  });
+  addRenderer(renderResumeStatus);
+}

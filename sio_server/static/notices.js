@@ -1,0 +1,53 @@
+// Notices (warnings, errors, info) shown above the views, and screen-reader announcements.
+import { codeMessage } from "/static/i18n.js";
+import { $, L, S } from "/static/state.js";
+
+export function announce(text) {
+  const el = $("announcer");
+  el.textContent = "";
+  setTimeout(() => { el.textContent = text; }, 50);
+}
+
+export function notify(kind, code, message = "") {
+  S.notices = S.notices.filter((n) => n.code !== code);
+  const notice = { id: Math.random().toString(36).slice(2), kind, code, message };
+  S.notices.push(notice);
+  if (S.notices.length > 3) S.notices.shift();
+  if (kind === "warning" || kind === "info") setTimeout(() => dismiss(notice.id), 9000);
+  renderNotices();
+}
+
+/** Show an error caught from the adapter or an HTTP call. */
+export const notifyError = (e) => notify("error", e.code || "internal_error", e.serverMessage || e.message);
+
+export function dismiss(id) {
+  S.notices = S.notices.filter((n) => n.id !== id);
+  renderNotices();
+}
+
+export function clearNotices() {
+  S.notices = [];
+  renderNotices();
+}
+
+export function renderNotices() {
+  const box = $("notices");
+  box.replaceChildren(
+    ...S.notices.map((n) => {
+      const div = document.createElement("div");
+      div.className = `notice notice-${n.kind}`;
+      div.dataset.code = n.code;
+      div.setAttribute("role", n.kind === "error" ? "alert" : "status");
+      const p = document.createElement("p");
+      p.textContent = n.code === "_text" ? n.message : codeMessage(S.uiLang, n.code, n.message);
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "notice-close";
+      b.setAttribute("aria-label", L("dismiss"));
+      b.textContent = "×";
+      b.addEventListener("click", () => dismiss(n.id));
+      div.append(p, b);
+      return div;
+    }),
+  );
+}

@@ -1,0 +1,87 @@
+// The page's one state object, the interview client and the helpers that read them.
+import { InterviewClient } from "/client/interview-client.js";
+import { t, LANGUAGES } from "/static/i18n.js";
+import { PAGE_KEYS, load } from "/static/storage.js";
+
+export const $ = (id) => document.getElementById(id);
+
+export const S = {
+  view: "start",
+  uiLang: null,
+  language: load(PAGE_KEYS.language) || null,
+  connection: "idle",
+  attempt: 0,
+  mode: null,
+  requestedMode: null,
+  status: null,
+  maxQuestions: null,
+  timeLimit: Number(load(PAGE_KEYS.timeLimit)) || null, // seconds per answer, or null
+  questions: new Map(), // index -> {index, text, is_last}
+  answers: new Map(), // index -> text
+  pendingAnswer: null, // {index, text} sent, not yet acked
+  feedback: null,
+  feedbackError: null,
+  starting: false,
+  notices: [],
+  transcriptFinal: "",
+  transcriptPartial: "",
+  mic: "off", // off | recording | paused | finishing
+  micLevel: 0,
+  audioChunksSent: 0,
+  tts: { mode: null, received: 0, played: 0, playing: false, index: null, blocked: false, ended: 0 },
+  countdown: { index: null, deadline: 0, remaining: null, expired: [] },
+  past: null, // {sessionId, token, entry} while a past interview is shown read-only
+  resumeUpload: { state: "idle", pages: null, code: null }, // idle | reading | done | error
+  history: [],
+};
+
+function initialUiLang() {
+  const saved = load(PAGE_KEYS.uiLang);
+  if (LANGUAGES.includes(saved)) return saved;
+  if (LANGUAGES.includes(S.language)) return S.language;
+  return (navigator.language || "en").toLowerCase().startsWith("ko") ? "ko" : "en";
+}
+S.uiLang = initialUiLang();
+
+export const client = new InterviewClient();
+
+/** The label `key` in the page's language. */
+export const L = (key, vars) => t(S.uiLang, key, vars);
+
+export function sortedQuestions() {
+  return [...S.questions.values()].sort((a, b) => a.index - b.index);
+}
+
+/** The open question: the latest one without an answer (none while ended). */
+export function openIndex() {
+  if (S.status === "ended" || S.feedback || S.past) return null;
+  const qs = sortedQuestions();
+  const last = qs[qs.length - 1];
+  if (!last || S.answers.has(last.index)) return null;
+  if (S.pendingAnswer && S.pendingAnswer.index === last.index) return null;
+  return last.index;
+}
+
+/** Forget the interview's turns and feedback (the caller stops any question audio first). */
+export function resetInterview() {
+  S.mode = null;
+  S.requestedMode = null;
+  S.status = null;
+  S.maxQuestions = null;
+  S.questions = new Map();
+  S.answers = new Map();
+  S.pendingAnswer = null;
+  S.feedback = null;
+  S.feedbackError = null;
+  S.transcriptFinal = "";
+  S.transcriptPartial = "";
+  S.countdown = { index: null, deadline: 0, remaining: null, expired: [] };
+  S.past = null;
+}
+
+/** The session whose report the feedback view shows: a past one, or the current one. */
+export function reportSession() {
+  if (S.past) return { sessionId: S.past.sessionId, token: S.past.token };
+  if (client.sessionId && client.resumeToken) return { sessionId: client.sessionId, token: client.resumeToken };
+  return null;
+}

@@ -1,0 +1,95 @@
+"""The page's history of past interviews lives in this browser's localStorage: it survives a
+browser restart (a persistent profile), opens an ended interview read-only and forgets one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, start_playwright
+from tests.browser.helpers import ANSWERS, answer_until, conversation, hook, open_page, start, wait_feedback, wait_hook
+
+INTERVIEWS = [("Data Engineer", "Northwind"), ("Site Reliability Engineer", "")]
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[object]:
+    with start_playwright() as p:
+        yield p
+
+
+def launch(playwright, profile: Path):
+    """Chromium on ``profile`` (kept on disk between launches, like a user's browser)."""
+    context = playwright.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=CHROMIUM,
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport={"width": 1280, "height": 800},
+        locale="en-US",
+    )
+    page = context.pages[0] if context.pages else context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return context, page, errors
+
+
+def run_interview(page, job_title: str, company: str) -> str:
+    start(page, language="en", mode="text", questions=1, job_title=job_title, company=company)
+    session_id = hook(page, "s.sessionId")
+    answer_until(page, "en")
+    wait_feedback(page)
+    page.click("#new-btn")
+    wait_hook(page, "s.view === 'start'")
+    return session_id
+
+
+def listed(page) -> list[str]:
+    return page.eval_on_selector_all("#history-list > li", "items => items.map(li => li.dataset.sessionId)")
+
+
+def test_history_survives_a_browser_restart_opens_read_only_and_forgets(server, playwright, tmp_path):
+    profile = tmp_path / "profile"
+    context, page, errors = launch(playwright, profile)
+    open_page(page, server.url)
+    ids = [run_interview(page, title, company) for title, company in INTERVIEWS]
+    assert listed(page) == ids[::-1]  # newest first
+    context.close()
+    assert not errors, errors
+
+    context, page, errors = launch(playwright, profile)
+    try:
+        open_page(page, server.url)
+        assert hook(page, "s.view") == "start" and not hook(page, "s.sessionId")
+        assert listed(page) == ids[::-1]
+        assert "Data Engineer · Northwind" in page.inner_text("#history-list")
+
+        # Open the first one: its conversation and feedback, read-only, without a socket resume.
+        resumes = hook(page, "s.resumes")
+        page.click(f"#history-list > li[data-session-id='{ids[0]}'] .history-open")
+        wait_hook(page, f"s.view === 'feedback' && s.past === '{ids[0]}' && s.feedback")
+        assert hook(page, "s.resumes") == resumes and hook(page, "s.sessionId") is None
+        assert page.inner_text("#past-label") == "Past interview (read only): Data Engineer · Northwind"
+        shown = page.eval_on_selector_all("#report-conversation .msg-text", "items => items.map(p => p.textContent)")
+        assert shown == [text for _, text in conversation(page)] and shown[1] == ANSWERS["en"][0]
+        assert page.is_visible("#report-card") and page.is_visible("#download-btn")
+        assert hook(page, "s.currentIndex") is None  # nothing to answer in a read-only view
+        with page.expect_download() as download:
+            page.click("#download-btn")
+        assert "Northwind" in download.value.path().read_text(encoding="utf-8")
+        page.click("#new-btn")
+        wait_hook(page, "s.view === 'start' && s.past === null")
+
+        # Forget the second one: gone from the list, and still gone after a reload.
+        page.click(f"#history-list > li[data-session-id='{ids[1]}'] .history-forget")
+        assert listed(page) == [ids[0]]
+        page.reload()
+        wait_hook(page, "s.connection === 'connected'")
+        assert listed(page) == [ids[0]]
+        assert page.evaluate("JSON.parse(localStorage.getItem('interview.history')).length") == 1
+    finally:
+        context.close()
+    assert not errors, errors

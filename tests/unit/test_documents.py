@@ -1,0 +1,83 @@
+"""The résumé parser (sio_server.text.documents) on real files made in memory."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+
+from sio_server.text.documents import MAX_CHARS, DocumentError, clean_text, parse_document
+from tests.support.resume_files import RESUME_LINES, docx_file, encrypted_pdf, image_only_pdf, text_pdf
+
+LIMIT = 2_000_000
+
+
+def refusal(data: bytes, filename: str, **kwargs: int) -> str:
+    with pytest.raises(DocumentError) as caught:
+        parse_document(data, filename, max_bytes=kwargs.pop("max_bytes", LIMIT), **kwargs)
+    return caught.value.code
+
+
+def test_pdf_with_text_gives_its_text_and_page_count():
+    doc = parse_document(text_pdf(pages=2), "cv.pdf", max_bytes=LIMIT)
+    assert doc.kind == "pdf" and doc.pages == 2 and not doc.truncated
+    for line in RESUME_LINES:
+        assert doc.text.count(line) == 2, doc.text
+
+
+def test_pdf_is_recognised_by_content_not_by_name():
+    assert parse_document(text_pdf(), "resume.bin", max_bytes=LIMIT).kind == "pdf"
+
+
+def test_encrypted_pdf_is_refused_as_encrypted():
+    assert refusal(encrypted_pdf("secret"), "cv.pdf") == "pdf_encrypted"
+
+
+def test_pdf_restricted_only_by_an_owner_password_is_read():
+    doc = parse_document(encrypted_pdf(""), "cv.pdf", max_bytes=LIMIT)
+    assert RESUME_LINES[1] in doc.text
+
+
+def test_image_only_pdf_has_no_text():
+    assert refusal(image_only_pdf(), "scan.pdf") == "pdf_no_text"
+
+
+def test_docx_gives_paragraphs_and_tables():
+    doc = parse_document(docx_file(), "cv.docx", max_bytes=LIMIT)
+    assert doc.kind == "docx" and doc.pages is None
+    assert doc.text.splitlines()[: len(RESUME_LINES)] == RESUME_LINES
+    assert "Skills | PostgreSQL, Redis" in doc.text
+
+
+def test_too_large_file_is_refused_before_parsing():
+    data = text_pdf()
+    assert refusal(data, "cv.pdf", max_bytes=len(data) - 1) == "file_too_large"
+
+
+def test_docx_that_unpacks_to_too_much_is_refused():
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"<" + b" " * 25_000_000 + b">")
+    assert len(out.getvalue()) < 100_000
+    assert refusal(out.getvalue(), "bomb.docx") == "file_too_large"
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "code"),
+    [
+        (bytes(range(256)) * 20, "cv.pdf", "invalid_file"),  # garbage named like a PDF
+        (bytes(range(256)) * 20, "photo.jpg", "unsupported_file"),
+        (b"%PDF-1.7\n" + bytes(range(256)) * 20, "cv.pdf", "invalid_file"),  # a PDF header, then garbage
+        (b"PK\x03\x04" + bytes(200), "cv.docx", "invalid_file"),  # a zip header, then garbage
+        (b"plain text resume", "cv.txt", "unsupported_file"),
+        (b"", "cv.pdf", "invalid_file"),
+    ],
+)
+def test_garbage_gets_a_clear_code(data: bytes, filename: str, code: str):
+    assert refusal(data, filename) == code
+
+
+def test_clean_text_drops_control_characters_and_truncates():
+    text, truncated = clean_text("a\x00b\x07  c\r\n\n\n\nd" + "x" * MAX_CHARS)
+    assert text.startswith("ab c\n\nd") and truncated and len(text) == MAX_CHARS
