@@ -22,6 +22,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -29,13 +30,14 @@ from pydantic import ValidationError
 
 from ..interview.ids import parse_session_id
 from ..interview.model import Session, SessionSummary, Status
-from .base import SessionStore, StoreError, VersionConflict
+from .base import SessionStore, StoreError, Tombstone, VersionConflict
 
 log = logging.getLogger(__name__)
 
 _IDENT = re.compile(r"[a-z_][a-z0-9_]*")
 _MAX_IDENT = 63  # PostgreSQL's NAMEDATALEN - 1
-_INDEX_SUFFIX = "_status_updated_idx"
+_INDEX_SUFFIX = "_status_updated_idx"  # the longest suffix added to the table name (see _TOMBSTONE_SUFFIX)
+_TOMBSTONE_SUFFIX = "_tombstones"
 VERSION_TABLE = "interview_schema_version"
 
 # Errors that mean "the database could not do it": wrapped as StoreError.
@@ -128,6 +130,7 @@ class PostgresSessionStore(SessionStore):
         self._open_lock = asyncio.Lock()
         self._qualified = f"{self._schema_q}.{self._table_q}"
         self._version_qualified = f"{self._schema_q}.{_ident(VERSION_TABLE, 'table')}"
+        self._tombstones = f"{self._schema_q}.{_ident(table + _TOMBSTONE_SUFFIX, 'table')}"
         # Advisory lock key for migrations of this schema: stable across processes.
         digest = hashlib.sha256(f"sio_server.store.postgres:{schema}".encode()).digest()
         self._lock_key = int.from_bytes(digest[:8], "big", signed=True)
@@ -157,7 +160,16 @@ class PostgresSessionStore(SessionStore):
                 f"CREATE INDEX {index} ON {t} (status, updated_at DESC)",
             ]
 
-        return [m1]
+        def m2() -> list[str]:
+            return [
+                f"""CREATE TABLE {self._tombstones} (
+                    session_id uuid PRIMARY KEY,
+                    token_hash text NOT NULL,
+                    purged_at timestamptz NOT NULL
+                )""",
+            ]
+
+        return [m1, m2]
 
     @property
     def latest_version(self) -> int:
@@ -339,6 +351,42 @@ class PostgresSessionStore(SessionStore):
             async with self._acquire() as conn:
                 deleted = await conn.fetchval(f"DELETE FROM {self._qualified} WHERE session_id = $1 RETURNING 1", uid)
         return deleted is not None
+
+    async def purge(self, session_id: str, purged_at: datetime) -> bool:
+        """Delete the row and insert its tombstone in one statement; True when it existed."""
+        uid = parse_session_id(session_id)
+        if uid is None:
+            return False
+        with _Wrap("purge"):
+            async with self._acquire() as conn:
+                purged = await conn.fetchval(
+                    f"""WITH gone AS (
+                            DELETE FROM {self._qualified} WHERE session_id = $1
+                            RETURNING session_id, data->>'token_hash' AS token_hash
+                        )
+                        INSERT INTO {self._tombstones} (session_id, token_hash, purged_at)
+                        SELECT session_id, token_hash, $2 FROM gone
+                        ON CONFLICT (session_id) DO UPDATE
+                            SET token_hash = EXCLUDED.token_hash, purged_at = EXCLUDED.purged_at
+                        RETURNING 1""",
+                    uid,
+                    purged_at,
+                )
+        return purged is not None
+
+    async def tombstone(self, session_id: str) -> Tombstone | None:
+        """The tombstone of a purged session, or None."""
+        uid = parse_session_id(session_id)
+        if uid is None:
+            return None
+        with _Wrap("reading a tombstone"):
+            async with self._acquire() as conn:
+                row = await conn.fetchrow(
+                    f"SELECT token_hash, purged_at FROM {self._tombstones} WHERE session_id = $1", uid
+                )
+        if row is None:
+            return None
+        return Tombstone(session_id=str(uid), token_hash=row["token_hash"], purged_at=row["purged_at"])
 
     async def list_summaries(self, status: Status | None = None, limit: int | None = None) -> list[SessionSummary]:
         """Summaries from the summary columns, newest ``updated_at`` first."""
