@@ -10,14 +10,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import hdrs, web
 
-from .appkeys import METRICS, SERVICE, SETTINGS, SIO, STORE
+from .appkeys import METRICS, NAMESPACE_HANDLERS, SERVICE, SETTINGS, SIO, STORE
 from .cluster.leases import make_leases
 from .cluster.watch import make_client_manager, start_manager, watch_cluster
 from .interview.service import InterviewService
+from .interview.sweeper import SweepPolicy
 from .observability.metrics import Metrics
 from .settings import Settings
 from .store import make_store
-from .store.base import SessionStore, StoreError
+from .store.base import SessionStore
 from .transport.namespace import InterviewNamespace, SocketEmitter
 from .transport.protocol import NAMESPACE
 from .transport.server import InterviewSocketServer
@@ -80,8 +81,15 @@ def create_app(
         pipelining=settings.tts_pipelining,
         tts_backlog_bytes=settings.tts_socket_backlog_bytes,
         stt_finalize_timeout=settings.stt_finalize_timeout,
+        sweep_policy=SweepPolicy(
+            session_ttl=settings.session_ttl,
+            abandoned_ttl=settings.abandoned_ttl,
+            report_retention=settings.report_retention,
+            interval=settings.sweep_interval,
+        ),
     )
-    sio.register_namespace(InterviewNamespace(service, settings, metrics))
+    namespace = InterviewNamespace(service, settings, metrics)
+    sio.register_namespace(namespace)
     sio.attach(app, socketio_path="socket.io")
 
     app[SETTINGS] = settings
@@ -89,6 +97,7 @@ def create_app(
     app[STORE] = store
     app[SERVICE] = service
     app[SIO] = sio
+    app[NAMESPACE_HANDLERS] = namespace
     app.add_routes(admin.routes)
     pages.add_static(app)
     app.cleanup_ctx.append(_executor_ctx)
@@ -154,25 +163,11 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _sweeper_ctx(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(_sweep_forever(app), name="ttl-sweeper")
+    """The TTL sweeper runs while the app does; at cleanup, the namespace's replays and disconnects end too."""
+    app[SERVICE].sweeper.start()
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-
-
-async def _sweep_forever(app: web.Application) -> None:
-    settings = app[SETTINGS]
-    while True:
-        await asyncio.sleep(settings.sweep_interval)
-        try:
-            result = await app[SERVICE].sweep(settings.session_ttl, settings.abandoned_ttl)
-            if any(result.values()):
-                log.info("ttl sweep: %s", result)
-        except StoreError as exc:
-            log.warning("ttl sweep failed: %s", exc)
-        except Exception:  # pragma: no cover - keep sweeping whatever happened
-            log.exception("ttl sweep failed")
+    await app[SERVICE].sweeper.stop()
+    await app[NAMESPACE_HANDLERS].close()
 
 
 __all__ = ["create_app", "NAMESPACE"]
