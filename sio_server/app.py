@@ -67,27 +67,7 @@ def create_app(
         engineio_logger=False,
     )
     store = store or make_store(settings)
-    offline = OfflineLLM(delay=settings.offline_llm_delay)
-    service = InterviewService(
-        store=store,
-        llm=llm or make_llm(settings, offline),
-        fallback_llm=offline,
-        emitter=SocketEmitter(sio),
-        metrics=metrics,
-        audio_queue_chunks=settings.audio_queue_chunks,
-        tts=make_tts(settings),
-        stt=make_stt(settings),
-        leases=make_leases(settings),
-        pipelining=settings.tts_pipelining,
-        tts_backlog_bytes=settings.tts_socket_backlog_bytes,
-        stt_finalize_timeout=settings.stt_finalize_timeout,
-        sweep_policy=SweepPolicy(
-            session_ttl=settings.session_ttl,
-            abandoned_ttl=settings.abandoned_ttl,
-            report_retention=settings.report_retention,
-            interval=settings.sweep_interval,
-        ),
-    )
+    service = _make_service(settings, store, llm, SocketEmitter(sio), metrics)
     namespace = InterviewNamespace(service, settings, metrics)
     sio.register_namespace(namespace)
     sio.attach(app, socketio_path="socket.io")
@@ -105,6 +85,33 @@ def create_app(
     app.cleanup_ctx.append(_sweeper_ctx)
     app.on_shutdown.append(_announce_shutdown)
     return app
+
+
+def _make_service(
+    settings: Settings, store: SessionStore, llm: LLMProvider | None, emitter: SocketEmitter, metrics: Metrics
+) -> InterviewService:
+    """The interview service with the vendors, leases and sweep policy ``settings`` select."""
+    offline = OfflineLLM(delay=settings.offline_llm_delay)
+    return InterviewService(
+        store=store,
+        llm=llm or make_llm(settings, offline),
+        fallback_llm=offline,
+        emitter=emitter,
+        metrics=metrics,
+        audio_queue_chunks=settings.audio_queue_chunks,
+        tts=make_tts(settings),
+        stt=make_stt(settings),
+        leases=make_leases(settings),
+        pipelining=settings.tts_pipelining,
+        tts_backlog_bytes=settings.tts_socket_backlog_bytes,
+        stt_finalize_timeout=settings.stt_finalize_timeout,
+        sweep_policy=SweepPolicy(
+            session_ttl=settings.session_ttl,
+            abandoned_ttl=settings.abandoned_ttl,
+            report_retention=settings.report_retention,
+            interval=settings.sweep_interval,
+        ),
+    )
 
 
 async def _announce_shutdown(app: web.Application) -> None:

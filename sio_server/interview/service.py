@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from datetime import datetime
 
 from ..cluster.leases import Leases
 from ..observability.metrics import Metrics
@@ -87,6 +86,8 @@ class InterviewService:
             self.registry, self.committer, self.questions, self.feedback, emitter, self.metrics, store_retry_delay
         )
         self.sweeper = Sweeper(self.registry, self.committer, self.metrics, sweep_policy or SweepPolicy())
+        # End abandoned sessions, free expired live state, purge expired reports (see Sweeper.sweep).
+        self.sweep = self.sweeper.sweep
 
     def _listener_for(self, session: Session, audio: AudioQueue) -> AnswerListener | None:
         if session.mode != "voice" or self.stt is None or session.status is not Status.ACTIVE:
@@ -279,16 +280,6 @@ class InterviewService:
         self.steps.ensure(live)
 
     # -- housekeeping -------------------------------------------------------------------------
-
-    async def sweep(
-        self,
-        session_ttl: float | None = None,
-        abandoned_ttl: float | None = None,
-        now: datetime | None = None,
-        report_retention: float | None = None,
-    ) -> dict[str, int]:
-        """End abandoned sessions, free expired live state, purge expired reports (see :class:`Sweeper`)."""
-        return await self.sweeper.sweep(session_ttl, abandoned_ttl, now, report_retention)
 
     async def drain(self, timeout: float) -> None:
         """Stop starting new steps and wait up to ``timeout`` for the running ones."""

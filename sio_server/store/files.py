@@ -13,10 +13,11 @@ import secrets
 import weakref
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import aiofiles
 import aiofiles.os
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..interview.ids import parse_session_id
 from ..interview.model import Session, SessionSummary, Status
@@ -24,6 +25,7 @@ from .base import SessionStore, StoreError, Tombstone, VersionConflict
 
 _fsync = aiofiles.os.wrap(os.fsync)
 _TMP_SUFFIX = ".tmp"
+M = TypeVar("M", bound=BaseModel)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -32,6 +34,21 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+async def _read_model(path: Path, model: type[M], what: str) -> M | None:
+    """The JSON file at ``path`` as ``model``; None when it does not exist, StoreError when unreadable."""
+    try:
+        async with aiofiles.open(path, "rb") as f:
+            raw = await f.read()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StoreError(f"cannot read {path.name}: {exc}") from exc
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise StoreError(f"corrupt {what} {path.name}") from exc
 
 
 class FileSessionStore(SessionStore):
@@ -75,17 +92,7 @@ class FileSessionStore(SessionStore):
         return lock
 
     async def _read(self, path: Path) -> Session | None:
-        try:
-            async with aiofiles.open(path, "rb") as f:
-                raw = await f.read()
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise StoreError(f"cannot read {path.name}: {exc}") from exc
-        try:
-            return Session.model_validate_json(raw)
-        except ValidationError as exc:
-            raise StoreError(f"corrupt session file {path.name}") from exc
+        return await _read_model(path, Session, "session file")
 
     async def load(self, session_id: str) -> Session | None:
         """Return the stored session, or None."""
@@ -185,19 +192,7 @@ class FileSessionStore(SessionStore):
     async def tombstone(self, session_id: str) -> Tombstone | None:
         """The tombstone of a purged session, or None."""
         path = self.tombstone_path(session_id)
-        if path is None:
-            return None
-        try:
-            async with aiofiles.open(path, "rb") as f:
-                raw = await f.read()
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise StoreError(f"cannot read tombstone {path.name}: {exc}") from exc
-        try:
-            return Tombstone.model_validate_json(raw)
-        except ValidationError as exc:
-            raise StoreError(f"corrupt tombstone {path.name}") from exc
+        return None if path is None else await _read_model(path, Tombstone, "tombstone")
 
     async def list_summaries(self, status: Status | None = None, limit: int | None = None) -> list[SessionSummary]:
         """Summaries of every stored session, newest first."""
