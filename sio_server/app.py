@@ -82,7 +82,7 @@ def create_app(
     pages.add_static(app)
     app.cleanup_ctx.append(_executor_ctx)
     app.cleanup_ctx.append(_store_ctx)
-    app.cleanup_ctx.append(_sweeper_ctx)
+    app.cleanup_ctx.append(_background_ctx)
     app.on_shutdown.append(_announce_shutdown)
     return app
 
@@ -169,7 +169,7 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     await app[STORE].close()
 
 
-async def _sweeper_ctx(app: web.Application) -> AsyncIterator[None]:
+async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
     """The TTL sweeper runs while the app does; at cleanup, the namespace's replays and disconnects end too."""
     app[SERVICE].sweeper.start()
     yield

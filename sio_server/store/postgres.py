@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import re
 from collections.abc import Callable
@@ -31,70 +30,13 @@ from pydantic import ValidationError
 from ..interview.ids import parse_session_id
 from ..interview.model import Session, SessionSummary, Status
 from .base import SessionStore, StoreError, Tombstone, VersionConflict
+from .postgres_sql import DB_ERRORS, MAX_IDENT, Wrap, ident, session_json
 
 log = logging.getLogger(__name__)
 
-_IDENT = re.compile(r"[a-z_][a-z0-9_]*")
-_MAX_IDENT = 63  # PostgreSQL's NAMEDATALEN - 1
 _INDEX_SUFFIX = "_status_updated_idx"  # the longest suffix added to the table name (see _TOMBSTONE_SUFFIX)
 _TOMBSTONE_SUFFIX = "_tombstones"
 VERSION_TABLE = "interview_schema_version"
-
-# Errors that mean "the database could not do it": wrapped as StoreError.
-_DB_ERRORS: tuple[type[BaseException], ...] = (
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    asyncpg.InternalClientError,
-    OSError,
-    TimeoutError,  # also asyncio.TimeoutError on 3.11+
-)
-
-
-def _ident(value: str, what: str, max_len: int = _MAX_IDENT) -> str:
-    """Return ``value`` double-quoted when it is a plain lower-case SQL identifier, else raise ValueError."""
-    if not isinstance(value, str) or not value.isascii() or not _IDENT.fullmatch(value) or len(value) > max_len:
-        raise ValueError(f"invalid {what} name {value!r}: use [a-z_][a-z0-9_]*, at most {max_len} characters")
-    return f'"{value}"'
-
-
-def _strip_nul(value: Any) -> Any:
-    """Replace NUL characters (which ``jsonb`` cannot hold) with U+FFFD, recursively."""
-    if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
-    if isinstance(value, list):
-        return [_strip_nul(v) for v in value]
-    if isinstance(value, dict):
-        return {_strip_nul(k): _strip_nul(v) for k, v in value.items()}
-    return value
-
-
-def _session_json(session: Session) -> str:
-    """The session as JSON text accepted by ``jsonb``."""
-    text = session.model_dump_json()
-    if "\\u0000" in text:  # only a real NUL in a string is dumped as this escape (a backslash would be \\)
-        text = json.dumps(_strip_nul(json.loads(text)), ensure_ascii=False, separators=(",", ":"))
-    return text
-
-
-class _Wrap:
-    """Context manager turning database/OS errors into :class:`StoreError`."""
-
-    __slots__ = ("extra", "what")
-
-    def __init__(self, what: str, extra: tuple[type[BaseException], ...] = ()) -> None:
-        self.what = what
-        self.extra = extra
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
-        if exc is None or isinstance(exc, StoreError):
-            return False
-        if isinstance(exc, _DB_ERRORS + self.extra):
-            detail = type(exc).__name__ + (f": {exc}" if str(exc) else "")
-            raise StoreError(f"postgres store: {self.what} failed ({detail})") from exc
-        return False
 
 
 class PostgresSessionStore(SessionStore):
@@ -115,8 +57,8 @@ class PostgresSessionStore(SessionStore):
         ping_timeout: float = 2.0,
     ) -> None:
         # The index name "<table>_status_updated_idx" must fit in an identifier too.
-        self._schema_q = _ident(schema, "schema")
-        self._table_q = _ident(table, "table", _MAX_IDENT - len(_INDEX_SUFFIX))
+        self._schema_q = ident(schema, "schema")
+        self._table_q = ident(table, "table", MAX_IDENT - len(_INDEX_SUFFIX))
         self.schema = schema
         self.table = table
         # SQLAlchemy-style URLs ("postgresql+asyncpg://") are accepted as plain ones.
@@ -129,8 +71,8 @@ class PostgresSessionStore(SessionStore):
         self._pool: asyncpg.Pool | None = None
         self._open_lock = asyncio.Lock()
         self._qualified = f"{self._schema_q}.{self._table_q}"
-        self._version_qualified = f"{self._schema_q}.{_ident(VERSION_TABLE, 'table')}"
-        self._tombstones = f"{self._schema_q}.{_ident(table + _TOMBSTONE_SUFFIX, 'table')}"
+        self._version_qualified = f"{self._schema_q}.{ident(VERSION_TABLE, 'table')}"
+        self._tombstones = f"{self._schema_q}.{ident(table + _TOMBSTONE_SUFFIX, 'table')}"
         # Advisory lock key for migrations of this schema: stable across processes.
         digest = hashlib.sha256(f"sio_server.store.postgres:{schema}".encode()).digest()
         self._lock_key = int.from_bytes(digest[:8], "big", signed=True)
@@ -140,7 +82,7 @@ class PostgresSessionStore(SessionStore):
     def _migrations(self) -> list[Callable[[], list[str]]]:
         """Migration n (1-based) is ``self._migrations()[n - 1]``; append only, never edit one that shipped."""
         t = self._qualified
-        index = _ident(self.table + _INDEX_SUFFIX, "index")
+        index = ident(self.table + _INDEX_SUFFIX, "index")
 
         def m1() -> list[str]:
             return [
@@ -218,7 +160,7 @@ class PostgresSessionStore(SessionStore):
 
     async def schema_version(self) -> int:
         """The migration number recorded in the database (0 when none)."""
-        with _Wrap("reading the schema version"):
+        with Wrap("reading the schema version"):
             async with self._acquire() as conn:
                 if await conn.fetchval("SELECT to_regclass($1)", f"{self._schema_q}.{VERSION_TABLE}") is None:
                     return 0
@@ -234,7 +176,7 @@ class PostgresSessionStore(SessionStore):
         async with self._open_lock:
             created = False
             # A malformed DSN is a ValueError from asyncpg: also a StoreError here.
-            with _Wrap("connecting", (ValueError,)):
+            with Wrap("connecting", (ValueError,)):
                 if self._pool is None:
                     self._pool = await asyncio.wait_for(
                         asyncpg.create_pool(
@@ -249,7 +191,7 @@ class PostgresSessionStore(SessionStore):
                     )
                     created = True
             try:
-                with _Wrap("migrating the schema"):
+                with Wrap("migrating the schema"):
                     async with self._acquire() as conn:
                         await self._migrate(conn)
             except BaseException:
@@ -265,7 +207,7 @@ class PostgresSessionStore(SessionStore):
                 return
             try:
                 await asyncio.wait_for(pool.close(), timeout=self.command_timeout)
-            except _DB_ERRORS:
+            except DB_ERRORS:
                 pool.terminate()
 
     async def _terminate_pool(self) -> None:
@@ -287,7 +229,7 @@ class PostgresSessionStore(SessionStore):
         uid = parse_session_id(session_id)
         if uid is None:
             return None
-        with _Wrap("load"):
+        with Wrap("load"):
             async with self._acquire() as conn:
                 raw = await conn.fetchval(f"SELECT data::text FROM {self._qualified} WHERE session_id = $1", uid)
         if raw is None:
@@ -316,10 +258,10 @@ class PostgresSessionStore(SessionStore):
             session.mode,
             len(session.turns),
             session.config.max_questions,
-            _session_json(session),
+            session_json(session),
         )
         t = self._qualified
-        with _Wrap("save"):
+        with Wrap("save"):
             async with self._acquire() as conn:
                 if version == 1:
                     written = await conn.fetchval(
@@ -347,7 +289,7 @@ class PostgresSessionStore(SessionStore):
         uid = parse_session_id(session_id)
         if uid is None:
             return False
-        with _Wrap("delete"):
+        with Wrap("delete"):
             async with self._acquire() as conn:
                 deleted = await conn.fetchval(f"DELETE FROM {self._qualified} WHERE session_id = $1 RETURNING 1", uid)
         return deleted is not None
@@ -357,7 +299,7 @@ class PostgresSessionStore(SessionStore):
         uid = parse_session_id(session_id)
         if uid is None:
             return False
-        with _Wrap("purge"):
+        with Wrap("purge"):
             async with self._acquire() as conn:
                 purged = await conn.fetchval(
                     f"""WITH gone AS (
@@ -379,7 +321,7 @@ class PostgresSessionStore(SessionStore):
         uid = parse_session_id(session_id)
         if uid is None:
             return None
-        with _Wrap("reading a tombstone"):
+        with Wrap("reading a tombstone"):
             async with self._acquire() as conn:
                 row = await conn.fetchrow(
                     f"SELECT token_hash, purged_at FROM {self._tombstones} WHERE session_id = $1", uid
@@ -392,7 +334,7 @@ class PostgresSessionStore(SessionStore):
         """Summaries from the summary columns, newest ``updated_at`` first."""
         if limit is not None:
             limit = max(0, int(limit))
-        with _Wrap("listing sessions"):
+        with Wrap("listing sessions"):
             async with self._acquire() as conn:
                 rows = await conn.fetch(
                     f"""SELECT session_id, status, language, mode, questions_asked, max_questions,
@@ -414,7 +356,7 @@ class PostgresSessionStore(SessionStore):
 
     async def ping(self) -> None:
         """``SELECT 1`` with a short timeout; StoreError when the database does not answer."""
-        with _Wrap("ping"):
+        with Wrap("ping"):
             pool = self._pool
             if pool is None:
                 raise StoreError("postgres store is not open")
