@@ -62,7 +62,8 @@ class Committer:
         live.touched = time.monotonic()
         return result
 
-    async def emit_events(self, live: LiveSession, events: list[Event]) -> None:
-        """Emit committed events, in order."""
-        for event in events:
-            await self.emitter.emit(live.id, event.name, event.data)
+    async def commit_event(self, live: LiveSession, change: Callable[[Session], Event]) -> Event:
+        """:meth:`commit` a change that makes a persisted event, then emit that event (saved first)."""
+        event = await self.commit(live, change)
+        await self.emitter.emit(live.id, event.name, event.data)
+        return event

@@ -97,14 +97,13 @@ class StepRunner:
 
     async def _commit_step(self, live: LiveSession, kind: PendingStep, work: Any) -> None:
         if kind is PendingStep.QUESTION:
-            event = await self.committer.commit(
+            await self.committer.commit_event(
                 live, lambda s: logic.add_question(s, work.text, work.fallback, timings=work.timings)
             )
             self.metrics.questions.labels(str(work.fallback).lower()).inc()
         else:
-            event = await self.committer.commit(live, lambda s: logic.set_feedback(s, work))
+            await self.committer.commit_event(live, lambda s: logic.set_feedback(s, work))
             self.metrics.sessions_ended.labels(live.session.end_reason or "completed").inc()
-        await self.committer.emit_events(live, [event])
         await self.emitter.emit(live.id, "state", logic.state_payload(live.session))
         if kind is PendingStep.FEEDBACK:
             self.registry.close_listener(live)
