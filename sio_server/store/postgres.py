@@ -224,20 +224,24 @@ class PostgresSessionStore(SessionStore):
 
     # -- SessionStore ---------------------------------------------------------
 
-    async def load(self, session_id: str) -> Session | None:
-        """Return the stored session, or None (invalid ids never reach the database)."""
+    async def _row(self, what: str, query: str, session_id: str) -> asyncpg.Record | None:
+        """The one row ``query`` selects for ``$1 = session_id`` (None for an invalid id: it never reaches the database)."""
         uid = parse_session_id(session_id)
         if uid is None:
             return None
-        with Wrap("load"):
+        with Wrap(what):
             async with self._acquire() as conn:
-                raw = await conn.fetchval(f"SELECT data::text FROM {self._qualified} WHERE session_id = $1", uid)
-        if raw is None:
+                return await conn.fetchrow(query, uid)
+
+    async def load(self, session_id: str) -> Session | None:
+        """Return the stored session, or None (invalid ids never reach the database)."""
+        row = await self._row("load", f"SELECT data::text FROM {self._qualified} WHERE session_id = $1", session_id)
+        if row is None:
             return None
         try:
-            return Session.model_validate_json(raw)
+            return Session.model_validate_json(row[0])
         except ValidationError as exc:
-            raise StoreError(f"corrupt session row {uid}") from exc
+            raise StoreError(f"corrupt session row {session_id}") from exc
 
     async def save(self, session: Session) -> None:
         """Insert (version 1) or update (version n, stored n - 1) in one statement; VersionConflict otherwise."""
@@ -318,17 +322,11 @@ class PostgresSessionStore(SessionStore):
 
     async def tombstone(self, session_id: str) -> Tombstone | None:
         """The tombstone of a purged session, or None."""
-        uid = parse_session_id(session_id)
-        if uid is None:
-            return None
-        with Wrap("reading a tombstone"):
-            async with self._acquire() as conn:
-                row = await conn.fetchrow(
-                    f"SELECT token_hash, purged_at FROM {self._tombstones} WHERE session_id = $1", uid
-                )
+        query = f"SELECT session_id, token_hash, purged_at FROM {self._tombstones} WHERE session_id = $1"
+        row = await self._row("reading a tombstone", query, session_id)
         if row is None:
             return None
-        return Tombstone(session_id=str(uid), token_hash=row["token_hash"], purged_at=row["purged_at"])
+        return Tombstone(session_id=str(row["session_id"]), token_hash=row["token_hash"], purged_at=row["purged_at"])
 
     async def list_summaries(self, status: Status | None = None, limit: int | None = None) -> list[SessionSummary]:
         """Summaries from the summary columns, newest ``updated_at`` first."""

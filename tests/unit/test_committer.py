@@ -14,17 +14,8 @@ from sio_server.interview.errors import InterviewError
 from sio_server.interview.live import LiveSession
 from sio_server.interview.model import InterviewConfig
 from sio_server.observability.metrics import Metrics
-from sio_server.store.base import StoreError
 from sio_server.store.files import FileSessionStore
-
-
-class FlakyStore(FileSessionStore):
-    failing = False
-
-    async def save(self, session):
-        if self.failing:
-            raise StoreError("disk full (simulated)")
-        await super().save(session)
+from tests.unit.test_service import FlakyStore
 
 
 class StoredFirst:
