@@ -10,14 +10,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import hdrs, web
 
-from .appkeys import METRICS, SERVICE, SETTINGS, SIO, STORE
+from .appkeys import METRICS, NAMESPACE_HANDLERS, SERVICE, SETTINGS, SIO, STORE
 from .cluster.leases import make_leases
 from .cluster.watch import make_client_manager, start_manager, watch_cluster
 from .interview.service import InterviewService
+from .interview.sweeper import SweepPolicy
 from .observability.metrics import Metrics
 from .settings import Settings
 from .store import make_store
-from .store.base import SessionStore, StoreError
+from .store.base import SessionStore
 from .transport.namespace import InterviewNamespace, SocketEmitter
 from .transport.protocol import NAMESPACE
 from .transport.server import InterviewSocketServer
@@ -66,12 +67,38 @@ def create_app(
         engineio_logger=False,
     )
     store = store or make_store(settings)
+    service = _make_service(settings, store, llm, SocketEmitter(sio), metrics)
+    namespace = InterviewNamespace(service, settings, metrics)
+    sio.register_namespace(namespace)
+    sio.attach(app, socketio_path="socket.io")
+
+    app[SETTINGS] = settings
+    app[METRICS] = metrics
+    app[STORE] = store
+    app[SERVICE] = service
+    app[SIO] = sio
+    app[NAMESPACE_HANDLERS] = namespace
+    app.add_routes(admin.routes)
+    app.add_routes(report.routes)
+    resume.add_resume_upload(app, settings)
+    pages.add_static(app)
+    app.cleanup_ctx.append(_executor_ctx)
+    app.cleanup_ctx.append(_store_ctx)
+    app.cleanup_ctx.append(_background_ctx)
+    app.on_shutdown.append(_announce_shutdown)
+    return app
+
+
+def _make_service(
+    settings: Settings, store: SessionStore, llm: LLMProvider | None, emitter: SocketEmitter, metrics: Metrics
+) -> InterviewService:
+    """The interview service with the vendors, leases and sweep policy ``settings`` select."""
     offline = OfflineLLM(delay=settings.offline_llm_delay)
-    service = InterviewService(
+    return InterviewService(
         store=store,
         llm=llm or make_llm(settings, offline),
         fallback_llm=offline,
-        emitter=SocketEmitter(sio),
+        emitter=emitter,
         metrics=metrics,
         audio_queue_chunks=settings.audio_queue_chunks,
         tts=make_tts(settings),
@@ -80,24 +107,13 @@ def create_app(
         pipelining=settings.tts_pipelining,
         tts_backlog_bytes=settings.tts_socket_backlog_bytes,
         stt_finalize_timeout=settings.stt_finalize_timeout,
+        sweep_policy=SweepPolicy(
+            session_ttl=settings.session_ttl,
+            abandoned_ttl=settings.abandoned_ttl,
+            report_retention=settings.report_retention,
+            interval=settings.sweep_interval,
+        ),
     )
-    sio.register_namespace(InterviewNamespace(service, settings, metrics))
-    sio.attach(app, socketio_path="socket.io")
-
-    app[SETTINGS] = settings
-    app[METRICS] = metrics
-    app[STORE] = store
-    app[SERVICE] = service
-    app[SIO] = sio
-    app.add_routes(admin.routes)
-    app.add_routes(report.routes)
-    resume.add_resume_upload(app, settings)
-    pages.add_static(app)
-    app.cleanup_ctx.append(_executor_ctx)
-    app.cleanup_ctx.append(_store_ctx)
-    app.cleanup_ctx.append(_sweeper_ctx)
-    app.on_shutdown.append(_announce_shutdown)
-    return app
 
 
 async def _announce_shutdown(app: web.Application) -> None:
@@ -155,26 +171,12 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
     await app[STORE].close()
 
 
-async def _sweeper_ctx(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(_sweep_forever(app), name="ttl-sweeper")
+async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The TTL sweeper runs while the app does; at cleanup, the namespace's replays and disconnects end too."""
+    app[SERVICE].sweeper.start()
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-
-
-async def _sweep_forever(app: web.Application) -> None:
-    settings = app[SETTINGS]
-    while True:
-        await asyncio.sleep(settings.sweep_interval)
-        try:
-            result = await app[SERVICE].sweep(settings.session_ttl, settings.abandoned_ttl)
-            if any(result.values()):
-                log.info("ttl sweep: %s", result)
-        except StoreError as exc:
-            log.warning("ttl sweep failed: %s", exc)
-        except Exception:  # pragma: no cover - keep sweeping whatever happened
-            log.exception("ttl sweep failed")
+    await app[SERVICE].sweeper.stop()
+    await app[NAMESPACE_HANDLERS].close()
 
 
 __all__ = ["create_app", "NAMESPACE"]

@@ -9,9 +9,11 @@ from .interview.service import InterviewService
 from .observability.metrics import Metrics
 from .settings import Settings
 from .store.base import SessionStore
+from .transport.namespace import InterviewNamespace
 
 SETTINGS = web.AppKey("settings", Settings)
 METRICS = web.AppKey("metrics", Metrics)
 STORE = web.AppKey("store", SessionStore)
 SERVICE = web.AppKey("service", InterviewService)
 SIO = web.AppKey("sio", socketio.AsyncServer)
+NAMESPACE_HANDLERS = web.AppKey("namespace", InterviewNamespace)

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     ping_timeout: float = Field(default=20, gt=0)
     session_ttl: float = Field(default=3600, gt=0)
     abandoned_ttl: float = Field(default=86400, gt=0)
+    report_retention: float = Field(
+        default=2_592_000, gt=0, description="seconds an ended session stays readable before it is purged"
+    )
     sweep_interval: float = Field(default=60, gt=0, description="seconds between TTL sweeps")
     audio_queue_chunks: int = Field(default=100, ge=1)
     audio_chunk_max_bytes: int = Field(default=65536, ge=1)

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from ..interview.tasks import OwnedTasks
 from .leases import Leases, LeaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class RedisLeases(Leases):
         self.redis = aioredis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2, decode_responses=True)
         self._listener: asyncio.Task[None] | None = None
         self._on_release: Callable[[str], Awaitable[None]] | None = None
+        self._handovers = OwnedTasks("lease-handover")
         self.healthy = False
         self.takeovers = 0
 
@@ -55,6 +57,7 @@ class RedisLeases(Leases):
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
+        await self._handovers.close()
         await self.redis.aclose()
 
     async def _listen(self) -> None:
@@ -75,7 +78,8 @@ class RedisLeases(Leases):
                         await client.ping()  # notice a dead connection within seconds
                         continue
                     if message.get("type") == "message" and self._on_release is not None:
-                        asyncio.create_task(self._on_release(str(message["data"])))
+                        session_id = str(message["data"])
+                        self._handovers.spawn(self._on_release(session_id), name=f"handover:{session_id}")
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as exc:

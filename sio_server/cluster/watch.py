@@ -7,16 +7,18 @@ import contextlib
 import logging
 import time
 
+import redis.asyncio as aioredis
 import socketio
 
 from ..interview.service import InterviewService
 from ..observability.metrics import Metrics
 from ..settings import Settings
+from ..transport.server import ListenerRedisManager, LocalManager, restart_listener
 
 log = logging.getLogger(__name__)
 
 
-class InterviewRedisManager(socketio.AsyncRedisManager):
+class InterviewRedisManager(ListenerRedisManager):
     """``AsyncRedisManager`` whose listener notices a lost subscription and comes back quickly.
 
     The stock listener retries with a delay doubling up to 60 s and blocks
@@ -32,12 +34,13 @@ class InterviewRedisManager(socketio.AsyncRedisManager):
         self.subscribed = False
         self.resubscriptions = 0
 
-    async def _redis_listen_with_retries(self):  # type: ignore[override]
+    async def listen_messages(self):  # type: ignore[override]
+        """Pub/sub messages of the channel, forever; a lost or silent subscription is made again."""
         retry = 0.2
         while True:
             # A connection of the listener's own: the publishing side may replace
             # ``self.redis``/``self.pubsub`` at any time after a failed publish.
-            client = self._get_redis_module().Redis.from_url(self.redis_url, **self.redis_options)
+            client = aioredis.Redis.from_url(self.redis_url, **self.redis_options)
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(self.channel)
@@ -80,7 +83,7 @@ def make_client_manager(settings: Settings) -> socketio.AsyncManager:
     bounded, and TCP keepalive notices a dead peer.
     """
     if not settings.redis_url:
-        return socketio.AsyncManager()
+        return LocalManager()
     return InterviewRedisManager(
         settings.redis_url,
         channel="interview-socketio",
@@ -115,13 +118,6 @@ def listener_subscribed(sio: socketio.AsyncServer) -> bool:
     return bool(listener_alive(sio)) and bool(getattr(sio.manager, "subscribed", False))
 
 
-def restart_listener(sio: socketio.AsyncServer) -> None:
-    """Start the Redis manager's listener again after it died."""
-    manager = sio.manager
-    manager.connected = False  # type: ignore[attr-defined]
-    manager.thread = sio.start_background_task(manager._thread)  # type: ignore[attr-defined]
-
-
 async def watch_cluster(sio: socketio.AsyncServer, service: InterviewService, metrics: Metrics, settings: Settings) -> None:
     """Renew leases every third of their life, and revive a dead Redis listener."""
     interval = max(0.2, settings.lease_ttl / 3)
@@ -132,7 +128,7 @@ async def watch_cluster(sio: socketio.AsyncServer, service: InterviewService, me
             if listener_alive(sio) is False:
                 log.error("the Redis manager's listener died; restarting it")
                 metrics.listener_restarts.inc()
-                restart_listener(sio)
+                restart_listener(sio.manager, sio)
         except asyncio.CancelledError:
             raise
         except Exception:  # pragma: no cover - the watch must outlive any bug

@@ -156,3 +156,31 @@ def history(session: Session) -> list[dict[str, Any]]:
 def answered_turns(session: Session) -> tuple[Turn, ...]:
     """Turns that have an answer."""
     return tuple(t for t in session.turns if t.answer is not None)
+
+
+def state_payload(session: Session) -> dict[str, Any]:
+    """The ``state`` event for the session as it is: ``processing`` while a step is owed."""
+    if session.status is Status.ENDED:
+        return {"status": "ended"}
+    return {"status": "processing" if session.pending is not None else "awaiting_answer"}
+
+
+def resume_payload(session: Session) -> dict[str, Any]:
+    """The ``session_resumed`` event: where the session stands and the conversation so far."""
+    return {
+        "session_id": session.id,
+        "status": session.status.value,
+        "mode": session.mode,
+        "max_questions": session.config.max_questions,
+        "history": history(session),
+        "last_seq": session.last_seq,
+    }
+
+
+def resume_events(session: Session, last_seq: int) -> list[tuple[str, dict[str, Any]]]:
+    """What a resuming socket is sent, in order: ``session_resumed``, the missed events, then ``state`` while active."""
+    sent: list[tuple[str, dict[str, Any]]] = [("session_resumed", resume_payload(session))]
+    sent += [(event.name, event.data) for event in events_after(session, last_seq)]
+    if session.status is Status.ACTIVE:
+        sent.append(("state", state_payload(session)))
+    return sent

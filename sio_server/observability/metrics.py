@@ -39,6 +39,13 @@ class Metrics:
         self.tts_dropped = Counter(
             "interview_tts_dropped_sentences", "TTS sentences cut short because the client read too slowly", registry=r
         )
+        self.pipeline_stage = Histogram(
+            "interview_pipeline_stage_seconds",
+            "Time each stage of a question's pipeline ran (llm, sentences, tts), by outcome",
+            ["stage", "outcome"],
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
+            registry=r,
+        )
         self.vendor_seconds = Histogram(
             "interview_vendor_seconds",
             "Vendor stage latency: LLM first token and total, TTS first byte, STT final",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..settings import Settings
-from .base import SessionStore, StoreError, VersionConflict
+from .base import SessionStore, StoreError, Tombstone, VersionConflict
 from .files import FileSessionStore
 
 
@@ -16,4 +16,4 @@ def make_store(settings: Settings) -> SessionStore:
     return FileSessionStore(settings.data_dir)
 
 
-__all__ = ["SessionStore", "StoreError", "VersionConflict", "FileSessionStore", "make_store"]
+__all__ = ["FileSessionStore", "SessionStore", "StoreError", "Tombstone", "VersionConflict", "make_store"]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import abc
+from datetime import datetime
+
+from pydantic import BaseModel
 
 from ..interview.model import Session, SessionSummary, Status
 
@@ -13,6 +16,14 @@ class StoreError(Exception):
 
 class VersionConflict(StoreError):
     """A save was based on a stale version: someone else wrote the session first."""
+
+
+class Tombstone(BaseModel):
+    """What is left of a session purged after its report retention: no content, only enough to say ``expired``."""
+
+    session_id: str
+    token_hash: str
+    purged_at: datetime
 
 
 class SessionStore(abc.ABC):
@@ -47,6 +58,14 @@ class SessionStore(abc.ABC):
     @abc.abstractmethod
     async def delete(self, session_id: str) -> bool:
         """Remove a session; True when it existed."""
+
+    @abc.abstractmethod
+    async def purge(self, session_id: str, purged_at: datetime) -> bool:
+        """Remove a session and leave its :class:`Tombstone`, atomically; True when it existed."""
+
+    @abc.abstractmethod
+    async def tombstone(self, session_id: str) -> Tombstone | None:
+        """The tombstone of a purged session, or None."""
 
     @abc.abstractmethod
     async def list_summaries(self, status: Status | None = None, limit: int | None = None) -> list[SessionSummary]:

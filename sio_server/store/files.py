@@ -11,18 +11,21 @@ import asyncio
 import os
 import secrets
 import weakref
+from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import aiofiles
 import aiofiles.os
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..interview.ids import parse_session_id
 from ..interview.model import Session, SessionSummary, Status
-from .base import SessionStore, StoreError, VersionConflict
+from .base import SessionStore, StoreError, Tombstone, VersionConflict
 
 _fsync = aiofiles.os.wrap(os.fsync)
 _TMP_SUFFIX = ".tmp"
+M = TypeVar("M", bound=BaseModel)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -31,6 +34,21 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+async def _read_model(path: Path, model: type[M], what: str) -> M | None:
+    """The JSON file at ``path`` as ``model``; None when it does not exist, StoreError when unreadable."""
+    try:
+        async with aiofiles.open(path, "rb") as f:
+            raw = await f.read()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StoreError(f"cannot read {path.name}: {exc}") from exc
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise StoreError(f"corrupt {what} {path.name}") from exc
 
 
 class FileSessionStore(SessionStore):
@@ -74,17 +92,7 @@ class FileSessionStore(SessionStore):
         return lock
 
     async def _read(self, path: Path) -> Session | None:
-        try:
-            async with aiofiles.open(path, "rb") as f:
-                raw = await f.read()
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise StoreError(f"cannot read {path.name}: {exc}") from exc
-        try:
-            return Session.model_validate_json(raw)
-        except ValidationError as exc:
-            raise StoreError(f"corrupt session file {path.name}") from exc
+        return await _read_model(path, Session, "session file")
 
     async def load(self, session_id: str) -> Session | None:
         """Return the stored session, or None."""
@@ -154,6 +162,37 @@ class FileSessionStore(SessionStore):
                 raise StoreError(f"cannot delete {path.name}: {exc}") from exc
             await asyncio.to_thread(_fsync_dir, path.parent)
             return True
+
+    def tombstone_path(self, session_id: str) -> Path | None:
+        """The tombstone file of ``session_id`` (``DATA_DIR/tombstones/<uuid>.json``), or None for a bad id."""
+        uid = parse_session_id(session_id)
+        return None if uid is None else self.root.parent / "tombstones" / f"{uid}.json"
+
+    async def purge(self, session_id: str, purged_at: datetime) -> bool:
+        """Write the tombstone (atomically), then remove the session's file.
+
+        A crash in between leaves both: the session is still readable and the
+        next sweep purges it again.
+        """
+        path, tomb_path = self.path_for(session_id), self.tombstone_path(session_id)
+        if path is None or tomb_path is None:
+            return False
+        async with self._lock(session_id):
+            session = await self._read(path)
+            if session is None:
+                return False
+            tombstone = Tombstone(session_id=session.id, token_hash=session.token_hash, purged_at=purged_at)
+            try:
+                await aiofiles.os.makedirs(tomb_path.parent, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the tombstones folder: {exc}") from exc
+            await self._write_atomic(tomb_path, tombstone.model_dump_json().encode())
+        return await self.delete(session_id)
+
+    async def tombstone(self, session_id: str) -> Tombstone | None:
+        """The tombstone of a purged session, or None."""
+        path = self.tombstone_path(session_id)
+        return None if path is None else await _read_model(path, Tombstone, "tombstone")
 
     async def list_summaries(self, status: Status | None = None, limit: int | None = None) -> list[SessionSummary]:
         """Summaries of every stored session, newest first."""

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -29,70 +29,14 @@ from pydantic import ValidationError
 
 from ..interview.ids import parse_session_id
 from ..interview.model import Session, SessionSummary, Status
-from .base import SessionStore, StoreError, VersionConflict
+from .base import SessionStore, StoreError, Tombstone, VersionConflict
+from .postgres_sql import DB_ERRORS, MAX_IDENT, Wrap, ident, session_json
 
 log = logging.getLogger(__name__)
 
-_IDENT = re.compile(r"[a-z_][a-z0-9_]*")
-_MAX_IDENT = 63  # PostgreSQL's NAMEDATALEN - 1
-_INDEX_SUFFIX = "_status_updated_idx"
+_INDEX_SUFFIX = "_status_updated_idx"  # the longest suffix added to the table name (see _TOMBSTONE_SUFFIX)
+_TOMBSTONE_SUFFIX = "_tombstones"
 VERSION_TABLE = "interview_schema_version"
-
-# Errors that mean "the database could not do it": wrapped as StoreError.
-_DB_ERRORS: tuple[type[BaseException], ...] = (
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    asyncpg.InternalClientError,
-    OSError,
-    TimeoutError,  # also asyncio.TimeoutError on 3.11+
-)
-
-
-def _ident(value: str, what: str, max_len: int = _MAX_IDENT) -> str:
-    """Return ``value`` double-quoted when it is a plain lower-case SQL identifier, else raise ValueError."""
-    if not isinstance(value, str) or not value.isascii() or not _IDENT.fullmatch(value) or len(value) > max_len:
-        raise ValueError(f"invalid {what} name {value!r}: use [a-z_][a-z0-9_]*, at most {max_len} characters")
-    return f'"{value}"'
-
-
-def _strip_nul(value: Any) -> Any:
-    """Replace NUL characters (which ``jsonb`` cannot hold) with U+FFFD, recursively."""
-    if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
-    if isinstance(value, list):
-        return [_strip_nul(v) for v in value]
-    if isinstance(value, dict):
-        return {_strip_nul(k): _strip_nul(v) for k, v in value.items()}
-    return value
-
-
-def _session_json(session: Session) -> str:
-    """The session as JSON text accepted by ``jsonb``."""
-    text = session.model_dump_json()
-    if "\\u0000" in text:  # only a real NUL in a string is dumped as this escape (a backslash would be \\)
-        text = json.dumps(_strip_nul(json.loads(text)), ensure_ascii=False, separators=(",", ":"))
-    return text
-
-
-class _Wrap:
-    """Context manager turning database/OS errors into :class:`StoreError`."""
-
-    __slots__ = ("extra", "what")
-
-    def __init__(self, what: str, extra: tuple[type[BaseException], ...] = ()) -> None:
-        self.what = what
-        self.extra = extra
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
-        if exc is None or isinstance(exc, StoreError):
-            return False
-        if isinstance(exc, _DB_ERRORS + self.extra):
-            detail = type(exc).__name__ + (f": {exc}" if str(exc) else "")
-            raise StoreError(f"postgres store: {self.what} failed ({detail})") from exc
-        return False
 
 
 class PostgresSessionStore(SessionStore):
@@ -113,8 +57,8 @@ class PostgresSessionStore(SessionStore):
         ping_timeout: float = 2.0,
     ) -> None:
         # The index name "<table>_status_updated_idx" must fit in an identifier too.
-        self._schema_q = _ident(schema, "schema")
-        self._table_q = _ident(table, "table", _MAX_IDENT - len(_INDEX_SUFFIX))
+        self._schema_q = ident(schema, "schema")
+        self._table_q = ident(table, "table", MAX_IDENT - len(_INDEX_SUFFIX))
         self.schema = schema
         self.table = table
         # SQLAlchemy-style URLs ("postgresql+asyncpg://") are accepted as plain ones.
@@ -127,7 +71,8 @@ class PostgresSessionStore(SessionStore):
         self._pool: asyncpg.Pool | None = None
         self._open_lock = asyncio.Lock()
         self._qualified = f"{self._schema_q}.{self._table_q}"
-        self._version_qualified = f"{self._schema_q}.{_ident(VERSION_TABLE, 'table')}"
+        self._version_qualified = f"{self._schema_q}.{ident(VERSION_TABLE, 'table')}"
+        self._tombstones = f"{self._schema_q}.{ident(table + _TOMBSTONE_SUFFIX, 'table')}"
         # Advisory lock key for migrations of this schema: stable across processes.
         digest = hashlib.sha256(f"sio_server.store.postgres:{schema}".encode()).digest()
         self._lock_key = int.from_bytes(digest[:8], "big", signed=True)
@@ -137,7 +82,7 @@ class PostgresSessionStore(SessionStore):
     def _migrations(self) -> list[Callable[[], list[str]]]:
         """Migration n (1-based) is ``self._migrations()[n - 1]``; append only, never edit one that shipped."""
         t = self._qualified
-        index = _ident(self.table + _INDEX_SUFFIX, "index")
+        index = ident(self.table + _INDEX_SUFFIX, "index")
 
         def m1() -> list[str]:
             return [
@@ -157,7 +102,16 @@ class PostgresSessionStore(SessionStore):
                 f"CREATE INDEX {index} ON {t} (status, updated_at DESC)",
             ]
 
-        return [m1]
+        def m2() -> list[str]:
+            return [
+                f"""CREATE TABLE {self._tombstones} (
+                    session_id uuid PRIMARY KEY,
+                    token_hash text NOT NULL,
+                    purged_at timestamptz NOT NULL
+                )""",
+            ]
+
+        return [m1, m2]
 
     @property
     def latest_version(self) -> int:
@@ -206,7 +160,7 @@ class PostgresSessionStore(SessionStore):
 
     async def schema_version(self) -> int:
         """The migration number recorded in the database (0 when none)."""
-        with _Wrap("reading the schema version"):
+        with Wrap("reading the schema version"):
             async with self._acquire() as conn:
                 if await conn.fetchval("SELECT to_regclass($1)", f"{self._schema_q}.{VERSION_TABLE}") is None:
                     return 0
@@ -222,7 +176,7 @@ class PostgresSessionStore(SessionStore):
         async with self._open_lock:
             created = False
             # A malformed DSN is a ValueError from asyncpg: also a StoreError here.
-            with _Wrap("connecting", (ValueError,)):
+            with Wrap("connecting", (ValueError,)):
                 if self._pool is None:
                     self._pool = await asyncio.wait_for(
                         asyncpg.create_pool(
@@ -237,7 +191,7 @@ class PostgresSessionStore(SessionStore):
                     )
                     created = True
             try:
-                with _Wrap("migrating the schema"):
+                with Wrap("migrating the schema"):
                     async with self._acquire() as conn:
                         await self._migrate(conn)
             except BaseException:
@@ -253,7 +207,7 @@ class PostgresSessionStore(SessionStore):
                 return
             try:
                 await asyncio.wait_for(pool.close(), timeout=self.command_timeout)
-            except _DB_ERRORS:
+            except DB_ERRORS:
                 pool.terminate()
 
     async def _terminate_pool(self) -> None:
@@ -270,20 +224,24 @@ class PostgresSessionStore(SessionStore):
 
     # -- SessionStore ---------------------------------------------------------
 
-    async def load(self, session_id: str) -> Session | None:
-        """Return the stored session, or None (invalid ids never reach the database)."""
+    async def _row(self, what: str, query: str, session_id: str) -> asyncpg.Record | None:
+        """The one row ``query`` selects for ``$1 = session_id`` (None for an invalid id: it never reaches the database)."""
         uid = parse_session_id(session_id)
         if uid is None:
             return None
-        with _Wrap("load"):
+        with Wrap(what):
             async with self._acquire() as conn:
-                raw = await conn.fetchval(f"SELECT data::text FROM {self._qualified} WHERE session_id = $1", uid)
-        if raw is None:
+                return await conn.fetchrow(query, uid)
+
+    async def load(self, session_id: str) -> Session | None:
+        """Return the stored session, or None (invalid ids never reach the database)."""
+        row = await self._row("load", f"SELECT data::text FROM {self._qualified} WHERE session_id = $1", session_id)
+        if row is None:
             return None
         try:
-            return Session.model_validate_json(raw)
+            return Session.model_validate_json(row[0])
         except ValidationError as exc:
-            raise StoreError(f"corrupt session row {uid}") from exc
+            raise StoreError(f"corrupt session row {session_id}") from exc
 
     async def save(self, session: Session) -> None:
         """Insert (version 1) or update (version n, stored n - 1) in one statement; VersionConflict otherwise."""
@@ -304,10 +262,10 @@ class PostgresSessionStore(SessionStore):
             session.mode,
             len(session.turns),
             session.config.max_questions,
-            _session_json(session),
+            session_json(session),
         )
         t = self._qualified
-        with _Wrap("save"):
+        with Wrap("save"):
             async with self._acquire() as conn:
                 if version == 1:
                     written = await conn.fetchval(
@@ -335,16 +293,46 @@ class PostgresSessionStore(SessionStore):
         uid = parse_session_id(session_id)
         if uid is None:
             return False
-        with _Wrap("delete"):
+        with Wrap("delete"):
             async with self._acquire() as conn:
                 deleted = await conn.fetchval(f"DELETE FROM {self._qualified} WHERE session_id = $1 RETURNING 1", uid)
         return deleted is not None
+
+    async def purge(self, session_id: str, purged_at: datetime) -> bool:
+        """Delete the row and insert its tombstone in one statement; True when it existed."""
+        uid = parse_session_id(session_id)
+        if uid is None:
+            return False
+        with Wrap("purge"):
+            async with self._acquire() as conn:
+                purged = await conn.fetchval(
+                    f"""WITH gone AS (
+                            DELETE FROM {self._qualified} WHERE session_id = $1
+                            RETURNING session_id, data->>'token_hash' AS token_hash
+                        )
+                        INSERT INTO {self._tombstones} (session_id, token_hash, purged_at)
+                        SELECT session_id, token_hash, $2 FROM gone
+                        ON CONFLICT (session_id) DO UPDATE
+                            SET token_hash = EXCLUDED.token_hash, purged_at = EXCLUDED.purged_at
+                        RETURNING 1""",
+                    uid,
+                    purged_at,
+                )
+        return purged is not None
+
+    async def tombstone(self, session_id: str) -> Tombstone | None:
+        """The tombstone of a purged session, or None."""
+        query = f"SELECT session_id, token_hash, purged_at FROM {self._tombstones} WHERE session_id = $1"
+        row = await self._row("reading a tombstone", query, session_id)
+        if row is None:
+            return None
+        return Tombstone(session_id=str(row["session_id"]), token_hash=row["token_hash"], purged_at=row["purged_at"])
 
     async def list_summaries(self, status: Status | None = None, limit: int | None = None) -> list[SessionSummary]:
         """Summaries from the summary columns, newest ``updated_at`` first."""
         if limit is not None:
             limit = max(0, int(limit))
-        with _Wrap("listing sessions"):
+        with Wrap("listing sessions"):
             async with self._acquire() as conn:
                 rows = await conn.fetch(
                     f"""SELECT session_id, status, language, mode, questions_asked, max_questions,
@@ -366,7 +354,7 @@ class PostgresSessionStore(SessionStore):
 
     async def ping(self) -> None:
         """``SELECT 1`` with a short timeout; StoreError when the database does not answer."""
-        with _Wrap("ping"):
+        with Wrap("ping"):
             pool = self._pool
             if pool is None:
                 raise StoreError("postgres store is not open")

@@ -1,7 +1,9 @@
-"""The ``/interview`` Socket.IO namespace: thin handlers, room binding and replay.
+"""The ``/interview`` Socket.IO namespace: thin handlers, rooms and the resume replay.
 
-Handlers validate payloads, find the session the socket is bound to and call
-:class:`InterviewService`; everything they return is an ack of PROTOCOL.md.
+Handlers validate payloads and call :class:`InterviewService`; everything they
+return is an ack of PROTOCOL.md. Which socket holds which session is the
+service's registry's to know: the namespace asks it, and gives it the rooms
+and supersede notices behind :class:`~sio_server.interview.registry.SocketHost`.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from socketio.exceptions import ConnectionRefusedError as SioConnectionRefused
 
 from ..interview import logic
 from ..interview.errors import InterviewError
-from ..interview.model import Status
 from ..interview.service import InterviewService, LiveSession
+from ..interview.tasks import OwnedTasks
 from ..observability.metrics import Metrics
 from ..settings import Settings
 from ..store.base import StoreError
@@ -35,10 +37,11 @@ from .protocol import (
     room_of,
 )
 from .ratelimit import SocketLimits
-from .server import INVALID_EVENT
+from .server import INVALID_EVENT, queued_packets
 
 log = logging.getLogger(__name__)
 Handler = Callable[[str, Any], Awaitable[dict[str, Any] | None]]
+CONNECT_WAIT = 10.0  # seconds a resume replay waits for the socket's CONNECT to be sent
 
 
 class SocketEmitter:
@@ -71,7 +74,7 @@ class SocketEmitter:
             eio_sid = self.sio.manager.eio_sid_from_sid(sid, NAMESPACE)
             socket = self.sio.eio.sockets.get(eio_sid) if eio_sid else None
             if socket is not None:
-                total += sum(_packet_size(p) for p in list(socket.queue._queue))  # type: ignore[attr-defined]
+                total += sum(_packet_size(p) for p in queued_packets(socket))
         return total
 
 
@@ -90,9 +93,10 @@ class InterviewNamespace(socketio.AsyncNamespace):
         self.service = service
         self.settings = settings
         self.metrics = metrics
-        self.bound: dict[str, str] = {}
         self.limits: dict[str, SocketLimits] = {}
-        service.on_superseded = self._supersede
+        self.tasks = OwnedTasks("namespace")
+        self.replays: dict[str, asyncio.Task[None]] = {}
+        service.attach_sockets(self)
         self._handlers: dict[str, Handler] = {
             "start_interview": self.start_interview,
             "answer_text": self.answer_text,
@@ -149,6 +153,22 @@ class InterviewNamespace(socketio.AsyncNamespace):
         """Emit to one socket of this process, without the message queue (it works while Redis is down)."""
         await self.emit(event, data, to=sid, ignore_queue=True)
 
+    # -- the registry's SocketHost ------------------------------------------------------
+
+    async def join(self, sid: str, session_id: str) -> None:
+        """Let the socket receive its session's events."""
+        await self.enter_room(sid, room_of(session_id))
+
+    async def leave(self, sid: str, session_id: str) -> None:
+        """Stop the socket receiving the session's events."""
+        await self.leave_room(sid, room_of(session_id))
+
+    async def supersede(self, sid: str, session_id: str) -> None:
+        """Tell an older socket that its session continues elsewhere, and drop it."""
+        await self.leave_room(sid, room_of(session_id))
+        await self._send(sid, "error", {"code": "superseded", "message": "this session continued on another connection"})
+        self.tasks.spawn(self.disconnect(sid), name=f"supersede:{sid}")
+
     # -- connection -------------------------------------------------------------
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
@@ -163,7 +183,7 @@ class InterviewNamespace(socketio.AsyncNamespace):
             self.metrics.sockets_connected.inc()
             return
         try:
-            live = await self.service.authenticate(resume.resume_token)
+            live = await self.service.resume_on_socket(sid, resume.resume_token)
         except InterviewError as exc:
             raise SioConnectionRefused(exc.code, exc.as_dict()) from None
         except StoreError:
@@ -176,105 +196,62 @@ class InterviewNamespace(socketio.AsyncNamespace):
                 "resume_rejected", {"code": "resume_rejected", "message": "no session matches this resume token"}
             )
         self.metrics.sockets_connected.inc()
-        await self._bind(sid, live)
         self.metrics.sessions_resumed.inc()
-        asyncio.create_task(self._replay(sid, live, resume.last_seq, started))
-
-    async def _bind(self, sid: str, live: LiveSession) -> None:
-        """Make ``sid`` the session's one socket; an older socket is superseded."""
-        old = live.sid
-        live.sid = sid
-        self.bound[sid] = live.id
-        if old is not None and old != sid:
-            await self._supersede(live, old)
-
-    async def _supersede(self, live: LiveSession, sid: str) -> None:
-        """Tell an older socket that its session continues elsewhere, and drop it."""
-        self.bound.pop(sid, None)
-        await self.leave_room(sid, room_of(live.id))
-        await self._send(sid, "error", {"code": "superseded", "message": "this session continued on another connection"})
-        asyncio.create_task(self.disconnect(sid))
+        self.replays[sid] = self.tasks.spawn(self._replay(sid, live, resume.last_seq, started), name=f"replay:{sid}")
 
     async def _replay(self, sid: str, live: LiveSession, last_seq: int, started: float) -> None:
-        """After the CONNECT packet is out: join the room, then send state and missed events in order."""
-        for _ in range(1000):
-            if self.server.manager.is_connected(sid, NAMESPACE):
-                break
-            await asyncio.sleep(0.001)
-        else:
-            return
-        async with live.lock:
-            if live.sid != sid:
+        """Once the CONNECT packet is out: join the room, then send state and missed events in order.
+
+        A socket that does not finish connecting within ``CONNECT_WAIT`` is
+        disconnected (logged), so its client reconnects and resumes again.
+        """
+        try:
+            if not await self.server.manager.wait_connected(sid, NAMESPACE, CONNECT_WAIT):
+                log.warning("socket %s did not finish connecting in %.0f s; disconnecting it", sid, CONNECT_WAIT)
+                await self.disconnect(sid)
                 return
-            await self.enter_room(sid, room_of(live.id))
-            session = live.session
-            await self._send(
-                sid,
-                "session_resumed",
-                {
-                    "session_id": session.id,
-                    "status": session.status.value,
-                    "mode": session.mode,
-                    "max_questions": session.config.max_questions,
-                    "history": logic.history(session),
-                    "last_seq": session.last_seq,
-                },
-            )
-            for event in logic.events_after(session, last_seq):
-                await self._send(sid, event.name, event.data)
-            if session.status is Status.ACTIVE:
-                status = "processing" if session.pending is not None else "awaiting_answer"
-                await self._send(sid, "state", {"status": status})
-        self.metrics.resume_latency.observe(time.perf_counter() - started)
+            async with live.lock:
+                if not self.service.holds(sid, live):
+                    return  # superseded meanwhile: the newer socket gets the replay
+                await self.enter_room(sid, room_of(live.id))
+                for event, data in logic.resume_events(live.session, last_seq):
+                    await self._send(sid, event, data)
+            self.metrics.resume_latency.observe(time.perf_counter() - started)
+        finally:
+            if self.replays.get(sid) is asyncio.current_task():
+                del self.replays[sid]
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         """Unbind the socket; an idle session leaves memory (it stays in the store)."""
         self.metrics.sockets_connected.dec()
         self.limits.pop(sid, None)
-        session_id = self.bound.pop(sid, None)
-        live = self.service.live.get(session_id) if session_id else None
-        if live is not None and live.sid == sid:
-            live.sid = None
-            self.service.release(live)
+        replay = self.replays.pop(sid, None)
+        if replay is not None and replay is not asyncio.current_task():
+            replay.cancel()
+        await self.service.socket_closed(sid)
 
-    def _live(self, sid: str) -> LiveSession:
-        session_id = self.bound.get(sid)
-        live = self.service.live.get(session_id) if session_id else None
-        if live is None or live.sid != sid:
-            raise InterviewError("no_session", "this connection is not bound to an interview")
-        return live
+    async def close(self) -> None:
+        """Cancel the replays and disconnects still running (at shutdown)."""
+        await self.tasks.close()
 
     # -- client events ------------------------------------------------------------
 
     async def start_interview(self, sid: str, payload: Any) -> dict[str, Any]:
         """Create a session, bind this socket to it and ask the first question."""
         config = parse(StartInterview, payload).config()
-        session_id = self.bound.get(sid)
-        current = self.service.live.get(session_id) if session_id else None
-        if current is not None and current.session.status is Status.ACTIVE:
-            raise InterviewError("already_in_session", "this connection already runs an interview")
-        if current is not None:
-            self.bound.pop(sid, None)
-            current.sid = None
-            await self.leave_room(sid, room_of(current.id))
-            self.service.release(current)
-        live, token = await self.service.start(config)
-        live.sid = sid
-        self.bound[sid] = live.id
-        await self.enter_room(sid, room_of(live.id))
-        self.service.ensure_step(live)
+        live, token = await self.service.start_on_socket(sid, config)
         return ok(session_id=live.id, resume_token=token, mode=live.session.mode)
 
     async def answer_text(self, sid: str, payload: Any) -> dict[str, Any]:
         """Record a typed answer."""
         answer = parse(AnswerText, payload)
-        outcome = await self.service.answer(self._live(sid), answer.index, answer.text)
+        outcome = await self.service.answer(self.service.session_of(sid), answer.index, answer.text)
         return ok(index=outcome.index, duplicate=outcome.duplicate)
 
     async def answer_end(self, sid: str, payload: Any) -> dict[str, Any]:
         """Close a spoken answer: the transcript becomes the answer."""
         request = parse(AnswerEnd, payload)
-        outcome, transcript = await self.service.answer_voice(self._live(sid), request.index)
+        outcome, transcript = await self.service.answer_voice(self.service.session_of(sid), request.index)
         return ok(index=outcome.index, transcript=transcript, duplicate=outcome.duplicate)
 
     async def audio_chunk(self, sid: str, payload: Any) -> None:
@@ -283,7 +260,7 @@ class InterviewNamespace(socketio.AsyncNamespace):
             raise InterviewError("invalid_payload", "audio_chunk takes one binary argument")
         if len(payload) > self.settings.audio_chunk_max_bytes:
             raise InterviewError("payload_too_large", f"audio chunks are limited to {self.settings.audio_chunk_max_bytes} bytes")
-        live = self._live(sid)
+        live = self.service.session_of(sid)
         if not live.audio.put(bytes(payload)):
             self.metrics.audio_dropped.inc()
             if live.audio.should_warn():
@@ -293,5 +270,5 @@ class InterviewNamespace(socketio.AsyncNamespace):
     async def end_interview(self, sid: str, payload: Any) -> dict[str, Any]:
         """End the interview early; feedback follows."""
         parse(EndInterview, payload)
-        await self.service.end(self._live(sid))
+        await self.service.end(self.service.session_of(sid))
         return ok()

@@ -12,8 +12,8 @@ from ..appkeys import METRICS, SERVICE, SETTINGS, SIO, STORE
 from ..cluster.watch import listener_subscribed
 from ..interview.errors import InterviewError
 from ..interview.ids import parse_session_id
+from ..interview.live import LiveSession
 from ..interview.model import PendingStep, Session, SessionSummary, Status
-from ..interview.service import LiveSession
 from ..interview.tokens import session_id_of, token_matches
 from ..store.base import StoreError
 
@@ -78,9 +78,11 @@ async def _live_or_404(request: web.Request, session_id: str) -> LiveSession:
 
 
 async def _peek_or_404(request: web.Request, session_id: str) -> Session:
-    """The session as held or stored, without taking it over (for reads)."""
+    """The session as held or stored, without taking it over (for reads); 410 when it was purged."""
     try:
         session = await request.app[SERVICE].peek(session_id)
+        if session is None and await request.app[STORE].tombstone(session_id) is not None:
+            raise ApiError(410, "expired", "this session was deleted after its retention period")
     except StoreError as exc:
         raise ApiError(503, "store_unavailable", str(exc)) from None
     if session is None:
@@ -100,8 +102,12 @@ async def require_admin_or_session(request: web.Request) -> Session:
         raise ApiError(401, "unauthorized", "wrong bearer token")
     try:
         session = await request.app[SERVICE].peek(route_id)
+        if session is None:
+            await request.app[SERVICE].check_purged(token)
     except StoreError as exc:
         raise ApiError(503, "store_unavailable", str(exc)) from None
+    except InterviewError as exc:  # expired: the session was purged after its report retention
+        raise ApiError(410, exc.code, exc.message) from None
     if session is None or not token_matches(token, session.token_hash):
         raise ApiError(401, "unauthorized", "wrong bearer token")
     return session
@@ -239,9 +245,8 @@ async def delete_session(request: web.Request) -> web.Response:
 async def cleanup(request: web.Request) -> web.Response:
     """Admin: run the TTL sweep now."""
     require_admin(request)
-    settings = request.app[SETTINGS]
     try:
-        result = await request.app[SERVICE].sweep(settings.session_ttl, settings.abandoned_ttl)
+        result = await request.app[SERVICE].sweep()
     except StoreError as exc:
         raise ApiError(503, "store_unavailable", str(exc)) from None
     return web.json_response(result)

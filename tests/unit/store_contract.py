@@ -111,3 +111,23 @@ class StoreContract:
 
     async def test_ping(self, store: SessionStore):
         await store.ping()
+
+    async def test_purge_leaves_a_tombstone_without_content(self, store: SessionStore):
+        session = make_session(questions=2)
+        session.token_hash = "ab" * 32
+        await store.save(session)
+        assert await store.tombstone(session.id) is None
+        purged_at = session.created_at + timedelta(days=30)
+        assert await store.purge(session.id, purged_at) is True
+        assert await store.load(session.id) is None
+        assert session.id not in [s.session_id for s in await store.list_summaries()]
+        tombstone = await store.tombstone(session.id)
+        assert tombstone is not None
+        assert tombstone.model_dump() == {"session_id": session.id, "token_hash": "ab" * 32, "purged_at": purged_at}
+        assert await store.purge(session.id, purged_at) is False, "nothing left to purge"
+        assert await store.tombstone(str(uuid.uuid4())) is None
+
+    @pytest.mark.parametrize("bad_id", BAD_IDS[:4])
+    async def test_invalid_ids_have_no_tombstone(self, store: SessionStore, bad_id: str):
+        assert await store.tombstone(bad_id) is None
+        assert await store.purge(bad_id, make_session().created_at) is False

@@ -126,3 +126,38 @@ def test_abandon_ends_without_feedback():
     session, _ = started()
     logic.abandon(session)
     assert session.status is Status.ENDED and session.end_reason == "abandoned" and session.feedback is None
+
+
+def test_state_follows_the_session():
+    session = logic.new_session(InterviewConfig(max_questions=1), token_hash="h", mode="text")
+    assert logic.state_payload(session) == {"status": "processing"}
+    logic.add_question(session, "Q1?", fallback=False)
+    assert logic.state_payload(session) == {"status": "awaiting_answer"}
+    logic.record_answer(session, 1, "a")
+    assert logic.state_payload(session) == {"status": "processing"}
+    logic.set_feedback(session, feedback())
+    assert logic.state_payload(session) == {"status": "ended"}
+
+
+def test_resume_sends_where_the_session_stands_then_the_missed_events_then_state():
+    session, _ = started(max_questions=2)
+    logic.record_answer(session, 1, "answer one")
+    logic.add_question(session, "Q2?", fallback=True)
+    sent = logic.resume_events(session, last_seq=1)
+    assert [name for name, _ in sent] == ["session_resumed", "question", "state"]
+    assert sent[0][1] == {
+        "session_id": session.id,
+        "status": "active",
+        "mode": "text",
+        "max_questions": 2,
+        "history": [
+            {"index": 1, "question": "Q1?", "answer": "answer one"},
+            {"index": 2, "question": "Q2?", "answer": None},
+        ],
+        "last_seq": 2,
+    }
+    assert sent[1][1]["seq"] == 2 and sent[2][1] == {"status": "awaiting_answer"}
+    logic.record_answer(session, 2, "answer two")
+    logic.set_feedback(session, feedback())
+    ended = logic.resume_events(session, last_seq=3)
+    assert [name for name, _ in ended] == ["session_resumed"], "an ended session gets no state"

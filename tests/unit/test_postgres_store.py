@@ -194,9 +194,9 @@ async def test_open_twice_and_concurrent_opens_are_fine(make_store: StoreFactory
     await stores[0].save(session)
     for s in stores:
         assert (await s.load(session.id)).model_dump() == session.model_dump()
-        assert await s.schema_version() == s.latest_version == 1
+        assert await s.schema_version() == s.latest_version == 2
     rows = await _sql(f'SELECT table_name, version FROM "{schema}".{VERSION_TABLE}')
-    assert [tuple(r) for r in rows] == [("interview_sessions", 1)]
+    assert [tuple(r) for r in rows] == [("interview_sessions", 2)]
     # A later process reopening a migrated schema changes nothing and keeps the data.
     later = make_store()
     await later.open()

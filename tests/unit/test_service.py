@@ -75,7 +75,7 @@ async def settle(service: InterviewService) -> None:
 async def test_whole_interview_through_the_service(tmp_path):
     service, emitter = await make_service(tmp_path)
     live, token = await service.start(InterviewConfig(language="en", max_questions=3, job_title="Backend Engineer"))
-    live.sid = "socket"  # keep it in memory
+    await service.registry.bind("socket", live, join=False)  # keep it in memory
     service.ensure_step(live)
     for index in (1, 2, 3):
         await settle(service)
@@ -97,7 +97,7 @@ async def test_whole_interview_through_the_service(tmp_path):
 async def test_duplicate_answer_is_acked_and_changes_nothing(tmp_path):
     service, _ = await make_service(tmp_path)
     live, _ = await service.start(InterviewConfig(max_questions=2))
-    live.sid = "s"
+    await service.registry.bind("s", live, join=False)
     service.ensure_step(live)
     await settle(service)
     await service.answer(live, 1, "first")
@@ -111,7 +111,7 @@ async def test_pending_question_is_finished_once_after_a_restart(tmp_path):
     store = FileSessionStore(tmp_path / "data")
     service, _ = await make_service(tmp_path, store=store)
     live, token = await service.start(InterviewConfig(max_questions=3))
-    live.sid = "s"
+    await service.registry.bind("s", live, join=False)
     service.ensure_step(live)
     await settle(service)
     # The answer is saved, then the process dies before the next question exists.
@@ -122,7 +122,7 @@ async def test_pending_question_is_finished_once_after_a_restart(tmp_path):
     restarted, emitter = await make_service(tmp_path)
     resumed = await restarted.authenticate(token)
     assert resumed is not None
-    resumed.sid = "s2"
+    await restarted.registry.bind("s2", resumed, join=False)
     await settle(restarted)
     assert [t.index for t in resumed.session.turns] == [1, 2]
     assert [q["index"] for q in emitter.named("question")] == [2]
@@ -145,7 +145,7 @@ async def test_store_failure_refuses_the_answer_and_keeps_memory_consistent(tmp_
     store = FlakyStore(tmp_path / "data")
     service, emitter = await make_service(tmp_path, store=store)
     live, _ = await service.start(InterviewConfig(max_questions=2))
-    live.sid = "s"
+    await service.registry.bind("s", live, join=False)
     service.ensure_step(live)
     await settle(service)
     before = live.session.model_dump()
@@ -162,7 +162,7 @@ async def test_step_retries_while_the_store_is_down(tmp_path):
     store = FlakyStore(tmp_path / "data")
     service, emitter = await make_service(tmp_path, store=store)
     live, _ = await service.start(InterviewConfig(max_questions=2))
-    live.sid = "s"
+    await service.registry.bind("s", live, join=False)
     store.failing = True
     service.ensure_step(live)
     await asyncio.sleep(0.1)
@@ -176,7 +176,7 @@ async def test_step_retries_while_the_store_is_down(tmp_path):
 async def test_vendor_failure_uses_the_offline_fallback(tmp_path):
     service, emitter = await make_service(tmp_path, llm=BrokenLLM())
     live, _ = await service.start(InterviewConfig(language="en", max_questions=1))
-    live.sid = "s"
+    await service.registry.bind("s", live, join=False)
     service.ensure_step(live)
     await settle(service)
     assert emitter.named("question")[0]["fallback"] is True
@@ -214,7 +214,7 @@ async def test_sweep_ends_abandoned_and_purges_expired(tmp_path):
     service.release(fresh)
     result = await service.sweep(session_ttl=3600, abandoned_ttl=60, now=utcnow() + timedelta(seconds=120))
     assert result == {"purged": 0, "ended": 2}
-    result = await service.sweep(session_ttl=3600, abandoned_ttl=60, now=utcnow() + timedelta(hours=2))
+    result = await service.sweep(session_ttl=3600, abandoned_ttl=60, now=utcnow() + timedelta(hours=2), report_retention=3600)
     assert result == {"purged": 2, "ended": 0}
     assert await service.store.list_summaries() == []
     assert service.live == {}

@@ -1,0 +1,51 @@
+"""What a running process holds of a session: the session itself, its lock, audio and step."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .audio_queue import AudioQueue
+from .listening import AnswerListener
+from .model import Session
+
+
+class Emitter(Protocol):
+    """Where the service sends outbound events (a Socket.IO room in production)."""
+
+    async def emit(self, session_id: str, event: str, data: dict[str, Any]) -> None:
+        """Send ``event`` to the client bound to ``session_id``, if any."""
+        ...
+
+    def backlog(self, session_id: str) -> int:
+        """Bytes (estimated) already queued for the session's socket and not yet written."""
+        ...
+
+
+@dataclass
+class LiveSession:
+    """A session held in memory, with what only a running process has.
+
+    Which socket holds it is not here: :class:`~.registry.SessionRegistry`
+    owns the one map of socket ↔ session.
+    """
+
+    session: Session
+    audio: AudioQueue
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    step_task: asyncio.Task[None] | None = None
+    touched: float = field(default_factory=time.monotonic)
+    deleted: bool = False
+    listener: AnswerListener | None = None
+
+    @property
+    def id(self) -> str:
+        """The session id."""
+        return self.session.id
+
+    @property
+    def busy(self) -> bool:
+        """True while a pending step runs."""
+        return self.step_task is not None and not self.step_task.done()

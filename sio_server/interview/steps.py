@@ -1,0 +1,128 @@
+"""Pending steps: the owed question or feedback of a session, written, saved and emitted.
+
+A step is recorded in the session (``pending``) before it runs, so a step cut
+short by a crash or a hand-over runs again wherever the session is loaded
+next. Applying a finished step retries while the store is down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from ..observability.metrics import Metrics
+from . import logic
+from .committer import Committer
+from .errors import InterviewError
+from .feedback import FeedbackWriter
+from .live import Emitter, LiveSession
+from .model import PendingStep
+from .pipeline import QuestionPipeline
+from .registry import SessionRegistry
+
+log = logging.getLogger(__name__)
+
+
+class StepRunner:
+    """Runs each live session's pending steps in one task per session."""
+
+    def __init__(
+        self,
+        registry: SessionRegistry,
+        committer: Committer,
+        questions: QuestionPipeline,
+        feedback: FeedbackWriter,
+        emitter: Emitter,
+        metrics: Metrics,
+        store_retry_delay: float = 0.5,
+    ) -> None:
+        self.registry = registry
+        self.committer = committer
+        self.questions = questions
+        self.feedback = feedback
+        self.emitter = emitter
+        self.metrics = metrics
+        self.store_retry_delay = store_retry_delay
+        self.closing = False
+
+    def ensure(self, live: LiveSession) -> None:
+        """Start the task that runs the session's pending steps, unless it runs already."""
+        if live.session.pending is None or live.busy or live.deleted or self.closing:
+            return
+        live.step_task = asyncio.create_task(self._run(live), name=f"steps:{live.id}")
+
+    async def _run(self, live: LiveSession) -> None:
+        try:
+            while not live.deleted and (kind := live.session.pending) is not None:
+                await self.emitter.emit(live.id, "state", logic.state_payload(live.session))
+                if kind is PendingStep.QUESTION:
+                    question = await self.questions.write_question(live)
+                    applied = await self._apply(live, kind, question)
+                    if question.speech is not None:
+                        if applied:
+                            await question.speech.finish()
+                        else:
+                            await question.speech.cancel()
+                else:
+                    await self._apply(live, kind, await self.feedback.write_feedback(live.session))
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # pragma: no cover - a bug; keep the process alive
+            log.exception("pending step of session %s failed", live.id)
+        finally:
+            if self.registry.socket_of(live.id) is None and self.registry.live.get(live.id) is live and not self.closing:
+                live.step_task = None
+                self.registry.release(live)
+
+    async def _apply(self, live: LiveSession, kind: PendingStep, work: Any) -> bool:
+        """Save and emit a finished step, retrying while the store is down; False when it was superseded."""
+        delay = self.store_retry_delay
+        warned = False
+        while True:
+            async with live.lock:
+                if live.deleted or live.session.pending is not kind:
+                    return False  # superseded (ended early) or already done elsewhere
+                try:
+                    await self._commit_step(live, kind, work)
+                    return True
+                except InterviewError as exc:
+                    if exc.code != "store_unavailable":
+                        continue  # reloaded after a conflict: check again whether the step is still owed
+                    if not warned:
+                        await self.emitter.emit(live.id, "error", exc.as_dict())
+                        warned = True
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+    async def _commit_step(self, live: LiveSession, kind: PendingStep, work: Any) -> None:
+        if kind is PendingStep.QUESTION:
+            await self.committer.commit_event(
+                live, lambda s: logic.add_question(s, work.text, work.fallback, timings=work.timings)
+            )
+            self.metrics.questions.labels(str(work.fallback).lower()).inc()
+        else:
+            await self.committer.commit_event(live, lambda s: logic.set_feedback(s, work))
+            self.metrics.sessions_ended.labels(live.session.end_reason or "completed").inc()
+        await self.emitter.emit(live.id, "state", logic.state_payload(live.session))
+        if kind is PendingStep.FEEDBACK:
+            self.registry.close_listener(live)
+
+    def running(self) -> list[asyncio.Task[None]]:
+        """The step tasks that run now."""
+        return [live.step_task for live in self.registry.live.values() if live.busy and live.step_task is not None]
+
+    async def drain(self, timeout: float) -> None:
+        """Stop starting new steps and wait up to ``timeout`` for the running ones."""
+        self.closing = True
+        tasks = self.running()
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+
+    async def close(self) -> None:
+        """Stop running steps (they stay pending in the store and finish after a restart)."""
+        self.closing = True
+        tasks = [live.step_task for live in self.registry.live.values() if live.step_task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

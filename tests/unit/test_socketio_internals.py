@@ -1,0 +1,138 @@
+"""Pins the python-socketio / python-engineio internals that transport/server.py relies on.
+
+Each test names the upstream behaviour a comment in ``sio_server/transport/server.py``
+relies on; an upgrade that changes it fails here, before it breaks the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+
+import engineio
+import socketio
+from engineio.async_socket import AsyncSocket
+from socketio import packet
+from socketio.async_pubsub_manager import AsyncPubSubManager
+
+from sio_server.transport.server import (
+    InterviewSocketServer,
+    ListenerRedisManager,
+    LocalManager,
+    queued_packets,
+    restart_listener,
+)
+
+
+def params(func) -> list[str]:
+    return list(inspect.signature(func).parameters)
+
+
+def test_handle_eio_message_is_the_entry_of_every_message_and_binary_packets_wait_in_a_dict():
+    assert params(socketio.AsyncServer._handle_eio_message) == ["self", "eio_sid", "data"]
+    assert inspect.iscoroutinefunction(socketio.AsyncServer._handle_eio_message)
+    sio = InterviewSocketServer(async_mode="aiohttp")
+    assert sio._binary_packet == {}
+    source = inspect.getsource(socketio.AsyncServer._handle_eio_message)
+    assert "self._binary_packet[eio_sid]" in source and ".add_attachment(" in source
+
+
+def test_handle_event_and_send_packet_keep_their_signatures():
+    assert params(socketio.AsyncServer._handle_event) == ["self", "eio_sid", "namespace", "id", "data"]
+    assert params(socketio.AsyncServer._send_packet) == ["self", "eio_sid", "pkt"]
+    assert "_handle_event(" in inspect.getsource(socketio.AsyncServer._handle_eio_message)
+
+
+async def test_a_client_event_named_connect_is_acked_through_send_packet():
+    sio = InterviewSocketServer(async_mode="aiohttp")
+    sent: list[packet.Packet] = []
+
+    async def record(eio_sid: str, pkt: packet.Packet) -> None:
+        sent.append(pkt)
+
+    sio._send_packet = record  # type: ignore[method-assign]
+    await sio._handle_event("eio-1", "/interview", 7, ["connect", {}])
+    assert len(sent) == 1 and sent[0].packet_type == packet.ACK and sent[0].id == 7
+    assert sent[0].data[0]["error"]["code"] == "unknown_event"
+
+
+async def test_engineio_queue_holds_unsent_packets_in_order_and_none_stops_the_writer():
+    server = engineio.AsyncServer(async_mode="aiohttp")
+    socket = AsyncSocket(server, "sid-1")
+    first, second = engineio.packet.Packet(engineio.packet.MESSAGE, "a"), engineio.packet.Packet(engineio.packet.MESSAGE, b"bb")
+    await socket.queue.put(first)
+    await socket.queue.put(second)
+    assert isinstance(socket.queue, asyncio.Queue)
+    assert queued_packets(socket) == [first, second] and socket.queue.qsize() == 2
+    assert await socket.poll() == [first, second]
+    socket.queue.put_nowait(None)
+    assert await socket.poll() == [], "the websocket writer closes the connection on an empty poll"
+
+
+def test_redis_manager_listens_through_redis_listen_with_retries():
+    assert inspect.isasyncgenfunction(socketio.AsyncRedisManager._redis_listen_with_retries)
+    assert "self._redis_listen_with_retries()" in inspect.getsource(socketio.AsyncRedisManager._listen)
+    assert inspect.isasyncgenfunction(ListenerRedisManager._redis_listen_with_retries)
+    for name in ("redis_url", "redis_options", "channel"):
+        manager = socketio.AsyncRedisManager("redis://127.0.0.1:1/0", channel="c", redis_options={"x": 1})
+        assert hasattr(manager, name), name
+
+
+async def test_the_pubsub_listener_task_is_thread_started_from_initialize():
+    assert inspect.iscoroutinefunction(AsyncPubSubManager._thread)
+    source = inspect.getsource(AsyncPubSubManager.initialize)
+    assert "self.thread = self.server.start_background_task(self._thread)" in source
+
+    class Quiet(ListenerRedisManager):
+        async def listen_messages(self):
+            await asyncio.Event().wait()
+            yield {}  # pragma: no cover
+
+    manager = Quiet("redis://127.0.0.1:1/0")
+    sio = socketio.AsyncServer(async_mode="aiohttp", client_manager=manager)
+    restart_listener(manager, sio)
+    assert isinstance(manager.thread, asyncio.Task) and not manager.thread.done()
+    manager.thread.cancel()
+    await asyncio.gather(manager.thread, return_exceptions=True)
+
+
+def test_connect_handler_runs_before_the_connect_packet_and_manager_connect_follows_it():
+    source = inspect.getsource(socketio.AsyncServer._handle_connect)
+    handler = source.index("self._trigger_event(\n                    'connect'")
+    tail = source[handler:]
+    assert tail.index("packet.CONNECT, {'sid': sid}") < tail.index("await self.manager.connect(sid, namespace)")
+    assert params(socketio.AsyncManager.connect) == ["self", "sid", "namespace"]
+
+
+async def test_wait_connected_wakes_on_manager_connect_and_gives_up_after_its_timeout(aiohttp_server):
+    from aiohttp import web
+
+    manager = LocalManager()
+    sio = InterviewSocketServer(async_mode="aiohttp", client_manager=manager)
+    seen: dict[str, bool] = {}
+    waits: list[asyncio.Task[None]] = []
+
+    async def after_connect(sid: str) -> None:
+        seen["waited"] = await manager.wait_connected(sid, "/", 10)
+        await sio.emit("hello", {"ok": True}, to=sid)
+
+    @sio.event
+    async def connect(sid, environ, auth=None):
+        seen["at_handler"] = manager.is_connected(sid, "/")
+        waits.append(asyncio.create_task(after_connect(sid)))
+
+    app = web.Application()
+    sio.attach(app)
+    server = await aiohttp_server(app)
+    client = socketio.AsyncClient()
+    got = asyncio.get_running_loop().create_future()
+    client.on("hello", lambda data: got.set_result(data))
+    await client.connect(str(server.make_url("/")), transports=["websocket"])
+    try:
+        assert await asyncio.wait_for(got, 10) == {"ok": True}
+        assert seen == {"at_handler": False, "waited": True}
+    finally:
+        await client.disconnect()
+        await asyncio.gather(*waits, return_exceptions=True)
+    assert await manager.wait_connected("never-connected", "/", 0.05) is False
+    assert manager._connect_waiters == {}
