@@ -339,8 +339,8 @@ class InterviewClient:
         """Enter a terminal state: pending waits raise ``error`` and the socket stops for good."""
         self.fatal = error
         self._closed = True
-        self._set_ready(False)
         self._set_state(state, 0)
+        self._set_ready(False)
         # Not awaited here: this runs inside python-socketio's connect or reconnect loop, which
         # disconnect() waits for. close() and connect() await it through _settle().
         self._spawn(self.sio.disconnect())

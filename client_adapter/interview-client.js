@@ -54,7 +54,8 @@ export class InterviewError extends Error {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function memoryStorage() {
+/** A Storage kept in memory (Node, or a browser with storage disabled). */
+export function memoryStorage() {
   const data = new Map();
   return {
     getItem: (k) => (data.has(k) ? data.get(k) : null),
@@ -214,9 +215,9 @@ export class InterviewClient {
     this.fatal = error;
     this._closed = true;
     clearTimeout(this._manualRetry);
-    this.socket.disconnect();
+    this._setState(state, 0); // before the socket's "disconnect" handlers run
     this._setReady(false);
-    this._setState(state, 0);
+    this.socket.disconnect();
     this._wake();
   }
 
