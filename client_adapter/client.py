@@ -59,6 +59,14 @@ class Superseded(InterviewError):
     """Another connection resumed this session (state ``superseded``)."""
 
 
+class ConnectionLost(InterviewError, ConnectionError):
+    """The connection dropped before a request that is not re-sent (``start``) was acked (code ``connection_lost``)."""
+
+
+class RequestTimeout(InterviewError, TimeoutError):
+    """No answer from the server in time (code ``timeout``)."""
+
+
 class AudioBuffer:
     """The newest ``tts_chunk`` payloads, at most ``max_bytes`` of audio; the oldest chunks go first."""
 
@@ -199,6 +207,7 @@ class InterviewClient:
         A refusal with a retryable code is retried until ``timeout``; a rejected
         token raises :class:`ResumeRejected`.
         """
+        self._stop_retry()
         await self._settle()
         self._closed = False
         self.fatal = None
@@ -230,10 +239,14 @@ class InterviewClient:
     async def close(self) -> None:
         """Disconnect for good (no reconnection)."""
         self._closed = True
-        if self._retry is not None:
-            self._retry.cancel()
+        self._stop_retry()
         await self.sio.disconnect()
         await self._settle()
+
+    def _stop_retry(self) -> None:
+        if self._retry is not None:
+            self._retry.cancel()
+            self._retry = None
 
     async def _settle(self) -> None:
         """Wait for the adapter's own background tasks (stopping or re-connecting the socket)."""
@@ -408,7 +421,7 @@ class InterviewClient:
                 raise self.fatal
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise TimeoutError("timed out waiting for the server")
+                raise RequestTimeout("timeout", "timed out waiting for the server")
             changed = self._changed
             try:
                 await asyncio.wait_for(changed.wait(), remaining)
@@ -431,7 +444,7 @@ class InterviewClient:
             ack = await self._send_once(event, payload, deadline)
             if ack is None:
                 if not resend:
-                    raise InterviewError("connection_lost", f"the connection dropped before {event} was acknowledged")
+                    raise ConnectionLost("connection_lost", f"the connection dropped before {event} was acknowledged")
                 log.info("connection dropped before %s was acked; re-sending after the resume", event)
                 continue
             if not ack.get("ok", True):
@@ -468,7 +481,7 @@ class InterviewClient:
             return ack if isinstance(ack, dict) else {}
         if dropped.is_set():
             return None
-        raise InterviewError("timeout", f"no answer to {event}")
+        raise RequestTimeout("timeout", f"no answer to {event}")
 
     async def start(self, config: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
         """Start an interview (``start_interview`` with ``config`` and/or keyword fields).
