@@ -184,6 +184,14 @@ class NodeRunner {
     rec.sessions.at(-1).finished = true;
   }
 
+  async fetch_feedback(rec, client) {
+    const fetched = await client.fetchFeedback();
+    const event = await client.feedback();
+    if (fetched.session_id !== event.session_id || fetched.overall_score !== event.overall_score) {
+      throw new Error(`fetched feedback ${JSON.stringify(fetched)} differs from the event`);
+    }
+  }
+
   async delete_session(rec) {
     const r = await fetch(`${url}/api/v1/sessions/${rec.sessions.at(-1).session_id}`, {
       method: "DELETE",

@@ -161,6 +161,11 @@ class PythonRunner:
         await client.feedback()
         rec.sessions[-1]["finished"] = True
 
+    async def op_fetch_feedback(self, rec: Recorder, client: InterviewClient, step: dict[str, Any]) -> None:
+        fetched = await client.fetch_feedback()
+        event = await client.feedback()
+        assert fetched["session_id"] == event["session_id"] and fetched["overall_score"] == event["overall_score"], fetched
+
     async def op_delete_session(self, rec: Recorder, client: InterviewClient, step: dict[str, Any]) -> None:
         url = f"{self.url}/api/v1/sessions/{rec.sessions[-1]['session_id']}"
         request = urllib.request.Request(url, method="DELETE", headers={"Authorization": f"Bearer {self.admin_token}"})

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import shutil
 import subprocess
+import tomllib
 
 import pytest
 
@@ -39,6 +41,11 @@ def test_retryable_and_rejected_codes_are_listed_only_in_protocol_json():
         source = (ADAPTER_DIR / adapter).read_text()
         for code in [*PROTOCOL["retryable_codes"], *PROTOCOL["rejected_codes"]]:
             assert f'"{code}"' not in source, (adapter, code)
+
+
+def test_protocol_json_ships_with_the_package():
+    package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert any(fnmatch.fnmatch("protocol.json", pattern) for pattern in package_data["client_adapter"])
 
 
 def test_audio_buffer_keeps_at_most_its_bound_newest_first():
