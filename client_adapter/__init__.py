@@ -3,7 +3,9 @@
 Both follow one client protocol, whose shared rules are ``protocol.json``.
 """
 
-from .client import AudioBuffer, ConnectionLost, InterviewClient, InterviewError, RequestTimeout, ResumeRejected, Superseded
+from .audio import AudioBuffer
+from .client import InterviewClient
+from .errors import ConnectionLost, InterviewError, RequestTimeout, ResumeRejected, Superseded
 
 __all__ = [
     "AudioBuffer",

@@ -26,78 +26,26 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
 import socketio
 
-PROTOCOL: dict[str, Any] = json.loads(Path(__file__).with_name("protocol.json").read_text(encoding="utf-8"))
-NAMESPACE: str = PROTOCOL["namespace"]
-RETRYABLE_CODES = frozenset(PROTOCOL["retryable_codes"])
-REJECTED_CODES = frozenset(PROTOCOL["rejected_codes"])
-SUPERSEDED = PROTOCOL["superseded_code"]
-TERMINAL_STATES = frozenset(PROTOCOL["terminal_states"])
+from .audio import AudioBuffer
+from .errors import ConnectionLost, InterviewError, RequestTimeout, ResumeRejected, Superseded
+from .protocol import NAMESPACE, PROTOCOL, REJECTED_CODES, RETRYABLE_CODES, SUPERSEDED, TERMINAL_STATES
+
+__all__ = [
+    "AudioBuffer",
+    "ConnectionLost",
+    "InterviewClient",
+    "InterviewError",
+    "RequestTimeout",
+    "ResumeRejected",
+    "Superseded",
+]
 log = logging.getLogger(__name__)
-
-
-class InterviewError(Exception):
-    """The server answered a request with ``ok: false`` (or the session cannot go on)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-
-
-class ResumeRejected(InterviewError):
-    """The server does not know the resume token any more (state ``rejected``)."""
-
-
-class Superseded(InterviewError):
-    """Another connection resumed this session (state ``superseded``)."""
-
-
-class ConnectionLost(InterviewError, ConnectionError):
-    """The connection dropped before a request that is not re-sent (``start``) was acked (code ``connection_lost``)."""
-
-
-class RequestTimeout(InterviewError, TimeoutError):
-    """No answer from the server in time (code ``timeout``)."""
-
-
-class AudioBuffer:
-    """The newest ``tts_chunk`` payloads, at most ``max_bytes`` of audio; the oldest chunks go first."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.bytes = 0
-        self.dropped = 0
-        self._chunks: deque[dict[str, Any]] = deque()
-
-    def add(self, chunk: dict[str, Any]) -> None:
-        """Keep ``chunk``, dropping the oldest chunks while over the bound."""
-        self._chunks.append(chunk)
-        self.bytes += len(chunk.get("audio") or b"")
-        while self.bytes > self.max_bytes and self._chunks:
-            self.bytes -= len(self._chunks.popleft().get("audio") or b"")
-            self.dropped += 1
-
-    def of(self, index: int) -> list[dict[str, Any]]:
-        """The kept chunks of question ``index``, in order."""
-        return [c for c in self._chunks if c.get("index") == index]
-
-    def clear(self) -> None:
-        """Forget every kept chunk."""
-        self._chunks.clear()
-        self.bytes = 0
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter(self._chunks)
-
-    def __len__(self) -> int:
-        return len(self._chunks)
 
 
 class InterviewClient:
@@ -425,7 +373,7 @@ class InterviewClient:
             changed = self._changed
             try:
                 await asyncio.wait_for(changed.wait(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def wait_ready(self, timeout: float | None = None) -> None:
@@ -473,7 +421,9 @@ class InterviewClient:
             return None
         drop_wait = asyncio.ensure_future(dropped.wait())
         try:
-            await asyncio.wait({acked, drop_wait}, timeout=max(0.0, deadline - time.monotonic()), return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                {acked, drop_wait}, timeout=max(0.0, deadline - time.monotonic()), return_when=asyncio.FIRST_COMPLETED
+            )
         finally:
             drop_wait.cancel()
         if acked.done():
@@ -535,11 +485,11 @@ class InterviewClient:
         if not self.session_id or not self.resume_token:
             raise InterviewError("no_session", "no session")
         url = f"{self.url}/api/v1/sessions/{self.session_id}/feedback"
-        async with aiohttp.ClientSession() as http:
-            async with http.get(url, headers={"Authorization": f"Bearer {self.resume_token}"}) as r:
-                text = await r.text()
-                body = json.loads(text) if text else {}
-                if r.status != 200:
-                    error = body.get("error") or {}
-                    raise InterviewError(error.get("code") or f"http_{r.status}", error.get("message") or str(r.reason))
-                return body
+        headers = {"Authorization": f"Bearer {self.resume_token}"}
+        async with aiohttp.ClientSession() as http, http.get(url, headers=headers) as r:
+            text = await r.text()
+        body = json.loads(text) if text else {}
+        if r.status != 200:
+            error = body.get("error") or {}
+            raise InterviewError(error.get("code") or f"http_{r.status}", error.get("message") or str(r.reason))
+        return body

@@ -18,7 +18,9 @@ from .runner import answer_for
 
 def admin_session(url: str, admin_token: str, session_id: str) -> dict[str, Any] | None:
     """The stored session from the admin API, or None when it does not exist."""
-    request = urllib.request.Request(f"{url}/api/v1/sessions/{session_id}", headers={"Authorization": f"Bearer {admin_token}"})
+    request = urllib.request.Request(
+        f"{url}/api/v1/sessions/{session_id}", headers={"Authorization": f"Bearer {admin_token}"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as r:
             return json.loads(r.read())
@@ -57,7 +59,9 @@ def check_stored(scenario: dict[str, Any], reports: dict[str, Any], url: str, ad
         for s in report["sessions"]:
             if s["session_id"] is None:
                 continue
-            sent.setdefault(s["session_id"], []).extend((index, answer_for(scenario["name"], name, index)) for index, _ in s["answers"])
+            sent.setdefault(s["session_id"], []).extend(
+                (index, answer_for(scenario["name"], name, index)) for index, _ in s["answers"]
+            )
             if s["finished"]:
                 finished.add(s["session_id"])
             if s.get("deleted"):

@@ -68,7 +68,9 @@ class Recorder:
 class PythonRunner:
     """Executes one scenario's steps; ``control`` runs a server action (kill, start, restart)."""
 
-    def __init__(self, scenario: dict[str, Any], url: str, admin_token: str, control: Callable[[str], Awaitable[None]]) -> None:
+    def __init__(
+        self, scenario: dict[str, Any], url: str, admin_token: str, control: Callable[[str], Awaitable[None]]
+    ) -> None:
         self.scenario = scenario
         self.url = url
         self.admin_token = admin_token
@@ -164,7 +166,9 @@ class PythonRunner:
     async def op_fetch_feedback(self, rec: Recorder, client: InterviewClient, step: dict[str, Any]) -> None:
         fetched = await client.fetch_feedback()
         event = await client.feedback()
-        assert fetched["session_id"] == event["session_id"] and fetched["overall_score"] == event["overall_score"], fetched
+        assert fetched["session_id"] == event["session_id"] and fetched["overall_score"] == event["overall_score"], (
+            fetched
+        )
 
     async def op_delete_session(self, rec: Recorder, client: InterviewClient, step: dict[str, Any]) -> None:
         url = f"{self.url}/api/v1/sessions/{rec.sessions[-1]['session_id']}"

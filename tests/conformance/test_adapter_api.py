@@ -10,8 +10,8 @@ import tomllib
 
 import pytest
 
-from client_adapter import InterviewClient
-from client_adapter.client import PROTOCOL, RETRYABLE_CODES, AudioBuffer
+from client_adapter import AudioBuffer, InterviewClient
+from client_adapter.protocol import PROTOCOL, RETRYABLE_CODES
 from tests.support.services import need
 
 from .harness import ROOT
@@ -27,7 +27,9 @@ process.stdout.write(JSON.stringify(names.filter((n) => n !== "constructor" && !
 def test_both_adapters_expose_the_operations_of_protocol_json():
     need("node", shutil.which("node") is not None)
     source = LISTING % (ADAPTER_DIR / "interview-client.js").as_uri()
-    out = subprocess.run(["node", "--input-type=module", "-e", source], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    out = subprocess.run(
+        ["node", "--input-type=module", "-e", source], cwd=ROOT, capture_output=True, text=True, timeout=30, check=False
+    )
     assert out.returncode == 0, out.stderr
     operations = PROTOCOL["operations"]
     assert set(json.loads(out.stdout)) == set(operations)
