@@ -36,15 +36,6 @@ from .audio import AudioBuffer
 from .errors import ConnectionLost, InterviewError, RequestTimeout, ResumeRejected, Superseded
 from .protocol import NAMESPACE, PROTOCOL, REJECTED_CODES, RETRYABLE_CODES, SUPERSEDED, TERMINAL_STATES
 
-__all__ = [
-    "AudioBuffer",
-    "ConnectionLost",
-    "InterviewClient",
-    "InterviewError",
-    "RequestTimeout",
-    "ResumeRejected",
-    "Superseded",
-]
 log = logging.getLogger(__name__)
 
 
