@@ -45,7 +45,7 @@ async def worker(ctrl: Any, url: str, n: int) -> None:
         await c.connect(timeout=60)
         await c.start(language="en", mode="text", max_questions=5, job_title="Backend Engineer")
         q = await c.next_question(timeout=60)
-        await c.answer(q["index"], "I led the migration of our billing service to an event-driven design.")
+        await c.answer_text(q["index"], "I led the migration of our billing service to an event-driven design.")
         await c.next_question(timeout=60)
         clients.append(c)
 

@@ -1,5 +1,18 @@
-"""Client adapters for the interview server: Python (``InterviewClient``) and the browser (``interview-client.js``)."""
+"""Client adapters for the interview server: Python (``InterviewClient``) and the browser/Node ``interview-client.js``.
 
-from .client import InterviewClient, InterviewError, ResumeRejected
+Both follow one client protocol, whose shared rules are ``protocol.json``.
+"""
 
-__all__ = ["InterviewClient", "InterviewError", "ResumeRejected"]
+from .audio import AudioBuffer
+from .client import InterviewClient
+from .errors import ConnectionLost, InterviewError, RequestTimeout, ResumeRejected, Superseded
+
+__all__ = [
+    "AudioBuffer",
+    "ConnectionLost",
+    "InterviewClient",
+    "InterviewError",
+    "RequestTimeout",
+    "ResumeRejected",
+    "Superseded",
+]

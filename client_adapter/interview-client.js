@@ -2,14 +2,22 @@
 // (the global `io`, loaded by <script src="/vendor/socket.io.min.js">) that survives
 // reconnects, server restarts and page reloads.
 //
-// Same semantics as client_adapter/client.py:
+// The same client protocol as client_adapter/client.py (these method names are the
+// canonical API; Python spells them in snake_case), with the shared rules read from
+// protocol.json. Runs in the browser and in Node (pass `io` from socket.io-client and `url`).
 // - the resume token and the highest `seq` seen go to the server in Socket.IO's `auth`
 //   on every (re)connect, so Socket.IO's own reconnection does the resume;
 // - token, session id and highest seq live in sessionStorage, so a reloaded page
 //   resumes the same session;
-// - events with a `seq` are de-duplicated (`seq <= lastSeq` is dropped);
+// - events with a `seq` are de-duplicated (`seq <= lastSeq` is dropped); a new start()
+//   resets the sequence state, so one client can run several interviews in a row;
 // - an answer sent but not acked when the connection dropped is re-sent after the
-//   resume (answers are idempotent: the server acks a re-send with duplicate: true).
+//   resume (answers are idempotent: the server acks a re-send with duplicate: true);
+//   retryable error codes are retried with back-off, others reject with InterviewError;
+// - resume_rejected (or a malformed token) forgets the session: state "rejected";
+//   error `superseded`: state "superseded". Both are terminal: pending waits reject
+//   with `fatal` and nothing reconnects;
+// - no audio is kept: each tts_chunk goes to the on("tts_chunk") handlers only.
 //
 // Usage:
 //   import { InterviewClient } from "/client/interview-client.js";
@@ -19,16 +27,20 @@
 //   client.connect();
 //   await client.start({ language: "en", mode: "text", max_questions: 3 });
 //   await client.answerText(1, "...");
+import PROTOCOL from "./protocol.json" with { type: "json" };
 
-export const NAMESPACE = "/interview";
+export { PROTOCOL };
+export const NAMESPACE = PROTOCOL.namespace;
 export const STORAGE_KEYS = Object.freeze({
   token: "interview.resume_token",
   sessionId: "interview.session_id",
   lastSeq: "interview.last_seq",
 });
-const RETRYABLE_CODES = new Set(["store_unavailable", "busy", "conflict", "session_busy"]);
-const SEQ_EVENTS = ["question", "feedback"];
-const LIVE_EVENTS = ["transcript", "tts_chunk", "tts_end", "state", "warning", "error", "server_shutdown"];
+const RETRYABLE_CODES = new Set(PROTOCOL.retryable_codes);
+const REJECTED_CODES = new Set(PROTOCOL.rejected_codes);
+const TERMINAL_STATES = new Set(PROTOCOL.terminal_states);
+const SEQ_EVENTS = PROTOCOL.seq_events;
+const LIVE_EVENTS = PROTOCOL.live_events;
 
 /** The server answered a request with `ok: false` (or it could not be sent). */
 export class InterviewError extends Error {
@@ -42,7 +54,8 @@ export class InterviewError extends Error {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function memoryStorage() {
+/** A Storage kept in memory (Node, or a browser with storage disabled). */
+export function memoryStorage() {
   const data = new Map();
   return {
     getItem: (k) => (data.has(k) ? data.get(k) : null),
@@ -92,6 +105,10 @@ export class InterviewClient {
     this.duplicatesDropped = 0;
     this.lastResumed = null;
     this.ready = false;
+    this.fatal = null; // the InterviewError of a terminal state (rejected, superseded)
+    this.questions = new Map(); // this session's questions by index
+    this.feedbackData = null;
+    this._asked = 0;
     this._catchUpTo = null;
     this._handlers = new Map();
     this._waiters = new Set();
@@ -146,28 +163,62 @@ export class InterviewClient {
 
   _setReady(ready) {
     this.ready = ready;
-    if (ready) {
-      for (const resolve of this._waiters) resolve();
-      this._waiters.clear();
-      this._fire("ready");
-    }
+    if (ready) this._fire("ready");
+    this._wake();
+  }
+
+  /** Re-check every pending wait: resolve the satisfied ones, reject all in a terminal state. */
+  _wake() {
+    for (const waiter of [...this._waiters]) waiter();
+  }
+
+  /** Resolve with `predicate()` once truthy; reject in a terminal state or after `timeout` ms. */
+  _until(predicate, timeout, what) {
+    return new Promise((resolve, reject) => {
+      let timer = null;
+      const check = () => {
+        const value = predicate();
+        if (!value && !this.fatal) return;
+        clearTimeout(timer);
+        this._waiters.delete(check);
+        if (value) resolve(value);
+        else reject(this.fatal);
+      };
+      timer = setTimeout(() => {
+        this._waiters.delete(check);
+        reject(new InterviewError("timeout", what));
+      }, timeout);
+      this._waiters.add(check);
+      check();
+    });
   }
 
   /** Resolve once connected (and, when resuming, caught up); reject after `timeout` ms. */
-  waitReady(timeout = this.requestTimeout) {
-    if (this.ready) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      let timer = null;
-      const done = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      timer = setTimeout(() => {
-        this._waiters.delete(done);
-        reject(new InterviewError("timeout", "the server cannot be reached"));
-      }, timeout);
-      this._waiters.add(done);
-    });
+  async waitReady(timeout = this.requestTimeout) {
+    await this._until(() => this.ready, timeout, "the server cannot be reached");
+  }
+
+  /** Resolve with the question after the last one returned (this session's questions, in order). */
+  async nextQuestion(timeout = this.requestTimeout) {
+    const question = await this._until(() => this.questions.get(this._asked + 1), timeout, "no next question");
+    this._asked = question.index;
+    return question;
+  }
+
+  /** Resolve with the interview's `feedback` event (at once when it has arrived). */
+  feedback(timeout = this.requestTimeout) {
+    return this._until(() => this.feedbackData, timeout, "no feedback");
+  }
+
+  /** Enter a terminal state: pending waits reject with `error`, nothing reconnects. */
+  _terminate(state, error) {
+    this.fatal = error;
+    this._closed = true;
+    clearTimeout(this._manualRetry);
+    this._setState(state, 0); // before the socket's "disconnect" handlers run
+    this._setReady(false);
+    this.socket.disconnect();
+    this._wake();
   }
 
   // -- connection -----------------------------------------------------------------
@@ -175,6 +226,7 @@ export class InterviewClient {
   /** Open the connection; with a stored token this resumes the stored session. */
   connect() {
     this._closed = false;
+    this.fatal = null;
     this._setState(this.resumeToken ? "resuming" : "connecting", 0);
     this.socket.connect();
     return this;
@@ -196,9 +248,17 @@ export class InterviewClient {
   forget() {
     this.resumeToken = null;
     this.sessionId = null;
+    this._newSession();
+    for (const key of Object.values(STORAGE_KEYS)) this.storage.removeItem(key);
+  }
+
+  /** Sequence state of a session that has sent nothing yet. */
+  _newSession() {
     this.lastSeq = 0;
     this._catchUpTo = null;
-    for (const key of Object.values(STORAGE_KEYS)) this.storage.removeItem(key);
+    this._asked = 0;
+    this.questions = new Map();
+    this.feedbackData = null;
   }
 
   _save() {
@@ -228,33 +288,32 @@ export class InterviewClient {
       this._catchUpTo = null;
       this._setReady(false);
       this._fire("disconnect", reason);
-      if (this._closed || this.state === "superseded" || this.state === "rejected") return;
+      if (this._closed || TERMINAL_STATES.has(this.state)) return;
       this._setState("reconnecting", 0);
       // The server closed the namespace itself (not the transport): Socket.IO does not
       // reconnect by itself then, so do it after the delay the server asked for.
-      if (reason === "io server disconnect") this._retryLater(this._shutdownDelay ?? 1000);
+      if (reason === "io server disconnect") this._retryLater(this._shutdownDelay ?? PROTOCOL.server_disconnect_retry_ms);
     });
 
     socket.on("connect_error", (err) => {
       const code = err && err.data && err.data.code;
       this._fire("connect_error", { code: code || null, message: err ? err.message : "" });
-      if (code === "resume_rejected" || code === "invalid_payload") {
+      if (REJECTED_CODES.has(code)) {
         // The session is gone (purged, deleted) or the stored token is malformed: start over.
         this.forget();
-        this.socket.disconnect();
-        this._setReady(false);
-        this._setState("rejected", 0);
+        this._terminate("rejected", new InterviewError(code, (err.data && err.data.message) || err.message));
         return;
       }
       if (!socket.active) {
         // Refused by the server (e.g. store_unavailable): Socket.IO does not retry by itself.
         this._setState("reconnecting", this.attempt + 1);
-        this._retryLater(Math.min(500 * 2 ** Math.min(this.attempt, 4), 5000));
+        const { first_delay_ms: first, max_delay_ms: max } = PROTOCOL.connect_retry;
+        this._retryLater(Math.min(first * 2 ** Math.min(this.attempt, 4), max));
       }
     });
 
     manager.on("reconnect_attempt", (attempt) => {
-      if (this.state !== "rejected" && this.state !== "superseded") this._setState("reconnecting", attempt);
+      if (!TERMINAL_STATES.has(this.state)) this._setState("reconnecting", attempt);
     });
 
     socket.on("session_resumed", (data) => {
@@ -271,9 +330,8 @@ export class InterviewClient {
     for (const name of LIVE_EVENTS) {
       socket.on(name, (data) => {
         if (name === "server_shutdown" && data) this._shutdownDelay = Number(data.reconnect_after_ms) || null;
-        if (name === "error" && data && data.code === "superseded") {
-          this._closed = true;
-          this._setState("superseded", 0);
+        if (name === "error" && data && data.code === PROTOCOL.superseded_code) {
+          this._terminate("superseded", new InterviewError(data.code, String(data.message || "")));
         }
         this._fire(name, data);
       });
@@ -302,10 +360,15 @@ export class InterviewClient {
       return;
     }
     this.lastSeq = seq;
-    if (name === "feedback" && data.session_id) this.sessionId = data.session_id;
+    if (name === "question") this.questions.set(data.index, data);
+    if (name === "feedback") {
+      this.feedbackData = data;
+      if (data.session_id) this.sessionId = data.session_id;
+    }
     this._save();
     this._fire(name, data);
     this._checkCaughtUp();
+    this._wake();
   }
 
   // -- requests -------------------------------------------------------------------
@@ -316,7 +379,7 @@ export class InterviewClient {
    */
   async _request(event, payload, { resend }) {
     const deadline = Date.now() + this.requestTimeout;
-    let delay = 100;
+    let delay = PROTOCOL.request_retry.first_delay_ms;
     for (;;) {
       await this.waitReady(Math.max(0, deadline - Date.now()));
       const drops = this._dropCount;
@@ -343,7 +406,7 @@ export class InterviewClient {
         const code = String(error.code || "unknown");
         if (RETRYABLE_CODES.has(code) && Date.now() + delay < deadline) {
           await sleep(delay);
-          delay = Math.min(delay * 2, 2000);
+          delay = Math.min(delay * 2, PROTOCOL.request_retry.max_delay_ms);
           continue;
         }
         throw new InterviewError(code, String(error.message || ""));
@@ -356,8 +419,15 @@ export class InterviewClient {
   async start(config = {}) {
     await this.waitReady();
     // A new session numbers its events from 1; its first question may arrive before this ack.
-    this.lastSeq = 0;
-    const ack = await this._request("start_interview", config, { resend: false });
+    const kept = [this.lastSeq, this.questions, this.feedbackData, this._asked];
+    this._newSession();
+    let ack;
+    try {
+      ack = await this._request("start_interview", config, { resend: false });
+    } catch (e) {
+      [this.lastSeq, this.questions, this.feedbackData, this._asked] = kept;
+      throw e;
+    }
     this.resumeToken = ack.resume_token;
     this.sessionId = ack.session_id;
     this._save();

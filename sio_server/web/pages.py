@@ -39,13 +39,17 @@ async def bundle(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(path, headers={"Cache-Control": "public, max-age=3600"})
 
 
-@routes.get("/client/{name:[a-z0-9_-]+\\.js}")
+CLIENT_MODULE_TYPES = {"js": "text/javascript", "json": "application/json"}
+
+
+@routes.get("/client/{name:[a-z0-9_-]+}.{ext:js|json}")
 async def client_module(request: web.Request) -> web.StreamResponse:
-    """The browser client adapter (plain ES modules from ``client_adapter/``)."""
-    path = CLIENT_ADAPTER_DIR / request.match_info["name"]
+    """The browser client adapter: plain ES modules and the ``protocol.json`` they import, from ``client_adapter/``."""
+    ext = request.match_info["ext"]
+    path = CLIENT_ADAPTER_DIR / f"{request.match_info['name']}.{ext}"
     if not path.is_file():
         raise web.HTTPNotFound(reason="no such module")
-    return web.FileResponse(path, headers={"Content-Type": "text/javascript", "Cache-Control": "no-cache"})
+    return web.FileResponse(path, headers={"Content-Type": CLIENT_MODULE_TYPES[ext], "Cache-Control": "no-cache"})
 
 
 def add_static(app: web.Application) -> None:

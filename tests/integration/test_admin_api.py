@@ -28,7 +28,7 @@ async def run_interview(server, questions: int = 2, finish: bool = True) -> Inte
     upto = questions if finish else questions - 1
     for _ in range(upto):
         q = await client.next_question()
-        await client.answer(q["index"], "I designed the schema and reduced query time by 30%.")
+        await client.answer_text(q["index"], "I designed the schema and reduced query time by 30%.")
     if finish:
         await client.feedback()
     return client

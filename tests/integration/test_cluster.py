@@ -94,7 +94,7 @@ async def test_kill_the_owner_behind_haproxy_and_finish_on_the_survivor(cluster)
     ack = await client.start(language="en", mode="text", max_questions=4)
     for _ in range(2):
         q = await client.next_question()
-        await client.answer(q["index"], ANSWER)
+        await client.answer_text(q["index"], ANSWER)
     await client.wait_for(lambda: client.questions.get(3))
 
     bodies = [json.loads(get(f"{s.url}/api/v1/sessions/{ack['session_id']}")[1]) for s in servers]
@@ -107,7 +107,7 @@ async def test_kill_the_owner_behind_haproxy_and_finish_on_the_survivor(cluster)
     await client.wait_for(lambda: client.resumes >= 1, timeout=30)
     while True:
         q = await client.next_question(timeout=20)
-        await client.answer(q["index"], ANSWER)
+        await client.answer_text(q["index"], ANSWER)
         if q["is_last"]:
             break
     await client.feedback(timeout=20)
@@ -126,7 +126,7 @@ async def test_redis_restart_mid_interview(cluster):
     await client.connect()
     ack = await client.start(language="ko", mode="text", max_questions=3)
     q = await client.next_question()
-    await client.answer(q["index"], ANSWER)
+    await client.answer_text(q["index"], ANSWER)
     await client.next_question()
 
     redis_server.stop()
@@ -135,9 +135,9 @@ async def test_redis_restart_mid_interview(cluster):
     assert 503 in statuses, "readiness must report Redis being down"
     redis_server.start()
 
-    await client.answer(2, ANSWER)
+    await client.answer_text(2, ANSWER)
     q = await client.next_question(timeout=20)
-    await client.answer(q["index"], ANSWER)
+    await client.answer_text(q["index"], ANSWER)
     await client.feedback(timeout=20)
     await client.close()
 

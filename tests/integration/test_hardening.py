@@ -72,7 +72,7 @@ async def test_sigterm_warns_clients_and_exits_quickly_then_clients_resume(serve
     await client.connect()
     await client.start(language="en", mode="text", max_questions=3)
     q = await client.next_question()
-    await client.answer(q["index"], "An answer given right before the shutdown.")
+    await client.answer_text(q["index"], "An answer given right before the shutdown.")
     started = time.monotonic()
     code = await asyncio.to_thread(server.terminate, 10)
     elapsed = time.monotonic() - started

@@ -26,7 +26,7 @@ def http_json(url: str, token: str | None = None, method: str = "GET") -> tuple[
 async def answer_all(client: InterviewClient, upto: int | None = None) -> None:
     while True:
         question = await client.next_question()
-        ack = await client.answer(question["index"], f"{ANSWER} (#{question['index']})")
+        ack = await client.answer_text(question["index"], f"{ANSWER} (#{question['index']})")
         assert ack["ok"] is True and ack["index"] == question["index"]
         if question["is_last"] or (upto is not None and question["index"] >= upto):
             return
@@ -108,7 +108,7 @@ async def test_kill_while_a_turn_is_pending_is_finished_after_restart(server_fac
     await client.connect()
     await client.start(language="en", mode="text", max_questions=3)
     first = await client.next_question(timeout=15)
-    await client.answer(first["index"], ANSWER)
+    await client.answer_text(first["index"], ANSWER)
     # The answer is acked (so saved); the next question is still being written.
     server.env["OFFLINE_LLM_DELAY"] = "0"
     await asyncio.to_thread(server.restart)
@@ -117,7 +117,7 @@ async def test_kill_while_a_turn_is_pending_is_finished_after_restart(server_fac
     session = json.loads((server.data_dir / "sessions" / f"{client.session_id}.json").read_text())
     assert [t["index"] for t in session["turns"]] == [1, 2]
     assert session["turns"][0]["answer"] == ANSWER
-    await client.answer(2, ANSWER)
+    await client.answer_text(2, ANSWER)
     await answer_all(client)
     await client.feedback()
     assert_clean_log(client, 3)
@@ -131,7 +131,7 @@ async def test_answer_sent_while_the_server_is_down_is_delivered_once(server):
     question = await client.next_question()
     server.kill()
     await client.wait_for(lambda: not client.connected, timeout=10)
-    pending = asyncio.create_task(client.answer(question["index"], ANSWER))
+    pending = asyncio.create_task(client.answer_text(question["index"], ANSWER))
     await asyncio.sleep(0.5)
     assert not pending.done()
     await asyncio.to_thread(server.start)
@@ -155,7 +155,7 @@ async def test_a_new_client_with_the_token_resumes_and_supersedes_the_old_one(se
     assert second.questions[1]["text"] == question["text"]  # replayed from seq 0
     await first.wait_for(lambda: any(n == "error" and d["code"] == "superseded" for n, d in first.live_events))
     await first.close()
-    await second.answer(1, ANSWER)
+    await second.answer_text(1, ANSWER)
     await second.next_question()
     await second.close()
 

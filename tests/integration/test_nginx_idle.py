@@ -43,7 +43,7 @@ async def test_pings_every_second_keep_an_idle_client_connected(proxied):
     proxy = proxied(ping_interval=1)
     client = await idle_interview(proxy.url)
     assert client.disconnects == 0 and client.connects == 1
-    ack = await client.answer(1, "Still here after a long pause.")
+    ack = await client.answer_text(1, "Still here after a long pause.")
     assert ack["ok"] and client.disconnects == 0
     await client.close()
 
@@ -54,7 +54,7 @@ async def test_without_frequent_pings_the_proxy_cuts_and_the_client_resumes(prox
     assert client.disconnects >= 1, "the proxy should have cut the idle connection (control case)"
     await client.wait_for(lambda: client.connected, timeout=10)
     assert client.resumes >= 1
-    ack = await client.answer(1, "Back after the cut.")
+    ack = await client.answer_text(1, "Back after the cut.")
     assert ack["ok"]
     await client.next_question()
     await client.close()

@@ -1,45 +1,24 @@
-"""The official socket.io-client (npm, pinned in package.json) run by Node: an interview with a restart."""
+"""The shipped JS adapter (client_adapter/interview-client.js) in Node over the pinned socket.io-client.
+
+One Node process runs the whole conformance list (tests/conformance/scenarios.json)
+against one server, as a long-lived Node app would: several clients one after the
+other, SIGKILLs and restarts in between; every scenario reports its own JSON line.
+"""
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-from pathlib import Path
-
 import pytest
 
-from tests.support.services import need
+from tests.conformance.checks import check_scenario
+from tests.conformance.harness import ADMIN_TOKEN, SCENARIOS, run_node
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "tests" / "node" / "interview_client.mjs"
 
 
-def test_node_socketio_client_interview_survives_a_restart(server):
-    need("node", shutil.which("node") is not None)
-    need("socket.io-client in node_modules (run npm ci)", (ROOT / "node_modules" / "socket.io-client").is_dir())
-    proc = subprocess.Popen(
-        ["node", str(SCRIPT), server.url], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    steps = []
-    try:
-        for line in proc.stdout:
-            step = json.loads(line)
-            steps.append(step)
-            if step["step"] == "ready_for_restart":
-                server.restart()
-            if step["step"] in ("done", "failed"):
-                break
-        proc.wait(30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    done = steps[-1]
-    assert done["step"] == "done", (steps, proc.stderr.read())
-    assert proc.returncode == 0
-    assert done["questions"] == [1, 2, 3] and done["seqs"] == 4
-    assert done["resumes"] >= 1 and done["disconnects"] >= 1
-    assert 0 <= done["score"] <= 100
-    session = json.loads((server.data_dir / "sessions" / f"{done['session_id']}.json").read_text())
-    assert [t["answer"] is not None for t in session["turns"]] == [True, True, True]
+def test_js_adapter_runs_every_conformance_scenario_in_one_node_process(server):
+    results = run_node(server, [], timeout=300)
+    assert list(results) == list(SCENARIOS)
+    for name, result in results.items():
+        assert result["ok"], (name, result["error"])
+        check_scenario(SCENARIOS[name], result["report"], server.url, ADMIN_TOKEN)
+    assert server.starts >= 3  # the SIGKILL scenarios really restarted the process

@@ -150,7 +150,7 @@ async def test_resume_replays_only_missed_events(app_server):
     await first.connect()
     await first.start(language="en", mode="text", max_questions=3)
     q1 = await first.next_question()
-    await first.answer(1, "answer one")
+    await first.answer_text(1, "answer one")
     await first.next_question()
     await first.close()
     again = InterviewClient(url, resume_token=first.resume_token, last_seq=1)

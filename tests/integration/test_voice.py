@@ -42,7 +42,7 @@ async def serve(aiohttp_server, settings, **overrides):
 
 
 def chunks_of(client: InterviewClient, index: int) -> list[dict]:
-    return [d for n, d in client.live_events if n == "tts_chunk" and d["index"] == index]
+    return client.audio.of(index)
 
 
 def tts_end(client: InterviewClient, index: int) -> dict | None:
@@ -85,7 +85,7 @@ async def test_voice_interview_end_to_end(aiohttp_server, vendor_settings, fake_
         assert b"".join(c["audio"] for c in audio) == b"".join(audio_for(s.strip()) for s in sentences)
         await speak(client, words)
         await client.wait_for(lambda: any(n == "transcript" for n, _ in client.live_events))
-        done = await client.answer_voice(index)
+        done = await client.answer_end(index)
         assert done["transcript"] == words.strip() and done["duplicate"] is False
     feedback = await client.feedback()
     assert feedback["fallback"] is False
@@ -104,10 +104,10 @@ async def test_empty_spoken_answer_keeps_the_question_open(aiohttp_server, vendo
     _, url = await serve(aiohttp_server, vendor_settings)
     client = await voice_client(url)
     with pytest.raises(Exception) as err:
-        await client.answer_voice(1)
+        await client.answer_end(1)
     assert getattr(err.value, "code", None) == "empty_answer"
     await speak(client, "Now I am speaking. ")
-    assert (await client.answer_voice(1))["transcript"] == "Now I am speaking."
+    assert (await client.answer_end(1))["transcript"] == "Now I am speaking."
     await client.close()
 
 
@@ -197,7 +197,7 @@ async def test_stt_drop_mid_answer_reconnects_and_the_transcript_is_complete(aio
     client = await voice_client(url)
     words = "First I measured everything. Then I fixed the slowest query. "
     await speak(client, words, pause=0.005)
-    done = await client.answer_voice(1)
+    done = await client.answer_end(1)
     assert done["transcript"] == words.strip()
     assert len(fake_deepgram.connections) == 2 and fake_deepgram.connections[0].dropped
     await client.close()
@@ -210,7 +210,7 @@ async def test_keepalive_keeps_a_silent_stt_stream_open(aiohttp_server, vendor_s
     await speak(client, "Let me think. ")
     await asyncio.sleep(2.5)  # silence longer than the vendor's idle timeout
     await speak(client, "I would start with the logs. ")
-    done = await client.answer_voice(1)
+    done = await client.answer_end(1)
     assert done["transcript"] == "Let me think. I would start with the logs."
     conn = fake_deepgram.connections[0]
     assert conn.keepalives >= 3 and not conn.idle_closed and len(fake_deepgram.connections) == 1
@@ -276,7 +276,7 @@ async def test_stt_drop_after_the_buffer_overflowed_warns_the_candidate(aiohttp_
     client = await voice_client(url)
     words = " ".join(f"word{i}" for i in range(500)) + ". "
     await speak(client, words, size=64, pause=0.001)
-    done = await client.answer_voice(1)
+    done = await client.answer_end(1)
     assert fake_deepgram.connections[0].dropped and len(fake_deepgram.connections) == 2
     assert done["transcript"] != words.strip(), "the buffer was too small to re-send everything"
     assert any(n == "warning" and d["code"] == "stt_failed" for n, d in client.live_events)
@@ -289,7 +289,7 @@ async def test_stt_drop_after_overflow_is_silent_when_finals_covered_the_lost_au
     client = await voice_client(url)
     words = " ".join(f"word{i}" for i in range(500)) + ". "
     await speak(client, words, size=64, pause=0.001)
-    done = await client.answer_voice(1)
+    done = await client.answer_end(1)
     assert fake_deepgram.connections[0].dropped
     assert done["transcript"] == words.strip()
     assert not any(n == "warning" and d["code"] == "stt_failed" for n, d in client.live_events)

@@ -112,7 +112,7 @@ async def _run_interview(client: InterviewClient, interview: Interview, seed: in
         index = int(question["index"])
         interview.asked.append(index)
         text = answer_text(seed, interview.worker, interview.number, index)
-        ack = await client.answer(index, text)
+        ack = await client.answer_text(index, text)
         if not (ack.get("ok") is True and ack.get("index") == index):
             raise InterviewError("bad_ack", f"answer {index} acked with {ack!r}")
         interview.acked[index] = text
