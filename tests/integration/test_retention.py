@@ -34,7 +34,7 @@ async def finished_interview(server) -> InterviewClient:
     await client.connect()
     await client.start(language="en", mode="text", max_questions=1)
     question = await client.next_question()
-    await client.answer(question["index"], "I led the migration of our billing service and cut costs by 20%.")
+    await client.answer_text(question["index"], "I led the migration of our billing service and cut costs by 20%.")
     await client.feedback()
     await client.close()
     return client
