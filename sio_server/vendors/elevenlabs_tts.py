@@ -74,7 +74,7 @@ class ElevenLabsTTS(SessionOwner):
         self.options = options or ConnectOptions()
         self.output_format = output_format
         super().__init__(session)
-        self._open = retrying(self.options)(self._open_once)
+        self._open = retrying(self.options, self.name)(self._open_once)
 
     def voice_for(self, persona: str) -> str:
         """The voice id used for ``persona``."""
