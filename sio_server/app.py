@@ -23,7 +23,6 @@ from .transport.protocol import NAMESPACE
 from .transport.server import InterviewSocketServer
 from .vendors import make_llm, make_stt, make_tts
 from .vendors.llm import LLMProvider
-from .vendors.offline_llm import OfflineLLM
 from .vendors.options import RETRY_LISTENERS
 from .web import admin, pages
 from .web.cors import OriginPolicy, cors_middleware, replit_origins
@@ -41,7 +40,7 @@ def create_app(
     """Build the aiohttp application with the Socket.IO server attached.
 
     ``store`` and ``llm`` default to what ``settings`` selects; tests may pass
-    their own.
+    their own (``llm`` then replaces the LLM vendors, before the offline link).
     """
     metrics = Metrics()
     origins = OriginPolicy(settings.cors_origins, extra=replit_origins())
@@ -66,11 +65,9 @@ def create_app(
         engineio_logger=False,
     )
     store = store or make_store(settings)
-    offline = OfflineLLM(delay=settings.offline_llm_delay)
     service = InterviewService(
         store=store,
-        llm=llm or make_llm(settings, offline),
-        fallback_llm=offline,
+        llm=make_llm(settings, llm),
         emitter=SocketEmitter(sio),
         metrics=metrics,
         audio_queue_chunks=settings.audio_queue_chunks,

@@ -21,9 +21,9 @@ from ..cluster.leases import Leases, LeaseUnavailable
 from ..observability.metrics import Metrics
 from ..store.base import SessionStore, StoreError, VersionConflict
 from ..text.sentences import SentenceSplitter
-from ..vendors.llm import FeedbackRequest, LLMProvider, QuestionRequest
-from ..vendors.stt import STTProvider
-from ..vendors.tts import OfflineTTS, TTSProvider
+from ..vendors.fallback import FallbackLLM, FallbackSTT, FallbackTTS
+from ..vendors.llm import FeedbackRequest, QuestionRequest
+from ..vendors.tts import OfflineTTS
 from . import logic
 from .audio_queue import AudioQueue
 from .errors import InterviewError
@@ -86,22 +86,21 @@ class QuestionText:
 class InterviewService:
     """Runs interviews: start, answer, end, resume, sweep.
 
-    ``llm`` writes questions and feedback; ``fallback_llm`` (the offline
-    provider) is used when ``llm`` fails. ``emitter`` gets every outbound event
-    after the session that produced it has been saved.
+    ``llm``, ``tts`` and ``stt`` are the vendors' fallback chains (the
+    offline provider is the LLM's and TTS's last link). ``emitter`` gets every
+    outbound event after the session that produced it has been saved.
     """
 
     def __init__(
         self,
         store: SessionStore,
-        llm: LLMProvider,
-        fallback_llm: LLMProvider,
+        llm: FallbackLLM,
         emitter: Emitter,
         metrics: Metrics | None = None,
         audio_queue_chunks: int = 100,
         store_retry_delay: float = 0.5,
-        tts: TTSProvider | None = None,
-        stt: STTProvider | None = None,
+        tts: FallbackTTS | None = None,
+        stt: FallbackSTT | None = None,
         pipelining: bool = True,
         tts_backlog_bytes: int = 1 << 20,
         stt_finalize_timeout: float = 10.0,
@@ -109,12 +108,11 @@ class InterviewService:
     ) -> None:
         self.store = store
         self.llm = llm
-        self.fallback_llm = fallback_llm
         self.emitter = emitter
         self.metrics = metrics or Metrics()
         self.audio_queue_chunks = audio_queue_chunks
         self.store_retry_delay = store_retry_delay
-        self.tts = tts or OfflineTTS()
+        self.tts = tts or FallbackTTS([OfflineTTS()])
         self.stt = stt
         self.pipelining = pipelining
         self.tts_backlog_bytes = tts_backlog_bytes
@@ -448,33 +446,66 @@ class InterviewService:
             metrics=self.metrics,
         )
 
-    async def _speak_stream(self, llm: LLMProvider, request: QuestionRequest, speech: QuestionSpeech) -> tuple[str, float]:
-        """Stream a question from ``llm``; each finished sentence goes to ``speech`` at once.
+    async def _speak_stream(self, live: LiveSession, request: QuestionRequest) -> QuestionText:
+        """Stream a question from the LLM chain; each finished sentence goes to TTS at once.
 
-        Without pipelining the whole text is spoken after the LLM has finished
-        (the sequential way, kept for comparison). Returns the text and the
-        time to the first token.
+        Each provider the chain starts gets a fresh speech (a restart discards
+        what the abandoned one wrote); the offline link answering for the
+        vendors makes a fallback. Without pipelining the text is spoken whole.
         """
-        started = time.perf_counter()
-        first_token: float | None = None
-        splitter = SentenceSplitter() if self.pipelining else None
+        speech: QuestionSpeech | None = None
+        splitter: SentenceSplitter | None = None
         parts: list[str] = []
-        async for piece in llm.stream_question(request):
-            if first_token is None and piece:
-                first_token = time.perf_counter() - started
-            parts.append(piece)
-            if splitter is not None:
-                for sentence in splitter.push(piece):
-                    speech.say(sentence)
-        text = "".join(parts).strip()
-        if not text:
-            raise ValueError("the LLM wrote an empty question")
-        if splitter is not None:
-            for sentence in splitter.flush():
-                speech.say(sentence)
-        else:
-            speech.say(text)
-        return text, first_token or 0.0
+        began = started = time.perf_counter()
+        first_token: float | None = None
+        writer, fallback, voice_warned = self.llm.name, False, False
+
+        async def tts_switched(name: str) -> None:
+            nonlocal voice_warned
+            if not voice_warned:
+                voice_warned = True
+                log.warning("session %s: TTS moved to %s", live.id, name)
+                await self.emitter.emit(
+                    live.id, "warning", {"code": "tts_fallback", "message": "the question is read by a backup voice"}
+                )
+
+        async def on_attempt(name: str, offline: bool, restart: bool) -> None:
+            nonlocal speech, splitter, parts, started, first_token, writer, fallback
+            if speech is not None:
+                await speech.cancel()
+            speech = self._new_speech(live, request.index)
+            speech.tts = self.tts.bind(tts_switched)  # type: ignore[assignment]
+            splitter, parts = (SentenceSplitter() if self.pipelining else None), []
+            started, first_token, writer = time.perf_counter(), None, name
+            if offline and not self.llm.offline and not fallback:
+                fallback = True
+                log.warning("session %s: no LLM vendor wrote question %d; using the fallback", live.id, request.index)
+                self.metrics.llm_fallbacks.labels("question").inc()
+                await self.emitter.emit(
+                    live.id, "warning", {"code": "llm_fallback", "message": "the interviewer used a backup question"}
+                )
+
+        try:
+            async for piece in self.llm.stream_question(request, on_attempt):
+                if first_token is None and piece:
+                    first_token = time.perf_counter() - started
+                parts.append(piece)
+                for sentence in splitter.push(piece) if splitter is not None else ():
+                    speech.say(sentence)  # type: ignore[union-attr]
+            text = "".join(parts).strip()
+            if not text or speech is None:
+                raise ValueError("the LLM wrote an empty question")
+        except BaseException:
+            if speech is not None:
+                await speech.cancel()
+            raise
+        for sentence in splitter.flush() if splitter is not None else [text]:
+            speech.say(sentence)
+        total, outcome = time.perf_counter() - began, "fallback" if fallback else "ok"
+        self.metrics.vendor_seconds.labels(writer, "llm_first_token", outcome).observe(first_token or 0.0)
+        self.metrics.vendor_seconds.labels(writer, "llm_total", outcome).observe(total)
+        timings = {"llm_first_token_s": round(first_token or 0.0, 4), "llm_total_s": round(total, 4)}
+        return QuestionText(text=text, fallback=fallback, timings=timings, speech=speech)
 
     async def _write_question(self, live: LiveSession) -> QuestionText:
         session = live.session
@@ -485,43 +516,21 @@ class InterviewService:
             index=index,
             is_last=logic.is_last_index(session, index),
         )
-        started = time.perf_counter()
-        speech = self._new_speech(live, index)
-        fallback = False
-        try:
-            text, first_token = await self._speak_stream(self.llm, request, speech)
-        except Exception as exc:
-            await speech.cancel()
-            if self.llm is self.fallback_llm:
-                raise
-            log.warning("session %s: LLM %s failed to write a question (%s); using the fallback", live.id, self.llm.name, exc)
-            self.metrics.llm_fallbacks.labels("question").inc()
-            await self.emitter.emit(
-                live.id, "warning", {"code": "llm_fallback", "message": "the interviewer used a backup question"}
-            )
-            speech = self._new_speech(live, index)
-            text, first_token = await self._speak_stream(self.fallback_llm, request, speech)
-            fallback = True
-        total = time.perf_counter() - started
-        outcome = "fallback" if fallback else "ok"
-        self.metrics.vendor_seconds.labels(self.llm.name, "llm_first_token", outcome).observe(first_token)
-        self.metrics.vendor_seconds.labels(self.llm.name, "llm_total", outcome).observe(total)
-        timings = {"llm_first_token_s": round(first_token, 4), "llm_total_s": round(total, 4)}
-        if speech.first_byte_s is not None:
-            timings["tts_first_byte_s"] = round(speech.first_byte_s, 4)
-        return QuestionText(text=text, fallback=fallback, timings=timings, speech=speech)
+        question = await self._speak_stream(live, request)
+        if question.speech is not None and question.speech.first_byte_s is not None:
+            question.timings["tts_first_byte_s"] = round(question.speech.first_byte_s, 4)
+        return question
 
     async def _write_feedback(self, session: Session) -> Feedback:
         request = FeedbackRequest(config=session.config, turns=tuple(t.model_copy() for t in session.turns))
-        try:
-            return await self.llm.feedback(request)
-        except Exception as exc:
-            if self.llm is self.fallback_llm:
-                raise
-            log.warning("LLM %s failed to write feedback (%s); using heuristics", self.llm.name, exc)
+        feedback = await self.llm.feedback(request)
+        if feedback.fallback:
+            log.warning("session %s: no LLM vendor wrote the feedback in time; using heuristics", session.id)
             self.metrics.llm_fallbacks.labels("feedback").inc()
-            feedback = await self.fallback_llm.feedback(request)
-            return feedback.model_copy(update={"fallback": True})
+            await self.emitter.emit(
+                session.id, "warning", {"code": "feedback_fallback", "message": "the feedback was written by the backup scorer"}
+            )
+        return feedback
 
     # -- housekeeping ---------------------------------------------------------
 
