@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
@@ -28,9 +29,7 @@ class CircuitBreaker:
     another cooldown. Other callers are refused while the trial runs.
     """
 
-    def __init__(
-        self, name: str, options: BreakerOptions, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, name: str, options: BreakerOptions, clock: Callable[[], float] = time.monotonic) -> None:
         self.name = name
         self.options = options
         self.clock = clock
@@ -71,7 +70,10 @@ class CircuitBreaker:
         if self.trial or self.failures >= self.options.failures:
             if self.opened_at is None or self.trial:
                 log.warning(
-                    "vendor %s: %d failures in a row; skipped for %.0fs", self.name, self.failures, self.options.cooldown
+                    "vendor %s: %d failures in a row; skipped for %.0fs",
+                    self.name,
+                    self.failures,
+                    self.options.cooldown,
                 )
             self.opened_at = self.clock()
             self.trial = False
@@ -79,3 +81,16 @@ class CircuitBreaker:
     def release(self) -> None:
         """The call ended without a verdict (cancelled): give the trial slot back."""
         self.trial = False
+
+    @contextlib.contextmanager
+    def call(self) -> Iterator[None]:
+        """Judge the call in the ``with`` block: success when it ends, failure when it raises, none when cancelled."""
+        try:
+            yield
+        except Exception:
+            self.failure()
+            raise
+        except BaseException:
+            self.release()
+            raise
+        self.success()

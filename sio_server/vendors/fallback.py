@@ -36,6 +36,18 @@ __all__ = ["BoundTTS", "FallbackLLM", "FallbackSTT", "FallbackTTS", "LLMUnavaila
 log = logging.getLogger(__name__)
 
 
+EXPECTED = (LLMUnavailable, TTSError, STTError, TimeoutError)
+"""The failures a provider declares; any other exception is a bug and is logged with its traceback."""
+
+
+def failed(kind: str, name: str, what: str, exc: Exception) -> str:
+    """Log that provider ``name`` failed ``what`` (the chain moves on); return the failure for the final error."""
+    log.warning(
+        "%s %s failed %s (%s: %s)", kind, name, what, type(exc).__name__, exc, exc_info=not isinstance(exc, EXPECTED)
+    )
+    return f"{name}: {type(exc).__name__}: {exc}"
+
+
 class Named(Protocol):
     name: str
     offline: bool
@@ -104,7 +116,9 @@ class FallbackLLM(Chain[LLMProvider]):
         super().__init__(providers, breaker, clock)
         self.feedback_deadline = feedback_deadline
 
-    async def stream_question(self, request: QuestionRequest, on_attempt: OnAttempt | None = None) -> AsyncIterator[str]:
+    async def stream_question(
+        self, request: QuestionRequest, on_attempt: OnAttempt | None = None
+    ) -> AsyncIterator[str]:
         """Yield the question from the first provider that writes all of it.
 
         Without ``on_attempt`` a provider that fails part-way ends the question
@@ -121,18 +135,13 @@ class FallbackLLM(Chain[LLMProvider]):
                 await on_attempt(provider.name, provider.offline, wrote)
             wrote = False
             try:
-                async for piece in provider.stream_question(request):
-                    wrote = wrote or bool(piece)
-                    yield piece
-            except Exception as exc:
-                link.breaker.failure()
-                log.warning("LLM %s failed %s (%s)", provider.name, "part-way" if wrote else "before writing", exc)
-                errors.append(f"{provider.name}: {exc}")
+                with link.breaker.call():
+                    async for piece in provider.stream_question(request):
+                        wrote = wrote or bool(piece)
+                        yield piece
+            except Exception as exc:  # noqa: BLE001 - logged by failed(); the chain moves on
+                errors.append(failed("LLM", provider.name, "part-way" if wrote else "before writing", exc))
                 continue
-            except BaseException:
-                link.breaker.release()
-                raise
-            link.breaker.success()
             return
         raise LLMUnavailable("all LLMs failed: " + "; ".join(errors))
 
@@ -151,18 +160,11 @@ class FallbackLLM(Chain[LLMProvider]):
                 link.breaker.release()
                 continue
             try:
-                async with asyncio.timeout_at(deadline):
-                    feedback = await provider.feedback(request)
-            except Exception as exc:  # TimeoutError past the deadline included
-                link.breaker.failure()
-                log.warning("LLM %s failed to write feedback (%s: %s)", provider.name, type(exc).__name__, exc)
-                errors.append(f"{provider.name}: {type(exc).__name__}: {exc}")
-                continue
-            except BaseException:
-                link.breaker.release()
-                raise
-            link.breaker.success()
-            return feedback
+                with link.breaker.call():
+                    async with asyncio.timeout_at(deadline):
+                        return await provider.feedback(request)
+            except Exception as exc:  # noqa: BLE001 - logged by failed(); TimeoutError past the deadline included
+                errors.append(failed("LLM", provider.name, "to write feedback", exc))
         raise LLMUnavailable("all LLMs failed: " + "; ".join(errors))
 
 
@@ -192,20 +194,15 @@ class FallbackTTS(Chain[TTSProvider]):
                 await on_attempt(provider.name, provider.offline, False)
             sent = False
             try:
-                async for chunk in provider.stream(text, persona=persona, language=language):
-                    sent = sent or bool(chunk)
-                    yield chunk
-            except Exception as exc:
-                link.breaker.failure()
+                with link.breaker.call():
+                    async for chunk in provider.stream(text, persona=persona, language=language):
+                        sent = sent or bool(chunk)
+                        yield chunk
+            except Exception as exc:  # logged by failed(); the chain moves on (re-raised once audio went out)
                 if sent:
                     raise TTSError(f"{provider.name}: {exc}") from exc
-                log.warning("TTS %s failed before its first byte (%s)", provider.name, exc)
-                errors.append(f"{provider.name}: {exc}")
+                errors.append(failed("TTS", provider.name, "before its first byte", exc))
                 continue
-            except BaseException:
-                link.breaker.release()
-                raise
-            link.breaker.success()
             return
         raise TTSError("no TTS provider could speak the sentence: " + ("; ".join(errors) or "all skipped"))
 
@@ -285,18 +282,12 @@ class FallbackSTT(Chain[STTProvider]):
         errors: list[str] = []
         for link in self.available():
             try:
-                stream = await link.provider.open(
-                    audio_format=audio_format, language=language, on_transcript=on_transcript
-                )
-            except Exception as exc:
-                link.breaker.failure()
-                log.warning("STT %s could not open a stream (%s)", link.provider.name, exc)
-                errors.append(f"{link.provider.name}: {exc}")
+                with link.breaker.call():  # reachable; a failure of the stream itself counts in _TrackedStream
+                    stream = await link.provider.open(
+                        audio_format=audio_format, language=language, on_transcript=on_transcript
+                    )
+            except Exception as exc:  # noqa: BLE001 - logged by failed(); the chain moves on
+                errors.append(failed("STT", link.provider.name, "to open a stream", exc))
                 continue
-            except BaseException:
-                link.breaker.release()
-                raise
-            link.breaker.success()  # reachable; a failure of the stream itself counts below
             return _TrackedStream(stream, link)
         raise STTError("no STT provider could open a stream: " + ("; ".join(errors) or "all skipped"))
-

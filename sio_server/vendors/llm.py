@@ -8,7 +8,6 @@ from typing import Protocol
 
 from ..interview.model import Feedback, InterviewConfig, Turn
 
-
 OnAttempt = Callable[[str, bool, bool], Awaitable[None]]
 """``on_attempt(provider_name, offline, restart)``: a fallback chain is starting ``provider_name``.
 

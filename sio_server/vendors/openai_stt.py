@@ -59,7 +59,9 @@ class OpenAIStream:
         room = self._provider.buffer_bytes - len(self._audio)
         if len(chunk) > room:
             if not self.audio_lost:
-                log.warning("openai stt: answer audio over %d bytes; the rest is not transcribed", self._provider.buffer_bytes)
+                log.warning(
+                    "openai stt: answer audio over %d bytes; the rest is not transcribed", self._provider.buffer_bytes
+                )
             self.audio_lost = True
             chunk = chunk[: max(0, room)]
         self._audio += chunk

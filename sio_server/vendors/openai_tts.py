@@ -15,7 +15,7 @@ from typing import Any
 
 from .openai_client import make_client, retrying
 from .options import ConnectOptions
-from .tts import TTSError
+from .tts import TTSError, relay
 
 __all__ = ["DEFAULT_VOICES", "OpenAITTS"]
 
@@ -76,14 +76,8 @@ class OpenAITTS:
             stack, chunks, first = await self._open(text, self.voice_for(persona))
         except Exception as exc:
             raise TTSError(f"openai: {type(exc).__name__}: {exc}") from exc
-        sent = len(first)
         try:
-            yield first
-            async for chunk in chunks:
-                if chunk:
-                    sent += len(chunk)
-                    yield chunk
-        except Exception as exc:
-            raise TTSError(f"openai: stream broke after {sent} bytes ({type(exc).__name__}: {exc})") from exc
+            async for chunk in relay(self.name, first, chunks):
+                yield chunk
         finally:
             await stack.aclose()

@@ -88,7 +88,9 @@ def _elevenlabs_tts(s: Settings) -> TTSProvider:
 def _openai_tts(s: Settings) -> TTSProvider:
     from .openai_tts import OpenAITTS
 
-    return OpenAITTS(s.openai_api_key or "", s.openai_base_url, s.openai_tts_model, tts_options(s), voice=s.openai_tts_voice)
+    return OpenAITTS(
+        s.openai_api_key or "", s.openai_base_url, s.openai_tts_model, tts_options(s), voice=s.openai_tts_voice
+    )
 
 
 def _deepgram_stt(s: Settings) -> STTProvider:

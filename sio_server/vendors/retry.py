@@ -209,5 +209,4 @@ def retrying(
         max_delay=options.max_delay,
         deadline=budget,
         pause_of=lambda: pause_of,  # backoff calls callable wait arguments once per call
-
     )

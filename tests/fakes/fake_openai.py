@@ -28,9 +28,9 @@ from aiohttp import web
 
 from .base import FakeServer, cut
 from .fake_openai_audio import SpeechEndpoint, TranscriptionEndpoint
-from .openai_errors import Fault, error_response
+from .openai_errors import Fault, refusal
 
-__all__ = ["DEFAULT_REPLY", "Fault", "FakeOpenAI", "RecordedRequest", "default_feedback", "pieces"]
+__all__ = ["DEFAULT_REPLY", "FakeOpenAI", "Fault", "RecordedRequest", "default_feedback", "pieces"]
 
 DEFAULT_REPLY = "Could you tell me about a project you are proud of? What was your role in it?"
 
@@ -153,12 +153,9 @@ class FakeOpenAI(FakeServer):
         self.requests.append(
             RecordedRequest(request.path, body, dict(request.headers), int(raw_retry) if raw_retry else None)
         )
-        if self.header_delay:
-            await asyncio.sleep(self.header_delay)
-        if self.api_key is not None and request.headers.get("Authorization") != f"Bearer {self.api_key}":
-            return error_response(Fault(401))
-        if self.faults:
-            return error_response(self.faults.popleft())
+        refused = await refusal(request, self.api_key, self.faults, self.header_delay)
+        if refused is not None:
+            return refused
         model = body.get("model", "gpt-fake")
         if body.get("stream"):
             return await self._stream(request, body, model)

@@ -30,9 +30,9 @@ from typing import Any
 
 from aiohttp import web
 
-from .base import cut
+from .base import cut, send_audio
 from .fake_elevenlabs import audio_for
-from .openai_errors import Fault, error_response
+from .openai_errors import Fault, error_response, refusal
 
 
 @dataclass
@@ -60,13 +60,7 @@ class _Endpoint:
             self.faults.append(Fault(status, retry_after))
 
     async def _refusal(self, request: web.Request) -> web.Response | None:
-        if self.header_delay:
-            await asyncio.sleep(self.header_delay)
-        if self.api_key is not None and request.headers.get("Authorization") != f"Bearer {self.api_key}":
-            return error_response(Fault(401))
-        if self.faults:
-            return error_response(self.faults.popleft())
-        return None
+        return await refusal(request, self.api_key, self.faults, self.header_delay)
 
     def _cut_now(self, request: web.Request, limit: int | None, done: int) -> bool:
         if limit is None or self.cut_times <= 0 or done < limit:
@@ -100,27 +94,8 @@ class SpeechEndpoint(_Endpoint):
         if not body.get("input") or not body.get("voice") or not body.get("model"):
             return error_response(Fault(400))
         audio = self.audio_factory(body["input"])
-        resp = web.StreamResponse(headers={"Content-Type": "audio/mpeg", "x-request-id": "req_fake"})
-        resp.enable_chunked_encoding()
-        await resp.prepare(request)
-        if self.first_byte_delay:
-            await asyncio.sleep(self.first_byte_delay)
-        sent = 0
-        for start in range(0, len(audio), self.chunk_size):
-            piece = audio[start : start + self.chunk_size]
-            if self.cut_after_bytes is not None and self.cut_times > 0 and sent + len(piece) > self.cut_after_bytes:
-                piece = piece[: self.cut_after_bytes - sent]
-                if piece:
-                    await resp.write(piece)
-                await asyncio.sleep(0.01)
-                self._cut_now(request, 0, 0)
-                return resp
-            if start and self.chunk_delay:
-                await asyncio.sleep(self.chunk_delay)
-            await resp.write(piece)
-            sent += len(piece)
-        await resp.write_eof()
-        self.finished += 1
+        resp, done = await send_audio(request, self, audio, {"x-request-id": "req_fake"})
+        self.finished += done
         return resp
 
 
@@ -170,7 +145,16 @@ class TranscriptionEndpoint(_Endpoint):
             await resp.write(f"data: {json.dumps(event)}\n\n".encode())
         if self._cut_now(request, self.cut_after_deltas, len(words)):
             return resp
-        done = {"type": "transcript.text.done", "text": text, "usage": {"type": "tokens", "input_tokens": 10, "output_tokens": len(words), "total_tokens": 10 + len(words)}}
+        done = {
+            "type": "transcript.text.done",
+            "text": text,
+            "usage": {
+                "type": "tokens",
+                "input_tokens": 10,
+                "output_tokens": len(words),
+                "total_tokens": 10 + len(words),
+            },
+        }
         await resp.write(f"data: {json.dumps(done)}\n\n".encode())
         await resp.write_eof()
         return resp

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,3 +42,17 @@ def error_response(fault: Fault) -> web.Response:
         }.get(fault.status, ("server_error", None))
         body = {"error": {"message": f"fake error {fault.status}", "type": kind[0], "param": None, "code": kind[1]}}
     return web.json_response(body, status=fault.status, headers=headers)
+
+
+async def refusal(
+    request: web.Request, api_key: str | None, faults: deque[Fault], header_delay: float = 0.0
+) -> web.Response | None:
+    """What a fake endpoint answers before any work: after ``header_delay`` (a hang), 401 for a wrong
+    bearer key, else the next queued fault; None when the request may proceed."""
+    if header_delay:
+        await asyncio.sleep(header_delay)
+    if api_key is not None and request.headers.get("Authorization") != f"Bearer {api_key}":
+        return error_response(Fault(401))
+    if faults:
+        return error_response(faults.popleft())
+    return None

@@ -21,7 +21,13 @@ async def serve(aiohttp_server, settings, base: dict, **update) -> tuple[object,
 
 
 def openai_only(fake_openai) -> dict:
-    return {"llm_provider": "openai", "openai_api_key": "sk-test", "openai_base_url": fake_openai.url, "llm_timeout": 2.0, "stt_finalize_timeout": 3.0}
+    return {
+        "llm_provider": "openai",
+        "openai_api_key": "sk-test",
+        "openai_base_url": fake_openai.url,
+        "llm_timeout": 2.0,
+        "stt_finalize_timeout": 3.0,
+    }
 
 
 def sentences(text: str) -> list[str]:
@@ -49,8 +55,11 @@ async def test_one_openai_key_gives_a_whole_voice_interview(aiohttp_server, sett
     assert ack["mode"] == "voice"
     for index, words in enumerate(["I owned the billing service.", "No questions, thank you."], start=1):
         question = await client.next_question()
-        assert question["text"] == ["Tell me about your last project. What did you own?", "Any questions for us?"][index - 1]
-        end = await client.wait_for(lambda: tts_end(client, index))
+        assert (
+            question["text"]
+            == ["Tell me about your last project. What did you own?", "Any questions for us?"][index - 1]
+        )
+        end = await client.wait_for(lambda index=index: tts_end(client, index))
         assert end["ok"] is True and question["fallback"] is False
         assert spoken(client, index) == b"".join(audio_for(s) for s in sentences(question["text"]))
         data = words.encode()
@@ -96,13 +105,20 @@ async def test_elevenlabs_failing_hands_the_speech_to_openai_with_a_warning(
 
 
 async def ask_and_time(client: InterviewClient, index: int, answer: str | None) -> tuple[dict, float]:
+    """Answer the previous question (or start the interview) and wait for question ``index``: the time it took."""
     started = time.monotonic()
-    if answer is not None:
+    if answer is None:
+        await client.start(language="en", mode="text", max_questions=4)
+    else:
         await client.answer(index - 1, answer)
-    return await client.next_question(timeout=20), time.monotonic() - started
+    question = await client.next_question(timeout=20)
+    assert question["index"] == index
+    return question, time.monotonic() - started
 
 
-async def test_hung_llm_costs_one_deadline_then_is_skipped_until_the_cooldown_ends(aiohttp_server, settings, fake_openai):
+async def test_hung_llm_costs_one_deadline_then_is_skipped_until_the_cooldown_ends(
+    aiohttp_server, settings, fake_openai
+):
     fake_openai.header_delay = 60  # the vendor never answers
     deadline, cooldown = 1.5, 6.0
     server, url = await serve(
@@ -117,14 +133,12 @@ async def test_hung_llm_costs_one_deadline_then_is_skipped_until_the_cooldown_en
     first, second = InterviewClient(url), InterviewClient(url)
     for client in (first, second):
         await client.connect()
-    await first.start(language="en", mode="text", max_questions=4)
     question, took = await ask_and_time(first, 1, None)
     assert question["fallback"] is True and deadline - 0.1 <= took < deadline + 1.5
     assert fake_openai.count == 1
     # The breaker is open: the next questions, of this session and of another one, skip the vendor at once.
     question, took = await ask_and_time(first, 2, "An answer.")
     assert question["fallback"] is True and took < deadline / 2, took
-    await second.start(language="en", mode="text", max_questions=4)
     question, took = await ask_and_time(second, 1, None)
     assert question["fallback"] is True and took < deadline / 2, took
     assert fake_openai.count == 1, "no request went to the hung vendor"

@@ -60,3 +60,13 @@ def openai_stt(fake, *, max_tries: int = 3, timeout: float = 2.0, buffer_bytes: 
     from sio_server.vendors.openai_stt import OpenAISTT
 
     return OpenAISTT("sk-test", fake.url, "gpt-4o-mini-transcribe", fast(max_tries, timeout), buffer_bytes)
+
+
+class FakeClock:
+    """A monotonic clock a test moves by hand (``clock.now += 5``)."""
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from sio_server.vendors.breaker import BreakerOptions, CircuitBreaker
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from .helpers import FakeClock as Clock
 
 
 def test_opens_after_consecutive_failures_and_one_trial_decides() -> None:

@@ -63,7 +63,9 @@ async def test_all_vendors_fail_then_the_offline_link_answers(fake_openai: FakeO
     assert (fake_openai.count, fake_gemini.count) == (4, 4)
 
 
-async def test_part_way_failure_restarts_with_the_next_provider(fake_openai: FakeOpenAI, fake_gemini: FakeOpenAI) -> None:
+async def test_part_way_failure_restarts_with_the_next_provider(
+    fake_openai: FakeOpenAI, fake_gemini: FakeOpenAI
+) -> None:
     fake_openai.replies.append("One two three four five six?")
     fake_openai.cut_after_tokens = 2
     fake_gemini.replies.append("From Gemini?")
@@ -76,7 +78,9 @@ async def test_part_way_failure_restarts_with_the_next_provider(fake_openai: Fak
     assert attempts.calls == [("openai", False, False), ("gemini", False, True)]
 
 
-async def test_part_way_failure_without_on_attempt_ends_the_question(fake_openai: FakeOpenAI, fake_gemini: FakeOpenAI) -> None:
+async def test_part_way_failure_without_on_attempt_ends_the_question(
+    fake_openai: FakeOpenAI, fake_gemini: FakeOpenAI
+) -> None:
     fake_openai.replies.append("One two three four five six?")
     fake_openai.cut_after_tokens = 2
     both = FallbackLLM([llm(fake_openai.url), llm(fake_gemini.gemini_url, name="gemini")])
@@ -120,7 +124,9 @@ async def test_tts_moves_to_the_next_provider_before_the_first_byte(
     fake_elevenlabs.fail_next(10, 503)
     chain = FallbackTTS([elevenlabs(fake_elevenlabs, max_tries=2), openai_tts(fake_openai), OfflineTTS()])
     attempts = Attempts()
-    audio = b"".join([c async for c in chain.stream("Hello there.", persona="friendly", language="en", on_attempt=attempts)])
+    audio = b"".join(
+        [c async for c in chain.stream("Hello there.", persona="friendly", language="en", on_attempt=attempts)]
+    )
     assert audio == audio_for("Hello there.")
     assert attempts.calls == [("elevenlabs", False, False), ("openai", False, False)]
     assert fake_elevenlabs.count == 2 and len(fake_openai.speech_requests) == 1

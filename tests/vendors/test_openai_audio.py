@@ -27,7 +27,12 @@ async def test_tts_streams_the_audio_in_chunks(fake_openai: FakeOpenAI) -> None:
     chunks = await speak(tts, persona="challenging")
     assert b"".join(chunks) == audio_for(TEXT) and len(chunks) > 1
     request = fake_openai.speech_requests[0]
-    assert request.fields == {"model": "gpt-4o-mini-tts", "input": TEXT, "voice": DEFAULT_VOICES["challenging"], "response_format": "mp3"}
+    assert request.fields == {
+        "model": "gpt-4o-mini-tts",
+        "input": TEXT,
+        "voice": DEFAULT_VOICES["challenging"],
+        "response_format": "mp3",
+    }
     assert request.headers["Authorization"] == "Bearer sk-test"
     await tts.aclose()
 
@@ -68,16 +73,6 @@ async def test_tts_cut_mid_stream_raises_after_the_audio_sent(fake_openai: FakeO
             got.append(chunk)
     assert audio_for(TEXT).startswith(b"".join(got)) and 0 < len(b"".join(got)) <= 40
     assert len(fake_openai.speech_requests) == 1, "nothing is retried after the first byte"
-    await tts.aclose()
-
-
-async def test_tts_hang_fails_after_the_timeouts(fake_openai: FakeOpenAI) -> None:
-    fake_openai.speech.header_delay = 30
-    tts = openai_tts(fake_openai, max_tries=2, timeout=0.5)
-    started = time.monotonic()
-    with pytest.raises(TTSError, match="Timeout"):
-        await speak(tts)
-    assert time.monotonic() - started < 3.0
     await tts.aclose()
 
 
@@ -143,14 +138,19 @@ async def test_stt_429_retry_after_then_500s_until_max_tries(fake_openai: FakeOp
     await stt.aclose()
 
 
-async def test_stt_hang_fails_after_the_timeouts(fake_openai: FakeOpenAI) -> None:
-    fake_openai.transcriptions.header_delay = 30
-    stt = openai_stt(fake_openai, max_tries=2, timeout=0.5)
+@pytest.mark.parametrize("kind", ["tts", "stt"])
+async def test_hang_fails_after_the_timeouts(fake_openai: FakeOpenAI, kind: str) -> None:
+    endpoint, make, call, error = {
+        "tts": (fake_openai.speech, openai_tts, speak, TTSError),
+        "stt": (fake_openai.transcriptions, openai_stt, lambda p: transcribe(p, "Anyone there?"), STTError),
+    }[kind]
+    endpoint.header_delay = 30
+    provider = make(fake_openai, max_tries=2, timeout=0.5)
     started = time.monotonic()
-    with pytest.raises(STTError, match="Timeout"):
-        await transcribe(stt, "Anyone there?")
-    assert time.monotonic() - started < 3.0
-    await stt.aclose()
+    with pytest.raises(error, match="Timeout"):
+        await call(provider)
+    assert time.monotonic() - started < 3.0 and len(endpoint.requests) == 2
+    await provider.aclose()
 
 
 async def test_stt_audio_over_the_buffer_is_dropped_and_reported(fake_openai: FakeOpenAI) -> None:

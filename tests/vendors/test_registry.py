@@ -21,7 +21,11 @@ def test_defaults_are_the_keyed_vendors_then_offline() -> None:
     assert names("LLM", openai_api_key="k", llm_provider="offline") == ["offline"]
     assert names("LLM", google_api_key="g") == ["gemini", "offline"]
     assert names("LLM", openai_api_key="k", google_api_key="g") == ["openai", "gemini", "offline"]
-    assert names("LLM", openai_api_key="k", google_api_key="g", llm_provider="gemini") == ["gemini", "openai", "offline"]
+    assert names("LLM", openai_api_key="k", google_api_key="g", llm_provider="gemini") == [
+        "gemini",
+        "openai",
+        "offline",
+    ]
     keyed = {"openai_api_key": "k", "elevenlabs_api_key": "e", "deepgram_api_key": "d"}
     assert names("TTS", **keyed) == ["elevenlabs", "openai", "offline"]
     assert names("STT", **keyed) == ["deepgram", "openai"]
@@ -57,7 +61,9 @@ async def test_chains_are_built_from_the_registry() -> None:
     s = settings(openai_api_key="k", openai_base_url="http://127.0.0.1:9/v1", vendor_breaker_failures=2)
     llm, tts, stt = make_llm(s), make_tts(s), make_stt(s)
     try:
-        assert llm.name == "openai>offline" and tts.name == "openai>offline" and stt is not None and stt.name == "openai"
+        assert (
+            llm.name == "openai>offline" and tts.name == "openai>offline" and stt is not None and stt.name == "openai"
+        )
         assert all(link.breaker.options.failures == 2 for link in llm.links)
         assert make_stt(settings()) is None and make_llm(settings()).offline and make_tts(settings()).offline
     finally:

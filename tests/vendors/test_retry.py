@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import itertools
 import sys
 import time
 
@@ -21,6 +22,8 @@ from sio_server.vendors.retry import (
     retrying,
     wait_gen,
 )
+
+from .helpers import FakeClock
 
 
 def status_error(status: int, headers: dict[str, str] | None = None) -> openai.APIStatusError:
@@ -78,14 +81,6 @@ def test_long_retry_after_is_not_retried() -> None:
     assert not is_retryable(VendorHTTPError(429, retry_after=600))
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_wait_gen_follows_the_exponential_curve_up_to_the_maximum() -> None:
     clock = FakeClock()
     gen = wait_gen(base_delay=1.0, max_delay=10.0, clock=clock)
@@ -131,7 +126,7 @@ async def test_retrying_waits_follow_the_curve_and_stay_inside_the_deadline() ->
         ended = time.monotonic()
     finally:
         RETRY_LISTENERS.discard(retried.append)
-    waits = [b - a for a, b in zip(tries, tries[1:])]
+    waits = [b - a for a, b in itertools.pairwise(tries)]
     expected = [0.2, 0.4, 0.5, 0.5]
     # Without jitter 0.2 + 0.4 + 0.5 = 1.1 s and a fourth 0.5 s wait would end at 1.6 s: not taken.
     # Jitter (up to 20% shorter) may leave room for it.
