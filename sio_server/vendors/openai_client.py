@@ -6,6 +6,9 @@ other vendors never imports the ``openai`` SDK.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import httpx
 import openai
 from openai import AsyncOpenAI
@@ -14,6 +17,8 @@ from . import retry
 from .options import ConnectOptions
 
 __all__ = ["is_retryable", "make_client", "retry_after", "retrying"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def make_client(api_key: str, base_url: str | None, options: ConnectOptions) -> AsyncOpenAI:
@@ -47,6 +52,6 @@ def is_retryable(exc: BaseException) -> bool:
     return retry.is_retryable(exc)
 
 
-def retrying(options: ConnectOptions, vendor: str, *, max_time: float | None = None):  # type: ignore[no-untyped-def]
+def retrying(options: ConnectOptions, vendor: str, *, max_time: float | None = None) -> Callable[[F], F]:
     """:func:`.retry.retrying` with the OpenAI SDK's failures classified."""
     return retry.retrying(options, vendor, retryable=is_retryable, pause_of=retry_after, max_time=max_time)
