@@ -14,6 +14,7 @@ Vendor modules are imported only when their provider is built, so the
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -111,7 +112,9 @@ def _deepgram_stt(s: Settings) -> STTProvider:
 def _openai_stt(s: Settings) -> STTProvider:
     from .openai_stt import OpenAISTT
 
-    return OpenAISTT(s.openai_api_key or "", s.openai_base_url, s.openai_stt_model, stt_options(s), s.stt_buffer_bytes)
+    # The whole transcription happens inside answer_end's wait: its retries must fit in it.
+    options = dataclasses.replace(stt_options(s), deadline=s.stt_finalize_timeout)
+    return OpenAISTT(s.openai_api_key or "", s.openai_base_url, s.openai_stt_model, options, s.stt_buffer_bytes)
 
 
 LLM: dict[str, Entry] = {
