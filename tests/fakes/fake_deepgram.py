@@ -319,7 +319,7 @@ class _Session:
         while True:
             try:
                 msg = await asyncio.wait_for(self.ws.receive(), self.fake.idle_timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 # Deepgram closes a stream that got neither audio nor a text message for 10 s.
                 self.conn.idle_closed = True
                 await self.ws.close(code=1011, message=b"NET-0001")

@@ -18,17 +18,19 @@ SECOND = 32000
 async def converse(fake: FakeDeepgram, query: str, *frames: bytes) -> list[dict[str, Any]]:
     """Send ``frames`` on one stream, then CloseStream; return every message the fake sent before Metadata."""
     url = f"{fake.url}/v1/listen?interim_results=true&{query}"
-    async with aiohttp.ClientSession() as http:
-        async with http.ws_connect(url, headers={"Authorization": f"Token {fake.api_key}"}) as ws:
-            for frame in frames:
-                await ws.send_bytes(frame)
-            await ws.send_str(json.dumps({"type": "CloseStream"}))
-            got = []
-            async for msg in ws:
-                data = json.loads(msg.data)
-                if data["type"] == "Metadata":
-                    break
-                got.append(data)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(url, headers={"Authorization": f"Token {fake.api_key}"}) as ws,
+    ):
+        for frame in frames:
+            await ws.send_bytes(frame)
+        await ws.send_str(json.dumps({"type": "CloseStream"}))
+        got = []
+        async for msg in ws:
+            data = json.loads(msg.data)
+            if data["type"] == "Metadata":
+                break
+            got.append(data)
     return got
 
 
@@ -42,12 +44,14 @@ def finals(messages: list[dict[str, Any]]) -> list[tuple[str, bool]]:
 
 async def test_endpointing_finalizes_after_enough_silence(fake_deepgram: FakeDeepgram) -> None:
     url = f"{fake_deepgram.url}/v1/listen?interim_results=true&endpointing=300"
-    async with aiohttp.ClientSession() as http:
-        async with http.ws_connect(url, headers={"Authorization": f"Token {fake_deepgram.api_key}"}) as ws:
-            await ws.send_bytes(b"hello there")
-            await ws.send_bytes(bytes(SECOND * 3 // 10))
-            while not (msg := json.loads((await ws.receive(timeout=5)).data))["is_final"]:
-                pass  # interim results, until the final that the silence triggers (no CloseStream sent)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(url, headers={"Authorization": f"Token {fake_deepgram.api_key}"}) as ws,
+    ):
+        await ws.send_bytes(b"hello there")
+        await ws.send_bytes(bytes(SECOND * 3 // 10))
+        while not (msg := json.loads((await ws.receive(timeout=5)).data))["is_final"]:
+            pass  # interim results, until the final that the silence triggers (no CloseStream sent)
     assert msg["speech_final"] and msg["channel"]["alternatives"][0]["transcript"] == "hello there"
     assert msg["start"] == 0 and msg["duration"] == (11 + SECOND * 3 // 10) / SECOND
 
@@ -72,11 +76,13 @@ async def test_utterance_end_after_the_gap_with_the_last_word_end(fake_deepgram:
 
 async def test_utterance_end_needs_interim_results(fake_deepgram: FakeDeepgram) -> None:
     url = f"{fake_deepgram.url}/v1/listen?utterance_end_ms=1000&endpointing=false"
-    async with aiohttp.ClientSession() as http:
-        async with http.ws_connect(url, headers={"Authorization": f"Token {fake_deepgram.api_key}"}) as ws:
-            await ws.send_bytes(b"yes" + bytes(2 * SECOND))
-            await ws.send_str(json.dumps({"type": "CloseStream"}))
-            types = [json.loads(m.data)["type"] async for m in ws]
+    async with (
+        aiohttp.ClientSession() as http,
+        http.ws_connect(url, headers={"Authorization": f"Token {fake_deepgram.api_key}"}) as ws,
+    ):
+        await ws.send_bytes(b"yes" + bytes(2 * SECOND))
+        await ws.send_str(json.dumps({"type": "CloseStream"}))
+        types = [json.loads(m.data)["type"] async for m in ws]
     assert "UtteranceEnd" not in types
 
 
