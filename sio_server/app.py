@@ -24,7 +24,6 @@ from .transport.protocol import NAMESPACE
 from .transport.server import InterviewSocketServer
 from .vendors import make_llm, make_stt, make_tts
 from .vendors.llm import LLMProvider
-from .vendors.offline_llm import OfflineLLM
 from .vendors.options import RETRY_LISTENERS
 from .web import admin, pages, report, resume
 from .web.cors import OriginPolicy, cors_middleware, replit_origins
@@ -42,7 +41,7 @@ def create_app(
     """Build the aiohttp application with the Socket.IO server attached.
 
     ``store`` and ``llm`` default to what ``settings`` selects; tests may pass
-    their own.
+    their own (``llm`` then replaces the LLM vendors, before the offline link).
     """
     metrics = Metrics()
     origins = OriginPolicy(settings.cors_origins, extra=replit_origins())
@@ -93,11 +92,9 @@ def _make_service(
     settings: Settings, store: SessionStore, llm: LLMProvider | None, emitter: SocketEmitter, metrics: Metrics
 ) -> InterviewService:
     """The interview service with the vendors, leases and sweep policy ``settings`` select."""
-    offline = OfflineLLM(delay=settings.offline_llm_delay)
     return InterviewService(
         store=store,
-        llm=llm or make_llm(settings, offline),
-        fallback_llm=offline,
+        llm=make_llm(settings, llm),
         emitter=emitter,
         metrics=metrics,
         audio_queue_chunks=settings.audio_queue_chunks,

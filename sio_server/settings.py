@@ -47,10 +47,23 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(default=30, gt=0)
     llm_question_deadline: float = Field(default=25, gt=0)
     llm_max_tries: int = Field(default=3, ge=1)
+    llm_feedback_deadline: float = Field(default=30, gt=0, description="seconds for the vendors' feedback, retries included")
+    llm_retry_base: float = Field(default=1.0, ge=0, description="first LLM retry wait (s), doubling each try")
+    llm_retry_max: float = Field(default=10.0, ge=0, description="longest LLM retry wait (s)")
+    llm_providers: str | None = Field(
+        default=None, description="LLM chain, e.g. 'openai,gemini,offline'; unset: LLM_PROVIDER first, then keyed vendors"
+    )
+    tts_providers: str | None = Field(default=None, description="TTS chain, e.g. 'elevenlabs,openai'; unset: keyed vendors")
+    stt_providers: str | None = Field(default=None, description="STT chain, e.g. 'deepgram,openai'; unset: keyed vendors")
+    vendor_breaker_failures: int = Field(default=3, ge=0, description="consecutive failures that open a breaker (0: never)")
+    vendor_breaker_cooldown: float = Field(default=30.0, gt=0, description="seconds a failing vendor is skipped")
 
     elevenlabs_api_key: str | None = None
     elevenlabs_base_url: str = "https://api.elevenlabs.io"
     elevenlabs_model: str = "eleven_multilingual_v2"
+    openai_tts_model: str = "gpt-4o-mini-tts"
+    openai_tts_voice: str | None = Field(default=None, description="one OpenAI voice for every persona; unset: one per persona")
+    openai_stt_model: str = "gpt-4o-mini-transcribe"
     deepgram_api_key: str | None = None
     deepgram_base_url: str = "wss://api.deepgram.com"
     deepgram_model: str = "nova-2"
@@ -63,13 +76,17 @@ class Settings(BaseSettings):
         default=None, description="comma-separated origins or '*'; unset: '*' offline, else same origin"
     )
 
-    elevenlabs_voice_professional: str = "21m00Tcm4TlvDq8ikWAM"
-    elevenlabs_voice_friendly: str = "EXAVITQu4vr4xnSDxMaL"
-    elevenlabs_voice_challenging: str = "pNInz6obpgDQGcFmaJgB"
+    elevenlabs_voice_professional: str | None = Field(default=None, description="unset: the built-in voice")
+    elevenlabs_voice_friendly: str | None = None
+    elevenlabs_voice_challenging: str | None = None
     tts_max_tries: int = Field(default=3, ge=1)
     tts_timeout: float = Field(default=15.0, gt=0)
+    tts_retry_base: float = Field(default=0.5, ge=0, description="first TTS retry wait (s), doubling each try")
+    tts_retry_max: float = Field(default=5.0, ge=0, description="longest TTS retry wait (s)")
     stt_max_tries: int = Field(default=3, ge=1)
     stt_timeout: float = Field(default=10.0, gt=0)
+    stt_retry_base: float = Field(default=0.5, ge=0, description="first STT retry wait (s), doubling each try")
+    stt_retry_max: float = Field(default=5.0, ge=0, description="longest STT retry wait (s)")
     tts_pipelining: bool = Field(default=True, description="speak each sentence as soon as the LLM has written it")
     tts_socket_backlog_bytes: int = Field(default=1 << 20, ge=1024, description="TTS audio allowed to wait for one socket")
     stt_finalize_timeout: float = Field(default=5.0, gt=0)

@@ -1,33 +1,34 @@
-"""Writing the feedback of an interview: the LLM, or the offline scorer when it fails."""
+"""Writing the feedback of an interview: the LLM chain, whose last link is the offline scorer."""
 
 from __future__ import annotations
 
 import logging
 
 from ..observability.metrics import Metrics
-from ..vendors.llm import FeedbackRequest, LLMProvider
+from ..vendors.fallback import FallbackLLM
+from ..vendors.llm import FeedbackRequest
+from .live import Emitter
 from .model import Feedback, Session
 
 log = logging.getLogger(__name__)
 
 
 class FeedbackWriter:
-    """Asks ``llm`` for the feedback; ``fallback_llm`` writes it (marked ``fallback``) when ``llm`` fails."""
+    """Asks the LLM chain for the feedback; one written by its offline link is a fallback (with a ``warning``)."""
 
-    def __init__(self, llm: LLMProvider, fallback_llm: LLMProvider, metrics: Metrics) -> None:
+    def __init__(self, llm: FallbackLLM, emitter: Emitter, metrics: Metrics) -> None:
         self.llm = llm
-        self.fallback_llm = fallback_llm
+        self.emitter = emitter
         self.metrics = metrics
 
     async def write_feedback(self, session: Session) -> Feedback:
         """The feedback on ``session``'s answers."""
         request = FeedbackRequest(config=session.config, turns=tuple(t.model_copy() for t in session.turns))
-        try:
-            return await self.llm.feedback(request)
-        except Exception as exc:
-            if self.llm is self.fallback_llm:
-                raise
-            log.warning("LLM %s failed to write feedback (%s); using heuristics", self.llm.name, exc)
+        feedback = await self.llm.feedback(request)
+        if feedback.fallback:
+            log.warning("session %s: no LLM vendor wrote the feedback in time; using heuristics", session.id)
             self.metrics.llm_fallbacks.labels("feedback").inc()
-            feedback = await self.fallback_llm.feedback(request)
-            return feedback.model_copy(update={"fallback": True})
+            await self.emitter.emit(
+                session.id, "warning", {"code": "feedback_fallback", "message": "the feedback was written by the backup scorer"}
+            )
+        return feedback

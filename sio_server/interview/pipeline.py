@@ -1,9 +1,10 @@
 """Writing and speaking a question: LLM stream → sentence splitter → TTS → emitter.
 
-Each question runs the stages of :mod:`.stages`: the LLM's pieces are cut
-into sentences, each finished sentence goes to TTS at once, and the audio goes
-to the emitter as it arrives. The offline fallback (``fallback_llm``) takes
-over when the LLM fails.
+Each question runs the stages of :mod:`.stages`: the LLM chain's pieces are
+cut into sentences, each finished sentence goes to TTS at once, and the audio
+goes to the emitter as it arrives. The LLM chain (``vendors.fallback``) moves
+to its next provider by itself; the offline interviewer is its last link, and
+a question it writes for the vendors is a fallback (``warning`` ``llm_fallback``).
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import time
 from dataclasses import dataclass
 
 from ..observability.metrics import Metrics
-from ..vendors.llm import LLMProvider, QuestionRequest
-from ..vendors.tts import TTSProvider
+from ..vendors.fallback import BoundTTS, FallbackLLM, FallbackTTS
+from ..vendors.llm import QuestionRequest
 from . import logic
 from .live import Emitter, LiveSession
 from .speech import QuestionSpeech
@@ -33,31 +34,65 @@ class QuestionText:
     speech: SpeechStage | None = None
 
 
+class _Writing:
+    """One question being written: the provider writing it now, its speech, whether it is a fallback."""
+
+    def __init__(self, pipeline: QuestionPipeline, live: LiveSession, index: int) -> None:
+        self.pipeline = pipeline
+        self.live = live
+        self.index = index
+        self.speech: SpeechStage | None = None
+        self.writer = pipeline.llm.name
+        self.fallback = False
+        self.voice_warned = False
+        self.tts = pipeline.tts.bind(self._tts_switched)
+
+    async def _warn(self, code: str, message: str) -> None:
+        await self.pipeline.emitter.emit(self.live.id, "warning", {"code": code, "message": message})
+
+    async def _tts_switched(self, name: str) -> None:
+        if not self.voice_warned:
+            self.voice_warned = True
+            log.warning("session %s: TTS moved to %s", self.live.id, name)
+            await self._warn("tts_fallback", "the question is read by a backup voice")
+
+    async def on_attempt(self, name: str, offline: bool, restart: bool) -> None:
+        """A provider starts writing: a fresh speech (a restart discards what the last one said)."""
+        if self.speech is not None:
+            await self.speech.cancel()
+        self.speech = await self.pipeline.new_speech(self.live, self.index, self.tts)
+        self.writer = name
+        if offline and not self.pipeline.llm.offline and not self.fallback:
+            self.fallback = True
+            log.warning("session %s: no LLM vendor wrote question %d; using the fallback", self.live.id, self.index)
+            self.pipeline.metrics.llm_fallbacks.labels("question").inc()
+            await self._warn("llm_fallback", "the interviewer used a backup question")
+
+
 class QuestionPipeline:
     """Writes the next question of a session and speaks it while it is written."""
 
     def __init__(
         self,
-        llm: LLMProvider,
-        fallback_llm: LLMProvider,
-        tts: TTSProvider,
+        llm: FallbackLLM,
+        tts: FallbackTTS,
         emitter: Emitter,
         metrics: Metrics,
         pipelining: bool = True,
         tts_backlog_bytes: int = 1 << 20,
     ) -> None:
         self.llm = llm
-        self.fallback_llm = fallback_llm
         self.tts = tts
         self.emitter = emitter
         self.metrics = metrics
         self.pipelining = pipelining
         self.tts_backlog_bytes = tts_backlog_bytes
 
-    async def _new_speech(self, live: LiveSession, index: int) -> SpeechStage:
+    async def new_speech(self, live: LiveSession, index: int, tts: BoundTTS) -> SpeechStage:
+        """A started speech stage for question ``index``, speaking with ``tts``."""
         backlog = getattr(self.emitter, "backlog", None)
         speech = QuestionSpeech(
-            self.tts,
+            tts,  # type: ignore[arg-type]  # a TTSProvider whose name is the provider speaking now
             self.emitter,
             live.id,
             index,
@@ -71,28 +106,34 @@ class QuestionPipeline:
         await stage.start()
         return stage
 
-    async def _speak_stream(self, llm: LLMProvider, request: QuestionRequest, speech: SpeechStage) -> tuple[str, float]:
-        """Stream a question from ``llm``; each finished sentence goes to ``speech`` at once.
+    async def _speak_stream(self, request: QuestionRequest, writing: _Writing) -> tuple[str, float]:
+        """Stream a question from the LLM chain; each finished sentence goes to the speech at once.
 
         Without pipelining the whole text is spoken after the LLM has finished
         (the sequential way, kept for comparison). Returns the text and the
-        time to the first token.
+        time to the first token of the provider that wrote it.
         """
         parts: list[str] = []
-        async with LLMStage(self.metrics, llm) as writer, SentenceStage(self.metrics, self.pipelining) as sentences:
-            async for piece in writer.pieces(request):
+        async with LLMStage(self.metrics, self.llm) as writer, SentenceStage(self.metrics, self.pipelining) as sentences:
+
+            async def on_attempt(name: str, offline: bool, restart: bool) -> None:
+                parts.clear()
+                sentences.reset()
+                await writing.on_attempt(name, offline, restart)
+
+            async for piece in writer.pieces(request, on_attempt):
                 parts.append(piece)
                 for sentence in sentences.push(piece):
-                    speech.say(sentence)
+                    writing.speech.say(sentence)  # type: ignore[union-attr]  # set by the first attempt
             text = "".join(parts).strip()
-            if not text:
+            if not text or writing.speech is None:
                 raise ValueError("the LLM wrote an empty question")
             for sentence in sentences.flush(text):
-                speech.say(sentence)
+                writing.speech.say(sentence)
         return text, writer.first_token or 0.0
 
     async def write_question(self, live: LiveSession) -> QuestionText:
-        """Write (and start speaking) the session's next question; falls back to ``fallback_llm``."""
+        """Write (and start speaking) the session's next question."""
         session = live.session
         index = logic.next_question_index(session)
         request = QuestionRequest(
@@ -101,28 +142,19 @@ class QuestionPipeline:
             index=index,
             is_last=logic.is_last_index(session, index),
         )
+        writing = _Writing(self, live, index)
         started = time.perf_counter()
-        speech = await self._new_speech(live, index)
-        fallback = False
         try:
-            text, first_token = await self._speak_stream(self.llm, request, speech)
-        except Exception as exc:
-            await speech.cancel()
-            if self.llm is self.fallback_llm:
-                raise
-            log.warning("session %s: LLM %s failed to write a question (%s); using the fallback", live.id, self.llm.name, exc)
-            self.metrics.llm_fallbacks.labels("question").inc()
-            await self.emitter.emit(
-                live.id, "warning", {"code": "llm_fallback", "message": "the interviewer used a backup question"}
-            )
-            speech = await self._new_speech(live, index)
-            text, first_token = await self._speak_stream(self.fallback_llm, request, speech)
-            fallback = True
+            text, first_token = await self._speak_stream(request, writing)
+        except BaseException:
+            if writing.speech is not None:
+                await writing.speech.cancel()
+            raise
         total = time.perf_counter() - started
-        outcome = "fallback" if fallback else "ok"
-        self.metrics.vendor_seconds.labels(self.llm.name, "llm_first_token", outcome).observe(first_token)
-        self.metrics.vendor_seconds.labels(self.llm.name, "llm_total", outcome).observe(total)
+        outcome = "fallback" if writing.fallback else "ok"
+        self.metrics.vendor_seconds.labels(writing.writer, "llm_first_token", outcome).observe(first_token)
+        self.metrics.vendor_seconds.labels(writing.writer, "llm_total", outcome).observe(total)
         timings = {"llm_first_token_s": round(first_token, 4), "llm_total_s": round(total, 4)}
-        if speech.first_byte_s is not None:
-            timings["tts_first_byte_s"] = round(speech.first_byte_s, 4)
-        return QuestionText(text=text, fallback=fallback, timings=timings, speech=speech)
+        if writing.speech is not None and writing.speech.first_byte_s is not None:
+            timings["tts_first_byte_s"] = round(writing.speech.first_byte_s, 4)
+        return QuestionText(text=text, fallback=writing.fallback, timings=timings, speech=writing.speech)

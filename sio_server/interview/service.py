@@ -20,9 +20,8 @@ import time
 from ..cluster.leases import Leases
 from ..observability.metrics import Metrics
 from ..store.base import SessionStore, StoreError
-from ..vendors.llm import LLMProvider
-from ..vendors.stt import STTProvider
-from ..vendors.tts import OfflineTTS, TTSProvider
+from ..vendors.fallback import FallbackLLM, FallbackSTT, FallbackTTS
+from ..vendors.tts import OfflineTTS
 from . import logic
 from .audio_queue import AudioQueue
 from .committer import Committer
@@ -45,22 +44,21 @@ __all__ = ["Emitter", "InterviewService", "LiveSession"]
 class InterviewService:
     """Runs interviews: start, answer, end, resume, sweep.
 
-    ``llm`` writes questions and feedback; ``fallback_llm`` (the offline
-    provider) is used when ``llm`` fails. ``emitter`` gets every outbound event
-    after the session that produced it has been saved.
+    ``llm``, ``tts`` and ``stt`` are the vendors' fallback chains (the
+    offline provider is the LLM's and TTS's last link). ``emitter`` gets every
+    outbound event after the session that produced it has been saved.
     """
 
     def __init__(
         self,
         store: SessionStore,
-        llm: LLMProvider,
-        fallback_llm: LLMProvider,
+        llm: FallbackLLM,
         emitter: Emitter,
         metrics: Metrics | None = None,
         audio_queue_chunks: int = 100,
         store_retry_delay: float = 0.5,
-        tts: TTSProvider | None = None,
-        stt: STTProvider | None = None,
+        tts: FallbackTTS | None = None,
+        stt: FallbackSTT | None = None,
         pipelining: bool = True,
         tts_backlog_bytes: int = 1 << 20,
         stt_finalize_timeout: float = 10.0,
@@ -69,10 +67,9 @@ class InterviewService:
     ) -> None:
         self.store = store
         self.llm = llm
-        self.fallback_llm = fallback_llm
         self.emitter = emitter
         self.metrics = metrics or Metrics()
-        self.tts = tts or OfflineTTS()
+        self.tts = tts or FallbackTTS([OfflineTTS()])
         self.stt = stt
         self.stt_finalize_timeout = stt_finalize_timeout
         self.leases = leases or Leases()
@@ -80,8 +77,8 @@ class InterviewService:
             store, self.leases, self.metrics, audio_queue_chunks, self._listener_for, lambda live: self.ensure_step(live)
         )
         self.committer = Committer(store, emitter, self.metrics)
-        self.questions = QuestionPipeline(llm, fallback_llm, self.tts, emitter, self.metrics, pipelining, tts_backlog_bytes)
-        self.feedback = FeedbackWriter(llm, fallback_llm, self.metrics)
+        self.questions = QuestionPipeline(llm, self.tts, emitter, self.metrics, pipelining, tts_backlog_bytes)
+        self.feedback = FeedbackWriter(llm, emitter, self.metrics)
         self.steps = StepRunner(
             self.registry, self.committer, self.questions, self.feedback, emitter, self.metrics, store_retry_delay
         )

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import Self
 
 from ..observability.metrics import Metrics
 from ..text.sentences import SentenceSplitter
-from ..vendors.llm import LLMProvider, QuestionRequest
+from ..vendors.fallback import FallbackLLM
+from ..vendors.llm import QuestionRequest
 from .speech import QuestionSpeech
 
 
@@ -50,21 +51,34 @@ class Stage:
             await self.stop("cancelled" if issubclass(kind, asyncio.CancelledError) else "failed")
 
 
+OnAttempt = Callable[[str, bool, bool], Awaitable[None]]
+
+
 class LLMStage(Stage):
-    """Streams a question's text from an LLM; remembers the time to its first token."""
+    """Streams a question's text from the LLM chain; remembers the time to its first token.
+
+    The chain calls ``on_attempt(name, offline, restart)`` each time it starts
+    a provider; the clock of the first token restarts with it.
+    """
 
     name = "llm"
 
-    def __init__(self, metrics: Metrics, llm: LLMProvider) -> None:
+    def __init__(self, metrics: Metrics, llm: FallbackLLM) -> None:
         super().__init__(metrics)
         self.llm = llm
         self.first_token: float | None = None
+        self.attempt_started = time.perf_counter()
 
-    async def pieces(self, request: QuestionRequest) -> AsyncIterator[str]:
+    async def pieces(self, request: QuestionRequest, on_attempt: OnAttempt) -> AsyncIterator[str]:
         """The pieces of text the LLM writes, as they arrive."""
-        async for piece in self.llm.stream_question(request):
-            if self.first_token is None and piece and self.started is not None:
-                self.first_token = time.perf_counter() - self.started
+
+        async def attempt(name: str, offline: bool, restart: bool) -> None:
+            self.first_token, self.attempt_started = None, time.perf_counter()
+            await on_attempt(name, offline, restart)
+
+        async for piece in self.llm.stream_question(request, attempt):
+            if self.first_token is None and piece:
+                self.first_token = time.perf_counter() - self.attempt_started
             yield piece
 
 
@@ -76,6 +90,11 @@ class SentenceStage(Stage):
     def __init__(self, metrics: Metrics, pipelining: bool) -> None:
         super().__init__(metrics)
         self.splitter = SentenceSplitter() if pipelining else None
+
+    def reset(self) -> None:
+        """Forget a partial sentence (the LLM chain restarted the question)."""
+        if self.splitter is not None:
+            self.splitter = SentenceSplitter()
 
     def push(self, piece: str) -> list[str]:
         """The sentences ``piece`` completed."""

@@ -64,10 +64,8 @@ class Metrics:
         )
         self.swept = Counter("interview_swept_sessions", "Sessions handled by the TTL sweeper", ["action"], registry=r)
 
-    def count_retry(self, target: str) -> None:
-        """Count a retry of the vendor call named ``target`` (a qualified function name)."""
-        name = target.lower()
-        vendor = "llm" if ("openai" in name or "llm" in name) else "tts" if "elevenlabs" in name else "stt" if "deepgram" in name else "other"
+    def count_retry(self, vendor: str) -> None:
+        """Count a retry of a call to the provider named ``vendor`` (its own ``name``)."""
         self.vendor_retries.labels(vendor).inc()
 
     def render(self) -> bytes:

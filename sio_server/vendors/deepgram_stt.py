@@ -353,7 +353,7 @@ class DeepgramSTT(SessionOwner):
         self.buffer_bytes = buffer_bytes
         self.query = dict(query or {})
         super().__init__(session)
-        self._connect_retrying = retrying(self.options)(self._connect_once)
+        self._connect_retrying = retrying(self.options, self.name)(self._connect_once)
 
     async def _connect_once(self, url: str) -> aiohttp.ClientWebSocketResponse:
         """One handshake, bounded by ``options.timeout``."""

@@ -19,7 +19,7 @@ import aiohttp
 from .http_client import SessionOwner
 from .options import ConnectOptions
 from .retry import VendorHTTPError, parse_retry_after, retrying
-from .tts import TTSError
+from .tts import TTSError, relay
 
 __all__ = ["DEFAULT_VOICES", "ElevenLabsTTS"]
 
@@ -74,7 +74,7 @@ class ElevenLabsTTS(SessionOwner):
         self.options = options or ConnectOptions()
         self.output_format = output_format
         super().__init__(session)
-        self._open = retrying(self.options)(self._open_once)
+        self._open = retrying(self.options, self.name)(self._open_once)
 
     def voice_for(self, persona: str) -> str:
         """The voice id used for ``persona``."""
@@ -122,14 +122,8 @@ class ElevenLabsTTS(SessionOwner):
             resp, first = await self._open(voice_id, self._body(text, language))
         except Exception as exc:
             raise TTSError(f"elevenlabs: {type(exc).__name__}: {exc}") from exc
-        sent = len(first)
         try:
-            yield first
-            async for chunk in resp.content.iter_any():
-                if chunk:
-                    sent += len(chunk)
-                    yield chunk
-        except Exception as exc:
-            raise TTSError(f"elevenlabs: stream broke after {sent} bytes ({type(exc).__name__}: {exc})") from exc
+            async for chunk in relay(self.name, first, resp.content.iter_any()):
+                yield chunk
         finally:
             resp.close()

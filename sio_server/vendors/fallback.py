@@ -1,71 +1,94 @@
-"""Several vendor LLMs behind one interface, tried in order (LiveKit's ``FallbackAdapter``).
+"""Fallback chains (LiveKit's ``FallbackAdapter``): several providers of one kind behind one interface.
 
-:class:`FallbackLLM` asks each provider in turn until one works. A question can
-only move on to the next provider while nothing has been yielded yet; once a
-provider has started writing, its failure ends the question. When every
-provider fails, :class:`~.openai_llm.LLMUnavailable` tells the interview
-service to use the offline bank (and mark the question ``fallback: true``).
+A chain tries its providers in order, skipping any whose
+:class:`~.breaker.CircuitBreaker` is open, so a vendor that keeps failing costs
+one deadline, not one per call. The offline provider is the last link of the
+LLM and TTS chains; STT has no offline link (no STT means text mode).
+
+* :class:`FallbackLLM` moves on when a provider fails, even part-way through a
+  question: ``on_attempt(name, offline, restart)`` tells the consumer which
+  provider starts, ``restart=True`` when it must discard the text it got.
+  Feedback from vendors is bounded by ``feedback_deadline``; the offline
+  link's feedback is marked ``fallback: true``.
+* :class:`FallbackTTS` moves on for a sentence that failed before its first
+  byte; a failure after it ends the sentence (audio is never sent twice).
+  :meth:`FallbackTTS.bind` gives one question's view of the chain.
+* :class:`FallbackSTT` opens the first available provider for each answer.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
 
 from ..interview.model import Feedback
-from ..settings import Settings
-from .llm import FeedbackRequest, LLMProvider, QuestionRequest
-from .openai_llm import LLMUnavailable, gemini_llm, openai_llm
+from .breaker import BreakerOptions, CircuitBreaker
+from .llm import FeedbackRequest, LLMProvider, LLMUnavailable, OnAttempt, QuestionRequest
+from .stt import OnTranscript, STTError, STTProvider, STTStream
+from .tts import TTSError, TTSProvider
 
-__all__ = ["FallbackLLM", "LLMUnavailable", "make_vendor_llm"]
+__all__ = ["BoundTTS", "FallbackLLM", "FallbackSTT", "FallbackTTS", "LLMUnavailable"]
 
 log = logging.getLogger(__name__)
 
 
-class FallbackLLM:
-    """One :class:`~.llm.LLMProvider` that tries ``providers`` in order; named like ``"openai>gemini"``."""
+EXPECTED = (LLMUnavailable, TTSError, STTError, TimeoutError)
+"""The failures a provider declares; any other exception is a bug and is logged with its traceback."""
 
-    offline = False
 
-    def __init__(self, providers: Sequence[LLMProvider]) -> None:
+def failed(kind: str, name: str, what: str, exc: Exception) -> str:
+    """Log that provider ``name`` failed ``what`` (the chain moves on); return the failure for the final error."""
+    log.warning(
+        "%s %s failed %s (%s: %s)", kind, name, what, type(exc).__name__, exc, exc_info=not isinstance(exc, EXPECTED)
+    )
+    return f"{name}: {type(exc).__name__}: {exc}"
+
+
+class Named(Protocol):
+    name: str
+    offline: bool
+
+
+P = TypeVar("P", bound=Named)
+
+
+@dataclass
+class Link(Generic[P]):
+    """One provider of a chain and its breaker."""
+
+    provider: P
+    breaker: CircuitBreaker
+
+
+class Chain(Generic[P]):
+    """Providers in order, each with a breaker; named like ``"openai>gemini>offline"``."""
+
+    def __init__(
+        self, providers: Sequence[P], breaker: BreakerOptions | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         if not providers:
-            raise ValueError("FallbackLLM needs at least one provider")
-        self.providers = tuple(providers)
-        self.name = ">".join(p.name for p in self.providers)
+            raise ValueError(f"{type(self).__name__} needs at least one provider")
+        options = breaker or BreakerOptions()
+        self.links = [Link(p, CircuitBreaker(p.name, options, clock)) for p in providers]
+        self.name = ">".join(p.name for p in providers)
+        self.offline = all(p.offline for p in providers)
 
-    async def stream_question(self, request: QuestionRequest) -> AsyncIterator[str]:
-        """Yield the question from the first provider that starts writing one.
+    @property
+    def providers(self) -> tuple[P, ...]:
+        """The providers, in the order they are tried."""
+        return tuple(link.provider for link in self.links)
 
-        Raises :class:`LLMUnavailable` when all providers fail before writing,
-        or when the provider that started writing fails part-way.
-        """
-        errors: list[str] = []
-        for provider in self.providers:
-            started = False
-            try:
-                async for piece in provider.stream_question(request):
-                    started = True
-                    yield piece
-                return
-            except Exception as exc:
-                if started:
-                    if isinstance(exc, LLMUnavailable):
-                        raise
-                    raise LLMUnavailable(f"{provider.name}: failed part-way ({exc})") from exc
-                log.warning("LLM %s failed before writing (%s); trying the next one", provider.name, exc)
-                errors.append(f"{provider.name}: {exc}")
-        raise LLMUnavailable("all LLMs failed: " + "; ".join(errors))
-
-    async def feedback(self, request: FeedbackRequest) -> Feedback:
-        """The feedback of the first provider that succeeds; :class:`LLMUnavailable` when all fail."""
-        errors: list[str] = []
-        for provider in self.providers:
-            try:
-                return await provider.feedback(request)
-            except Exception as exc:  # noqa: BLE001 - any failure moves on to the next provider
-                log.warning("LLM %s failed to write feedback (%s); trying the next one", provider.name, exc)
-                errors.append(f"{provider.name}: {exc}")
-        raise LLMUnavailable("all LLMs failed: " + "; ".join(errors))
+    def available(self) -> Iterator[Link[P]]:
+        """The links to try now, in order (an offline link is never skipped); asked lazily, one by one."""
+        for link in self.links:
+            if link.provider.offline or link.breaker.allow():
+                yield link
+            else:
+                log.debug("vendor %s skipped: its breaker is open", link.provider.name)
 
     async def aclose(self) -> None:
         """Close every provider that holds connections."""
@@ -75,22 +98,196 @@ class FallbackLLM:
                 await close()
 
 
-def make_vendor_llm(settings: Settings) -> LLMProvider | None:
-    """The vendor LLM that ``settings`` configures, or None for the offline interviewer.
+class FallbackLLM(Chain[LLMProvider]):
+    """An :class:`~.llm.LLMProvider` that tries its providers in order (see the module docstring).
 
-    None when ``LLM_PROVIDER=offline`` or no key is set; one client when one
-    key is set; ``FallbackLLM(primary, secondary)`` when both are, the primary
-    being ``settings.llm_provider``.
+    ``feedback_deadline`` bounds the vendors' feedback, retries included; past
+    it the next offline link writes it.
     """
-    if settings.llm_provider == "offline":
-        return None
-    clients: dict[str, LLMProvider] = {}
-    if settings.openai_api_key:
-        clients["openai"] = openai_llm(settings)
-    if settings.google_api_key:
-        clients["gemini"] = gemini_llm(settings)
-    if not clients:
-        return None
-    primary = settings.llm_provider if settings.llm_provider in clients else next(iter(clients))
-    ordered = [clients[primary]] + [c for name, c in clients.items() if name != primary]
-    return ordered[0] if len(ordered) == 1 else FallbackLLM(ordered)
+
+    def __init__(
+        self,
+        providers: Sequence[LLMProvider],
+        breaker: BreakerOptions | None = None,
+        *,
+        feedback_deadline: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(providers, breaker, clock)
+        self.feedback_deadline = feedback_deadline
+
+    async def stream_question(
+        self, request: QuestionRequest, on_attempt: OnAttempt | None = None
+    ) -> AsyncIterator[str]:
+        """Yield the question from the first provider that writes all of it.
+
+        Without ``on_attempt`` a provider that fails part-way ends the question
+        (:class:`LLMUnavailable`); with it, the next provider starts over with
+        ``restart=True``. Raises :class:`LLMUnavailable` when every provider failed.
+        """
+        errors: list[str] = []
+        wrote = False
+        for link in self.available():
+            provider = link.provider
+            if wrote and on_attempt is None:
+                raise LLMUnavailable(f"all LLMs failed: {'; '.join(errors)} (part-way)")
+            if on_attempt is not None:
+                await on_attempt(provider.name, provider.offline, wrote)
+            wrote = False
+            try:
+                with link.breaker.call():
+                    async for piece in provider.stream_question(request):
+                        wrote = wrote or bool(piece)
+                        yield piece
+            except Exception as exc:  # noqa: BLE001 - logged by failed(); the chain moves on
+                errors.append(failed("LLM", provider.name, "part-way" if wrote else "before writing", exc))
+                continue
+            return
+        raise LLMUnavailable("all LLMs failed: " + "; ".join(errors))
+
+    async def feedback(self, request: FeedbackRequest) -> Feedback:
+        """The feedback of the first provider that succeeds in time; the offline link's is marked ``fallback``."""
+        loop = asyncio.get_running_loop()
+        deadline = None if self.feedback_deadline is None else loop.time() + self.feedback_deadline
+        errors: list[str] = []
+        for link in self.available():
+            provider = link.provider
+            if provider.offline:
+                feedback = await provider.feedback(request)
+                return feedback if self.offline else feedback.model_copy(update={"fallback": True})
+            if deadline is not None and loop.time() >= deadline:
+                errors.append(f"{provider.name}: skipped, past the feedback deadline")
+                link.breaker.release()
+                continue
+            try:
+                with link.breaker.call():
+                    async with asyncio.timeout_at(deadline):
+                        return await provider.feedback(request)
+            except Exception as exc:  # noqa: BLE001 - logged by failed(); TimeoutError past the deadline included
+                errors.append(failed("LLM", provider.name, "to write feedback", exc))
+        raise LLMUnavailable("all LLMs failed: " + "; ".join(errors))
+
+
+class FallbackTTS(Chain[TTSProvider]):
+    """A :class:`~.tts.TTSProvider` that speaks each sentence with the first provider that starts it.
+
+    The offline link (silence) speaks only for a chain without vendors: when
+    every vendor failed or is skipped, the sentence raises :class:`TTSError`
+    (it cannot be spoken), as a single vendor's failure always has.
+    """
+
+    @property
+    def mime(self) -> str:
+        """The audio type of the first provider."""
+        return self.links[0].provider.mime
+
+    async def stream(
+        self, text: str, *, persona: str, language: str, on_attempt: OnAttempt | None = None
+    ) -> AsyncIterator[bytes]:
+        """Yield the audio of ``text``; ``on_attempt(name, offline, False)`` each time a provider starts."""
+        errors: list[str] = []
+        for link in self.available():
+            provider = link.provider
+            if provider.offline and not self.offline:
+                break
+            if on_attempt is not None:
+                await on_attempt(provider.name, provider.offline, False)
+            sent = False
+            try:
+                with link.breaker.call():
+                    async for chunk in provider.stream(text, persona=persona, language=language):
+                        sent = sent or bool(chunk)
+                        yield chunk
+            except Exception as exc:  # logged by failed(); the chain moves on (re-raised once audio went out)
+                if sent:
+                    raise TTSError(f"{provider.name}: {exc}") from exc
+                errors.append(failed("TTS", provider.name, "before its first byte", exc))
+                continue
+            return
+        raise TTSError("no TTS provider could speak the sentence: " + ("; ".join(errors) or "all skipped"))
+
+    def bind(self, on_switch: Callable[[str], Awaitable[None]]) -> BoundTTS:
+        """One question's view of the chain; ``on_switch(name)`` when a sentence moves to a later provider."""
+        return BoundTTS(self, on_switch)
+
+
+class BoundTTS:
+    """A :class:`~.tts.TTSProvider` for one question: ``name``/``offline``/``mime`` are the provider speaking now.
+
+    Metrics and ``tts_chunk`` then carry the real provider's name and audio type.
+    """
+
+    def __init__(self, chain: FallbackTTS, on_switch: Callable[[str], Awaitable[None]]) -> None:
+        self.chain = chain
+        self.on_switch = on_switch
+        first = chain.links[0].provider
+        self.name, self.offline, self.mime = first.name, first.offline, first.mime
+
+    async def stream(self, text: str, *, persona: str, language: str) -> AsyncIterator[bytes]:
+        """Yield the audio of ``text`` through the chain."""
+        attempts = 0
+
+        async def attempt(name: str, offline: bool, restart: bool) -> None:
+            nonlocal attempts
+            provider = next(link.provider for link in self.chain.links if link.provider.name == name)
+            self.name, self.offline, self.mime = provider.name, provider.offline, provider.mime
+            attempts += 1
+            if attempts > 1:
+                await self.on_switch(name)
+
+        async for chunk in self.chain.stream(text, persona=persona, language=language, on_attempt=attempt):
+            yield chunk
+
+
+class _TrackedStream:
+    """An :class:`~.stt.STTStream` that reports its outcome to its provider's breaker."""
+
+    def __init__(self, stream: STTStream, link: Link[STTProvider]) -> None:
+        self.stream = stream
+        self.link = link
+        self.name = link.provider.name
+
+    @property
+    def audio_lost(self) -> bool:
+        """Whether the provider lost audio of this answer."""
+        return bool(getattr(self.stream, "audio_lost", False))
+
+    async def send(self, chunk: bytes) -> None:
+        """Send one audio chunk."""
+        try:
+            await self.stream.send(chunk)
+        except Exception:
+            self.link.breaker.failure()
+            raise
+
+    async def finish(self) -> str:
+        """Finalize and return the transcript."""
+        try:
+            text = await self.stream.finish()
+        except Exception:
+            self.link.breaker.failure()
+            raise
+        return text
+
+    async def abort(self) -> None:
+        """Close without waiting for results."""
+        await self.stream.abort()
+
+
+class FallbackSTT(Chain[STTProvider]):
+    """An :class:`~.stt.STTProvider` that opens each answer's stream with the first available provider."""
+
+    async def open(self, *, audio_format: str, language: str, on_transcript: OnTranscript) -> STTStream:
+        """Open a stream for one answer; :class:`STTError` when no provider could."""
+        errors: list[str] = []
+        for link in self.available():
+            try:
+                with link.breaker.call():  # reachable; a failure of the stream itself counts in _TrackedStream
+                    stream = await link.provider.open(
+                        audio_format=audio_format, language=language, on_transcript=on_transcript
+                    )
+            except Exception as exc:  # noqa: BLE001 - logged by failed(); the chain moves on
+                errors.append(failed("STT", link.provider.name, "to open a stream", exc))
+                continue
+            return _TrackedStream(stream, link)
+        raise STTError("no STT provider could open a stream: " + ("; ".join(errors) or "all skipped"))

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from ..interview.model import Feedback, InterviewConfig, Turn
+
+OnAttempt = Callable[[str, bool, bool], Awaitable[None]]
+"""``on_attempt(provider_name, offline, restart)``: a fallback chain is starting ``provider_name``.
+
+``offline`` says it is the offline provider; ``restart`` that the chain abandoned
+a provider that had already produced output (the consumer discards what it got).
+"""
+
+
+class LLMUnavailable(Exception):
+    """The LLM could not write the question or feedback (after any retries, or past the deadline)."""
 
 
 @dataclass(frozen=True)

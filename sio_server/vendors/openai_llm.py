@@ -18,17 +18,16 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any
 
-from openai import APIError, AsyncOpenAI
+from openai import APIError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..interview.model import Feedback, InterviewConfig, QuestionScore, Turn
 from ..settings import Settings
-from .llm import FeedbackRequest, QuestionRequest
+from .llm import FeedbackRequest, LLMUnavailable, QuestionRequest
+from .openai_client import make_client, retrying
 from .options import ConnectOptions
-from .retry import retrying
 
 __all__ = [
-    "LLMUnavailable",
     "OpenAICompatLLM",
     "feedback_messages",
     "gemini_llm",
@@ -42,10 +41,6 @@ log = logging.getLogger(__name__)
 RESUME_CHARS = 4000
 JOB_DESCRIPTION_CHARS = 3000
 ANSWER_CHARS = 1500
-
-
-class LLMUnavailable(Exception):
-    """The LLM could not write the question or feedback (after any retries, or past the deadline)."""
 
 
 class InvalidFeedback(ValueError):
@@ -342,9 +337,9 @@ class OpenAICompatLLM:
         self.options = options
         self.question_deadline = question_deadline
         self.temperature = temperature
-        self.client = AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=options.timeout, max_retries=0)
-        self._open_question = retrying(options, max_time=question_deadline)(self._open_question_once)
-        self._complete = retrying(options)(self._complete_once)
+        self.client = make_client(api_key, base_url, options)
+        self._open_question = retrying(options, name, max_time=question_deadline)(self._open_question_once)
+        self._complete = retrying(options, name)(self._complete_once)
 
     async def aclose(self) -> None:
         """Close the HTTP connection pool."""
@@ -464,7 +459,13 @@ class OpenAICompatLLM:
 
 
 def _options(settings: Settings) -> ConnectOptions:
-    return ConnectOptions(max_tries=settings.llm_max_tries, timeout=settings.llm_timeout)
+    return ConnectOptions(
+        max_tries=settings.llm_max_tries,
+        base_delay=settings.llm_retry_base,
+        max_delay=settings.llm_retry_max,
+        timeout=settings.llm_timeout,
+        deadline=settings.llm_feedback_deadline,
+    )
 
 
 def openai_llm(settings: Settings) -> OpenAICompatLLM:

@@ -5,11 +5,15 @@
   bad key, forbidden, not found, validation).
 * :func:`retry_after` reads a vendor's ``retry-after-ms`` / ``Retry-After``
   (seconds or an HTTP date) from a failure.
-* :func:`wait_gen` is a ``backoff`` wait generator that sleeps what the vendor
-  asked for when it did, and exponential backoff with full jitter otherwise.
+* :func:`wait_gen` is a ``backoff`` wait generator: what the vendor asked for
+  when it did, else exponential from ``base_delay`` to ``max_delay``; a wait
+  that would end past the call's deadline is not taken (the call fails at once).
 * :func:`retrying` turns :class:`~.options.ConnectOptions` into a
   ``backoff.on_exception`` decorator for the part of a call that may be retried
   (for streams: up to the first byte or token).
+
+Nothing here knows a vendor SDK: the OpenAI SDK's failures are classified in
+:mod:`.openai_client`, so a process without OpenAI never imports it.
 """
 
 from __future__ import annotations
@@ -23,12 +27,11 @@ from typing import Any, TypeVar
 
 import aiohttp
 import backoff
-import httpx
-import openai
 
 from .options import RETRY_LISTENERS, ConnectOptions
 
 __all__ = [
+    "JITTER",
     "MAX_RETRY_AFTER",
     "RETRYABLE_STATUS",
     "VendorHTTPError",
@@ -43,8 +46,11 @@ log = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = frozenset({408, 409, 429})
 MAX_RETRY_AFTER = 120.0  # a vendor asking for a longer pause is not retried (as the OpenAI SDK does)
+JITTER = 0.2  # a wait is shortened by up to this fraction, so that many sessions do not retry in step
 
 F = TypeVar("F", bound=Callable[..., Any])
+Classifier = Callable[[BaseException], bool]
+PauseOf = Callable[[BaseException | None], float | None]
 
 
 class VendorHTTPError(Exception):
@@ -69,29 +75,18 @@ def status_retryable(status: int) -> bool:
 def is_retryable(exc: BaseException) -> bool:
     """Whether ``exc`` is a transient vendor failure that another try may fix.
 
-    OpenAI SDK: connection errors and timeouts, 408/409/429/5xx status errors
-    and error events inside a stream (``APIError`` without a status). Raw
-    ``httpx`` transport errors (a stream cut after the 200 headers leaks
-    ``httpx.RemoteProtocolError``). aiohttp: client connection errors, payload
-    errors and :class:`VendorHTTPError` with a retryable status. Also
-    ``TimeoutError``. A ``Retry-After`` above :data:`MAX_RETRY_AFTER` is not retried.
+    aiohttp client connection and payload errors, :class:`VendorHTTPError` and
+    handshake errors with a retryable status, ``TimeoutError`` and
+    ``ConnectionError``. A ``Retry-After`` above :data:`MAX_RETRY_AFTER` is not retried.
     """
     pause = retry_after(exc)
     if pause is not None and pause > MAX_RETRY_AFTER:
         return False
-    if isinstance(exc, openai.APIStatusError):
-        return status_retryable(exc.status_code)
-    if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
-        return True
-    if isinstance(exc, openai.APIError):  # an {"error": …} event inside a stream
-        return True
     if isinstance(exc, VendorHTTPError):
         return status_retryable(exc.status)
-    if isinstance(exc, aiohttp.WSServerHandshakeError):
+    if isinstance(exc, (aiohttp.WSServerHandshakeError, aiohttp.ClientResponseError)):
         return status_retryable(exc.status)
-    if isinstance(exc, aiohttp.ClientResponseError):
-        return status_retryable(exc.status)
-    if isinstance(exc, (httpx.TransportError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError)):
+    if isinstance(exc, (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError)):
         return True
     return isinstance(exc, (TimeoutError, ConnectionError))
 
@@ -133,66 +128,85 @@ def retry_after(exc: BaseException | None) -> float | None:
         return None
     if isinstance(exc, VendorHTTPError):
         return exc.retry_after
-    if isinstance(exc, openai.APIStatusError):
-        return parse_retry_after(exc.response.headers)
     headers = getattr(exc, "headers", None)
     if isinstance(exc, aiohttp.ClientResponseError) and headers is not None:
         return parse_retry_after(headers)
     return None
 
 
-def wait_gen(base_delay: float = 0.25, max_delay: float = 4.0) -> Generator[float | None, BaseException | None, None]:
-    """A ``backoff`` wait generator: the vendor's ``Retry-After`` if any, else full-jitter exponential.
+def wait_gen(
+    base_delay: float = 1.0,
+    max_delay: float = 10.0,
+    deadline: float | None = None,
+    pause_of: PauseOf = retry_after,
+    clock: Callable[[], float] = time.monotonic,
+) -> Generator[float | None, BaseException | None, None]:
+    """A ``backoff`` wait generator: the vendor's ``Retry-After`` if any, else exponential.
 
-    ``backoff.on_exception`` sends each failure into the generator, so the
-    delay after try ``n`` is ``retry_after(exc)`` when the vendor sent one,
-    otherwise uniform in ``[0, min(max_delay, base_delay * 2**n)]``. Use it
-    with ``jitter=None`` (the jitter is already applied).
+    ``backoff`` makes one generator per call and sends each failure into it;
+    the wait after try ``n`` (from 0) is ``pause_of(exc)`` when the vendor asked
+    for a pause, else ``min(max_delay, base_delay * 2**n)`` shortened by up to
+    :data:`JITTER`. When the wait would end more than ``deadline`` seconds
+    after the call started, the generator stops, and ``backoff`` re-raises the
+    failure at once instead of sleeping past the deadline. Use with ``jitter=None``.
     """
-    n = 0
+    started = clock()
+    curve = backoff.expo(base=2, factor=base_delay, max_value=max_delay)
+    next(curve)  # backoff.expo starts with an initial send(None) of its own
     exc = yield None  # backoff primes the generator with send(None)
     while True:
-        pause = retry_after(exc)
+        pause = pause_of(exc)
         if pause is None:
-            pause = random.uniform(0.0, min(max_delay, base_delay * (2**n)))
-        n += 1
+            pause = next(curve) * random.uniform(1.0 - JITTER, 1.0)
+        if deadline is not None and clock() - started + pause > deadline:
+            log.info("not retrying: a %.2fs wait would pass the %.2fs deadline", pause, deadline)
+            return
         exc = yield pause
 
 
-def _log_backoff(details: dict[str, Any]) -> None:
-    exc = details.get("exception")
-    target = getattr(details.get("target"), "__qualname__", "vendor call")
-    for listener in list(RETRY_LISTENERS):
-        listener(target)
-    log.info(
-        "%s failed on try %d (%s); retrying in %.2fs",
-        getattr(details.get("target"), "__qualname__", "vendor call"),
-        details["tries"],
-        exc,
-        details.get("wait", 0.0),
-    )
+def _on_backoff(vendor: str) -> Callable[[dict[str, Any]], None]:
+    def report(details: dict[str, Any]) -> None:
+        for listener in list(RETRY_LISTENERS):
+            listener(vendor)
+        log.info(
+            "%s: %s failed on try %d (%s); retrying in %.2fs",
+            vendor,
+            getattr(details.get("target"), "__qualname__", "vendor call"),
+            details["tries"],
+            details.get("exception"),
+            details.get("wait", 0.0),
+        )
+
+    return report
 
 
 def retrying(
     options: ConnectOptions,
+    vendor: str,
     *,
-    retryable: Callable[[BaseException], bool] = is_retryable,
+    retryable: Classifier = is_retryable,
+    pause_of: PauseOf = retry_after,
     max_time: float | None = None,
 ) -> Callable[[F], F]:
-    """A ``backoff.on_exception`` decorator following ``options``.
+    """A ``backoff.on_exception`` decorator following ``options`` for the provider named ``vendor``.
 
-    Tries at most ``options.max_tries`` times, for at most ``max_time`` (default
+    Tries at most ``options.max_tries`` times, within ``max_time`` (default
     ``options.deadline``) seconds, giving up at once on failures that
-    ``retryable`` rejects; waits follow :func:`wait_gen`.
+    ``retryable`` rejects; waits follow :func:`wait_gen` with ``pause_of``
+    reading the vendor's requested pause. Every retry is reported to
+    :data:`~.options.RETRY_LISTENERS` with ``vendor``.
     """
+    budget = max_time if max_time is not None else options.deadline
     return backoff.on_exception(
         wait_gen,
         Exception,
         max_tries=options.max_tries,
-        max_time=max_time if max_time is not None else options.deadline,
+        max_time=budget,
         giveup=lambda exc: not retryable(exc),
         jitter=None,
-        on_backoff=_log_backoff,
+        on_backoff=_on_backoff(vendor),
         base_delay=options.base_delay,
         max_delay=options.max_delay,
+        deadline=budget,
+        pause_of=lambda: pause_of,  # backoff calls callable wait arguments once per call
     )

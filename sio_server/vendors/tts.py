@@ -37,3 +37,20 @@ class OfflineTTS:
         """Yield nothing."""
         return
         yield b""  # pragma: no cover - makes this an async generator
+
+
+async def relay(vendor: str, first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """Yield ``first``, then the non-empty chunks of ``rest``.
+
+    A failure after the first chunk raises :class:`TTSError` saying how many
+    bytes were already sent (they are never sent again).
+    """
+    sent = len(first)
+    try:
+        yield first
+        async for chunk in rest:
+            if chunk:
+                sent += len(chunk)
+                yield chunk
+    except Exception as exc:
+        raise TTSError(f"{vendor}: stream broke after {sent} bytes ({type(exc).__name__}: {exc})") from exc

@@ -74,3 +74,59 @@ def cut(request: web.Request) -> None:
     transport = request.transport
     if transport is not None:
         transport.close()
+
+
+async def stream_chunks(
+    request: web.Request,
+    resp: web.StreamResponse,
+    data: bytes,
+    *,
+    chunk_size: int,
+    chunk_delay: float = 0.0,
+    cut_after: int | None = None,
+) -> bool:
+    """Write ``data`` in ``chunk_size`` pieces (``chunk_delay`` apart) to a prepared ``resp``.
+
+    With ``cut_after`` the TCP connection is closed abruptly once that many
+    bytes are out (0: before the first byte). True when all was sent and the
+    body ended, False when it was cut.
+    """
+    sent = 0
+    for start in range(0, len(data), chunk_size):
+        piece = data[start : start + chunk_size]
+        if cut_after is not None and sent + len(piece) > cut_after:
+            piece = piece[: cut_after - sent]
+            if piece:
+                await resp.write(piece)
+            await asyncio.sleep(0.01)
+            cut(request)
+            return False
+        if start and chunk_delay:
+            await asyncio.sleep(chunk_delay)
+        await resp.write(piece)
+        sent += len(piece)
+    await resp.write_eof()
+    return True
+
+
+async def send_audio(
+    request: web.Request, fake: Any, audio: bytes, headers: dict[str, str]
+) -> tuple[web.StreamResponse, bool]:
+    """Answer ``request`` with ``audio`` as a chunked body following the knobs of ``fake``.
+
+    ``fake`` has ``first_byte_delay``, ``chunk_size``, ``chunk_delay`` and
+    ``cut_after_bytes`` (used while ``cut_times`` > 0, which a cut decrements).
+    Returns the response and whether all the audio was sent.
+    """
+    resp = web.StreamResponse(headers={"Content-Type": "audio/mpeg", **headers})
+    resp.enable_chunked_encoding()
+    await resp.prepare(request)
+    if fake.first_byte_delay:
+        await asyncio.sleep(fake.first_byte_delay)
+    cut_at = fake.cut_after_bytes if fake.cut_times > 0 else None
+    done = await stream_chunks(
+        request, resp, audio, chunk_size=fake.chunk_size, chunk_delay=fake.chunk_delay, cut_after=cut_at
+    )
+    if not done:
+        fake.cut_times -= 1
+    return resp, done

@@ -15,6 +15,21 @@ sends a final result (``speech_final`` true after punctuation).
 ``from_finalize: true``; ``{"type":"CloseStream"}`` flushes, sends
 ``Metadata`` and closes with 1000; ``{"type":"KeepAlive"}`` is counted.
 
+Silence: zero bytes in the audio are silence (as in PCM), one byte per
+``1/bytes_per_second`` s; they separate words like spaces. Following the
+query (Deepgram's live end-of-speech options):
+
+* ``endpointing=<ms>`` (default 10; ``false`` disables): once that much
+  silence follows words not yet final, they are sent as a final with
+  ``speech_final: true``.
+* ``utterance_end_ms=<ms>`` (with ``interim_results=true``): once that much
+  silence follows the last word, any pending words are finalized and
+  ``{"type": "UtteranceEnd", "channel": [0, 1], "last_word_end": <s>}`` is sent
+  (once per utterance).
+* ``vad_events=true``: ``{"type": "SpeechStarted", "channel": [0, 1],
+  "timestamp": <s>}`` at the first speech byte of the stream and after each
+  end of speech (endpointing or utterance end).
+
 Real audio (a browser's WebM/Opus) does not decode to words: set
 :attr:`FakeDeepgram.script` to the answers' texts and connection *n* "hears"
 ``script[n]`` (the last entry once they run out) instead of its audio bytes,
@@ -132,6 +147,13 @@ class FakeDeepgram(FakeServer):
         return ws
 
 
+def _silence_bytes(raw: str | None, bps: int) -> int | None:
+    """A query value in milliseconds as bytes of audio; None when absent or ``false``."""
+    if raw is None or raw.lower() == "false":
+        return None
+    return max(1, int(float(raw) * bps / 1000))
+
+
 class _Session:
     """One connection's transcription state."""
 
@@ -146,6 +168,13 @@ class _Session:
         self.script_words = conn.script.split() if conn.script is not None else None
         self.script_heard = 0  # scripted words heard so far
         self.speech = conn.audio if self.script_words is None else bytearray()
+        query = conn.query
+        self.endpointing = _silence_bytes(query.get("endpointing", "10"), self.bps)
+        interim = query.get("interim_results") == "true"
+        self.utterance_end = _silence_bytes(query.get("utterance_end_ms"), self.bps) if interim else None
+        self.vad_events = query.get("vad_events") == "true"
+        self.in_speech = False  # SpeechStarted sent and no end of speech since
+        self.utterance_end_sent = 0  # byte offset of the last word end an UtteranceEnd was sent for
 
     def _hear(self, *, everything: bool = False) -> None:
         """Scripted mode: extend :attr:`speech` with the words the audio received so far stands for."""
@@ -168,7 +197,7 @@ class _Session:
     def _words(self, start: int, end: int) -> list[dict[str, Any]]:
         """Words in audio bytes [start, end) with their times (punctuation kept in ``punctuated_word``)."""
         out: list[dict[str, Any]] = []
-        data = bytes(self.speech[start:end])
+        data = self._text(start, end)
         pos = 0
         for raw in data.split(b" "):
             if raw.strip():
@@ -187,6 +216,10 @@ class _Session:
                 )
             pos += len(raw) + 1
         return out
+
+    def _text(self, start: int, end: int | None = None) -> bytes:
+        """The speech in bytes [start, end) with silence (zero bytes) as spaces; offsets unchanged."""
+        return bytes(self.speech[start:end]).replace(b"\x00", b" ")
 
     async def _send(self, data: dict[str, Any]) -> None:
         self.conn.sent.append(data)
@@ -222,7 +255,7 @@ class _Session:
         """Send finals for complete sentences / enough words, then an interim for the rest."""
         audio = self.speech
         while True:
-            pending = bytes(audio[self.final_offset :])
+            pending = self._text(self.final_offset)
             last_space = pending.rfind(b" ")
             if last_space < 0:
                 break
@@ -241,10 +274,40 @@ class _Session:
             if cut_at is None or not words:
                 break
             end = self.final_offset + cut_at
-            speech_final = bytes(audio[self.final_offset : end]).rstrip().endswith((b".", b"?", b"!"))
+            speech_final = self._text(self.final_offset, end).rstrip().endswith((b".", b"?", b"!"))
             await self._result(self.final_offset, end, is_final=True, speech_final=speech_final)
-        if bytes(audio[self.final_offset :]).strip():
+        if self._text(self.final_offset).strip():
             await self._result(self.final_offset, len(audio), is_final=False)
+
+    async def _speech_started(self, start: int) -> None:
+        """``vad_events``: SpeechStarted at the first speech byte after the stream start or an end of speech."""
+        if not self.vad_events or self.in_speech or self.script_words is not None:
+            return
+        chunk = bytes(self.speech[start:])
+        first = next((i for i, byte in enumerate(chunk) if byte not in (0, 32)), None)  # not silence, not a space
+        if first is not None:
+            self.in_speech = True
+            await self._send({"type": "SpeechStarted", "channel": [0, 1], "timestamp": (start + first) / self.bps})
+
+    async def _end_of_speech(self) -> None:
+        """Endpointing and UtteranceEnd after enough trailing silence (see the module docstring)."""
+        if self.script_words is not None:
+            return
+        text = self._text(0)
+        last_word_end = len(text.rstrip())
+        silence = len(self.speech) - len(bytes(self.speech).rstrip(b"\x00"))
+        if not silence or not last_word_end:
+            return
+        pending = text[self.final_offset :].strip()
+        if self.endpointing is not None and silence >= self.endpointing and pending:
+            await self._result(self.final_offset, len(self.speech), is_final=True, speech_final=True)
+            self.in_speech = False
+        if self.utterance_end is not None and silence >= self.utterance_end and last_word_end > self.utterance_end_sent:
+            if self._text(self.final_offset).strip():
+                await self._result(self.final_offset, len(self.speech), is_final=True)
+            self.utterance_end_sent = last_word_end
+            self.in_speech = False
+            await self._send({"type": "UtteranceEnd", "channel": [0, 1], "last_word_end": last_word_end / self.bps})
 
     async def _flush(self, *, from_finalize: bool) -> None:
         self._hear(everything=True)
@@ -256,7 +319,7 @@ class _Session:
         while True:
             try:
                 msg = await asyncio.wait_for(self.ws.receive(), self.fake.idle_timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 # Deepgram closes a stream that got neither audio nor a text message for 10 s.
                 self.conn.idle_closed = True
                 await self.ws.close(code=1011, message=b"NET-0001")
@@ -279,7 +342,9 @@ class _Session:
                         transport.abort()
                     return
                 self._hear()
+                await self._speech_started(len(self.conn.audio) - len(msg.data))
                 await self._after_audio()
+                await self._end_of_speech()
             elif msg.type == WSMsgType.TEXT:
                 data = json.loads(msg.data)
                 self.conn.texts.append(data)
@@ -293,7 +358,7 @@ class _Session:
                 elif kind == "CloseStream":
                     self.conn.closed_by_client_stream = True
                     self._hear(everything=True)
-                    if bytes(self.speech[self.final_offset :]).strip():
+                    if self._text(self.final_offset).strip():
                         await self._flush(from_finalize=False)
                     await self._send(
                         {

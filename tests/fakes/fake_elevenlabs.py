@@ -14,7 +14,6 @@ Usage::
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import time
 from collections import deque
@@ -23,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .base import FakeServer, cut
+from .base import FakeServer, send_audio
 
 FRAME_HEADER = b"\xff\xfb\x90\x64"
 
@@ -153,28 +152,8 @@ class FakeElevenLabs(FakeServer):
         if not body.get("text"):
             return self._error(Fault(422))
         audio = self.audio_factory(body["text"]) * self.audio_repeat
-        resp = web.StreamResponse(headers={"Content-Type": "audio/mpeg", "x-character-count": str(len(body["text"]))})
-        resp.enable_chunked_encoding()
-        await resp.prepare(request)
-        if self.first_byte_delay:
-            await asyncio.sleep(self.first_byte_delay)
-        sent = 0
-        cut_at = self.cut_after_bytes if self.cut_times > 0 else None
-        for start in range(0, len(audio), self.chunk_size):
-            piece = audio[start : start + self.chunk_size]
-            if cut_at is not None and sent + len(piece) > cut_at:
-                piece = piece[: cut_at - sent]
-                if piece:
-                    await resp.write(piece)
-                self.cut_times -= 1
-                await asyncio.sleep(0.01)
-                cut(request)
-                return resp
-            if start and self.chunk_delay:
-                await asyncio.sleep(self.chunk_delay)
-            await resp.write(piece)
-            sent += len(piece)
-        await resp.write_eof()
-        self.finished += 1
-        self.finished_at = time.monotonic()
+        resp, done = await send_audio(request, self, audio, {"x-character-count": str(len(body["text"]))})
+        if done:
+            self.finished += 1
+            self.finished_at = time.monotonic()
         return resp

@@ -27,19 +27,12 @@ from typing import Any
 from aiohttp import web
 
 from .base import FakeServer, cut
+from .fake_openai_audio import SpeechEndpoint, TranscriptionEndpoint
+from .openai_errors import Fault, refusal
+
+__all__ = ["DEFAULT_REPLY", "FakeOpenAI", "Fault", "RecordedRequest", "default_feedback", "pieces"]
 
 DEFAULT_REPLY = "Could you tell me about a project you are proud of? What was your role in it?"
-
-
-@dataclass
-class Fault:
-    """An error answer for one request."""
-
-    status: int
-    retry_after: float | str | None = None
-    retry_after_ms: float | None = None
-    body: Any = None
-    gemini_shape: bool = False
 
 
 @dataclass
@@ -85,7 +78,9 @@ class FakeOpenAI(FakeServer):
     (None: as fast as possible), :attr:`cut_after_tokens` (close the TCP
     connection after K content tokens; for the next :attr:`cut_times` streams),
     :attr:`stream_error_after_tokens` (send a ``data: {"error": …}`` event),
-    :attr:`include_usage`. Records: :attr:`requests`.
+    :attr:`include_usage`. Records: :attr:`requests`. Audio: :attr:`speech`
+    (``POST /v1/audio/speech``) and :attr:`transcriptions`
+    (``POST /v1/audio/transcriptions``), each with its own knobs and records.
     """
 
     def __init__(self, api_key: str | None = None) -> None:
@@ -102,6 +97,13 @@ class FakeOpenAI(FakeServer):
         self.stream_error_after_tokens: int | None = None
         self.include_usage = True
         self.requests: list[RecordedRequest] = []
+        self.speech = SpeechEndpoint(api_key)
+        self.transcriptions = TranscriptionEndpoint(api_key)
+
+    @property
+    def speech_requests(self) -> list:
+        """The text-to-speech requests received."""
+        return self.speech.requests
 
     @property
     def url(self) -> str:
@@ -139,27 +141,8 @@ class FakeOpenAI(FakeServer):
     def routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1beta/openai/chat/completions", self._chat)
-
-    def _error(self, fault: Fault) -> web.Response:
-        headers: dict[str, str] = {"x-request-id": "req_fake"}
-        if fault.retry_after is not None:
-            headers["retry-after"] = str(fault.retry_after)
-        if fault.retry_after_ms is not None:
-            headers["retry-after-ms"] = str(fault.retry_after_ms)
-        if fault.body is not None:
-            body = fault.body
-        elif fault.gemini_shape:
-            status_name = {429: "RESOURCE_EXHAUSTED", 503: "UNAVAILABLE"}.get(fault.status, "INTERNAL")
-            body = [{"error": {"code": fault.status, "message": "fake gemini error", "status": status_name}}]
-        else:
-            kind = {
-                400: ("invalid_request_error", None),
-                401: ("invalid_request_error", "invalid_api_key"),
-                404: ("invalid_request_error", "model_not_found"),
-                429: ("requests", "rate_limit_exceeded"),
-            }.get(fault.status, ("server_error", None))
-            body = {"error": {"message": f"fake error {fault.status}", "type": kind[0], "param": None, "code": kind[1]}}
-        return web.json_response(body, status=fault.status, headers=headers)
+        app.router.add_post("/v1/audio/speech", self.speech.handle)
+        app.router.add_post("/v1/audio/transcriptions", self.transcriptions.handle)
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         try:
@@ -170,12 +153,9 @@ class FakeOpenAI(FakeServer):
         self.requests.append(
             RecordedRequest(request.path, body, dict(request.headers), int(raw_retry) if raw_retry else None)
         )
-        if self.header_delay:
-            await asyncio.sleep(self.header_delay)
-        if self.api_key is not None and request.headers.get("Authorization") != f"Bearer {self.api_key}":
-            return self._error(Fault(401))
-        if self.faults:
-            return self._error(self.faults.popleft())
+        refused = await refusal(request, self.api_key, self.faults, self.header_delay)
+        if refused is not None:
+            return refused
         model = body.get("model", "gpt-fake")
         if body.get("stream"):
             return await self._stream(request, body, model)

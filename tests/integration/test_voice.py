@@ -151,8 +151,8 @@ async def test_llm_500_three_times_falls_back_after_exactly_max_tries(aiohttp_se
     assert set(fake_openai.retry_counts()) <= {0, None}
     metrics = server.app[METRICS].render().decode()
     assert 'interview_llm_fallbacks_total{kind="question"} 1.0' in metrics
-    assert 'interview_vendor_retries_total{vendor="llm"} 2.0' in metrics
-    assert 'interview_vendor_seconds_count{outcome="fallback",stage="llm_first_token",vendor="openai"} 1.0' in metrics
+    assert 'interview_vendor_retries_total{vendor="openai"} 2.0' in metrics
+    assert 'interview_vendor_seconds_count{outcome="fallback",stage="llm_first_token",vendor="offline"} 1.0' in metrics
     await client.close()
 
 
@@ -166,7 +166,7 @@ async def test_tts_cut_before_first_byte_is_retried_and_audio_is_complete(aiohtt
     assert b"".join(c["audio"] for c in chunks_of(client, 1)) == audio_for("One short question?")
     assert fake_elevenlabs.count == 2
     metrics = server.app[METRICS].render().decode()
-    assert 'interview_vendor_retries_total{vendor="tts"} 1.0' in metrics
+    assert 'interview_vendor_retries_total{vendor="elevenlabs"} 1.0' in metrics
     assert 'interview_vendor_seconds_count{outcome="ok",stage="tts_first_byte",vendor="elevenlabs"} 1.0' in metrics
     await client.close()
 

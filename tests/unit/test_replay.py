@@ -13,6 +13,7 @@ from sio_server.settings import Settings
 from sio_server.store.files import FileSessionStore
 from sio_server.transport.namespace import InterviewNamespace
 from sio_server.transport.server import InterviewSocketServer, LocalManager
+from sio_server.vendors.fallback import FallbackLLM
 from sio_server.vendors.offline_llm import OfflineLLM
 
 
@@ -44,7 +45,7 @@ async def test_a_replay_that_cannot_wait_for_the_connection_disconnects_the_sock
     store = FileSessionStore(tmp_path / "data")
     await store.open()
     offline = OfflineLLM()
-    service = InterviewService(store, offline, offline, Emitter())
+    service = InterviewService(store, FallbackLLM([offline]), Emitter())
     sio = RecordingServer(async_mode="aiohttp", client_manager=NeverConnected())
     namespace = InterviewNamespace(service, Settings(_env_file=None, data_dir=str(tmp_path / "data")), Metrics())
     sio.register_namespace(namespace)

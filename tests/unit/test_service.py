@@ -13,6 +13,7 @@ from sio_server.interview.model import InterviewConfig, PendingStep, Status
 from sio_server.interview.service import InterviewService
 from sio_server.store.base import StoreError
 from sio_server.store.files import FileSessionStore
+from sio_server.vendors.fallback import FallbackLLM
 from sio_server.vendors.offline_llm import OfflineLLM
 
 
@@ -60,8 +61,8 @@ async def make_service(tmp_path: Path, llm=None, store=None) -> tuple[InterviewS
     store = store or FileSessionStore(tmp_path / "data")
     await store.open()
     emitter = RecordingEmitter(store)
-    offline = OfflineLLM()
-    return InterviewService(store, llm or offline, offline, emitter, store_retry_delay=0.01), emitter
+    chain = FallbackLLM([llm, OfflineLLM()] if llm is not None else [OfflineLLM()])
+    return InterviewService(store, chain, emitter, store_retry_delay=0.01), emitter
 
 
 async def settle(service: InterviewService) -> None:

@@ -20,6 +20,7 @@ from sio_server.interview.sweeper import Sweeper, SweepPolicy
 from sio_server.interview.tokens import hash_token, new_token
 from sio_server.observability.metrics import Metrics
 from sio_server.store.files import FileSessionStore
+from sio_server.vendors.fallback import FallbackLLM
 from sio_server.vendors.offline_llm import OfflineLLM
 
 TTL = 60.0
@@ -101,7 +102,7 @@ async def test_a_purged_sessions_token_is_expired_and_a_wrong_one_is_not(tmp_pat
     store = FileSessionStore(tmp_path / "data")
     await store.open()
     offline = OfflineLLM()
-    service = InterviewService(store, offline, offline, NoEmitter(), sweep_policy=SweepPolicy(report_retention=RETENTION))
+    service = InterviewService(store, FallbackLLM([offline]), NoEmitter(), sweep_policy=SweepPolicy(report_retention=RETENTION))
     session_id, token = await ended_session(service.registry)
     assert await service.sweep(now=utcnow() + timedelta(seconds=RETENTION + 1)) == {"purged": 1, "ended": 0}
     with pytest.raises(InterviewError) as err:

@@ -42,3 +42,31 @@ def llm(
 
 async def collect(provider, request) -> str:
     return "".join([piece async for piece in provider.stream_question(request)])
+
+
+def elevenlabs(fake, *, max_tries: int = 3, timeout: float = 2.0):
+    from sio_server.vendors.elevenlabs_tts import ElevenLabsTTS
+
+    return ElevenLabsTTS(fake.api_key, fake.url, options=fast(max_tries, timeout))
+
+
+def openai_tts(fake, *, max_tries: int = 3, timeout: float = 2.0, deadline: float | None = None):
+    from sio_server.vendors.openai_tts import OpenAITTS
+
+    return OpenAITTS("sk-test", fake.url, "gpt-4o-mini-tts", fast(max_tries, timeout, deadline))
+
+
+def openai_stt(fake, *, max_tries: int = 3, timeout: float = 2.0, buffer_bytes: int = 2_000_000):
+    from sio_server.vendors.openai_stt import OpenAISTT
+
+    return OpenAISTT("sk-test", fake.url, "gpt-4o-mini-transcribe", fast(max_tries, timeout), buffer_bytes)
+
+
+class FakeClock:
+    """A monotonic clock a test moves by hand (``clock.now += 5``)."""
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now

@@ -1,0 +1,57 @@
+"""What every OpenAI-SDK client here shares: the SDK client and how its failures are retried.
+
+Imported only by the OpenAI providers (LLM, TTS, STT), so a process that uses
+other vendors never imports the ``openai`` SDK.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import httpx
+import openai
+from openai import AsyncOpenAI
+
+from . import retry
+from .options import ConnectOptions
+
+__all__ = ["is_retryable", "make_client", "retry_after", "retrying"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def make_client(api_key: str, base_url: str | None, options: ConnectOptions) -> AsyncOpenAI:
+    """An SDK client with its own retries off (ours are in :func:`retrying`), one try bounded by ``options.timeout``."""
+    return AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=options.timeout, max_retries=0)
+
+
+def retry_after(exc: BaseException | None) -> float | None:
+    """The pause OpenAI asked for (``retry-after-ms`` / ``Retry-After``), else what :func:`.retry.retry_after` finds."""
+    if isinstance(exc, openai.APIStatusError):
+        return retry.parse_retry_after(exc.response.headers)
+    return retry.retry_after(exc)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether an OpenAI SDK failure is worth another try.
+
+    Connection errors and timeouts, 408/409/429/5xx status errors, error
+    events inside a stream (``APIError`` without a status), raw ``httpx``
+    transport errors (a stream cut after the 200 headers leaks
+    ``httpx.RemoteProtocolError``), and whatever :func:`.retry.is_retryable`
+    accepts. A ``Retry-After`` above :data:`.retry.MAX_RETRY_AFTER` is not retried.
+    """
+    pause = retry_after(exc)
+    if pause is not None and pause > retry.MAX_RETRY_AFTER:
+        return False
+    if isinstance(exc, openai.APIStatusError):
+        return retry.status_retryable(exc.status_code)
+    if isinstance(exc, (openai.APIConnectionError, openai.APIError, httpx.TransportError)):
+        return True  # APIConnectionError includes APITimeoutError; APIError alone is a stream error event
+    return retry.is_retryable(exc)
+
+
+def retrying(options: ConnectOptions, vendor: str, *, max_time: float | None = None) -> Callable[[F], F]:
+    """:func:`.retry.retrying` with the OpenAI SDK's failures classified."""
+    return retry.retrying(options, vendor, retryable=is_retryable, pause_of=retry_after, max_time=max_time)
