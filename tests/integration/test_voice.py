@@ -254,18 +254,28 @@ async def test_audio_flood_stays_bounded_and_warns_at_most_once_a_second(aiohttp
     ack = await client.start(language="en", mode="voice", audio_format="linear16", max_questions=2)
     await client.next_question()
     live = server.app[SERVICE].live[ack["session_id"]]
+    queue, put = live.audio, live.audio.put
+    handled, peak = 0, 0
+
+    def observed_put(chunk: bytes) -> bool:  # observe every chunk the server queues or drops
+        nonlocal handled, peak
+        accepted = put(chunk)
+        handled, peak = handled + 1, max(peak, len(queue))
+        return accepted
+
+    queue.put = observed_put  # type: ignore[method-assign]
     started = time.monotonic()
-    peak = 0
     for _ in range(3000):
         await client.send_audio(b"x" * 4096)
-        peak = max(peak, len(live.audio))
-    await asyncio.sleep(0.3)
+    await client.wait_for(lambda: handled == 3000, timeout=60)
     elapsed = time.monotonic() - started
-    warnings = [d for n, d in client.live_events if n == "warning" and d["code"] == "audio_dropped"]
-    assert peak <= 10 and live.audio.dropped > 0
+    assert peak <= 10 and queue.dropped > 0
+    warnings = await client.wait_for(
+        lambda: [d for n, d in client.live_events if n == "warning" and d["code"] == "audio_dropped"], timeout=10
+    )
     assert 1 <= len(warnings) <= elapsed + 1
     metrics = server.app[METRICS].render().decode()
-    assert f"interview_audio_dropped_chunks_total {float(live.audio.dropped)}" in metrics
+    assert f"interview_audio_dropped_chunks_total {float(queue.dropped)}" in metrics
     await client.close()
 
 
