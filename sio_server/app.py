@@ -13,19 +13,21 @@ from aiohttp import hdrs, web
 from .appkeys import METRICS, SERVICE, SETTINGS, SIO, STORE
 from .cluster.leases import make_leases
 from .cluster.watch import make_client_manager, start_manager, watch_cluster
+from .interview.audio_budget import AudioBudget
 from .interview.service import InterviewService
 from .observability.metrics import Metrics
 from .settings import Settings
 from .store import make_store
 from .store.base import SessionStore, StoreError
 from .transport.namespace import InterviewNamespace, SocketEmitter
+from .transport.admission import socket_guards
 from .transport.protocol import NAMESPACE
 from .transport.server import InterviewSocketServer
 from .vendors import make_llm, make_stt, make_tts
 from .vendors.llm import LLMProvider
 from .vendors.offline_llm import OfflineLLM
 from .vendors.options import RETRY_LISTENERS
-from .web import admin, pages
+from .web import admin, pages, security_headers
 from .web.cors import OriginPolicy, cors_middleware, replit_origins
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,7 @@ def create_app(
         cors_allowed_origins=origins.for_engineio,
         logger=False,
         engineio_logger=False,
+        **socket_guards(settings),
     )
     store = store or make_store(settings)
     offline = OfflineLLM(delay=settings.offline_llm_delay)
@@ -80,7 +83,9 @@ def create_app(
         pipelining=settings.tts_pipelining,
         tts_backlog_bytes=settings.tts_socket_backlog_bytes,
         stt_finalize_timeout=settings.stt_finalize_timeout,
+        audio_budget=AudioBudget(settings.audio_buffer_bytes),
     )
+    sio.admission.active_sessions = lambda: len(service.live)
     sio.register_namespace(InterviewNamespace(service, settings, metrics))
     sio.attach(app, socketio_path="socket.io")
 
@@ -91,6 +96,7 @@ def create_app(
     app[SIO] = sio
     app.add_routes(admin.routes)
     pages.add_static(app)
+    security_headers.install(app)
     app.cleanup_ctx.append(_executor_ctx)
     app.cleanup_ctx.append(_store_ctx)
     app.cleanup_ctx.append(_sweeper_ctx)

@@ -253,6 +253,7 @@ class InterviewNamespace(socketio.AsyncNamespace):
         current = self.service.live.get(session_id) if session_id else None
         if current is not None and current.session.status is Status.ACTIVE:
             raise InterviewError("already_in_session", "this connection already runs an interview")
+        self.server.admit_session(sid, self.namespace)  # too_many_sessions / server_busy before any work
         if current is not None:
             self.bound.pop(sid, None)
             current.sid = None
@@ -284,6 +285,12 @@ class InterviewNamespace(socketio.AsyncNamespace):
         if len(payload) > self.settings.audio_chunk_max_bytes:
             raise InterviewError("payload_too_large", f"audio chunks are limited to {self.settings.audio_chunk_max_bytes} bytes")
         live = self._live(sid)
+        if live.listener is None:  # text mode (or ended): nothing would read the audio, so none is queued
+            limits = self.limits.get(sid)
+            if live.session.mode == "text" and limits is not None and not limits.audio_refused:
+                limits.audio_refused = True  # said once; later chunks are dropped silently
+                raise InterviewError("text_mode", "this interview runs in text mode: audio is not accepted")
+            return None
         if not live.audio.put(bytes(payload)):
             self.metrics.audio_dropped.inc()
             if live.audio.should_warn():
