@@ -25,6 +25,7 @@ from ..vendors.llm import FeedbackRequest, LLMProvider, QuestionRequest
 from ..vendors.stt import STTProvider
 from ..vendors.tts import OfflineTTS, TTSProvider
 from . import logic
+from .audio_budget import AudioBudget
 from .audio_queue import AudioQueue
 from .errors import InterviewError
 from .ids import parse_session_id
@@ -106,6 +107,7 @@ class InterviewService:
         tts_backlog_bytes: int = 1 << 20,
         stt_finalize_timeout: float = 10.0,
         leases: Leases | None = None,
+        audio_budget: AudioBudget | None = None,
     ) -> None:
         self.store = store
         self.llm = llm
@@ -120,6 +122,7 @@ class InterviewService:
         self.tts_backlog_bytes = tts_backlog_bytes
         self.stt_finalize_timeout = stt_finalize_timeout
         self.leases = leases or Leases()
+        self.audio_budget = audio_budget or AudioBudget(1 << 62)
         self.on_superseded: Callable[[LiveSession, str], Awaitable[None]] | None = None
         self.live: dict[str, LiveSession] = {}
         self._loading: dict[str, asyncio.Future[LiveSession | None]] = {}
@@ -128,7 +131,7 @@ class InterviewService:
     # -- sessions in memory -------------------------------------------------
 
     def _hold(self, session: Session) -> LiveSession:
-        live = LiveSession(session=session, audio=AudioQueue(self.audio_queue_chunks))
+        live = LiveSession(session=session, audio=AudioQueue(self.audio_queue_chunks, budget=self.audio_budget))
         if session.mode == "voice" and self.stt is not None and session.status is Status.ACTIVE:
             live.listener = AnswerListener(
                 self.stt, live.audio, self.emitter, session.id, session.config.audio_format,
@@ -201,6 +204,7 @@ class InterviewService:
             self.metrics.sessions_live.set(len(self.live))
             self.store.forget(live.id)
             self._close_listener(live)
+            live.audio.discard()
             asyncio.get_running_loop().create_task(self.leases.release(live.id))
 
     async def hand_over(self, session_id: str, wait: float = 3.0) -> None:
