@@ -15,9 +15,12 @@ from ..interview.ids import parse_session_id
 from ..interview.model import PendingStep, Session, SessionSummary, Status
 from ..interview.service import LiveSession
 from ..interview.tokens import session_id_of, token_matches
+from ..observability.logs import RepeatFilter
 from ..store.base import StoreError
 
 log = logging.getLogger(__name__)
+_readiness_log = logging.getLogger(f"{__name__}.readiness")
+_readiness_log.addFilter(RepeatFilter(60.0))  # probes come every few seconds: one line a minute
 routes = web.RouteTableDef()
 FEEDBACK_WAIT = 60.0
 
@@ -57,6 +60,12 @@ def require_admin(request: web.Request) -> None:
         raise ApiError(401, "unauthorized", "missing or wrong bearer token")
 
 
+def _store_unavailable(exc: StoreError) -> ApiError:
+    """The public answer to a store failure: the code only (the detail names paths); the detail is logged."""
+    log.warning("store unavailable: %s", exc)
+    return ApiError(503, "store_unavailable", "sessions are unavailable; retry")
+
+
 def _session_id(request: web.Request) -> str:
     session_id = request.match_info["session_id"]
     if parse_session_id(session_id) is None:
@@ -69,7 +78,7 @@ async def _live_or_404(request: web.Request, session_id: str) -> LiveSession:
     try:
         live = await request.app[SERVICE].get(session_id)
     except StoreError as exc:
-        raise ApiError(503, "store_unavailable", str(exc)) from None
+        raise _store_unavailable(exc) from None
     except InterviewError as exc:
         raise ApiError(503, exc.code, exc.message) from None
     if live is None:
@@ -82,7 +91,7 @@ async def _peek_or_404(request: web.Request, session_id: str) -> Session:
     try:
         session = await request.app[SERVICE].peek(session_id)
     except StoreError as exc:
-        raise ApiError(503, "store_unavailable", str(exc)) from None
+        raise _store_unavailable(exc) from None
     if session is None:
         raise ApiError(404, "not_found", "no such session")
     return session
@@ -101,7 +110,7 @@ async def require_admin_or_session(request: web.Request) -> Session:
     try:
         session = await request.app[SERVICE].peek(route_id)
     except StoreError as exc:
-        raise ApiError(503, "store_unavailable", str(exc)) from None
+        raise _store_unavailable(exc) from None
     if session is None or not token_matches(token, session.token_hash):
         raise ApiError(401, "unauthorized", "wrong bearer token")
     return session
@@ -126,7 +135,8 @@ async def readyz(request: web.Request) -> web.Response:
         await request.app[STORE].ping()
         checks["store"] = "ok"
     except StoreError as exc:
-        checks["store"] = f"error: {exc}"
+        checks["store"] = "error: store_unavailable"
+        _readiness_log.warning("readiness: store not ready: %s", exc)
     if request.app[SETTINGS].redis_url:
         checks["leases"] = await request.app[SERVICE].leases.check()
         subscribed = listener_subscribed(request.app[SIO])
@@ -162,7 +172,7 @@ async def list_sessions(request: web.Request) -> web.Response:
     try:
         summaries: list[SessionSummary] = await request.app[STORE].list_summaries(status, limit)
     except StoreError as exc:
-        raise ApiError(503, "store_unavailable", str(exc)) from None
+        raise _store_unavailable(exc) from None
     fields = {"session_id", "status", "language", "mode", "questions_asked", "max_questions", "created_at", "updated_at"}
     return web.json_response({"sessions": [s.model_dump(mode="json", include=fields) for s in summaries]})
 
@@ -229,7 +239,7 @@ async def delete_session(request: web.Request) -> web.Response:
     try:
         existed = await request.app[SERVICE].delete(session_id)
     except StoreError as exc:
-        raise ApiError(503, "store_unavailable", str(exc)) from None
+        raise _store_unavailable(exc) from None
     if not existed:
         raise ApiError(404, "not_found", "no such session")
     return web.Response(status=204)
@@ -243,7 +253,7 @@ async def cleanup(request: web.Request) -> web.Response:
     try:
         result = await request.app[SERVICE].sweep(settings.session_ttl, settings.abandoned_ttl)
     except StoreError as exc:
-        raise ApiError(503, "store_unavailable", str(exc)) from None
+        raise _store_unavailable(exc) from None
     return web.json_response(result)
 
 
