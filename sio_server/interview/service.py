@@ -32,7 +32,8 @@ from .ids import parse_session_id
 from .listening import AnswerListener
 from .model import Event, Feedback, InterviewConfig, PendingStep, Session, Status, utcnow
 from .speech import QuestionSpeech
-from .tokens import hash_token, new_token, session_id_of, token_matches
+from .token_lookup import session_for_token
+from .tokens import hash_token, new_token
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -188,14 +189,9 @@ class InterviewService:
 
     async def authenticate(self, token: str) -> LiveSession | None:
         """The live session whose resume token is ``token``, or None."""
-        session_id = session_id_of(token)
-        if session_id is None:
-            return None
         # Check the token before taking the session over: a wrong token must not move it.
-        session = await self.peek(session_id)
-        if session is None or not token_matches(token, session.token_hash):
-            return None
-        return await self.get(session_id)
+        session = await session_for_token(self.peek, token)  # same work for unknown ids (not timeable)
+        return await self.get(session.id) if session is not None else None
 
     def release(self, live: LiveSession) -> None:
         """Drop ``live`` from memory when no socket holds it and no step runs."""

@@ -93,9 +93,10 @@ class FileSessionStore(SessionStore):
         return lock
 
     async def _read(self, path: Path) -> Session | None:
+        # One executor hop whether or not the file exists (open, read and close together), so a
+        # missing session costs the same I/O round trip as a present one (session ids are not timeable).
         try:
-            async with aiofiles.open(path, "rb") as f:
-                raw = await f.read()
+            raw = await asyncio.to_thread(path.read_bytes)
         except FileNotFoundError:
             return None
         except OSError as exc:

@@ -14,7 +14,7 @@ from ..interview.errors import InterviewError
 from ..interview.ids import parse_session_id
 from ..interview.model import PendingStep, Session, SessionSummary, Status
 from ..interview.service import LiveSession
-from ..interview.tokens import session_id_of, token_matches
+from ..interview.token_lookup import session_for_token
 from ..observability.logs import RepeatFilter
 from ..store.base import StoreError
 
@@ -104,14 +104,11 @@ async def require_admin_or_session(request: web.Request) -> Session:
         raise ApiError(401, "unauthorized", "missing bearer token")
     if _is_admin(request, token):
         return await _peek_or_404(request, _session_id(request))
-    route_id = request.match_info["session_id"]
-    if session_id_of(token) != route_id or parse_session_id(route_id) is None:
-        raise ApiError(401, "unauthorized", "wrong bearer token")
     try:
-        session = await request.app[SERVICE].peek(route_id)
+        session = await session_for_token(request.app[SERVICE].peek, token)  # same work for unknown ids
     except StoreError as exc:
         raise _store_unavailable(exc) from None
-    if session is None or not token_matches(token, session.token_hash):
+    if session is None or session.id != request.match_info["session_id"]:
         raise ApiError(401, "unauthorized", "wrong bearer token")
     return session
 
