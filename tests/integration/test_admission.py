@@ -78,7 +78,7 @@ async def test_forwarded_for_counts_only_behind_a_trusted_proxy(aiohttp_server, 
     for c in (one, other):
         await c.disconnect()
 
-    direct = await aiohttp_server(create_app(settings.model_copy(update={"max_sockets_per_client": 1})))
+    direct = await aiohttp_server(create_app(settings.model_copy(update={"max_sockets_per_client": 1, "trusted_proxies": ""})))
     first = await open_socket(direct, {"X-Forwarded-For": "203.0.113.9"})
     assert first and await open_socket(direct, {"X-Forwarded-For": "203.0.113.10"}) is None, "no trusted proxy: the header is ignored"
     await first.disconnect()
