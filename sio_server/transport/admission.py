@@ -71,7 +71,7 @@ class Admission:
         self._starts: dict[str, collections.deque[float]] = {}
 
     @classmethod
-    def from_settings(cls, settings: Any, active_sessions: Callable[[], int]) -> "Admission":
+    def from_settings(cls, settings: Any, active_sessions: Callable[[], int]) -> Admission:
         """The limits of ``settings``, the socket cap sized to the descriptor limit."""
         return cls(
             socket_budget(settings.max_sockets, settings.descriptor_reserve),

@@ -10,22 +10,21 @@ from __future__ import annotations
 
 from aiohttp import web
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        # The one inline style attribute of index.html (``style="--score: 0"`` on the score ring), by hash;
-        # drop it once that attribute moves to style.css.
-        "style-src 'self' 'unsafe-hashes' 'sha256-78ni/nalUcFk4ah22j0zngfAd+QSrqM/N/E31nb4TVE='",
-        "img-src 'self' data:",
-        "media-src 'self' blob:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    )
+CSP_DIRECTIVES = (
+    "default-src 'self'",
+    "script-src 'self'",
+    # The one inline style attribute of index.html (``style="--score: 0"`` on the score ring), by hash;
+    # drop it once that attribute moves to style.css.
+    "style-src 'self' 'unsafe-hashes' 'sha256-78ni/nalUcFk4ah22j0zngfAd+QSrqM/N/E31nb4TVE='",
+    "img-src 'self' data:",
+    "media-src 'self' blob:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
 )
+CONTENT_SECURITY_POLICY = "; ".join(CSP_DIRECTIVES)
 HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Frame-Options": "DENY",

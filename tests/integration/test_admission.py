@@ -11,7 +11,6 @@ import time
 
 import aiohttp
 import engineio
-import pytest
 import socketio
 
 from sio_server.app import create_app

@@ -35,8 +35,7 @@ async def test_3000_malformed_packets_are_counted_and_barely_logged(server_facto
     for line in log_lines(text):
         json.loads(line)  # every line is the JSON format (engineio's and socketio's loggers included)
     assert any("malformed input" in line for line in log_lines(text))
-    with open(server.log_path) as f:
-        assert sum(1 for _ in f) < 40
+    assert len(text.splitlines()) < 40
 
 
 def test_accept_errors_are_rate_limited_in_the_log(server_factory):

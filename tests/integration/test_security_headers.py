@@ -25,11 +25,11 @@ async def test_headers_on_the_page_api_errors_and_socketio(aiohttp_server, setti
                 assert r.headers.get(name) == value, (path, name)
             csp = r.headers["Content-Security-Policy"]
             assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
-            assert not re.search(r"python|aiohttp|\d+\.\d+", r.headers.get("Server", ""), re.I), r.headers.get("Server")
+            assert not re.search(r"python|aiohttp|\d+\.\d+", r.headers.get("Server", ""), re.IGNORECASE), r.headers.get("Server")
 
 
 def test_the_page_has_no_inline_script():
     page = (STATIC_DIR / "index.html").read_text()
-    for tag in re.findall(r"<script\b[^>]*>(.*?)</script>", page, re.S):
+    for tag in re.findall(r"<script\b[^>]*>(.*?)</script>", page, re.DOTALL):
         assert not tag.strip(), "inline script would be blocked by the CSP"
     assert not re.search(r"\son[a-z]+\s*=", page), "inline event handlers would be blocked by the CSP"

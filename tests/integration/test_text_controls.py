@@ -6,8 +6,8 @@ import pytest
 import socketio
 
 from sio_server.app import create_app
-from sio_server.transport.protocol import AnswerText, StartInterview, parse
 from sio_server.interview.errors import InterviewError
+from sio_server.transport.protocol import AnswerText, StartInterview, parse
 
 NS = "/interview"
 HOSTILE = ["\x85", "\x9b", "\x80", "\x9f", "\u202e", "\u202a", "\u2066", "\u2069", "\u2028", "\u2029", "\u200f"]

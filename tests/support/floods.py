@@ -31,7 +31,7 @@ async def metric(url: str, name: str) -> float:
     """The sum of every sample of metric ``name`` at ``url``'s ``/metrics``."""
     async with aiohttp.ClientSession() as http:
         text = await (await http.get(f"{url}/metrics")).text()
-    pattern = re.compile(rf"^{re.escape(name)}(\{{[^}}]*\}})? ([0-9.e+-]+)$", re.M)
+    pattern = re.compile(rf"^{re.escape(name)}(\{{[^}}]*\}})? ([0-9.e+-]+)$", re.MULTILINE)
     return sum(float(m.group(2)) for m in pattern.finditer(text))
 
 
@@ -76,7 +76,7 @@ async def session_flood(url: str, seconds: float = 10.0, sockets: int = 1) -> di
         while time.monotonic() < stop:
             try:
                 ws = await open_ws(http, url)
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError):
                 outcomes["socket_refused"] = outcomes.get("socket_refused", 0) + 1
                 await asyncio.sleep(0.01)
                 continue
