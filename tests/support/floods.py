@@ -94,12 +94,12 @@ async def session_flood(url: str, seconds: float = 10.0, sockets: int = 1) -> di
 
 async def socket_hoard(url: str, count: int) -> tuple[list[aiohttp.ClientWebSocketResponse], int, aiohttp.ClientSession]:
     """Open up to ``count`` sockets and keep them; returns (sockets, refused, session to close)."""
-    http = aiohttp.ClientSession()
+    http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))  # no client-side cap on connections
     held, refused = [], 0
     for _ in range(count):
         try:
             held.append(await open_ws(http, url, namespace=False))
-        except aiohttp.ClientError:
+        except (TimeoutError, aiohttp.ClientError):
             refused += 1
     return held, refused, http
 
