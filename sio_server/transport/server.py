@@ -1,4 +1,9 @@
-"""The Socket.IO server class: python-socketio's, hardened against hostile packets."""
+"""The Socket.IO and Engine.IO server classes: python-socketio's and python-engineio's, hardened against
+hostile packets, with admission control and the real client address.
+
+Every private member of python-socketio / python-engineio the server relies on is here, each with a comment
+naming the upstream behaviour; ``tests/integration/test_admission.py`` and ``test_binary_limits.py`` pin them.
+"""
 
 from __future__ import annotations
 
