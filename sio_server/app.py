@@ -13,6 +13,7 @@ from aiohttp import hdrs, web
 from .appkeys import METRICS, NAMESPACE_HANDLERS, SERVICE, SETTINGS, SIO, STORE
 from .cluster.leases import make_leases
 from .cluster.watch import make_client_manager, start_manager, watch_cluster
+from .interview.audio_budget import AudioBudget
 from .interview.service import InterviewService
 from .interview.sweeper import SweepPolicy
 from .observability.metrics import Metrics
@@ -20,12 +21,13 @@ from .settings import Settings
 from .store import make_store
 from .store.base import SessionStore
 from .transport.namespace import InterviewNamespace, SocketEmitter
+from .transport.admission import socket_guards
 from .transport.protocol import NAMESPACE
 from .transport.server import InterviewSocketServer
 from .vendors import make_llm, make_stt, make_tts
 from .vendors.llm import LLMProvider
 from .vendors.options import RETRY_LISTENERS
-from .web import admin, pages, report, resume
+from .web import admin, pages, report, resume, security_headers
 from .web.cors import OriginPolicy, cors_middleware, replit_origins
 
 log = logging.getLogger(__name__)
@@ -64,9 +66,11 @@ def create_app(
         cors_allowed_origins=origins.for_engineio,
         logger=False,
         engineio_logger=False,
+        **socket_guards(settings),
     )
     store = store or make_store(settings)
     service = _make_service(settings, store, llm, SocketEmitter(sio), metrics)
+    sio.admission.active_sessions = lambda: len(service.live)
     namespace = InterviewNamespace(service, settings, metrics)
     sio.register_namespace(namespace)
     sio.attach(app, socketio_path="socket.io")
@@ -81,6 +85,7 @@ def create_app(
     app.add_routes(report.routes)
     resume.add_resume_upload(app, settings)
     pages.add_static(app)
+    security_headers.install(app)
     app.cleanup_ctx.append(_executor_ctx)
     app.cleanup_ctx.append(_store_ctx)
     app.cleanup_ctx.append(_background_ctx)
@@ -110,6 +115,7 @@ def _make_service(
             report_retention=settings.report_retention,
             interval=settings.sweep_interval,
         ),
+        audio_budget=AudioBudget(settings.audio_buffer_bytes),
     )
 
 

@@ -36,6 +36,20 @@ class Settings(BaseSettings):
         default=False, description="accept websocket permessage-deflate (about 100 KiB of zlib state per socket)"
     )
     io_threads: int = Field(default=32, ge=1, description="threads for file I/O and DNS (asyncio's default executor)")
+    max_sockets: int = Field(default=10_000, ge=1, description="concurrent Engine.IO sockets in this process")
+    max_sockets_per_client: int = Field(default=20, ge=1, description="concurrent sockets from one client address")
+    sessions_per_client_per_minute: int = Field(default=10, ge=1, description="interviews one client address may start a minute")
+    max_active_sessions: int = Field(default=2000, ge=1, description="sessions held in memory by this process")
+    trusted_proxies: str = Field(
+        default="127.0.0.0/8, ::1, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7",
+        description="comma-separated addresses or networks whose X-Forwarded-For is believed (loopback and private by default)",
+    )
+    descriptor_reserve: int = Field(default=64, ge=8, description="file descriptors kept free of sockets")
+    http_idle_timeout: float = Field(default=10.0, gt=0, description="seconds an idle or half-sent HTTP request may hold a connection")
+    http_body_timeout: float = Field(default=10.0, gt=0, description="seconds to receive a whole long-polling body")
+    audio_buffer_bytes: int = Field(default=64 << 20, ge=65536, description="inbound audio buffered by the whole process")
+    store_free_margin_bytes: int = Field(default=512 << 10, ge=0, description="free disk /readyz requires under DATA_DIR")
+    malformed_log_interval: float = Field(default=60.0, gt=0, description="seconds between two log lines about one socket's malformed packets")
 
     llm_provider: Literal["openai", "gemini", "offline"] | None = None
     openai_api_key: str | None = None

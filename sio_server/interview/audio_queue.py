@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+from .audio_budget import AudioBudget
+
 
 class AudioQueue:
     """FIFO of audio chunks holding at most ``maxsize``; overflow drops the new chunk.
@@ -12,20 +14,20 @@ class AudioQueue:
     ``put`` never blocks: the socket reader must not stall behind a slow STT.
     """
 
-    def __init__(self, maxsize: int, warn_every: float = 1.0) -> None:
+    def __init__(self, maxsize: int, warn_every: float = 1.0, budget: AudioBudget | None = None) -> None:
         self._queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize)
+        self.budget = budget or AudioBudget(1 << 62)
         self.dropped = 0
         self._warn_every = warn_every
         self._last_warn = float("-inf")
 
     def put(self, chunk: bytes) -> bool:
-        """Queue ``chunk``; False when the queue was full and it was dropped."""
-        try:
-            self._queue.put_nowait(chunk)
-            return True
-        except asyncio.QueueFull:
+        """Queue ``chunk``; False when the queue or the process's audio budget was full and it was dropped."""
+        if self._queue.full() or not self.budget.take(len(chunk)):
             self.dropped += 1
             return False
+        self._queue.put_nowait(chunk)
+        return True
 
     def should_warn(self) -> bool:
         """True at most once per ``warn_every`` seconds (for the ``audio_dropped`` warning)."""
@@ -37,7 +39,15 @@ class AudioQueue:
 
     async def get(self) -> bytes:
         """Wait for the next chunk."""
-        return await self._queue.get()
+        chunk = await self._queue.get()
+        self.budget.give(len(chunk))
+        return chunk
+
+    def discard(self) -> None:
+        """Drop every queued chunk (the session left memory) and return its bytes to the budget."""
+        while not self._queue.empty():
+            self.budget.give(len(self._queue.get_nowait()))
+            self._queue.task_done()
 
     def task_done(self) -> None:
         """Mark one chunk taken by :meth:`get` as fully handled."""

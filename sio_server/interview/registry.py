@@ -17,6 +17,7 @@ from typing import Protocol
 from ..cluster.leases import Leases, LeaseUnavailable
 from ..observability.metrics import Metrics
 from ..store.base import SessionStore
+from .audio_budget import AudioBudget
 from .audio_queue import AudioQueue
 from .errors import InterviewError
 from .ids import parse_session_id
@@ -24,7 +25,7 @@ from .listening import AnswerListener
 from .live import LiveSession
 from .model import Session
 from .tasks import OwnedTasks
-from .tokens import session_id_of, token_matches
+from .token_lookup import session_for_token
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +62,13 @@ class SessionRegistry:
         audio_queue_chunks: int,
         listener_for: Callable[[Session, AudioQueue], AnswerListener | None],
         on_restored: Callable[[LiveSession], None],
+        audio_budget: AudioBudget | None = None,
     ) -> None:
         self.store = store
         self.leases = leases
         self.metrics = metrics
         self.audio_queue_chunks = audio_queue_chunks
+        self.audio_budget = audio_budget
         self.listener_for = listener_for
         self.on_restored = on_restored
         self.live: dict[str, LiveSession] = {}
@@ -79,7 +82,7 @@ class SessionRegistry:
 
     def hold(self, session: Session) -> LiveSession:
         """Keep ``session`` in memory (a new one, or one loaded from the store)."""
-        audio = AudioQueue(self.audio_queue_chunks)
+        audio = AudioQueue(self.audio_queue_chunks, budget=self.audio_budget)
         live = LiveSession(session=session, audio=audio, listener=self.listener_for(session, audio))
         self.live[session.id] = live
         self.metrics.sessions_live.set(len(self.live))
@@ -133,14 +136,9 @@ class SessionRegistry:
 
     async def authenticate(self, token: str) -> LiveSession | None:
         """The live session whose resume token is ``token``, or None."""
-        session_id = session_id_of(token)
-        if session_id is None:
-            return None
         # Check the token before taking the session over: a wrong token must not move it.
-        session = await self.peek(session_id)
-        if session is None or not token_matches(token, session.token_hash):
-            return None
-        return await self.get(session_id)
+        session = await session_for_token(self.peek, token)  # the same work for unknown ids (not timeable)
+        return await self.get(session.id) if session is not None else None
 
     def release(self, live: LiveSession) -> None:
         """Drop ``live`` from memory when no socket holds it and no step runs."""
@@ -149,6 +147,7 @@ class SessionRegistry:
             self.metrics.sessions_live.set(len(self.live))
             self.store.forget(live.id)
             self.close_listener(live)
+            live.audio.discard()
             self.tasks.spawn(self.leases.release(live.id), name=f"lease-release:{live.id}")
 
     def forget(self, session_id: str) -> LiveSession | None:

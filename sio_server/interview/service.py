@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 
 from ..cluster.leases import Leases
 from ..observability.metrics import Metrics
@@ -23,6 +24,7 @@ from ..store.base import SessionStore, StoreError
 from ..vendors.fallback import FallbackLLM, FallbackSTT, FallbackTTS
 from ..vendors.tts import OfflineTTS
 from . import logic
+from .audio_budget import AudioBudget
 from .audio_queue import AudioQueue
 from .committer import Committer
 from .errors import InterviewError
@@ -64,6 +66,7 @@ class InterviewService:
         stt_finalize_timeout: float = 10.0,
         leases: Leases | None = None,
         sweep_policy: SweepPolicy | None = None,
+        audio_budget: AudioBudget | None = None,
     ) -> None:
         self.store = store
         self.llm = llm
@@ -74,7 +77,13 @@ class InterviewService:
         self.stt_finalize_timeout = stt_finalize_timeout
         self.leases = leases or Leases()
         self.registry = SessionRegistry(
-            store, self.leases, self.metrics, audio_queue_chunks, self._listener_for, lambda live: self.ensure_step(live)
+            store,
+            self.leases,
+            self.metrics,
+            audio_queue_chunks,
+            self._listener_for,
+            lambda live: self.ensure_step(live),
+            audio_budget=audio_budget or AudioBudget(1 << 62),
         )
         self.committer = Committer(store, emitter, self.metrics)
         self.questions = QuestionPipeline(llm, self.tts, emitter, self.metrics, pipelining, tts_backlog_bytes)
@@ -117,8 +126,8 @@ class InterviewService:
 
     async def check_purged(self, token: str) -> None:
         """Raise ``expired`` when ``token`` belongs to a session purged after its report retention."""
-        session_id = session_id_of(token)
-        if session_id is None or await self.registry.peek(session_id) is not None:
+        session_id = session_id_of(token)  # called when no stored session matched the token
+        if session_id is None:
             return
         tombstone = await self.store.tombstone(session_id)
         if tombstone is not None and token_matches(token, tombstone.token_hash):
@@ -154,11 +163,18 @@ class InterviewService:
             raise InterviewError("no_session", "this connection is not bound to an interview")
         return live
 
-    async def start_on_socket(self, sid: str, config: InterviewConfig) -> tuple[LiveSession, str]:
-        """Start an interview for socket ``sid``; a previous ended interview of the socket is let go."""
+    async def start_on_socket(
+        self, sid: str, config: InterviewConfig, admit: Callable[[], None] | None = None
+    ) -> tuple[LiveSession, str]:
+        """Start an interview for socket ``sid``; a previous ended interview of the socket is let go.
+
+        ``admit`` (admission control) may refuse the new session; it runs before any work.
+        """
         current = self.registry.session_of(sid)
         if current is not None and current.session.status is Status.ACTIVE:
             raise InterviewError("already_in_session", "this connection already runs an interview")
+        if admit is not None:
+            admit()
         if current is not None:
             await self.registry.unbind(sid, leave=True)
         live, token = await self.start(config)

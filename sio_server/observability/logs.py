@@ -1,7 +1,10 @@
 """Structured JSON logs: one object per line, with ``session_id`` where there is one.
 
 Nothing secret is logged: no resume tokens, no bearer tokens, and no answer or
-question text at INFO or above.
+question text at INFO or above. Logs cannot be used as a weapon: python-engineio's
+and python-socketio's own loggers and asyncio's go through the same handler
+and formatter, without their own handlers, and a :class:`RepeatFilter` lets
+one record of a kind through per interval (with the count of the others).
 """
 
 from __future__ import annotations
@@ -9,19 +12,26 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import datetime, timezone
+import time
+from datetime import UTC, datetime
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 _TOKEN = re.compile(r"([0-9a-f-]{36})\.[A-Za-z0-9_-]{20,}")
+LIBRARY_LOGGERS = ("engineio.server", "socketio.server")
+
+
+def redact(text: str) -> str:
+    """``text`` with the secret part of every resume token replaced."""
+    return _TOKEN.sub(r"\1.<redacted>", text)
 
 
 class JsonFormatter(logging.Formatter):
     """Formats a record as JSON; a ``session_id`` found in ``extra`` or the message becomes a field."""
 
     def format(self, record: logging.LogRecord) -> str:
-        message = _TOKEN.sub(r"\1.<redacted>", record.getMessage())
+        message = redact(record.getMessage())
         entry = {
-            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": message,
@@ -33,12 +43,76 @@ class JsonFormatter(logging.Formatter):
         if session_id:
             entry["session_id"] = session_id
         if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
+            entry["exc"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
 
 
-def setup_logging(level: str, fmt: str) -> None:
-    """Configure the root logger: ``fmt`` is ``"json"`` or ``"text"``."""
+class KeyedGate:
+    """Lets one occurrence per key through every ``interval`` seconds and counts the others.
+
+    ``allow(key)`` returns None when the occurrence is to be dropped, else the
+    number of occurrences dropped since the last one let through.
+    """
+
+    def __init__(self, interval: float, max_keys: int = 10_000) -> None:
+        self.interval = interval
+        self.max_keys = max_keys
+        self._last: dict[object, float] = {}
+        self._dropped: dict[object, int] = {}
+
+    def allow(self, key: object) -> int | None:
+        """None to drop this occurrence; otherwise how many were dropped before it."""
+        now = time.monotonic()
+        last = self._last.get(key)
+        if last is not None and now - last < self.interval:
+            self._dropped[key] = self._dropped.get(key, 0) + 1
+            return None
+        if last is None and len(self._last) >= self.max_keys:
+            self._last.clear()  # bounded memory whatever the keys; at worst one extra line per key
+            self._dropped.clear()
+        self._last[key] = now
+        return self._dropped.pop(key, 0)
+
+
+class RepeatFilter(logging.Filter):
+    """A logging filter that lets one record per kind through per interval.
+
+    The kind is the logger name and the record's format string (its first line
+    for asyncio's multi-line messages), so "socket.accept() out of system
+    resource" or "%s is not connected to namespace %s" is logged once per
+    interval whatever the socket. With ``brief``, a traceback is cut to its
+    last line (the exception), so a library cannot write raw tracebacks.
+    """
+
+    def __init__(self, interval: float = 10.0, brief: bool = False) -> None:
+        super().__init__()
+        self.gate = KeyedGate(interval)
+        self.brief = brief
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        kind = (record.name, str(record.msg).split("\n", 1)[0][:200])
+        dropped = self.gate.allow(kind)
+        if dropped is None:
+            return False
+        if self.brief and record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            record.msg = f"{record.msg} ({type(exc).__name__}: {str(exc)[:200]})"
+            record.exc_info = None
+            record.exc_text = None
+        if dropped:
+            record.msg = f"{record.msg} [{dropped} similar suppressed]"
+        return True
+
+
+def setup_logging(level: str, fmt: str, repeat_interval: float = 10.0) -> None:
+    """Configure the root logger: ``fmt`` is ``"json"`` or ``"text"``.
+
+    python-engineio and python-socketio add a handler of their own to their
+    loggers when they are left at level NOTSET; they are given a level here
+    (WARNING: their INFO lines name every packet), lose any handler, and
+    propagate to the root handler, through a brief :class:`RepeatFilter`.
+    asyncio's logger (accept errors when descriptors run out) is rate-limited too.
+    """
     handler = logging.StreamHandler()
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
@@ -48,3 +122,10 @@ def setup_logging(level: str, fmt: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    for name in LIBRARY_LOGGERS:
+        library = logging.getLogger(name)
+        library.handlers[:] = []
+        library.filters[:] = [RepeatFilter(repeat_interval, brief=True)]
+        library.setLevel(max(logging.WARNING, root.level))
+        library.propagate = True
+    logging.getLogger("asyncio").filters[:] = [RepeatFilter(repeat_interval)]

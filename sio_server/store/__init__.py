@@ -13,7 +13,7 @@ def make_store(settings: Settings) -> SessionStore:
         from .postgres import PostgresSessionStore
 
         return PostgresSessionStore(settings.database_url, schema=settings.database_schema)
-    return FileSessionStore(settings.data_dir)
+    return FileSessionStore(settings.data_dir, free_margin_bytes=settings.store_free_margin_bytes)
 
 
 __all__ = ["FileSessionStore", "SessionStore", "StoreError", "Tombstone", "VersionConflict", "make_store"]

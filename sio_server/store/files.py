@@ -8,6 +8,7 @@ A crash at any point leaves either the old or the new file, never a torn one.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import secrets
 import weakref
@@ -23,7 +24,9 @@ from ..interview.ids import parse_session_id
 from ..interview.model import Session, SessionSummary, Status
 from .base import SessionStore, StoreError, Tombstone, VersionConflict
 
+log = logging.getLogger(__name__)
 _fsync = aiofiles.os.wrap(os.fsync)
+_statvfs = aiofiles.os.wrap(os.statvfs)
 _TMP_SUFFIX = ".tmp"
 M = TypeVar("M", bound=BaseModel)
 
@@ -38,9 +41,10 @@ def _fsync_dir(path: Path) -> None:
 
 async def _read_model(path: Path, model: type[M], what: str) -> M | None:
     """The JSON file at ``path`` as ``model``; None when it does not exist, StoreError when unreadable."""
+    # One executor hop whether or not the file exists (open, read and close together), so a
+    # missing session costs the same I/O round trip as a present one (session ids are not timeable).
     try:
-        async with aiofiles.open(path, "rb") as f:
-            raw = await f.read()
+        raw = await asyncio.to_thread(path.read_bytes)
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -61,17 +65,33 @@ class FileSessionStore(SessionStore):
 
     name = "files"
 
-    def __init__(self, data_dir: str | os.PathLike[str]) -> None:
+    def __init__(self, data_dir: str | os.PathLike[str], free_margin_bytes: int = 0) -> None:
         self.root = Path(data_dir).resolve() / "sessions"
+        self.free_margin_bytes = free_margin_bytes
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._versions: dict[str, int] = {}  # last version read or written here: saves skip re-reading the file
 
     async def open(self) -> None:
-        """Create the sessions folder and remove temp files left by a crash."""
-        await aiofiles.os.makedirs(self.root, exist_ok=True)
-        for name in await aiofiles.os.listdir(self.root):
-            if name.endswith(_TMP_SUFFIX):
+        """Create the sessions folder and remove temp files left by a crash.
+
+        Nothing here stops the process: a folder that cannot be created, a
+        ``*.tmp`` that is a directory or cannot be removed (read-only
+        ``DATA_DIR``) is logged and skipped, and ``/readyz`` says whether the
+        store works.
+        """
+        try:
+            await aiofiles.os.makedirs(self.root, exist_ok=True)
+            names = await aiofiles.os.listdir(self.root)
+        except OSError as exc:
+            log.warning("file store: cannot prepare the sessions folder (%s); /readyz reports it", exc.strerror)
+            return
+        for name in names:
+            if not name.endswith(_TMP_SUFFIX):
+                continue
+            try:
                 await aiofiles.os.remove(self.root / name)
+            except OSError as exc:
+                log.warning("file store: left %s in place at start-up (%s)", name, exc.strerror)
 
     def forget(self, session_id: str) -> None:
         """Drop the remembered version (the next save of a reloaded session re-learns it from ``load``)."""
@@ -217,17 +237,20 @@ class FileSessionStore(SessionStore):
         return summaries[:limit] if limit is not None else summaries
 
     async def ping(self) -> None:
-        """Check that the folder exists and accepts a write."""
+        """Check that a real save would succeed: the folder accepts a write and keeps the free-space margin."""
         probe = self.root / f".ping.{secrets.token_hex(4)}{_TMP_SUFFIX}"
         try:
             async with aiofiles.open(probe, "wb") as f:
                 await f.write(b"ok")
                 await f.flush()
+            stats = await _statvfs(self.root)
         except OSError as exc:
-            raise StoreError(f"file store not writable: {exc}") from exc
+            raise StoreError(f"file store not writable: {exc.strerror}") from exc
         finally:
             try:
                 await aiofiles.os.remove(probe)
             except OSError:
                 pass
-
+        free = stats.f_bavail * stats.f_frsize
+        if free < self.free_margin_bytes:
+            raise StoreError(f"file store nearly full: {free} bytes free, {self.free_margin_bytes} required")

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import socketio
@@ -239,7 +240,9 @@ class InterviewNamespace(socketio.AsyncNamespace):
     async def start_interview(self, sid: str, payload: Any) -> dict[str, Any]:
         """Create a session, bind this socket to it and ask the first question."""
         config = parse(StartInterview, payload).config()
-        live, token = await self.service.start_on_socket(sid, config)
+        # too_many_sessions / server_busy are decided after already_in_session and before any work
+        admit = partial(self.server.admit_session, sid, self.namespace)
+        live, token = await self.service.start_on_socket(sid, config, admit=admit)
         return ok(session_id=live.id, resume_token=token, mode=live.session.mode)
 
     async def answer_text(self, sid: str, payload: Any) -> dict[str, Any]:
@@ -261,6 +264,12 @@ class InterviewNamespace(socketio.AsyncNamespace):
         if len(payload) > self.settings.audio_chunk_max_bytes:
             raise InterviewError("payload_too_large", f"audio chunks are limited to {self.settings.audio_chunk_max_bytes} bytes")
         live = self.service.session_of(sid)
+        if live.listener is None:  # text mode (or ended): nothing would read the audio, so none is queued
+            limits = self.limits.get(sid)
+            if live.session.mode == "text" and limits is not None and not limits.audio_refused:
+                limits.audio_refused = True  # said once; later chunks are dropped silently
+                raise InterviewError("text_mode", "this interview runs in text mode: audio is not accepted")
+            return None
         if not live.audio.put(bytes(payload)):
             self.metrics.audio_dropped.inc()
             if live.audio.should_warn():

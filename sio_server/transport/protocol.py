@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -22,9 +23,15 @@ class _Payload(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+# C0 controls but tab and newlines, DEL and the C1 controls (U+0085 NEL, U+009B CSI…), lone surrogates,
+# the bidi marks, embeddings, overrides and isolates (text that displays reversed or reordered),
+# and the Unicode line and paragraph separators (they break log lines and JavaScript strings).
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+
+
 def _no_control(value: str) -> str:
-    """Refuse NUL, other control characters (but tab and newlines) and lone surrogates."""
-    if any((ord(c) < 32 and c not in "\t\n\r") or c == "\x7f" or 0xD800 <= ord(c) <= 0xDFFF for c in value):
+    """Refuse control characters (but tab and newlines), bidi controls, line separators and lone surrogates."""
+    if _FORBIDDEN.search(value):
         raise ValueError("control characters are not allowed")
     return value
 

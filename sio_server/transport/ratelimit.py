@@ -32,6 +32,7 @@ class SocketLimits:
         self.events = TokenBucket(events_per_second, events_per_second * 2)
         self.audio = TokenBucket(audio_bytes_per_second, audio_bytes_per_second * 2)
         self.last_warning = float("-inf")
+        self.audio_refused = False  # text_mode was said once for an audio_chunk
 
     def should_warn(self, every: float = 1.0) -> bool:
         """True at most once per ``every`` seconds (for the ``rate_limited`` error event)."""

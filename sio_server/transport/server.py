@@ -1,9 +1,11 @@
-"""The Socket.IO server class and client managers: python-socketio's, hardened and observable.
+"""The Socket.IO and Engine.IO server classes and client managers: python-socketio's and python-engineio's,
+hardened against hostile packets, with admission control and the real client address.
 
 **Every use of a private member of python-socketio / python-engineio lives in
 this module**, each with a comment naming the upstream behaviour it relies on;
-``tests/unit/test_socketio_internals.py`` fails when an upgrade changes one of
-them. Other modules use only public APIs and the helpers defined here.
+``tests/unit/test_socketio_internals.py``, ``tests/integration/test_admission.py``
+and ``test_binary_limits.py`` fail when an upgrade changes one of them. Other
+modules use only public APIs and the helpers defined here.
 """
 
 from __future__ import annotations
@@ -14,14 +16,22 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import engineio
 import socketio
+from engineio.async_drivers import aiohttp as eio_aiohttp
 from socketio import packet
+
+from ..observability.logs import KeyedGate
+from ..web.client_address import ClientAddress
+from ..web.polling import WholeBody, malformed_text
+from .admission import Admission, Refusal
 
 log = logging.getLogger(__name__)
 
 INVALID_EVENT = "\x00invalid"
 BINARY_PACKET_TYPES = (str(packet.BINARY_EVENT), str(packet.BINARY_ACK))
 RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error"})
+MALFORMED_ERRORS = (ValueError, TypeError, IndexError, KeyError, AttributeError)
 
 
 class SafeJSON:
@@ -56,6 +66,86 @@ def attachment_count(header: str) -> int | None:
     return int(digits) if dash and digits.isdigit() else None
 
 
+class GuardedWebSocket(eio_aiohttp.WebSocket):
+    """python-engineio's aiohttp websocket wrapper, closing the socket on a frame Engine.IO cannot decode.
+
+    Upstream (``AsyncSocket._websocket_handler``) logs a traceback ("Unknown
+    receive error") for a text frame of an unknown packet type (``9garbage``)
+    and reads on; here such a frame ends the connection like a closed one.
+    """
+
+    async def wait(self) -> Any:
+        data = await super().wait()
+        if isinstance(data, str) and malformed_text(data):
+            self.server.report_malformed(self.environ.get("REMOTE_ADDR", "?"), "unknown_packet_type")
+            raise OSError("malformed Engine.IO frame")
+        return data
+
+
+class InterviewEngineServer(engineio.AsyncServer):
+    """python-engineio's ``AsyncServer`` with admission, the real client address and whole polling bodies.
+
+    Private members of python-engineio 4.x used here (pinned by
+    ``tests/integration/test_admission.py::test_engineio_private_members_are_still_there``):
+    ``_async`` (the driver table: its ``translate_request`` builds the environ
+    with ``REMOTE_ADDR`` always 127.0.0.1 and ``wsgi.input`` the raw stream, its
+    ``websocket`` class wraps aiohttp's websocket) and ``_handle_connect``
+    (the handshake, before any socket exists).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._async = {**self._async, "translate_request": self._translate, "websocket": GuardedWebSocket}
+        self.admission: Admission | None = None
+        self.addresses = ClientAddress()
+        self.body_timeout = 10.0
+        self.on_malformed: Callable[[str], None] | None = None
+        self.malformed_log = KeyedGate(60.0)
+
+    def _translate(self, request: Any) -> dict[str, Any]:
+        environ = eio_aiohttp.translate_request(request)
+        environ["REMOTE_ADDR"] = self.addresses.resolve(request.remote, request.headers.getall("X-Forwarded-For", []))
+        if request.method == "POST":
+            # Upstream refuses a large CONTENT_LENGTH by raising, then waits for the socket's queue to drain
+            # with the request open; WholeBody bounds the body itself (client_max_size) and answers at once.
+            environ.pop("CONTENT_LENGTH", None)
+            sid = request.query.get("sid", "")
+            address = environ["REMOTE_ADDR"]
+            environ["wsgi.input"] = WholeBody(request, self.body_timeout, lambda kind: self._refuse_body(sid, address, kind))
+        return environ
+
+    async def _refuse_body(self, sid: str, address: str, kind: str) -> None:
+        """Count and log a refused polling body and close its socket without waiting for its queue."""
+        self.report_malformed(address, kind)
+        socket = self.sockets.get(sid)
+        if socket is not None:
+            await socket.close(wait=False, abort=False)
+
+    def report_malformed(self, address: str, kind: str) -> None:
+        """Count a malformed input of ``kind``; log it at most once per client address per interval.
+
+        Per address, not per socket: a client opening a new socket for every
+        bad packet still gets one line per interval.
+        """
+        if self.on_malformed is not None:
+            self.on_malformed(kind)
+        dropped = self.malformed_log.allow(address)
+        if dropped is not None:
+            log.warning("malformed input (%s) from %s (%d more from it since the last line)", kind, address, dropped)
+
+    async def _handle_connect(self, environ: dict[str, Any], transport: str, jsonp_index: int | None = None) -> Any:
+        if self.admission is not None:
+            if self.admission.sockets >= self.admission.max_sockets:
+                self.admission.retain(self.sockets)
+            try:
+                self.admission.check_socket(environ["REMOTE_ADDR"])
+            except Refusal as refusal:
+                body = json.dumps({"error": {"code": refusal.code, "message": refusal.message}})
+                status = "429 TOO MANY REQUESTS" if refusal.status == 429 else "503 SERVICE UNAVAILABLE"
+                return {"status": status, "headers": [("Content-Type", "application/json")], "response": body.encode()}
+        return await super()._handle_connect(environ, transport, jsonp_index)
+
+
 class InterviewSocketServer(socketio.AsyncServer):
     """``AsyncServer`` with a decoder that never raises, refusing client events named like lifecycle events.
 
@@ -77,6 +167,10 @@ class InterviewSocketServer(socketio.AsyncServer):
         max_attachments: int = 1,
         max_packet_bytes: int = 1 << 20,
         on_violation: Callable[[str], None] | None = None,
+        admission: Admission | None = None,
+        addresses: ClientAddress | None = None,
+        body_timeout: float = 10.0,
+        malformed_log_interval: float = 60.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -84,6 +178,40 @@ class InterviewSocketServer(socketio.AsyncServer):
         self.max_attachments = max_attachments
         self.max_packet_bytes = max_packet_bytes
         self.on_violation = on_violation
+        self.admission = admission
+        self.eio.admission = admission
+        self.eio.addresses = addresses or ClientAddress()
+        self.eio.body_timeout = body_timeout
+        self.eio.on_malformed = on_violation
+        self.eio.malformed_log = KeyedGate(malformed_log_interval)
+
+    def admit_session(self, sid: str, namespace: str) -> None:
+        """Raise ``too_many_sessions`` / ``server_busy`` when the socket's client may not start an interview now."""
+        if self.admission is not None:
+            environ = self.get_environ(sid, namespace) or {}
+            self.admission.admit_session(environ.get("REMOTE_ADDR", "?"))
+
+    def _address(self, eio_sid: str) -> str:
+        # Upstream keeps each Engine.IO socket's environ in ``self.environ`` until it disconnects.
+        return self.environ.get(eio_sid, {}).get("REMOTE_ADDR", "?")
+
+    def _engineio_server_class(self) -> type[engineio.AsyncServer]:
+        # Upstream (python-socketio 5.x) builds its Engine.IO server from this class.
+        return InterviewEngineServer
+
+    async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
+        # Upstream calls this for every new Engine.IO socket (after ``_handle_connect`` admitted it).
+        if self.admission is not None:
+            self.admission.opened(eio_sid, environ.get("REMOTE_ADDR", "?"))
+        return await super()._handle_eio_connect(eio_sid, environ)
+
+    async def _handle_eio_disconnect(self, eio_sid: str, reason: Any = None) -> None:
+        # Upstream calls this once for every Engine.IO socket that closes.
+        try:
+            await super()._handle_eio_disconnect(eio_sid, reason)
+        finally:
+            if self.admission is not None:
+                self.admission.closed(eio_sid)
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
         # Upstream (python-socketio 5.x): ``AsyncServer._handle_eio_message(eio_sid,
@@ -94,7 +222,13 @@ class InterviewSocketServer(socketio.AsyncServer):
             return  # closed for a violation: what is still in flight is dropped unread
         violation = self._binary_violation(eio_sid, data)
         if violation is None:
-            await super()._handle_eio_message(eio_sid, data)
+            try:
+                await super()._handle_eio_message(eio_sid, data)
+            except MALFORMED_ERRORS:
+                # Upstream raises (and python-engineio logs a traceback) for a packet it cannot decode.
+                self._binary_packet.pop(eio_sid, None)
+                self.eio.report_malformed(self._address(eio_sid), "undecodable_packet")
+                log.debug("undecodable packet from %s", eio_sid, exc_info=True)
             return
         self._binary_packet.pop(eio_sid, None)
         log.warning("closing a connection: %s", violation)
@@ -131,6 +265,11 @@ class InterviewSocketServer(socketio.AsyncServer):
         return None
 
     async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None, data: Any) -> None:
+        if not (isinstance(data, list) and data and isinstance(data[0], str)):
+            # Upstream indexes ``data[0]`` unchecked; a malformed event goes to the namespace as
+            # INVALID_EVENT so the rate limit applies before ``invalid_payload`` is acked.
+            self.eio.report_malformed(self._address(eio_sid), "invalid_event")
+            data = [INVALID_EVENT]
         # Upstream (python-socketio 5.x): ``AsyncServer._handle_event(eio_sid,
         # namespace, id, data)`` dispatches a client EVENT packet (``data`` is
         # ``[name, *args]``); the namespace's ``trigger_event`` cannot tell a

@@ -14,10 +14,14 @@ from ..interview.errors import InterviewError
 from ..interview.ids import parse_session_id
 from ..interview.live import LiveSession
 from ..interview.model import PendingStep, Session, SessionSummary, Status
-from ..interview.tokens import session_id_of, token_matches
+from ..interview.token_lookup import session_for_token
+from ..interview.tokens import session_id_of
+from ..observability.logs import RepeatFilter
 from ..store.base import StoreError
 
 log = logging.getLogger(__name__)
+_readiness_log = logging.getLogger(f"{__name__}.readiness")
+_readiness_log.addFilter(RepeatFilter(60.0))  # probes come every few seconds: one line a minute
 routes = web.RouteTableDef()
 FEEDBACK_WAIT = 60.0
 
@@ -57,6 +61,12 @@ def require_admin(request: web.Request) -> None:
         raise ApiError(401, "unauthorized", "missing or wrong bearer token")
 
 
+def _store_unavailable(exc: StoreError) -> ApiError:
+    """The public answer to a store failure: the code only (the detail names paths); the detail is logged."""
+    log.warning("store unavailable: %s", exc)
+    return ApiError(503, "store_unavailable", "sessions are unavailable; retry")
+
+
 def _session_id(request: web.Request) -> str:
     session_id = request.match_info["session_id"]
     if parse_session_id(session_id) is None:
@@ -69,7 +79,7 @@ async def _live_or_404(request: web.Request, session_id: str) -> LiveSession:
     try:
         live = await request.app[SERVICE].get(session_id)
     except StoreError as exc:
-        raise ApiError(503, "store_unavailable", str(exc)) from None
+        raise _store_unavailable(exc) from None
     except InterviewError as exc:
         raise ApiError(503, exc.code, exc.message) from None
     if live is None:
@@ -84,7 +94,7 @@ async def _peek_or_404(request: web.Request, session_id: str) -> Session:
         if session is None and await request.app[STORE].tombstone(session_id) is not None:
             raise ApiError(410, "expired", "this session was deleted after its retention period")
     except StoreError as exc:
-        raise ApiError(503, "store_unavailable", str(exc)) from None
+        raise _store_unavailable(exc) from None
     if session is None:
         raise ApiError(404, "not_found", "no such session")
     return session
@@ -97,18 +107,15 @@ async def require_admin_or_session(request: web.Request) -> Session:
         raise ApiError(401, "unauthorized", "missing bearer token")
     if _is_admin(request, token):
         return await _peek_or_404(request, _session_id(request))
-    route_id = request.match_info["session_id"]
-    if session_id_of(token) != route_id or parse_session_id(route_id) is None:
-        raise ApiError(401, "unauthorized", "wrong bearer token")
     try:
-        session = await request.app[SERVICE].peek(route_id)
-        if session is None:
+        session = await session_for_token(request.app[SERVICE].peek, token)  # same work for unknown ids
+        if session is None and session_id_of(token) == request.match_info["session_id"]:
             await request.app[SERVICE].check_purged(token)
     except StoreError as exc:
-        raise ApiError(503, "store_unavailable", str(exc)) from None
+        raise _store_unavailable(exc) from None
     except InterviewError as exc:  # expired: the session was purged after its report retention
         raise ApiError(410, exc.code, exc.message) from None
-    if session is None or not token_matches(token, session.token_hash):
+    if session is None or session.id != request.match_info["session_id"]:
         raise ApiError(401, "unauthorized", "wrong bearer token")
     return session
 
@@ -132,7 +139,8 @@ async def readyz(request: web.Request) -> web.Response:
         await request.app[STORE].ping()
         checks["store"] = "ok"
     except StoreError as exc:
-        checks["store"] = f"error: {exc}"
+        checks["store"] = "error: store_unavailable"
+        _readiness_log.warning("readiness: store not ready: %s", exc)
     if request.app[SETTINGS].redis_url:
         checks["leases"] = await request.app[SERVICE].leases.check()
         subscribed = listener_subscribed(request.app[SIO])
@@ -168,7 +176,7 @@ async def list_sessions(request: web.Request) -> web.Response:
     try:
         summaries: list[SessionSummary] = await request.app[STORE].list_summaries(status, limit)
     except StoreError as exc:
-        raise ApiError(503, "store_unavailable", str(exc)) from None
+        raise _store_unavailable(exc) from None
     fields = {"session_id", "status", "language", "mode", "questions_asked", "max_questions", "created_at", "updated_at"}
     return web.json_response({"sessions": [s.model_dump(mode="json", include=fields) for s in summaries]})
 
@@ -235,7 +243,7 @@ async def delete_session(request: web.Request) -> web.Response:
     try:
         existed = await request.app[SERVICE].delete(session_id)
     except StoreError as exc:
-        raise ApiError(503, "store_unavailable", str(exc)) from None
+        raise _store_unavailable(exc) from None
     if not existed:
         raise ApiError(404, "not_found", "no such session")
     return web.Response(status=204)
@@ -248,7 +256,7 @@ async def cleanup(request: web.Request) -> web.Response:
     try:
         result = await request.app[SERVICE].sweep()
     except StoreError as exc:
-        raise ApiError(503, "store_unavailable", str(exc)) from None
+        raise _store_unavailable(exc) from None
     return web.json_response(result)
 
 

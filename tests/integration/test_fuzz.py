@@ -131,6 +131,8 @@ def harness(tmp_path_factory: pytest.TempPathFactory):
         sweep_interval=3600,
         rate_events_per_second=1_000_000,
         rate_audio_bytes_per_second=1e12,
+        sessions_per_client_per_minute=1_000_000,
+        max_sockets_per_client=10_000,
     )
     server = LoopServer(settings).start()
     h = Harness(server)

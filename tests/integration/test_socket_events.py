@@ -122,15 +122,15 @@ async def test_unknown_event_is_refused_without_effect(raw, settings):
     assert session_files(settings) == []
 
 
-async def test_audio_queue_is_bounded_and_warns(raw, app_server):
+async def test_text_mode_refuses_audio_once_and_queues_none(raw, app_server):
     ack = await call(raw, "start_interview", {"mode": "text", "max_questions": 1})
     live = app_server.app[SERVICE].live[ack["session_id"]]
     for _ in range(12):
         await raw.emit("audio_chunk", b"\x00" * 1024, namespace=NS)
     await call(raw, "answer_end", {"index": 9})  # a round trip, so every chunk has arrived
-    assert len(live.audio) == 5 and live.audio.dropped == 7
-    warnings = [d for e, d in raw.received if e == "warning" and d["code"] == "audio_dropped"]
-    assert len(warnings) == 1  # at most once a second
+    assert len(live.audio) == 0, "nothing reads audio in text mode: none is queued"
+    errors = [d["code"] for e, d in raw.received if e == "error"]
+    assert errors == ["text_mode"], "said once, then dropped silently"
 
 
 async def test_oversized_audio_chunk_is_not_queued(raw, app_server, settings):

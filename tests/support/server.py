@@ -31,6 +31,7 @@ class ServerProcess:
             **(env or {}),
         }
         self.proc: subprocess.Popen[bytes] | None = None
+        self.argv = [sys.executable, "-m", "sio_server"]
         self.log_path = self.data_dir.parent / f"server-{self.port}.log"
         self.starts = 0
 
@@ -46,7 +47,7 @@ class ServerProcess:
         log.write(f"\n--- start {self.starts} ---\n".encode())
         log.flush()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sio_server"], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
         )
         log.close()
         deadline = time.monotonic() + timeout

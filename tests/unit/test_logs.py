@@ -26,3 +26,23 @@ def test_session_id_becomes_a_field_and_tokens_are_redacted():
 def test_explicit_session_id_wins():
     entry = json.loads(JsonFormatter().format(record("hello", session_id="x")))
     assert entry == {**entry, "session_id": "x", "message": "hello"}
+
+
+def test_repeat_filter_lets_one_record_of_a_kind_through_per_interval_without_traceback():
+    from sio_server.observability.logs import RepeatFilter
+
+    gate = RepeatFilter(interval=3600, brief=True)
+
+    def failing(msg: str) -> logging.LogRecord:
+        try:
+            raise IndexError("list index out of range")
+        except IndexError:
+            import sys
+
+            return logging.LogRecord("engineio.server", logging.ERROR, __file__, 1, msg, (), sys.exc_info())
+
+    first = failing("message async handler error")
+    assert gate.filter(first) and first.exc_info is None and "IndexError: list index out of range" in first.msg
+    assert not any(gate.filter(failing("message async handler error")) for _ in range(1000))
+    assert gate.filter(failing("another kind")), "kinds are limited separately"
+    assert "Traceback" not in JsonFormatter().format(first)

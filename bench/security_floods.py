@@ -1,0 +1,144 @@
+"""Re-run the floods of issue 13 against a real ``python -m sio_server`` on loopback, and print the figures.
+
+``python -m bench.security_floods``: each flood is bounded in count and time;
+the server runs with default settings (a fake vendor key for the origin check).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+from pathlib import Path
+
+import aiohttp
+
+from tests.support.floods import (
+    NS,
+    audio_flood,
+    malformed_flood,
+    metric,
+    rss_kib,
+    session_flood,
+    socket_hoard,
+)
+from tests.support.rawpolling import RawPolling
+from tests.support.server import ServerProcess
+
+EVIL = "https://evil.example"
+
+
+async def binary_flood(url: str, frames: int = 2000, size: int = 500_000) -> None:
+    """Row 1: a huge attachment count, then 500 kB frames, reconnecting whenever the server closes."""
+    blob = b"\0" * size
+    sent = 0
+    async with aiohttp.ClientSession() as http:
+        while sent < frames:
+            ws = await http.ws_connect(f"{url}/socket.io/?EIO=4&transport=websocket")
+            await ws.receive_str()
+            await ws.send_str(f"40{NS},")
+            await ws.receive_str()
+            await ws.send_str(f'459999999-{NS},["audio_chunk",{{"_placeholder":true,"num":0}}]')
+            try:
+                while sent < frames and not ws.closed:
+                    await ws.send_bytes(blob)
+                    sent += 1
+            except (ConnectionError, aiohttp.ClientError):
+                pass
+            await ws.close()
+
+
+async def evil_origin(url: str) -> tuple[int, int]:
+    """Row 5: the polling handshake status and the websocket upgrade status with a foreign Origin."""
+    async with aiohttp.ClientSession() as http:
+        polling = (await http.get(f"{url}/socket.io/?EIO=4&transport=polling", headers={"Origin": EVIL})).status
+        try:
+            await http.ws_connect(f"{url}/socket.io/?EIO=4&transport=websocket", headers={"Origin": EVIL})
+            websocket = 101
+        except aiohttp.WSServerHandshakeError as exc:
+            websocket = exc.status
+    return polling, websocket
+
+
+def pieces_body(server: ServerProcess) -> bool:
+    """Row 6: a 2 kB start_interview body in two TCP pieces 200 ms apart is accepted whole."""
+    client = RawPolling("127.0.0.1", server.port)
+    client.post(f"40{NS},".encode())
+    client.read_until(f"40{NS},")
+    payload = {"mode": "text", "max_questions": 1, "job_description": "x" * 2000}
+    client.post(f'42{NS},1["start_interview",{json.dumps(payload)}]'.encode(), pieces=2, pause=0.2)
+    return '"ok":true' in client.read_until(f"43{NS},1").replace(" ", "")
+
+
+def start(root: Path, name: str) -> ServerProcess:
+    """A server with default settings and a (fake) vendor key, so the same-origin default is on."""
+    return ServerProcess(root / name, env={"OPENAI_API_KEY": "sk-flood", "OPENAI_BASE_URL": "http://127.0.0.1:9/"}).start()
+
+
+async def checks(root: Path) -> dict[str, object]:
+    """Rows 5 and 6 on a fresh server."""
+    server = start(root, "checks")
+    try:
+        return {
+            "evil_origin_polling_websocket_status": await evil_origin(server.url),
+            "pieces_body_accepted": await asyncio.to_thread(pieces_body, server),
+        }
+    finally:
+        server.kill()
+
+
+async def floods(root: Path) -> dict[str, object]:
+    """Every flood from one client against one server, RSS sampled after each."""
+    server = start(root, "floods")
+    pid = server.proc.pid
+    figures: dict[str, object] = {}
+    base = peak = rss_kib(pid)
+
+    def sample(name: str) -> None:
+        nonlocal peak
+        now = rss_kib(pid)
+        peak = max(peak, now)
+        figures[f"rss_growth_after_{name}_mib"] = round((now - base) / 1024, 1)
+
+    try:
+        figures["session_flood_20s"] = await session_flood(server.url, seconds=20)
+        sample("sessions")
+        await binary_flood(server.url)
+        sample("binary")
+        await audio_flood(server.url, sockets=40, chunks=150)
+        sample("audio")
+        held, refused, http = await socket_hoard(server.url, 2000)
+        sample("sockets")
+        figures["sockets_held_refused_of_2000"] = (len(held), refused)
+        for ws in held:
+            await ws.close()
+        await http.close()
+        log_before = server.log_path.stat().st_size
+        await malformed_flood(server.url, 3000)
+        await asyncio.sleep(1)
+        figures["log_bytes_for_3000_malformed"] = server.log_path.stat().st_size - log_before
+        figures["malformed_counted"] = await metric(server.url, "interview_malformed_packets_total")
+        await malformed_flood(server.url, 30_000, deadline=20)
+        sample("malformed")
+        figures["rss_base_mib"] = round(base / 1024, 1)
+        figures["rss_peak_growth_mib"] = round((peak - base) / 1024, 1)
+        figures["tracebacks_in_log"] = server.log_path.read_text().count("Traceback")
+    finally:
+        server.kill()
+    return figures
+
+
+async def run(root: Path) -> dict[str, object]:
+    """Both parts."""
+    return {**await checks(root), **await floods(root)}
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        figures = asyncio.run(run(Path(tmp)))
+    for name, value in figures.items():
+        print(f"{name}: {value}")
+
+
+if __name__ == "__main__":
+    main()
