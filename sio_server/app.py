@@ -116,6 +116,7 @@ def _make_service(
             interval=settings.sweep_interval,
         ),
         audio_budget=AudioBudget(settings.audio_buffer_bytes),
+        max_stored_sessions=settings.max_stored_sessions,
     )
 
 

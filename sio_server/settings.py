@@ -22,6 +22,9 @@ class Settings(BaseSettings):
 
     ping_interval: float = Field(default=20, gt=0)
     ping_timeout: float = Field(default=20, gt=0)
+    max_stored_sessions: int = Field(
+        default=5000, ge=1, description="sessions the store keeps; past it the oldest ended ones are purged first"
+    )
     session_ttl: float = Field(default=3600, gt=0)
     abandoned_ttl: float = Field(default=86400, gt=0)
     report_retention: float = Field(

@@ -33,6 +33,7 @@ from .listening import AnswerListener
 from .live import Emitter, LiveSession
 from .model import Feedback, InterviewConfig, PendingStep, Session, Status
 from .pipeline import QuestionPipeline
+from .quota import StoreQuota
 from .registry import SessionRegistry, SocketHost
 from .steps import StepRunner
 from .sweeper import Sweeper, SweepPolicy
@@ -67,6 +68,7 @@ class InterviewService:
         leases: Leases | None = None,
         sweep_policy: SweepPolicy | None = None,
         audio_budget: AudioBudget | None = None,
+        max_stored_sessions: int | None = None,
     ) -> None:
         self.store = store
         self.llm = llm
@@ -91,6 +93,7 @@ class InterviewService:
         self.steps = StepRunner(
             self.registry, self.committer, self.questions, self.feedback, emitter, self.metrics, store_retry_delay
         )
+        self.quota = StoreQuota(self.registry, self.metrics, max_stored_sessions) if max_stored_sessions else None
         self.sweeper = Sweeper(self.registry, self.committer, self.metrics, sweep_policy or SweepPolicy())
         # End abandoned sessions, free expired live state, purge expired reports (see Sweeper.sweep).
         self.sweep = self.sweeper.sweep
@@ -213,6 +216,8 @@ class InterviewService:
         session.token_hash = hash_token(token)
         session.version = 1
         try:
+            if self.quota is not None:
+                await self.quota.make_room()  # store_full before anything is written
             await self.leases.acquire(session.id)
             await self.store.save(session)
         except StoreError as exc:

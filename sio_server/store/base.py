@@ -68,6 +68,10 @@ class SessionStore(abc.ABC):
         """The tombstone of a purged session, or None."""
 
     @abc.abstractmethod
+    async def count(self) -> int:
+        """How many sessions are stored (tombstones are not counted)."""
+
+    @abc.abstractmethod
     async def list_summaries(self, status: Status | None = None, limit: int | None = None) -> list[SessionSummary]:
         """Summaries of stored sessions, newest ``updated_at`` first."""
 

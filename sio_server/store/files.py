@@ -214,19 +214,23 @@ class FileSessionStore(SessionStore):
         path = self.tombstone_path(session_id)
         return None if path is None else await _read_model(path, Tombstone, "tombstone")
 
-    async def list_summaries(self, status: Status | None = None, limit: int | None = None) -> list[SessionSummary]:
-        """Summaries of every stored session, newest first."""
+    async def _session_files(self) -> list[Path]:
+        """The paths of every session file (other names in the folder are left out)."""
         try:
             names = await aiofiles.os.listdir(self.root)
         except OSError as exc:
             raise StoreError(f"cannot list sessions: {exc}") from exc
+        paths = (self.path_for(name[: -len(".json")]) for name in names if name.endswith(".json"))
+        return [path for path in paths if path is not None]
+
+    async def count(self) -> int:
+        """How many session files there are (no file is read)."""
+        return len(await self._session_files())
+
+    async def list_summaries(self, status: Status | None = None, limit: int | None = None) -> list[SessionSummary]:
+        """Summaries of every stored session, newest first."""
         summaries = []
-        for name in names:
-            if not name.endswith(".json"):
-                continue
-            path = self.path_for(name[: -len(".json")])
-            if path is None:
-                continue
+        for path in await self._session_files():
             try:
                 session = await self._read(path)  # not remembered: listing is not loading
             except StoreError:

@@ -328,6 +328,12 @@ class PostgresSessionStore(SessionStore):
             return None
         return Tombstone(session_id=str(row["session_id"]), token_hash=row["token_hash"], purged_at=row["purged_at"])
 
+    async def count(self) -> int:
+        """How many session rows there are."""
+        with Wrap("counting sessions"):
+            async with self._acquire() as conn:
+                return int(await conn.fetchval(f"SELECT count(*) FROM {self._qualified}"))
+
     async def list_summaries(self, status: Status | None = None, limit: int | None = None) -> list[SessionSummary]:
         """Summaries from the summary columns, newest ``updated_at`` first."""
         if limit is not None:

@@ -88,6 +88,16 @@ class StoreContract:
         assert await store.load(session.id) is None
         assert await store.delete(session.id) is False
 
+    async def test_count_is_the_number_of_stored_sessions(self, store: SessionStore):
+        assert await store.count() == 0
+        sessions = [make_session() for _ in range(3)]
+        for session in sessions:
+            await store.save(session)
+        assert await store.count() == 3
+        await store.delete(sessions[0].id)
+        await store.purge(sessions[1].id, sessions[1].updated_at)
+        assert await store.count() == 1, "deleted and purged sessions (tombstones) are not counted"
+
     async def test_list_summaries_filters_orders_and_limits(self, store: SessionStore):
         sessions = [make_session(questions=i) for i in range(3)]
         for i, s in enumerate(sessions):
