@@ -17,7 +17,8 @@ from openai import AsyncOpenAI
 
 from sio_server.interview.model import InterviewConfig
 from sio_server.vendors.llm import QuestionRequest
-from sio_server.vendors.openai_llm import OpenAICompatLLM, question_messages
+from sio_server.vendors.llm_prompts import question_messages
+from sio_server.vendors.openai_llm import OpenAICompatLLM
 from sio_server.vendors.options import ConnectOptions
 from tests.fakes.fake_openai import FakeOpenAI
 

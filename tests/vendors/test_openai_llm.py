@@ -9,7 +9,8 @@ import pytest
 
 from sio_server.settings import Settings
 from sio_server.vendors.llm import LLMUnavailable
-from sio_server.vendors.openai_llm import gemini_llm, openai_llm, question_messages
+from sio_server.vendors.llm_prompts import question_messages
+from sio_server.vendors.openai_llm import gemini_llm, openai_llm
 from tests.fakes.fake_openai import FakeOpenAI
 
 from .helpers import collect, feedback_request, llm, question
