@@ -52,8 +52,19 @@ async def client_module(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(path, headers={"Content-Type": CLIENT_MODULE_TYPES[ext], "Cache-Control": "no-cache"})
 
 
+STATIC_TYPES = {"js": "text/javascript", "css": "text/css", "html": "text/html"}
+
+
+@routes.get("/static/{name:[A-Za-z0-9_-]{1,64}}.{ext:js|css|html}")
+async def static_file(request: web.Request) -> web.StreamResponse:
+    """The page's own files: one flat folder, names checked by the route before any file system call."""
+    ext = request.match_info["ext"]
+    path = STATIC_DIR / f"{request.match_info['name']}.{ext}"
+    if not path.is_file():
+        raise web.HTTPNotFound(reason="no such file")
+    return web.FileResponse(path, headers={"Content-Type": f"{STATIC_TYPES[ext]}; charset=utf-8"})
+
+
 def add_static(app: web.Application) -> None:
-    """Register the page routes and ``/static``."""
+    """Register the page routes, ``/static`` included."""
     app.add_routes(routes)
-    STATIC_DIR.mkdir(exist_ok=True)
-    app.router.add_static("/static/", STATIC_DIR, follow_symlinks=False)
