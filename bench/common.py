@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.support.server import ROOT, ServerProcess
+from sio_server.devtools.process import ROOT, ServerProcess, free_port, rss_of, wait_healthy  # noqa: F401  (re-exported to the benchmarks)
 
 NAMESPACE = "/interview"
 # permessage-deflate as browsers offer it (client_max_window_bits 15). python-socketio's
@@ -43,7 +43,8 @@ class BenchServer(ServerProcess):
     """``python -m sio_server`` (or ``python -m bench.serve`` with runtime patches) in its own process.
 
     ``patches`` names the proposed server changes of :mod:`bench.serve` to apply
-    on top of the unmodified code (empty: the server exactly as it is).
+    on top of the unmodified code (empty: the server exactly as it is). The
+    process runs in a temporary folder, removed by :meth:`close`.
     """
 
     def __init__(self, env: dict[str, str] | None = None, patches: Sequence[str] = (), quiet: bool = True) -> None:
@@ -52,34 +53,15 @@ class BenchServer(ServerProcess):
         for key in list(os.environ):  # never inherit vendor keys or a database from the caller's shell
             if key.split("_")[0] in {"OPENAI", "ELEVENLABS", "DEEPGRAM", "GOOGLE"} or key in {"DATABASE_URL", "REDIS_URL"}:
                 base[key] = ""
-        super().__init__(self.tmp / "data", env={**base, **(env or {})})
         self.patches = list(patches)
         if self.patches:
-            self.env["BENCH_PATCHES"] = ",".join(self.patches)
-
-    @property
-    def command(self) -> list[str]:
-        return [sys.executable, "-m", "bench.serve"] if self.patches else [sys.executable, "-m", "sio_server"]
+            base["BENCH_PATCHES"] = ",".join(self.patches)
+        command = [sys.executable, "-m", "bench.serve"] if self.patches else None
+        super().__init__(self.tmp / "data", env={**base, **(env or {})}, command=command)
 
     def start(self, timeout: float = 30.0) -> "BenchServer":
-        """Start the process (our command) and wait until ``/healthz`` answers."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.starts += 1
-        with open(self.log_path, "ab") as log:
-            log.write(f"\n--- start {self.starts} ---\n".encode())
-            log.flush()
-            self.proc = subprocess.Popen(self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        wait_healthy(self.url, self.proc, timeout, self.log)
+        super().start(timeout)
         return self
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    def rss(self) -> int:
-        """Resident set size of the server process, bytes."""
-        return rss_of(self.pid)
 
     def metrics(self) -> dict[str, float]:
         return scrape_metrics(self.url)
@@ -101,29 +83,6 @@ class BenchServer(ServerProcess):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float, log: Callable[[], str]) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}:\n{log()}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.02)
-    raise RuntimeError(f"server did not become healthy:\n{log()}")
-
-
-def rss_of(pid: int) -> int:
-    """VmRSS of ``pid`` from /proc, bytes."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no VmRSS for {pid}")
 
 
 _METRIC = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?)\s+([0-9.eE+-]+|NaN|\+Inf)$")

@@ -34,9 +34,19 @@ from typing import Any
 
 import socketio
 
-from tests.support.services import free_port
-
-from .common import BROWSER_DEFLATE, NAMESPACE, ROOT, BenchServer, LoadPool, Result, Table, check, split, wait_healthy
+from .common import (
+    BROWSER_DEFLATE,
+    NAMESPACE,
+    ROOT,
+    BenchServer,
+    LoadPool,
+    Result,
+    Table,
+    check,
+    free_port,
+    split,
+    wait_healthy,
+)
 
 CHUNK = 4096
 APP_ENV = {"RATE_EVENTS_PER_SECOND": "1000000000", "RATE_AUDIO_BYTES_PER_SECOND": "1000000000000"}
