@@ -14,6 +14,7 @@ from sio_server.interview.service import InterviewService
 from sio_server.store.base import StoreError
 from sio_server.store.files import FileSessionStore
 from sio_server.vendors.offline_llm import OfflineLLM
+from tests.support.waiting import wait_until
 
 
 class RecordingEmitter:
@@ -165,9 +166,8 @@ async def test_step_retries_while_the_store_is_down(tmp_path):
     live.sid = "s"
     store.failing = True
     service.ensure_step(live)
-    await asyncio.sleep(0.1)
+    await wait_until(lambda: any(d["code"] == "store_unavailable" for d in emitter.named("error")))
     assert live.session.turns == [] and live.busy
-    assert any(d["code"] == "store_unavailable" for d in emitter.named("error"))
     store.failing = False
     await settle(service)
     assert len(live.session.turns) == 1 and emitter.named("question")[0]["seq"] == 1
