@@ -6,14 +6,17 @@ import logging
 
 from aiohttp import web
 
-from .app import create_app
 from .observability.logs import setup_logging
 from .settings import Settings
+from .transport.optional_imports import import_socketio
 
 
 def main() -> None:
     """Start one server process."""
     settings = Settings()
+    import_socketio(redis=bool(settings.redis_url))  # before anything imports socketio: see that module
+    from .app import create_app
+
     setup_logging(settings.log_level, settings.log_format)
     app = create_app(settings)
     logging.getLogger("sio_server").info(
