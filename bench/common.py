@@ -39,27 +39,14 @@ def raise_fd_limit() -> None:
 # -- server processes -----------------------------------------------------------
 
 
-class BenchServer(ServerProcess):
-    """``python -m sio_server`` (or ``python -m bench.serve`` with runtime patches) in its own process.
+class TempServer(ServerProcess):
+    """A server process living in a temporary folder, removed by :meth:`close` (SIGTERM, then SIGKILL)."""
 
-    ``patches`` names the proposed server changes of :mod:`bench.serve` to apply
-    on top of the unmodified code (empty: the server exactly as it is). The
-    process runs in a temporary folder, removed by :meth:`close`.
-    """
-
-    def __init__(self, env: dict[str, str] | None = None, patches: Sequence[str] = (), quiet: bool = True) -> None:
+    def __init__(self, env: dict[str, str] | None = None, command: Sequence[str] | None = None, port: int | None = None) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="bench-", dir=os.environ.get("BENCH_TMP")))
-        base = {"LOG_LEVEL": "WARNING" if quiet else "INFO", "LOG_FORMAT": "text"}
-        for key in list(os.environ):  # never inherit vendor keys or a database from the caller's shell
-            if key.split("_")[0] in {"OPENAI", "ELEVENLABS", "DEEPGRAM", "GOOGLE"} or key in {"DATABASE_URL", "REDIS_URL"}:
-                base[key] = ""
-        self.patches = list(patches)
-        if self.patches:
-            base["BENCH_PATCHES"] = ",".join(self.patches)
-        command = [sys.executable, "-m", "bench.serve"] if self.patches else None
-        super().__init__(self.tmp / "data", env={**base, **(env or {})}, command=command)
+        super().__init__(self.tmp / "data", env=env, command=command, port=port)
 
-    def start(self, timeout: float = 30.0) -> "BenchServer":
+    def start(self, timeout: float = 30.0) -> "TempServer":
         super().start(timeout)
         return self
 
@@ -67,7 +54,6 @@ class BenchServer(ServerProcess):
         return scrape_metrics(self.url)
 
     def close(self) -> None:
-        """Stop the process (SIGTERM, then SIGKILL) and remove its folder."""
         try:
             if self.proc and self.proc.poll() is None:
                 self.proc.send_signal(signal.SIGTERM)
@@ -78,11 +64,53 @@ class BenchServer(ServerProcess):
         finally:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def __enter__(self) -> "BenchServer":
+    def __enter__(self) -> "TempServer":
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class BenchServer(TempServer):
+    """``python -m sio_server`` (or ``python -m bench.serve`` with runtime patches) in its own process.
+
+    ``patches`` names the proposed server changes of :mod:`bench.serve` to apply
+    on top of the unmodified code (empty: the server exactly as it is).
+    """
+
+    def __init__(self, env: dict[str, str] | None = None, patches: Sequence[str] = (), quiet: bool = True) -> None:
+        base = {"LOG_LEVEL": "WARNING" if quiet else "INFO", "LOG_FORMAT": "text"}
+        for key in list(os.environ):  # never inherit vendor keys or a database from the caller's shell
+            if key.split("_")[0] in {"OPENAI", "ELEVENLABS", "DEEPGRAM", "GOOGLE"} or key in {"DATABASE_URL", "REDIS_URL"}:
+                base[key] = ""
+        self.patches = list(patches)
+        if self.patches:
+            base["BENCH_PATCHES"] = ",".join(self.patches)
+        command = [sys.executable, "-m", "bench.serve"] if self.patches else None
+        super().__init__(env={**base, **(env or {})}, command=command)
+
+
+BARE_COMMANDS = {
+    "python": [sys.executable, "-m", "bench.bare_server"],
+    "node": ["node", str(ROOT / "bench" / "node" / "bare_server.mjs")],
+}
+BARE_NAMES = {"python": "bare python-socketio on aiohttp", "node": "bare Node socket.io 4.8.4"}
+
+
+class BareServer(TempServer):
+    """A Socket.IO server without application logic: ``bench/bare_server.py`` or ``bench/node/bare_server.mjs``."""
+
+    def __init__(self, kind: str, env: dict[str, str] | None = None) -> None:
+        port = free_port()
+        self.kind = kind
+        super().__init__(env=env, command=[*BARE_COMMANDS[kind], str(port)], port=port)
+
+    def stats(self) -> dict[str, int]:
+        """The handler's counters: ``chunks``, ``bytes``, ``dropped``."""
+        import json
+
+        with urllib.request.urlopen(f"{self.url}/stats", timeout=10) as r:
+            return json.load(r)
 
 
 _METRIC = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?)\s+([0-9.eE+-]+|NaN|\+Inf)$")

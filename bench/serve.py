@@ -22,6 +22,16 @@ so they can be measured against it without editing ``sio_server``:
     permessage-deflate is now the server's default (``refuse_ws_deflate``).
 ``debug``
     A diagnostics-only route (``/bench/debug``), not a proposed change.
+``socketio_full_imports``
+    socketio imported the plain way, with ``requests`` and ``redis`` (what the
+    server did before ``sio_server.transport.optional_imports``).
+``tracemalloc``
+    ``/bench/tracemalloc`` (``bench/tracing.py``), diagnostics only.
+``uvloop``
+    uvloop as the event loop (``uvloop.install()`` before the server starts).
+``orjson``
+    orjson as the JSON module of python-socketio's and python-engineio's packets
+    (the ``json`` argument of ``AsyncServer`` sets the same class attributes).
 """
 
 from __future__ import annotations
@@ -35,10 +45,34 @@ from typing import Any
 
 from aiohttp import web
 
-import sio_server.app as app_module
-
 PATCHES = {p.strip() for p in os.environ.get("BENCH_PATCHES", "").split(",") if p.strip()}
-KNOWN = {"ws_nodeflate", "malloc_trim", "debug", "store_onehop"}
+KNOWN = {
+    "ws_nodeflate", "malloc_trim", "debug", "store_onehop", "socketio_full_imports", "uvloop", "orjson", "tracemalloc",
+}
+
+
+class OrjsonCodec:
+    """The two functions python-socketio and python-engineio call on their ``json`` module, done by orjson."""
+
+    @staticmethod
+    def dumps(obj: Any, **_: Any) -> str:
+        import orjson
+
+        return orjson.dumps(obj).decode()
+
+    @staticmethod
+    def loads(data: str | bytes, **_: Any) -> Any:
+        import orjson
+
+        return orjson.loads(data)
+
+
+def _patch_json() -> None:
+    from engineio import packet as eio_packet
+    from socketio import packet as sio_packet
+
+    sio_packet.Packet.json = OrjsonCodec
+    eio_packet.Packet.json = OrjsonCodec
 
 
 def _patch_file_store() -> None:
@@ -89,6 +123,8 @@ def _trimmer() -> Any:
 
 
 def patched_create_app(settings: Any, **kwargs: Any) -> web.Application:
+    import sio_server.app as app_module
+
     if "store_onehop" in PATCHES:
         _patch_file_store()
     app = _original(settings, **kwargs)
@@ -106,6 +142,10 @@ def patched_create_app(settings: Any, **kwargs: Any) -> web.Application:
         service.sweep = sweep_and_trim
     if "debug" in PATCHES:
         app.router.add_get("/bench/debug", _debug)
+    if "tracemalloc" in PATCHES:
+        from . import tracing
+
+        tracing.install(app)
     return app
 
 
@@ -113,6 +153,8 @@ async def _debug(request: web.Request) -> web.Response:
     """Diagnostics (not a proposed change): live objects by type and the sizes of the server's tables."""
     import collections
     import sys
+
+    import sio_server.app as app_module
 
     gc.collect()
     if request.query.get("trim"):
@@ -140,13 +182,32 @@ async def _debug(request: web.Request) -> web.Response:
     )
 
 
-_original = app_module.create_app
+_original: Any = None
 
 
 def main() -> None:
+    global _original
     unknown = PATCHES - KNOWN
     if unknown:
         raise SystemExit(f"unknown BENCH_PATCHES: {sorted(unknown)}")
+    if "socketio_full_imports" not in PATCHES:  # as sio_server.__main__ does, before socketio is imported
+        from sio_server.settings import Settings
+        from sio_server.transport.optional_imports import import_socketio
+
+        import_socketio(redis=bool(Settings().redis_url))
+    if "tracemalloc" in PATCHES:
+        from . import tracing
+
+        tracing.start()
+    if "orjson" in PATCHES:
+        _patch_json()
+    if "uvloop" in PATCHES:
+        import uvloop
+
+        uvloop.install()
+    import sio_server.app as app_module
+
+    _original = app_module.create_app
     app_module.create_app = patched_create_app  # before __main__ imports the name
     from sio_server.__main__ import main as serve
 
