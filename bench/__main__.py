@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== {name} ...", flush=True)
         t = time.monotonic()
         try:
-            result = mod.run(args.quick, profile_dir) if name == "latency" else mod.run(args.quick)
+            result = mod.run(args.quick, profile_dir) if name in {"latency", "resume"} else mod.run(args.quick)
         except Exception:
             traceback.print_exc()
             failed.append(name)

@@ -42,9 +42,12 @@ def raise_fd_limit() -> None:
 class TempServer(ServerProcess):
     """A server process living in a temporary folder, removed by :meth:`close` (SIGTERM, then SIGKILL)."""
 
-    def __init__(self, env: dict[str, str] | None = None, command: Sequence[str] | None = None, port: int | None = None) -> None:
+    def __init__(
+        self, env: dict[str, str] | None = None, command: Sequence[str] | None = None, port: int | None = None,
+        cpus: set[int] | None = None,
+    ) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="bench-", dir=os.environ.get("BENCH_TMP")))
-        super().__init__(self.tmp / "data", env=env, command=command, port=port)
+        super().__init__(self.tmp / "data", env=env, command=command, port=port, cpus=cpus)
 
     def start(self, timeout: float = 30.0) -> "TempServer":
         super().start(timeout)
@@ -78,7 +81,9 @@ class BenchServer(TempServer):
     on top of the unmodified code (empty: the server exactly as it is).
     """
 
-    def __init__(self, env: dict[str, str] | None = None, patches: Sequence[str] = (), quiet: bool = True) -> None:
+    def __init__(
+        self, env: dict[str, str] | None = None, patches: Sequence[str] = (), quiet: bool = True, cpus: set[int] | None = None,
+    ) -> None:
         base = {"LOG_LEVEL": "WARNING" if quiet else "INFO", "LOG_FORMAT": "text"}
         for key in list(os.environ):  # never inherit vendor keys or a database from the caller's shell
             if key.split("_")[0] in {"OPENAI", "ELEVENLABS", "DEEPGRAM", "GOOGLE"} or key in {"DATABASE_URL", "REDIS_URL"}:
@@ -87,7 +92,7 @@ class BenchServer(TempServer):
         if self.patches:
             base["BENCH_PATCHES"] = ",".join(self.patches)
         command = [sys.executable, "-m", "bench.serve"] if self.patches else None
-        super().__init__(env={**base, **(env or {})}, command=command)
+        super().__init__(env={**base, **(env or {})}, command=command, cpus=cpus)
 
 
 BARE_COMMANDS = {
@@ -111,6 +116,13 @@ class BareServer(TempServer):
 
         with urllib.request.urlopen(f"{self.url}/stats", timeout=10) as r:
             return json.load(r)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (``/proc/PID/stat``), seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 _METRIC = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?)\s+([0-9.eE+-]+|NaN|\+Inf)$")

@@ -55,13 +55,15 @@ class ServerProcess:
     """One server process on a fixed port and ``DATA_DIR``, restartable after a kill.
 
     ``command`` defaults to ``python -m sio_server``; ``env`` is laid over the
-    caller's environment and the address settings.
+    caller's environment and the address settings; ``cpus`` pins the process
+    (and every thread it makes) to those CPUs.
     """
 
     def __init__(
         self, data_dir: Path, env: dict[str, str] | None = None, port: int | None = None,
-        command: Sequence[str] | None = None,
+        command: Sequence[str] | None = None, cpus: set[int] | None = None,
     ) -> None:
+        self.cpus = cpus
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
         self.env = {
@@ -95,7 +97,10 @@ class ServerProcess:
         with open(self.log_path, "ab") as log:
             log.write(f"\n--- start {self.starts} ---\n".encode())
             log.flush()
-            self.proc = subprocess.Popen(self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            pin = (lambda: os.sched_setaffinity(0, self.cpus)) if self.cpus else None
+            self.proc = subprocess.Popen(
+                self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=pin
+            )
         wait_healthy(self.url, self.proc, timeout, self.log)
         return self
 
