@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing as mp
 import os
 import re
@@ -16,7 +17,7 @@ import tempfile
 import time
 import traceback
 import urllib.request
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,7 +83,8 @@ class BenchServer(TempServer):
     """
 
     def __init__(
-        self, env: dict[str, str] | None = None, patches: Sequence[str] = (), quiet: bool = True, cpus: set[int] | None = None,
+        self, env: dict[str, str] | None = None, patches: Sequence[str] = (), quiet: bool = True,
+        cpus: set[int] | None = None,
     ) -> None:
         base = {"LOG_LEVEL": "WARNING" if quiet else "INFO", "LOG_FORMAT": "text"}
         for key in list(os.environ):  # never inherit vendor keys or a database from the caller's shell
@@ -105,10 +107,10 @@ BARE_NAMES = {"python": "bare python-socketio on aiohttp", "node": "bare Node so
 class BareServer(TempServer):
     """A Socket.IO server without application logic: ``bench/bare_server.py`` or ``bench/node/bare_server.mjs``."""
 
-    def __init__(self, kind: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, kind: str, env: dict[str, str] | None = None, cpus: set[int] | None = None) -> None:
         port = free_port()
         self.kind = kind
-        super().__init__(env=env, command=[*BARE_COMMANDS[kind], str(port)], port=port)
+        super().__init__(env=env, command=[*BARE_COMMANDS[kind], str(port)], port=port, cpus=cpus)
 
     def stats(self) -> dict[str, int]:
         """The handler's counters: ``chunks``, ``bytes``, ``dropped``."""
@@ -116,6 +118,24 @@ class BareServer(TempServer):
 
         with urllib.request.urlopen(f"{self.url}/stats", timeout=10) as r:
             return json.load(r)
+
+
+# The server on one CPU, everything else (fakes, load clients, this process) on the other, when there are two.
+PINNED = (os.cpu_count() or 1) >= 2
+SERVER_CPUS: set[int] | None = {0} if PINNED else None
+LOAD_CPUS: set[int] | None = {1} if PINNED else None
+
+
+@contextlib.contextmanager
+def pinned_to(cpus: set[int] | None) -> Iterator[None]:
+    """Run this process (and the processes it starts meanwhile) on ``cpus``; None changes nothing."""
+    mine = os.sched_getaffinity(0)
+    if cpus:
+        os.sched_setaffinity(0, cpus)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, mine)
 
 
 def cpu_seconds(pid: int) -> float:

@@ -1,8 +1,8 @@
 """4. Audio ingest: 50 clients streaming 4 KiB binary ``audio_chunk``s as fast as they can, against bare peers.
 
 Every server runs in the same benchmark run, one after the other, each with the
-same two load processes of 50 python-socketio clients: this server as is, with
-uvloop, with orjson (``bench/serve.py`` patches), bare python-socketio on aiohttp
+same two load processes of 50 python-socketio clients: this server as is (on uvloop
+when it is installed), on asyncio's own loop, with orjson (``bench/serve.py`` patches), bare python-socketio on aiohttp
 (``bench/bare_server.py``) and Node's ``socket.io`` (``bench/node/bare_server.mjs``). Each client emits
 4,096-byte binary ``audio_chunk`` events in a loop, keeping at most 16
 Engine.IO packets (8 chunks) queued in its client so the socket's own
@@ -35,7 +35,9 @@ import socketio
 from .common import (
     BARE_NAMES,
     BROWSER_DEFLATE,
+    LOAD_CPUS,
     NAMESPACE,
+    SERVER_CPUS,
     BareServer,
     BenchServer,
     LoadPool,
@@ -43,6 +45,7 @@ from .common import (
     Table,
     check,
     cpu_seconds,
+    pinned_to,
     split,
 )
 
@@ -85,16 +88,19 @@ async def worker(ctrl: Any, url: str, n: int, app: bool, deflate: bool) -> None:
         await c.disconnect()
 
 
-def measure(kind: str, deflate: bool, n: int, warm: float, window: float, patches: tuple[str, ...] = ()) -> dict[str, Any]:
+def measure(
+    kind: str, deflate: bool, n: int, warm: float, window: float, patches: tuple[str, ...] = ()
+) -> dict[str, Any]:
     server: Any
     if kind == "app":
         # the server as is refuses deflate; to compare like with like when the clients offer it, turn it on
-        server = BenchServer(env={**APP_ENV, **({"WS_COMPRESSION": "true"} if deflate else {})}, patches=patches).start()
+        env = {**APP_ENV, **({"WS_COMPRESSION": "true"} if deflate else {})}
+        server = BenchServer(env=env, patches=patches, cpus=SERVER_CPUS).start()
 
         def accepted() -> int:
             return int(server.metrics().get("interview_audio_dropped_chunks_total", 0))
     else:
-        server = BareServer(kind).start()
+        server = BareServer(kind, cpus=SERVER_CPUS).start()
 
         def accepted() -> int:
             return int(server.stats()["chunks"])
@@ -166,10 +172,11 @@ def wire_table() -> Table:
 
 
 AS_IS = "app (as is, limits raised)"
-VARIANTS: dict[str, tuple[str, bool, tuple[str, ...]]] = {  # name: (server kind, clients offer deflate, bench.serve patches)
+# name: (server kind, clients offer deflate, bench.serve patches)
+VARIANTS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     AS_IS: ("app", False, ()),
-    "app + uvloop (bench.serve patch)": ("app", False, ("uvloop",)),
-    "app + orjson (bench.serve patch)": ("app", False, ("orjson",)),
+    "app + asyncio_loop (uvloop hidden)": ("app", False, ("asyncio_loop",)),
+    "app + orjson (not adopted)": ("app", False, ("orjson",)),
     BARE_NAMES["python"]: ("python", False, ()),
     BARE_NAMES["node"]: ("node", False, ()),
     "app (WS_COMPRESSION=true, limits raised)": ("app", True, ()),
@@ -181,7 +188,9 @@ QUICK = [AS_IS, BARE_NAMES["python"], BARE_NAMES["node"]]
 def run(quick: bool) -> Result:
     result = Result("4. Audio ingest")
     n, warm, window = (10, 0.5, 1.0) if quick else (50, 2.0, 5.0)
-    rows = {name: measure(*VARIANTS[name][:2], n, warm, window, VARIANTS[name][2]) for name in (QUICK if quick else VARIANTS)}
+    with pinned_to(LOAD_CPUS):
+        names = QUICK if quick else list(VARIANTS)
+        rows = {name: measure(*VARIANTS[name][:2], n, warm, window, VARIANTS[name][2]) for name in names}
     t = Table(
         f"{n} clients streaming {CHUNK}-byte binary audio_chunk events, {window:.0f} s window after {warm:.1f} s warm-up",
         ["server", "client offers deflate", "negotiated", "accepted MB/s (server count)", "sent MB/s (clients)",
@@ -196,7 +205,8 @@ def run(quick: bool) -> Result:
     t.notes.append("the same python-socketio load clients against every server, one server after the other. The app as "
                    "is refuses permessage-deflate; the deflate rows run it with WS_COMPRESSION=true so that both servers "
                    "negotiate it. Node's socket.io leaves permessage-deflate off by default. CPU = the server process's "
-                   "user + system time over the window (/proc/PID/stat).")
+                   "user + system time over the window (/proc/PID/stat). Server pinned to CPU 0, load clients to CPU 1 "
+                   "(os.sched_setaffinity), as in the latency benchmark.")
     result.tables.append(t)
     result.tables.append(wire_table())
     for deflate in (False, True):
