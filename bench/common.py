@@ -378,14 +378,15 @@ class Profile:
                 self.proc.kill()
 
     def _stacks(self) -> list[tuple[list[str], int]]:
-        """Event-loop stacks only (those under ``_run_once``): worker threads blocked in fsync are not loop time."""
+        """Event-loop stacks only (the main thread's, under ``run_app``; asyncio's ``_run_once`` too): worker threads
+        blocked in fsync are not loop time. uvloop's loop is C code, so its stacks have no ``_run_once`` frame."""
         self.wait()
         if not self.out.exists():
             return []
         out = []
         for line in self.out.read_text(errors="replace").splitlines():
             stack, _, count = line.rpartition(" ")
-            if not stack or not count.isdigit() or "_run_once (" not in stack:
+            if not stack or not count.isdigit() or ("_run_once (" not in stack and "run_app (" not in stack):
                 continue
             frames = [f for f in stack.split(";") if f]
             if frames and "select (" in frames[-1]:

@@ -1,12 +1,17 @@
-"""2. Turn latency: answer ack → first ``tts_chunk`` of the next question, against fake vendors at fixed latencies.
+"""2. Turn latency: answer ack → first ``tts_chunk`` of the next question, server on its own CPU.
 
 The fake OpenAI (first token 300 ms, then 30 tokens/s) and the fake ElevenLabs
 (first byte 150 ms) run in their own process; the server runs with
-``OPENAI_*`` and ``ELEVENLABS_*`` pointed at them; 100 text-mode sessions
-run in two load processes. Every session waits until question 1 has been
-spoken (``tts_end``), then all answer at the same moment; the client stamps
-the ack's arrival and the first ``tts_chunk`` of the next question. Two rounds
-(questions 1 and 2) per session.
+``OPENAI_*`` and ``ELEVENLABS_*`` pointed at them. 25, 50, 100 and 200 text-mode
+sessions (spoken questions) run in two load processes. Every session waits until
+question 1 has been spoken (``tts_end``), then all answer at the same moment; the
+client stamps the ack's arrival and the first ``tts_chunk`` of the next question.
+Two rounds (questions 1 and 2) per session. The server process is pinned to CPU 0
+and everything else (this coordinator, the fakes, the load processes) to CPU 1
+with ``os.sched_setaffinity``. CPU per turn = the server's user + system time
+over the rounds (``/proc/PID/stat``) divided by the turns answered. At 100
+sessions the same rounds run with TTS_PIPELINING=false (sequential) and with the
+``bench/serve.py`` patches ``asyncio_loop`` (uvloop hidden) and ``orjson``.
 
 How the vendors' floor is computed. *Nominal*: what the fakes' knobs alone
 impose, with no server and no contention: pipelined, the first token (300 ms),
@@ -15,18 +20,10 @@ then one token every 1/30 s up to the token on which the real
 closes the first sentence, then TTS's first byte (150 ms); sequential
 (``TTS_PIPELINING=false``), the whole reply's tokens, then TTS's first byte.
 *Measured*: after the server runs, the same LLM-then-TTS requests are sent to
-the same fakes straight from a bare aiohttp client in two load processes, as
-many at once as there are sessions (100), pipelined and sequential, two
-rounds each; this holds what the fakes themselves cost under that load
-(``asyncio.sleep`` overshoot per token, the fake's and the clients' own
-scheduling). Server share = a percentile of the measured latency minus the
-same percentile of the measured floor. The machine has 2 cores, shared by
-the server, the fakes' process and the two load processes, so the share also
-holds the time the server waits for a core the fakes and clients are using.
-
-"As is" is the current server (websocket deflate refused, a 32-thread default
-executor, aiofiles saves with the version cache). ``store_onehop`` is a
-not-adopted variant of the file save, applied at run time by ``bench/serve.py``.
+the same fakes straight from a bare aiohttp client, as many at once as there
+are sessions, on the load CPU; this holds what the fakes themselves cost under
+that load. Server share = a percentile of the measured latency minus the same
+percentile of the measured floor.
 """
 
 from __future__ import annotations

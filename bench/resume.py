@@ -10,8 +10,8 @@ the ``session_resumed`` it receives after the kill. Reported: time from the
 restart (the new process spawned) and from its first healthy ``/healthz`` to
 the last resume; the server's resume handler (``on_connect`` → replay sent,
 the ``interview_resume_seconds`` histogram of the new process, quantiles
-interpolated inside its buckets); sessions lost (no ``session_resumed`` within
-30 s, or ``resume_rejected``).
+interpolated inside its buckets); the new process's CPU time over the storm;
+sessions lost (no ``session_resumed`` within 30 s, or ``resume_rejected``).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from .common import (
     Result,
     Table,
     check,
+    cpu_seconds,
     gather_limited,
     histogram_quantile,
     ms,
@@ -94,6 +95,7 @@ def measure(n: int, wait: float, profile_to: Path | None = None) -> dict[str, An
             if profile_to is not None:
                 prof = Profile(server.pid, 5, profile_to)
             parts = pool.recv_all(timeout=wait + 30)
+            cpu = cpu_seconds(server.pid)  # the new process's CPU from its start to the end of the storm
             metrics = server.metrics()
             pool.send_all("close")
     resumed = [t for p in parts for t in p["resumed"]]
@@ -111,6 +113,7 @@ def measure(n: int, wait: float, profile_to: Path | None = None) -> dict[str, An
         "handler_p99": histogram_quantile(metrics, "interview_resume_seconds", 0.99),
         "handler_count": metrics.get("interview_resume_seconds_count", 0),
         "profile": prof,
+        "cpu": cpu,
         "handler_mean": metrics.get("interview_resume_seconds_sum", 0) / max(metrics.get("interview_resume_seconds_count", 0), 1),
     }
 
@@ -118,16 +121,17 @@ def measure(n: int, wait: float, profile_to: Path | None = None) -> dict[str, An
 def run(quick: bool, profile_dir: Path | None = None) -> Result:
     result = Result("3. Resume storm")
     n = 20 if quick else 5000
-    r = measure(n, 60.0, None if profile_dir is None else profile_dir / "resume.raw")
+    r = measure(n, 30.0, None if profile_dir is None else profile_dir / "resume.raw")
     t = Table(
         f"{n} sessions mid-interview (at question 2), SIGKILL, restart",
         ["sessions", "resumed", "lost", "process start → healthy", "last resume after restart", "after healthy p50 / p99 / max",
-         "handler p50 / p99 (histogram)", "handler mean"],
+         "handler p50 / p99 (histogram)", "handler mean", "server CPU s (ms per resume)"],
     )
     t.rows.append(
         [r["ready"], r["resumed"], r["lost"], ms(r["startup"]), ms(max(r["from_spawn"], default=None)),
          f"{ms(pct(r['from_healthy'], 50))} / {ms(pct(r['from_healthy'], 99))} / {ms(max(r['from_healthy'], default=None))}",
-         f"{ms(r['handler_p50'])} / {ms(r['handler_p99'])}", ms(r["handler_mean"])]
+         f"{ms(r['handler_p50'])} / {ms(r['handler_p99'])}", ms(r["handler_mean"]),
+         f"{r['cpu']:.1f} ({r['cpu'] / max(r['handler_count'], 1) * 1000:.1f})"]
     )
     t.notes.append(
         "times in ms; 'after restart' counts from spawning the new process (its Python start-up included); clients "
