@@ -78,8 +78,8 @@ def render(results: list[Result], started: dt.datetime, seconds: float, command:
         "processes and the coordinator to CPU 1 (`os.sched_setaffinity`); the machine may run other work at the same "
         "time, so compare ratios measured within one table rather than absolute figures across runs",
         "- \"as is\" = the server as it is now; settings the server has are varied by environment "
-        "(`WS_COMPRESSION=true`, `TTS_PIPELINING=false`); named patches (`uvloop`, `orjson`, "
-        "`socketio_full_imports`, `store_onehop`, `malloc_trim`) are applied at run time by `bench/serve.py` to "
+        "(`WS_COMPRESSION=true`, `TTS_PIPELINING=false`); named patches (`asyncio_loop`, `orjson`, "
+        "`socketio_full_imports`, `store_onehop`) are applied at run time by `bench/serve.py` to "
         "compare, and say in the row whether they were adopted",
         "",
         "## Targets",

@@ -57,9 +57,10 @@ wave in the same run (python-socketio about 1.1×, Node's V8 heap about 1.3–1.
 ### 2. Turn latency on a dedicated core
 
 Text sessions whose questions are spoken (LLM stream → sentences → TTS → `tts_chunk`), all answering at once,
-server on its own core. In one run: p99 server share 49 / 38 / 233 ms at 25 / 50 / 100 sessions and seconds
-at 200 (saturated), so **sessions per core ≈ 50** at the 50 ms line; the 30 ms aim at 50 sessions is missed
-by a little. The server spends 14–17 ms of CPU per turn, so 100 answers arriving together are 1.5 s of CPU
+server on its own core. In one development run: p99 server share 49 / 38 / 233 ms at 25 / 50 / 100 sessions
+and seconds at 200 (saturated), so **sessions per core ≈ 50** at the 50 ms line; in another run (the table
+below) the 50-session share was about twice that, so 25–50 is the honest range on this shared machine. The
+30 ms aim at 50 sessions is missed. The server spends 14–17 ms of CPU per turn, so 100 answers arriving together are 1.5 s of CPU
 for one core: past ~50 simultaneous turns the share is the queue of that work. Where the time goes (py-spy,
 100 sessions): python-socketio's packet construction and encoding for every `tts_chunk` emit
 (`Packet.data_is_binary` alone 28 % of the busy loop samples; 17 µs to build and encode one 2 KiB audio
@@ -70,12 +71,13 @@ same audio. Voice sessions (fake STT) and the voice features of item 6 are not i
 
 ### 3. Event loop and JSON
 
-Measured side by side (100 sessions, two runs each; ingest in one run): **uvloop** takes about 10 % less
-server CPU per turn (17.4 → 15.7 ms) and about a third less per MB of audio ingested (0.027 → 0.017 CPU s
-per MB, throughput 24 → 54 MB/s in the same run): adopted as the optional `fast` extra; `python -m sio_server`
+Measured side by side (100 sessions): **uvloop** takes 10–22 % less server CPU per turn (two development
+runs of two rounds each: 17.4 → 15.7 ms; the table's run: asyncio's loop +28 %) and about a third less per MB
+of audio ingested (0.027 → 0.017 CPU s per MB, throughput 24 → 54 MB/s in one run): adopted as the optional
+`fast` extra; `python -m sio_server`
 uses it whenever it can import it and names the loop in its start-up log line. **orjson** as the JSON module
-of Socket.IO packets (the server's `SafeJSON` included, through the `orjson` patch of `bench/serve.py`) made no
-measurable difference (17.4 → 17.4 ms per turn; ingest within the noise): the server's packets are small JSON
+of Socket.IO packets (the server's `SafeJSON` included, through the `orjson` patch of `bench/serve.py`) never
+won (17.4 → 17.4 ms per turn in two development runs, +17 % in the table's run; ingest within the noise): the server's packets are small JSON
 headers around binary attachments, so JSON is not where the time goes. Not adopted.
 
 ### 4. The Node peer
@@ -86,15 +88,18 @@ about 3× the ingest of bare python-socketio at a quarter of its CPU per MB.
 
 ### 5. Resume storm
 
-Not met at 5,000 on this machine. While developing: 2,000 sessions all resumed, the last 18.5 s after the
-restart (handler p50 / p99 99 / 499 ms); 5,000 sessions resumed only in part within 60 s (the handler's mean
-grew to seconds: every resume waits behind the others on one event loop). The server's CPU per resume is in
-the table (the new process's CPU time over the storm / resumes). Where the time goes (py-spy of the new
-process, 2,000 sessions): the websocket and HTTP transport, not the resume rules: the event loop's own C
-code (uvloop, 29 % self), writing websocket frames (15 %), the three aiohttp middlewares every handshake
-passes (38 % inclusive, mostly the handshake below them), thread-pool submits for the file store's reads
-(aiofiles: one executor hop per read), pydantic's parse of each session (2 %). The load side counts too:
-5,000 python-socketio clients in four processes share the same 2 cores, and each retries with Socket.IO's
-back-off. Recommendations: measure with lighter clients (Node) before drawing a per-core limit; read session
-files in one executor call each (not aiofiles' several) on resume; keep resume handshakes out of the three
-middlewares (see the memory section).
+Not met at 5,000 on this machine, and the table says why: the new process spends about 3.4 ms of CPU per
+resume handled (its CPU time over the storm / resume-handler runs), so one core handles at most ~300 resumes a
+second and 5,000 need about 17 s of CPU before any client back-off; 10 s needs under 2 ms a resume, or the
+sessions spread over two processes. Past that point clients time out and retry, and every retry is another
+resume (more handler runs than sessions in the table), so lateness turns into lost sessions within the 30 s
+wait. While developing, 2,000 sessions all resumed, the last 18.5 s after the restart (handler p50 / p99
+99 / 499 ms). Where the time goes (py-spy of the new process during its first 5 s): the Engine.IO/websocket
+handshake, not the resume rules: the event loop's own C code (uvloop), task creation and `wait_for` around each
+new connection, python-engineio's per-socket queue, aiohttp's request start, URL unquoting, and the three aiohttp
+middlewares every handshake passes through (about a third of the busy samples inclusive); the session load
+(file read through aiofiles, one executor hop per call, and pydantic's parse) is a few per cent. The 5,000
+python-socketio clients share the same 2 cores, so the load side is part of the figure too. Recommendations:
+one middleware instead of three (see the memory section), measure with lighter Node clients before fixing a
+per-core limit, and plan more than one process for storms of this size.
+"""
