@@ -187,7 +187,7 @@ QUICK = [AS_IS, BARE_NAMES["python"], BARE_NAMES["node"]]
 
 def run(quick: bool) -> Result:
     result = Result("4. Audio ingest")
-    n, warm, window = (10, 0.5, 1.0) if quick else (50, 2.0, 5.0)
+    n, warm, window = (10, 0.3, 0.5) if quick else (50, 2.0, 5.0)
     with pinned_to(LOAD_CPUS):
         names = QUICK if quick else list(VARIANTS)
         rows = {name: measure(*VARIANTS[name][:2], n, warm, window, VARIANTS[name][2]) for name in names}

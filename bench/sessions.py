@@ -162,7 +162,7 @@ def _uvloop_installed() -> bool:
 
 def run(quick: bool) -> Result:
     result = Result("1. Sessions per process")
-    n, waves, hold, settle = (20, 2, 0.2, 0.2) if quick else (1000, 3, 3.0, 2.0)
+    n, waves, hold, settle = (20, 2, 0.1, 0.1) if quick else (1000, 3, 3.0, 2.0)
     plan = {APP: waves, "python": waves, "node": waves}
     if not quick:
         fast = {FAST: 1} if _uvloop_installed() else {}
@@ -270,7 +270,7 @@ def traced_growth(server: TempServer, n: int, app: bool, warmup: int) -> list[di
 
 def session_cost(quick: bool) -> list[Table]:
     """Where a held session's memory goes: tracemalloc growth per session, this server against bare python-socketio."""
-    n, warmup = (10, 3) if quick else (300, 20)
+    n, warmup = (5, 2) if quick else (300, 20)
     with BenchServer(env=SERVER_ENV, patches=["tracemalloc"]) as server:
         app_rows = traced_growth(server, n, True, warmup)
     with BareServer("python", env={"BENCH_TRACEMALLOC": "1"}) as server:
