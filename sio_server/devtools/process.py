@@ -75,7 +75,7 @@ class ServerProcess:
             "PYTHONUNBUFFERED": "1",
             **(env or {}),
         }
-        self.command = list(command or [sys.executable, "-m", "sio_server"])
+        self.argv = list(command or [sys.executable, "-m", "sio_server"])  # what start() runs; a test may replace it
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = self.data_dir.parent / f"server-{self.port}.log"
         self.starts = 0
@@ -99,7 +99,7 @@ class ServerProcess:
             log.flush()
             pin = (lambda: os.sched_setaffinity(0, self.cpus)) if self.cpus else None
             self.proc = subprocess.Popen(
-                self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=pin
+                self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=pin
             )
         wait_healthy(self.url, self.proc, timeout, self.log)
         return self
