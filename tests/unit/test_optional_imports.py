@@ -46,3 +46,10 @@ def test_with_redis_url_the_redis_manager_keeps_redis():
     assert loaded == "['redis']"
     assert flags == "True False"
     assert done == "ok"
+
+
+def test_python_m_sio_server_imports_socketio_only_inside_main():
+    """``sio_server.__main__`` must not import socketio at module level, or ``main`` is too late to hide anything."""
+    probe = "import sys, sio_server.__main__; print('socketio' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "False"
