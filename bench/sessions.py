@@ -190,7 +190,7 @@ def run(quick: bool) -> Result:
             name, f"{first['ok']}/{n}", idle,
             mib(first["held"]), f"{r['per_session'] / KiB:.1f}", f"{r['per_session'] / bare['per_session']:.2f}x",
             " → ".join(mib(w["held"]) for w in r["waves"]), " → ".join(mib(w["after"]) for w in r["waves"]),
-            f"{r['held_ratio']:.3f} / {r['after_ratio']:.3f}",
+            f"{r['held_ratio']:.3f} / {r['after_ratio']:.3f}" if len(r["waves"]) > 1 else "–",
         ])
         for i, w in enumerate(r["waves"], 1):
             if w["errors"] or w["ok"] < n or not w["swept"]:
