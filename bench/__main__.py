@@ -50,7 +50,7 @@ def machine() -> str:
     try:
         import uvloop  # noqa: F401
 
-        loop = "uvloop installed (not used by the server)"
+        loop = "uvloop installed (the server's event loop)"
     except ImportError:
         loop = "uvloop not installed (default asyncio loop)"
     return (
@@ -72,14 +72,15 @@ def render(results: list[Result], started: dt.datetime, seconds: float, command:
         f"- machine: {machine()}",
         f"- command: `{command}` ({seconds:.0f} s)",
         "- every table below comes from this one run; the server runs as `python -m sio_server` (or `python -m "
-        "bench.serve`, the same server plus run-time patches) in its own process, load clients in two separate "
-        "processes; the machine's 2 cores are shared by the server, the fake vendors and the load clients",
-        "- \"as is\" = the server as it is now (websocket permessage-deflate refused unless `WS_COMPRESSION=true`, "
-        "the openai SDK imported only with an LLM key, file saves with a version cache, an unbuffered temp file and "
-        "a 32-thread default executor `IO_THREADS`); settings the server has are varied by environment "
-        "(`WS_COMPRESSION=true`, `TTS_PIPELINING=false`); named patches (`store_onehop`, `malloc_trim`) are ideas "
-        "*not* adopted, applied at run time by `bench/serve.py` to compare; figures from before the server changes "
-        "are kept in \"Before and after\" below",
+        "bench.serve`, the same server plus run-time patches) in its own process; the sessions are held by the "
+        "official socket.io-client in Node (memory) or python-socketio clients in separate load processes (the "
+        "rest); in the latency and ingest benchmarks the server is pinned to CPU 0 and the fake vendors, the load "
+        "processes and the coordinator to CPU 1 (`os.sched_setaffinity`); the machine may run other work at the same "
+        "time, so compare ratios measured within one table rather than absolute figures across runs",
+        "- \"as is\" = the server as it is now; settings the server has are varied by environment "
+        "(`WS_COMPRESSION=true`, `TTS_PIPELINING=false`); named patches (`asyncio_loop`, `orjson`, "
+        "`socketio_full_imports`, `store_onehop`) are applied at run time by `bench/serve.py` to "
+        "compare, and say in the row whether they were adopted",
         "",
         "## Targets",
         "",
@@ -132,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== {name} ...", flush=True)
         t = time.monotonic()
         try:
-            result = mod.run(args.quick, profile_dir) if name == "latency" else mod.run(args.quick)
+            result = mod.run(args.quick, profile_dir) if name in {"latency", "resume"} else mod.run(args.quick)
         except Exception:
             traceback.print_exc()
             failed.append(name)

@@ -4,12 +4,15 @@ python-socketio's ``AsyncServer`` on aiohttp with the library defaults (the same
 ``max_http_buffer_size`` as the app), no application logic: the
 ``audio_chunk`` handler only puts the bytes in a bounded queue (dropping when
 full, as the app's queue does with no consumer) and counts them.
+Every socket joins one room of its own, as the app's sockets do.
+With ``BENCH_TRACEMALLOC=1``, ``/bench/tracemalloc`` too (bench/tracing.py).
 ``GET /stats`` answers ``{"chunks": n, "bytes": n}``; ``GET /healthz`` 200.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 
 import socketio
@@ -20,6 +23,11 @@ stats = {"chunks": 0, "bytes": 0, "dropped": 0}
 
 def main() -> None:
     port = int(sys.argv[1])
+    tracing = os.environ.get("BENCH_TRACEMALLOC") == "1"
+    if tracing:
+        from . import tracing as tracer
+
+        tracer.start()
     sio = socketio.AsyncServer(async_mode="aiohttp", max_http_buffer_size=524288, cors_allowed_origins="*")
     app = web.Application()
     sio.attach(app)
@@ -37,7 +45,7 @@ def main() -> None:
 
     @sio.on("connect", namespace="/interview")
     async def connect(sid: str, environ: dict, auth: object = None) -> None:
-        pass
+        await sio.enter_room(sid, f"room-{sid}", namespace="/interview")  # one room per socket, as the app
 
     @sio.on("disconnect", namespace="/interview")
     async def disconnect(sid: str, reason: object = None) -> None:
@@ -51,6 +59,8 @@ def main() -> None:
 
     app.router.add_get("/stats", get_stats)
     app.router.add_get("/healthz", healthz)
+    if tracing:
+        tracer.install(app)
     web.run_app(app, host="127.0.0.1", port=port, print=None, shutdown_timeout=1.0)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing as mp
 import os
 import re
@@ -16,12 +17,12 @@ import tempfile
 import time
 import traceback
 import urllib.request
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.support.server import ROOT, ServerProcess
+from sio_server.devtools.process import ROOT, ServerProcess, free_port, rss_of, wait_healthy  # noqa: F401  (re-exported to the benchmarks)
 
 NAMESPACE = "/interview"
 # permessage-deflate as browsers offer it (client_max_window_bits 15). python-socketio's
@@ -39,55 +40,24 @@ def raise_fd_limit() -> None:
 # -- server processes -----------------------------------------------------------
 
 
-class BenchServer(ServerProcess):
-    """``python -m sio_server`` (or ``python -m bench.serve`` with runtime patches) in its own process.
+class TempServer(ServerProcess):
+    """A server process living in a temporary folder, removed by :meth:`close` (SIGTERM, then SIGKILL)."""
 
-    ``patches`` names the proposed server changes of :mod:`bench.serve` to apply
-    on top of the unmodified code (empty: the server exactly as it is).
-    """
-
-    def __init__(self, env: dict[str, str] | None = None, patches: Sequence[str] = (), quiet: bool = True) -> None:
+    def __init__(
+        self, env: dict[str, str] | None = None, command: Sequence[str] | None = None, port: int | None = None,
+        cpus: set[int] | None = None,
+    ) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="bench-", dir=os.environ.get("BENCH_TMP")))
-        base = {"LOG_LEVEL": "WARNING" if quiet else "INFO", "LOG_FORMAT": "text",
-                # every benchmark client comes from 127.0.0.1: lift the per-address caps of issue 13
-                "SESSIONS_PER_CLIENT_PER_MINUTE": "1000000", "MAX_SOCKETS_PER_CLIENT": "1000000"}
-        for key in list(os.environ):  # never inherit vendor keys or a database from the caller's shell
-            if key.split("_")[0] in {"OPENAI", "ELEVENLABS", "DEEPGRAM", "GOOGLE"} or key in {"DATABASE_URL", "REDIS_URL"}:
-                base[key] = ""
-        super().__init__(self.tmp / "data", env={**base, **(env or {})})
-        self.patches = list(patches)
-        if self.patches:
-            self.env["BENCH_PATCHES"] = ",".join(self.patches)
+        super().__init__(self.tmp / "data", env=env, command=command, port=port, cpus=cpus)
 
-    @property
-    def command(self) -> list[str]:
-        return [sys.executable, "-m", "bench.serve"] if self.patches else [sys.executable, "-m", "sio_server"]
-
-    def start(self, timeout: float = 30.0) -> "BenchServer":
-        """Start the process (our command) and wait until ``/healthz`` answers."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.starts += 1
-        with open(self.log_path, "ab") as log:
-            log.write(f"\n--- start {self.starts} ---\n".encode())
-            log.flush()
-            self.proc = subprocess.Popen(self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        wait_healthy(self.url, self.proc, timeout, self.log)
+    def start(self, timeout: float = 30.0) -> "TempServer":
+        super().start(timeout)
         return self
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
-
-    def rss(self) -> int:
-        """Resident set size of the server process, bytes."""
-        return rss_of(self.pid)
 
     def metrics(self) -> dict[str, float]:
         return scrape_metrics(self.url)
 
     def close(self) -> None:
-        """Stop the process (SIGTERM, then SIGKILL) and remove its folder."""
         try:
             if self.proc and self.proc.poll() is None:
                 self.proc.send_signal(signal.SIGTERM)
@@ -98,34 +68,84 @@ class BenchServer(ServerProcess):
         finally:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def __enter__(self) -> "BenchServer":
+    def __enter__(self) -> "TempServer":
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float, log: Callable[[], str]) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}:\n{log()}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.02)
-    raise RuntimeError(f"server did not become healthy:\n{log()}")
+class BenchServer(TempServer):
+    """``python -m sio_server`` (or ``python -m bench.serve`` with runtime patches) in its own process.
+
+    ``patches`` names the proposed server changes of :mod:`bench.serve` to apply
+    on top of the unmodified code (empty: the server exactly as it is).
+    """
+
+    def __init__(
+        self, env: dict[str, str] | None = None, patches: Sequence[str] = (), quiet: bool = True,
+        cpus: set[int] | None = None,
+    ) -> None:
+        base = {"LOG_LEVEL": "WARNING" if quiet else "INFO", "LOG_FORMAT": "text",
+                # every benchmark client comes from 127.0.0.1: lift the per-address caps of issue 13
+                "SESSIONS_PER_CLIENT_PER_MINUTE": "1000000", "MAX_SOCKETS_PER_CLIENT": "1000000",
+                "MAX_ACTIVE_SESSIONS": "1000000", "MAX_STORED_SESSIONS": "1000000"}
+        for key in list(os.environ):  # never inherit vendor keys or a database from the caller's shell
+            if key.split("_")[0] in {"OPENAI", "ELEVENLABS", "DEEPGRAM", "GOOGLE"} or key in {"DATABASE_URL", "REDIS_URL"}:
+                base[key] = ""
+        self.patches = list(patches)
+        if self.patches:
+            base["BENCH_PATCHES"] = ",".join(self.patches)
+        command = [sys.executable, "-m", "bench.serve"] if self.patches else None
+        super().__init__(env={**base, **(env or {})}, command=command, cpus=cpus)
 
 
-def rss_of(pid: int) -> int:
-    """VmRSS of ``pid`` from /proc, bytes."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no VmRSS for {pid}")
+BARE_COMMANDS = {
+    "python": [sys.executable, "-m", "bench.bare_server"],
+    "node": ["node", str(ROOT / "bench" / "node" / "bare_server.mjs")],
+}
+BARE_NAMES = {"python": "bare python-socketio on aiohttp", "node": "bare Node socket.io 4.8.4"}
+
+
+class BareServer(TempServer):
+    """A Socket.IO server without application logic: ``bench/bare_server.py`` or ``bench/node/bare_server.mjs``."""
+
+    def __init__(self, kind: str, env: dict[str, str] | None = None, cpus: set[int] | None = None) -> None:
+        port = free_port()
+        self.kind = kind
+        super().__init__(env=env, command=[*BARE_COMMANDS[kind], str(port)], port=port, cpus=cpus)
+
+    def stats(self) -> dict[str, int]:
+        """The handler's counters: ``chunks``, ``bytes``, ``dropped``."""
+        import json
+
+        with urllib.request.urlopen(f"{self.url}/stats", timeout=10) as r:
+            return json.load(r)
+
+
+# The server on one CPU, everything else (fakes, load clients, this process) on the other, when there are two.
+PINNED = (os.cpu_count() or 1) >= 2
+SERVER_CPUS: set[int] | None = {0} if PINNED else None
+LOAD_CPUS: set[int] | None = {1} if PINNED else None
+
+
+@contextlib.contextmanager
+def pinned_to(cpus: set[int] | None) -> Iterator[None]:
+    """Run this process (and the processes it starts meanwhile) on ``cpus``; None changes nothing."""
+    mine = os.sched_getaffinity(0)
+    if cpus:
+        os.sched_setaffinity(0, cpus)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, mine)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (``/proc/PID/stat``), seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 _METRIC = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?)\s+([0-9.eE+-]+|NaN|\+Inf)$")
@@ -361,14 +381,15 @@ class Profile:
                 self.proc.kill()
 
     def _stacks(self) -> list[tuple[list[str], int]]:
-        """Event-loop stacks only (those under ``_run_once``): worker threads blocked in fsync are not loop time."""
+        """Event-loop stacks only (the main thread's, under ``run_app``; asyncio's ``_run_once`` too): worker threads
+        blocked in fsync are not loop time. uvloop's loop is C code, so its stacks have no ``_run_once`` frame."""
         self.wait()
         if not self.out.exists():
             return []
         out = []
         for line in self.out.read_text(errors="replace").splitlines():
             stack, _, count = line.rpartition(" ")
-            if not stack or not count.isdigit() or "_run_once (" not in stack:
+            if not stack or not count.isdigit() or ("_run_once (" not in stack and "run_app (" not in stack):
                 continue
             frames = [f for f in stack.split(";") if f]
             if frames and "select (" in frames[-1]:

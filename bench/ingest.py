@@ -1,7 +1,9 @@
-"""4. Audio ingest: 50 clients streaming 4 KiB binary ``audio_chunk``s as fast as they can, against a bare server.
+"""4. Audio ingest: 50 clients streaming 4 KiB binary ``audio_chunk``s as fast as they can, against bare peers.
 
-Both servers run in the same benchmark run, one after the other, each with the
-same two load processes of 50 python-socketio clients. Each client emits
+Every server runs in the same benchmark run, one after the other, each with the
+same two load processes of 50 python-socketio clients: this server as is (on uvloop
+when it is installed), on asyncio's own loop, with orjson (``bench/serve.py`` patches), bare python-socketio on aiohttp
+(``bench/bare_server.py``) and Node's ``socket.io`` (``bench/node/bare_server.mjs``). Each client emits
 4,096-byte binary ``audio_chunk`` events in a loop, keeping at most 16
 Engine.IO packets (8 chunks) queued in its client so the socket's own
 backpressure sets the pace. The app runs text interviews (``start_interview``
@@ -23,45 +25,32 @@ Client-side sent bytes over the same window are shown too. MB = 10^6 bytes.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import subprocess
-import sys
 import time
-import urllib.request
 import zlib
 from typing import Any
 
 import socketio
 
-from tests.support.services import free_port
-
-from .common import BROWSER_DEFLATE, NAMESPACE, ROOT, BenchServer, LoadPool, Result, Table, check, split, wait_healthy
+from .common import (
+    BARE_NAMES,
+    BROWSER_DEFLATE,
+    LOAD_CPUS,
+    NAMESPACE,
+    SERVER_CPUS,
+    BareServer,
+    BenchServer,
+    LoadPool,
+    Result,
+    Table,
+    check,
+    cpu_seconds,
+    pinned_to,
+    split,
+)
 
 CHUNK = 4096
 APP_ENV = {"RATE_EVENTS_PER_SECOND": "1000000000", "RATE_AUDIO_BYTES_PER_SECOND": "1000000000000"}
-
-
-class BareServer:
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.bare_server", str(self.port)], cwd=ROOT,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        wait_healthy(self.url, self.proc, 20, lambda: "")
-
-    def accepted(self) -> int:
-        with urllib.request.urlopen(f"{self.url}/stats", timeout=10) as r:
-            return int(json.load(r)["chunks"])
-
-    def close(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
 
 
 async def worker(ctrl: Any, url: str, n: int, app: bool, deflate: bool) -> None:
@@ -99,27 +88,32 @@ async def worker(ctrl: Any, url: str, n: int, app: bool, deflate: bool) -> None:
         await c.disconnect()
 
 
-def measure(kind: str, deflate: bool, n: int, warm: float, window: float) -> dict[str, Any]:
+def measure(
+    kind: str, deflate: bool, n: int, warm: float, window: float, patches: tuple[str, ...] = ()
+) -> dict[str, Any]:
     server: Any
     if kind == "app":
         # the server as is refuses deflate; to compare like with like when the clients offer it, turn it on
-        server = BenchServer(env={**APP_ENV, **({"WS_COMPRESSION": "true"} if deflate else {})}).start()
+        env = {**APP_ENV, **({"WS_COMPRESSION": "true"} if deflate else {})}
+        server = BenchServer(env=env, patches=patches, cpus=SERVER_CPUS).start()
 
         def accepted() -> int:
             return int(server.metrics().get("interview_audio_dropped_chunks_total", 0))
     else:
-        server = BareServer()
-        accepted = server.accepted
+        server = BareServer(kind, cpus=SERVER_CPUS).start()
+
+        def accepted() -> int:
+            return int(server.stats()["chunks"])
     try:
         with LoadPool(worker, [{"url": server.url, "n": k, "app": kind == "app", "deflate": deflate} for k in split(n, 2)]) as pool:
             ready = pool.recv_all(timeout=120)
             pool.send_all("go")
             time.sleep(warm)
             pool.send_all("mark")
-            s0, a0, t0 = sum(pool.recv_all()), accepted(), time.monotonic()
+            s0, a0, t0, c0 = sum(pool.recv_all()), accepted(), time.monotonic(), cpu_seconds(server.pid)
             time.sleep(window)
             pool.send_all("mark")
-            s1, a1, t1 = sum(pool.recv_all()), accepted(), time.monotonic()
+            s1, a1, t1, c1 = sum(pool.recv_all()), accepted(), time.monotonic(), cpu_seconds(server.pid)
             pool.send_all("stop")
             pool.recv_all()
         limited = 0
@@ -133,6 +127,7 @@ def measure(kind: str, deflate: bool, n: int, warm: float, window: float) -> dic
         "deflate": sum(r["deflate"] for r in ready),
         "accepted_mbs": (a1 - a0) * CHUNK / dt / 1e6,
         "sent_mbs": (s1 - s0) * CHUNK / dt / 1e6,
+        "cpu_per_mb": (c1 - c0) / max((a1 - a0) * CHUNK / 1e6, 1e-9),
         "rate_limited": limited,
     }
 
@@ -176,35 +171,49 @@ def wire_table() -> Table:
     return t
 
 
+AS_IS = "app (as is, limits raised)"
+# name: (server kind, clients offer deflate, bench.serve patches)
+VARIANTS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
+    AS_IS: ("app", False, ()),
+    "app + asyncio_loop (uvloop hidden)": ("app", False, ("asyncio_loop",)),
+    "app + orjson (not adopted)": ("app", False, ("orjson",)),
+    BARE_NAMES["python"]: ("python", False, ()),
+    BARE_NAMES["node"]: ("node", False, ()),
+    "app (WS_COMPRESSION=true, limits raised)": ("app", True, ()),
+    f"{BARE_NAMES['python']}, deflate": ("python", True, ()),
+}
+QUICK = [AS_IS, BARE_NAMES["python"], BARE_NAMES["node"]]
+
+
 def run(quick: bool) -> Result:
     result = Result("4. Audio ingest")
-    n, warm, window = (10, 0.5, 1.0) if quick else (50, 2.0, 5.0)
-    plan = [("app", False), ("bare", False)] if quick else [("app", False), ("bare", False), ("app", True), ("bare", True)]
-    rows = {}
-    for kind, deflate in plan:
-        rows[(kind, deflate)] = measure(kind, deflate, n, warm, window)
+    n, warm, window = (10, 0.3, 0.5) if quick else (50, 2.0, 5.0)
+    with pinned_to(LOAD_CPUS):
+        names = QUICK if quick else list(VARIANTS)
+        rows = {name: measure(*VARIANTS[name][:2], n, warm, window, VARIANTS[name][2]) for name in names}
     t = Table(
         f"{n} clients streaming {CHUNK}-byte binary audio_chunk events, {window:.0f} s window after {warm:.1f} s warm-up",
-        ["server", "client offers deflate", "negotiated", "accepted MB/s (server count)", "sent MB/s (clients)", "vs bare",
-         "rate-limited"],
+        ["server", "client offers deflate", "negotiated", "accepted MB/s (server count)", "sent MB/s (clients)",
+         "vs bare python", "server CPU s per MB", "rate-limited"],
     )
-    for (kind, deflate), r in rows.items():
-        bare = rows.get(("bare", deflate))
+    for name, r in rows.items():
+        kind, deflate, _ = VARIANTS[name]
+        bare = rows.get(f"{BARE_NAMES['python']}, deflate" if deflate else BARE_NAMES["python"])
         ratio = r["accepted_mbs"] / bare["accepted_mbs"] if bare and bare["accepted_mbs"] else float("nan")
-        t.rows.append(
-            [("app (WS_COMPRESSION=true, limits raised)" if deflate else "app (as is, limits raised)") if kind == "app"
-             else "bare python-socketio", "yes" if deflate else "no",
-             f"{r['deflate']}/{r['clients']}", f"{r['accepted_mbs']:.1f}", f"{r['sent_mbs']:.1f}", f"{ratio:.2f}x",
-             r["rate_limited"]]
-        )
-    t.notes.append("uvloop is not installed here: both servers run on the default asyncio loop. The app as is refuses "
-                   "permessage-deflate (a browser's offer gets 'no deflate', the first rows); the deflate rows run it with "
-                   "WS_COMPRESSION=true so that both servers negotiate it.")
+        t.rows.append([name, "yes" if deflate else "no", f"{r['deflate']}/{r['clients']}", f"{r['accepted_mbs']:.1f}",
+                       f"{r['sent_mbs']:.1f}", f"{ratio:.2f}x", f"{r['cpu_per_mb']:.3f}", r["rate_limited"]])
+    t.notes.append("the same python-socketio load clients against every server, one server after the other. The app as "
+                   "is refuses permessage-deflate; the deflate rows run it with WS_COMPRESSION=true so that both servers "
+                   "negotiate it. Node's socket.io leaves permessage-deflate off by default. CPU = the server process's "
+                   "user + system time over the window (/proc/PID/stat). Server pinned to CPU 0, load clients to CPU 1 "
+                   "(os.sched_setaffinity), as in the latency benchmark.")
     result.tables.append(t)
     result.tables.append(wire_table())
     for deflate in (False, True):
-        if ("app", deflate) in rows:
-            ratio = rows[("app", deflate)]["accepted_mbs"] / max(rows[("bare", deflate)]["accepted_mbs"], 1e-9)
+        app = rows.get("app (WS_COMPRESSION=true, limits raised)" if deflate else AS_IS)
+        bare = rows.get(f"{BARE_NAMES['python']}, deflate" if deflate else BARE_NAMES["python"])
+        if app and bare:
+            ratio = app["accepted_mbs"] / max(bare["accepted_mbs"], 1e-9)
             check(result, f"ingest >= 0.8x bare ({'deflate offered' if deflate else 'no deflate'})", ratio >= 0.8, f"{ratio:.2f}x")
     result.method = __doc__ or ""
     return result

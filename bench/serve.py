@@ -1,12 +1,10 @@
 """``python -m bench.serve``: ``python -m sio_server`` as it is, plus the run-time patches named in ``BENCH_PATCHES``.
 
-"As is" in the benchmarks is the current ``sio_server`` (websocket deflate
-refused unless ``WS_COMPRESSION=true``, the openai SDK imported only with an
-LLM key, file saves with an in-memory version cache, an unbuffered temp file
-and a ``IO_THREADS``-sized default executor). Settings that the server has
-(``WS_COMPRESSION``, ``TTS_PIPELINING``) are varied through the environment,
-not here. This launcher only applies ideas that the server has *not* adopted,
-so they can be measured against it without editing ``sio_server``:
+"As is" in the benchmarks is the current ``sio_server``. Settings that the
+server has (``WS_COMPRESSION``, ``TTS_PIPELINING``) are varied through the
+environment, not here. This launcher applies ideas the server has *not*
+adopted, or takes back ones it has, so they can be measured against it
+without editing ``sio_server``:
 
 ``store_onehop``
     ``FileSessionStore.save`` with the adopted version cache, but the temp
@@ -14,31 +12,70 @@ so they can be measured against it without editing ``sio_server``:
     under a single ``asyncio.to_thread`` call instead of the adopted aiofiles
     calls (about six executor round trips). Kept as a comparison row: the
     product keeps aiofiles.
-``malloc_trim``
-    After every TTL sweep, ``gc.collect()`` and glibc ``malloc_trim(0)``, so the
-    memory of ended sessions goes back to the OS.
-``ws_nodeflate``
-    No-op, kept as an alias so old command lines still run: refusing
-    permessage-deflate is now the server's default (``refuse_ws_deflate``).
-``debug``
-    A diagnostics-only route (``/bench/debug``), not a proposed change.
+``socketio_full_imports``
+    socketio imported the plain way, with ``requests`` and ``redis`` (what the
+    server did before ``sio_server.transport.optional_imports``).
+``tracemalloc``
+    ``/bench/tracemalloc`` (``bench/tracing.py``), diagnostics only.
+``asyncio_loop``
+    asyncio's own event loop although uvloop is installed (the server uses uvloop
+    whenever it can import it): uvloop is hidden from the import system.
+``orjson``
+    orjson as the JSON module of python-socketio's and python-engineio's packets,
+    the server's ``SafeJSON`` included (not adopted: no measurable gain).
 """
 
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
-import gc
 import os
+import sys
 from typing import Any
 
 from aiohttp import web
 
-import sio_server.app as app_module
-
 PATCHES = {p.strip() for p in os.environ.get("BENCH_PATCHES", "").split(",") if p.strip()}
-KNOWN = {"ws_nodeflate", "malloc_trim", "debug", "store_onehop"}
+KNOWN = {"store_onehop", "socketio_full_imports", "asyncio_loop", "orjson", "tracemalloc"}
+
+
+class OrjsonCodec:
+    """The two functions python-socketio and python-engineio call on their ``json`` module, done by orjson.
+
+    ``loads`` keeps the server's ``SafeJSON`` contract: undecodable input (orjson's
+    ``JSONDecodeError`` is a ``ValueError``, nesting too deep included) becomes the
+    invalid-event marker instead of raising.
+    """
+
+    @staticmethod
+    def dumps(obj: Any, **_: Any) -> str:
+        return _orjson.dumps(obj).decode()
+
+    @staticmethod
+    def loads(data: str | bytes, **_: Any) -> Any:
+        try:
+            return _orjson.loads(data)
+        except ValueError:
+            return [_INVALID_EVENT]
+
+
+_orjson: Any = None
+_INVALID_EVENT = "\x00invalid"
+
+
+def _patch_json() -> None:
+    """orjson for every Socket.IO and Engine.IO packet: the server's ``SafeJSON`` (which its packet class uses) too."""
+    from engineio import packet as eio_packet
+    from socketio import packet as sio_packet
+
+    from sio_server.transport import server
+
+    global _orjson, _INVALID_EVENT
+    import orjson
+
+    _orjson, _INVALID_EVENT = orjson, server.INVALID_EVENT
+    sio_packet.Packet.json = OrjsonCodec
+    eio_packet.Packet.json = OrjsonCodec
+    server.SafePacket.json = OrjsonCodec
 
 
 def _patch_file_store() -> None:
@@ -83,70 +120,41 @@ def _patch_file_store() -> None:
     files.FileSessionStore.save = save  # type: ignore[method-assign]
 
 
-def _trimmer() -> Any:
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    return libc.malloc_trim
-
-
 def patched_create_app(settings: Any, **kwargs: Any) -> web.Application:
     if "store_onehop" in PATCHES:
         _patch_file_store()
     app = _original(settings, **kwargs)
-    if "malloc_trim" in PATCHES:
-        service = app[app_module.SERVICE]
-        sweep = service.sweep
-        trim = _trimmer()
+    if "tracemalloc" in PATCHES:
+        from . import tracing
 
-        async def sweep_and_trim(*args: Any, **kw: Any) -> dict[str, int]:
-            result = await sweep(*args, **kw)
-            gc.collect()
-            trim(0)
-            return result
-
-        service.sweep = sweep_and_trim
-    if "debug" in PATCHES:
-        app.router.add_get("/bench/debug", _debug)
+        tracing.install(app)
     return app
 
 
-async def _debug(request: web.Request) -> web.Response:
-    """Diagnostics (not a proposed change): live objects by type and the sizes of the server's tables."""
-    import collections
-    import sys
-
-    gc.collect()
-    if request.query.get("trim"):
-        _trimmer()(0)
-    if request.query.get("stats"):
-        sys._debugmallocstats()
-    app = request.app
-    sio = app[app_module.SIO]
-    service = app[app_module.SERVICE]
-    ns = sio.namespace_handlers.get("/interview")
-    counts = collections.Counter(type(o).__qualname__ for o in gc.get_objects())
-    rooms = sio.manager.rooms.get("/interview", {})
-    return web.json_response(
-        {
-            "eio_sockets": len(sio.eio.sockets),
-            "sio_rooms": len(rooms),
-            "bound": len(getattr(ns, "bound", {})),
-            "limits": len(getattr(ns, "limits", {})),
-            "live": len(service.live),
-            "store_locks": len(getattr(service.store, "_locks", {})),
-            "tasks": len(__import__("asyncio").all_tasks()),
-            "blocks": sys.getallocatedblocks(),
-            "top": counts.most_common(25),
-        }
-    )
-
-
-_original = app_module.create_app
+_original: Any = None
 
 
 def main() -> None:
+    global _original
     unknown = PATCHES - KNOWN
     if unknown:
         raise SystemExit(f"unknown BENCH_PATCHES: {sorted(unknown)}")
+    if "socketio_full_imports" not in PATCHES:  # as sio_server.__main__ does, before socketio is imported
+        from sio_server.settings import Settings
+        from sio_server.transport.optional_imports import import_socketio
+
+        import_socketio(redis=bool(Settings().redis_url))
+    if "tracemalloc" in PATCHES:
+        from . import tracing
+
+        tracing.start()
+    if "orjson" in PATCHES:
+        _patch_json()
+    if "asyncio_loop" in PATCHES:
+        sys.modules["uvloop"] = None  # type: ignore[assignment]  # "import uvloop" now raises ImportError
+    import sio_server.app as app_module
+
+    _original = app_module.create_app
     app_module.create_app = patched_create_app  # before __main__ imports the name
     from sio_server.__main__ import main as serve
 

@@ -7,7 +7,6 @@ import contextlib
 import logging
 import time
 
-import redis.asyncio as aioredis
 import socketio
 
 from ..interview.service import InterviewService
@@ -36,6 +35,8 @@ class InterviewRedisManager(ListenerRedisManager):
 
     async def listen_messages(self):  # type: ignore[override]
         """Pub/sub messages of the channel, forever; a lost or silent subscription is made again."""
+        import redis.asyncio as aioredis  # only with REDIS_URL: redis stays out of a single process
+
         retry = 0.2
         while True:
             # A connection of the listener's own: the publishing side may replace

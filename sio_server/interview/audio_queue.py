@@ -12,14 +12,23 @@ class AudioQueue:
     """FIFO of audio chunks holding at most ``maxsize``; overflow drops the new chunk.
 
     ``put`` never blocks: the socket reader must not stall behind a slow STT.
+    The ``asyncio.Queue`` is made on first use: a text session, which never
+    queues audio, does not pay its ~3 KB (docs/benchmarks.md).
     """
 
     def __init__(self, maxsize: int, warn_every: float = 1.0, budget: AudioBudget | None = None) -> None:
-        self._queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize)
+        self._maxsize = maxsize
+        self._made: asyncio.Queue[bytes] | None = None
         self.budget = budget or AudioBudget(1 << 62)
         self.dropped = 0
         self._warn_every = warn_every
         self._last_warn = float("-inf")
+
+    @property
+    def _queue(self) -> asyncio.Queue[bytes]:
+        if self._made is None:
+            self._made = asyncio.Queue(self._maxsize)
+        return self._made
 
     def put(self, chunk: bytes) -> bool:
         """Queue ``chunk``; False when the queue or the process's audio budget was full and it was dropped."""
@@ -58,4 +67,4 @@ class AudioQueue:
         await self._queue.join()
 
     def __len__(self) -> int:
-        return self._queue.qsize()
+        return 0 if self._made is None else self._made.qsize()

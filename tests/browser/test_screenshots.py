@@ -1,6 +1,9 @@
 """Screenshots of the page for the README: start form, interview in progress and feedback, in
-English and Korean, at 1280x800 and phone size (390x844). Written to docs/screenshots/
-(or SCREENSHOT_DIR), checked for size so a blank page fails."""
+English and Korean, at 1280x800 and phone size (390x844), checked for size so a blank page fails.
+
+Written to the test's temporary folder, so an ordinary run leaves the tracked images alone;
+``UPDATE_SCREENSHOTS=1`` writes them to docs/screenshots/ (the README's images), and
+``SCREENSHOT_DIR`` to a folder of your choice."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import pytest
 from tests.browser.helpers import ANSWERS, answer_until, fill_form, hook, open_page, wait_feedback, wait_hook
 
 ROOT = Path(__file__).resolve().parents[2]
-OUT = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "docs" / "screenshots"))
+DOCS = ROOT / "docs" / "screenshots"
 
 OPTIONS = {
     "en": {"interview_type": "technical", "difficulty": "hard", "answer_time_limit_s": "180"},
@@ -36,9 +39,17 @@ FORMS = {
 }
 
 
-def shot(page, name: str, full_page: bool = False) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / name
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    """Where the images go: docs/screenshots only when asked (``UPDATE_SCREENSHOTS=1``)."""
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        return DOCS
+    return Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
+
+
+def shot(page, out: Path, name: str, full_page: bool = False) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / name
     if full_page:
         page.evaluate("window.scrollTo({top: 0, behavior: 'instant'})")
     page.wait_for_timeout(400)  # let smooth scrolling and transitions settle
@@ -46,7 +57,7 @@ def shot(page, name: str, full_page: bool = False) -> None:
     assert path.stat().st_size > 10_000, f"{name} looks blank"
 
 
-def report_shot(context, page, name: str) -> None:
+def report_shot(context, page, out: Path, name: str) -> None:
     """The printable HTML report of the interview on ``page`` (opened with the session's token)."""
     session_id = hook(page, "s.sessionId")
     token = page.evaluate("sessionStorage.getItem('interview.resume_token')")
@@ -55,13 +66,13 @@ def report_shot(context, page, name: str) -> None:
         report.set_extra_http_headers({"Authorization": f"Bearer {token}"})
         report.goto(page.url.rstrip("/") + f"/api/v1/sessions/{session_id}/report")
         report.wait_for_selector("section.turn")
-        shot(report, name, full_page=True)
+        shot(report, out, name, full_page=True)
     finally:
         report.close()
 
 
 @pytest.mark.parametrize("language", ["en", "ko"])
-def test_screenshots(server, browser, language):
+def test_screenshots(server, browser, language, out):
     context = browser.new_context(
         viewport={"width": 1280, "height": 800}, locale="ko-KR" if language == "ko" else "en-US"
     )
@@ -75,23 +86,23 @@ def test_screenshots(server, browser, language):
         assert hook(page, "s.uiLanguage") == language
         page.focus("#job_title")
         page.evaluate("document.activeElement.blur()")
-        shot(page, f"start-{language}.png", full_page=True)
+        shot(page, out, f"start-{language}.png", full_page=True)
 
         page.click("#start-btn")
         wait_hook(page, "s.view === 'interview' && s.currentIndex === 1")
         answer_until(page, language, upto=2)
         wait_hook(page, "s.currentIndex === 3")
         page.fill("#answer", ANSWERS[language][2][:38])
-        shot(page, f"interview-{language}.png")
+        shot(page, out, f"interview-{language}.png")
         page.set_viewport_size({"width": 390, "height": 844})
         page.evaluate("window.scrollTo({top: document.documentElement.scrollHeight, behavior: 'instant'})")
-        shot(page, f"interview-{language}-phone.png")
+        shot(page, out, f"interview-{language}-phone.png")
         page.set_viewport_size({"width": 1280, "height": 800})
         page.fill("#answer", "")
 
         answer_until(page, language)
         wait_feedback(page)
-        shot(page, f"feedback-{language}.png", full_page=True)
-        report_shot(context, page, f"report-{language}.png")
+        shot(page, out, f"feedback-{language}.png", full_page=True)
+        report_shot(context, page, out, f"report-{language}.png")
     finally:
         context.close()

@@ -16,6 +16,7 @@ from sio_server.interview.model import Session
 from sio_server.store.postgres import PostgresSessionStore
 from tests.support.cluster import PG_DSN, HAProxy, RedisServer, drop_schema, new_schema, pg_available
 from tests.support.services import need, need_program
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.services]
 ANSWER = "I split the monolith into three services and cut deploy time from an hour to ten minutes."
@@ -130,9 +131,13 @@ async def test_redis_restart_mid_interview(cluster):
     await client.next_question()
 
     redis_server.stop()
-    await asyncio.sleep(1.0)
-    statuses = [get(f"{s.url}/readyz")[0] for s in servers]
-    assert 503 in statuses, "readiness must report Redis being down"
+    statuses: list[int] = []
+
+    def some_not_ready() -> bool:
+        statuses[:] = [get(f"{s.url}/readyz")[0] for s in servers]
+        return 503 in statuses
+
+    await wait_until(some_not_ready, timeout=15, what="readiness to report Redis being down")
     redis_server.start()
 
     await client.answer_text(2, ANSWER)

@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+from sio_server.devtools.process import free_port  # noqa: F401  (one copy, shared with the benchmarks)
+
 
 def services_required() -> bool:
     """True when ``REQUIRE_SERVICES=1``: a missing service is a failure, not a skip."""
@@ -41,13 +43,6 @@ def port_open(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
-
-
-def free_port() -> int:
-    """An unused TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_listening(cmd: list[str], port: int, what: str, timeout: float = 10.0) -> "subprocess.Popen[bytes]":

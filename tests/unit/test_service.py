@@ -15,6 +15,7 @@ from sio_server.store.base import StoreError
 from sio_server.store.files import FileSessionStore
 from sio_server.vendors.fallback import FallbackLLM
 from sio_server.vendors.offline_llm import OfflineLLM
+from tests.support.waiting import wait_until
 
 
 class RecordingEmitter:
@@ -166,9 +167,8 @@ async def test_step_retries_while_the_store_is_down(tmp_path):
     await service.registry.bind("s", live, join=False)
     store.failing = True
     service.ensure_step(live)
-    await asyncio.sleep(0.1)
+    await wait_until(lambda: any(d["code"] == "store_unavailable" for d in emitter.named("error")))
     assert live.session.turns == [] and live.busy
-    assert any(d["code"] == "store_unavailable" for d in emitter.named("error"))
     store.failing = False
     await settle(service)
     assert len(live.session.turns) == 1 and emitter.named("question")[0]["seq"] == 1

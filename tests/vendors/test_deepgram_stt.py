@@ -10,6 +10,7 @@ import pytest
 from sio_server.vendors.deepgram_stt import DeepgramSTT
 from sio_server.vendors.stt import STTError
 from tests.fakes.fake_deepgram import FakeDeepgram
+from tests.support.waiting import wait_until
 
 from .helpers import fast
 
@@ -86,14 +87,20 @@ async def test_keepalive_during_silence(fake_deepgram: FakeDeepgram) -> None:
         audio_format="webm", language="en", on_transcript=Recorder()
     )
     await speak(stream, "hello there.")
-    await asyncio.sleep(0.45)
     conn = fake_deepgram.connections[0]
-    assert 3 <= conn.keepalives <= 5
+    await wait_until(lambda: conn.keepalives >= 3, what="three KeepAlives during silence")
+    gaps = [b - a for a, b in zip(conn.keepalive_times, conn.keepalive_times[1:])]
+    assert min(gaps) >= 0.05, f"KeepAlives closer than the interval allows: {gaps}"  # interval 0.1 s
     count = conn.keepalives
-    for _ in range(6):  # no KeepAlive while audio flows
+    sent = []
+    for _ in range(6):  # no KeepAlive while audio flows: only a gap of >= 0.1 s between chunks may hold one
         await stream.send(b"more ")
-        await asyncio.sleep(0.04)
-    assert conn.keepalives - count <= 1
+        sent.append(time.monotonic())
+        await asyncio.sleep(0.02)
+    await stream.send(b"more ")
+    sent.append(time.monotonic())
+    allowed = 1 + sum(int((b - a) / 0.1) for a, b in zip(sent, sent[1:]))  # 1: one already on its way
+    assert conn.keepalives - count <= allowed
     await stream.finish()
 
 
