@@ -17,6 +17,7 @@ from typing import Any
 
 import socketio
 
+TURN_EVENTS = ("answer_ending", "answer_resumed", "answer_ended")  # voice turns (docs/protocol-notes.md)
 NAMESPACE = "/interview"
 RETRYABLE_CODES = frozenset({"store_unavailable", "busy", "conflict", "session_busy"})
 log = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ class InterviewClient:
         on("session_resumed", self._on_resumed, namespace=NAMESPACE)
         on("question", self._seq_handler("question"), namespace=NAMESPACE)
         on("feedback", self._seq_handler("feedback"), namespace=NAMESPACE)
-        for name in ("state", "warning", "error", "transcript", "tts_chunk", "tts_end", "server_shutdown"):
+        for name in ("state", "warning", "error", "transcript", "tts_chunk", "tts_end", "server_shutdown", *TURN_EVENTS):
             on(name, self._live_handler(name), namespace=NAMESPACE)
 
     async def _on_connect(self) -> None:

@@ -28,7 +28,10 @@ export const STORAGE_KEYS = Object.freeze({
 });
 const RETRYABLE_CODES = new Set(["store_unavailable", "busy", "conflict", "session_busy"]);
 const SEQ_EVENTS = ["question", "feedback"];
-const LIVE_EVENTS = ["transcript", "tts_chunk", "tts_end", "state", "warning", "error", "server_shutdown"];
+const LIVE_EVENTS = [
+  "transcript", "tts_chunk", "tts_end", "state", "warning", "error", "server_shutdown",
+  "answer_ending", "answer_resumed", "answer_ended", // voice turns (docs/protocol-notes.md)
+];
 
 /** The server answered a request with `ok: false` (or it could not be sent). */
 export class InterviewError extends Error {

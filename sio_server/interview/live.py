@@ -39,6 +39,7 @@ class LiveSession:
     touched: float = field(default_factory=time.monotonic)
     deleted: bool = False
     listener: AnswerListener | None = None
+    closing: dict[int, asyncio.Future[Any]] = field(default_factory=dict)  # spoken answers being closed, by index
 
     @property
     def id(self) -> str:

@@ -91,10 +91,34 @@ class QuestionPipeline:
                 speech.say(sentence)
         return text, writer.first_token or 0.0
 
-    async def write_question(self, live: LiveSession) -> QuestionText:
-        """Write (and start speaking) the session's next question; falls back to ``fallback_llm``."""
+    async def draft_question(self, live: LiveSession, answered: int, transcript: str) -> str:
+        """The question after ``answered`` if its answer is ``transcript``: written, not spoken nor emitted."""
+        session = live.session
+        turns = tuple(t.model_copy(update={"answer": transcript} if t.index == answered else {}) for t in session.turns)
+        index = answered + 1
+        request = QuestionRequest(
+            config=session.config, turns=turns, index=index, is_last=logic.is_last_index(session, index)
+        )
+        return "".join([piece async for piece in self.llm.stream_question(request)])
+
+    async def _speak_draft(self, live: LiveSession, index: int, draft: str) -> QuestionText:
+        """Speak a question drafted before the answer ended (see :mod:`.preemptive`)."""
+        speech = await self._new_speech(live, index)
+        sentences = SentenceStage(self.metrics, self.pipelining)
+        for sentence in sentences.push(draft) + sentences.flush(draft):
+            speech.say(sentence)
+        timings = {"llm_first_token_s": 0.0, "llm_total_s": 0.0, "preemptive": 1.0}
+        return QuestionText(text=draft, fallback=False, timings=timings, speech=speech)
+
+    async def write_question(self, live: LiveSession, draft: str | None = None) -> QuestionText:
+        """Write (and start speaking) the session's next question; falls back to ``fallback_llm``.
+
+        ``draft`` is the question already written preemptively for this answer, spoken as it is.
+        """
         session = live.session
         index = logic.next_question_index(session)
+        if draft:
+            return await self._speak_draft(live, index, draft)
         request = QuestionRequest(
             config=session.config,
             turns=tuple(t.model_copy() for t in session.turns),

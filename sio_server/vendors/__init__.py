@@ -62,4 +62,5 @@ def make_stt(settings: Settings) -> STTProvider | None:
         finalize_timeout=settings.stt_finalize_timeout,
         buffer_bytes=settings.stt_buffer_bytes,
         query=dict(parse_qsl(settings.deepgram_query)),
+        utterance_end_ms=settings.answer_end_silence_ms,
     )

@@ -15,6 +15,13 @@ sends a final result (``speech_final`` true after punctuation).
 ``from_finalize: true``; ``{"type":"CloseStream"}`` flushes, sends
 ``Metadata`` and closes with 1000; ``{"type":"KeepAlive"}`` is counted.
 
+End of speech (VENDORS.md 5.1): with ``vad_events=true`` in the query the fake
+sends ``SpeechStarted`` at the first audio frame and at the first frame after
+:attr:`FakeDeepgram.speech_gap` seconds without audio; with ``utterance_end_ms``
+it sends ``UtteranceEnd`` (``last_word_end`` in seconds) once that many
+milliseconds of wall time pass without a new word (silence is the absence of
+audio frames, or frames that add no word).
+
 Real audio (a browser's WebM/Opus) does not decode to words: set
 :attr:`FakeDeepgram.script` to the answers' texts and connection *n* "hears"
 ``script[n]`` (the last entry once they run out) instead of its audio bytes,
@@ -95,6 +102,7 @@ class FakeDeepgram(FakeServer):
         self.ignore_finalize = False
         self.script: list[str] | None = None
         self.script_bytes_per_word = 2000
+        self.speech_gap = 0.3
         self.connections: list[Connection] = []
         self.handshakes = 0
 
@@ -146,6 +154,11 @@ class _Session:
         self.script_words = conn.script.split() if conn.script is not None else None
         self.script_heard = 0  # scripted words heard so far
         self.speech = conn.audio if self.script_words is None else bytearray()
+        self.utterance_end_ms = int(conn.query["utterance_end_ms"]) if conn.query.get("utterance_end_ms") else None
+        self.vad_events = conn.query.get("vad_events") == "true"
+        self.last_frame: float | None = None
+        self.words_heard = 0
+        self.utterance_timer: asyncio.Task[None] | None = None
 
     def _hear(self, *, everything: bool = False) -> None:
         """Scripted mode: extend :attr:`speech` with the words the audio received so far stands for."""
@@ -252,7 +265,33 @@ class _Session:
             self.final_offset, len(self.speech), is_final=True, speech_final=True, from_finalize=from_finalize
         )
 
+    async def _speech_events(self) -> None:
+        """SpeechStarted at speech after a gap; (re)arm UtteranceEnd when a new word was heard."""
+        now = time.monotonic()
+        if self.vad_events and (self.last_frame is None or now - self.last_frame >= self.fake.speech_gap):
+            await self._send({"type": "SpeechStarted", "channel": [0, 1], "timestamp": len(self.speech) / self.bps})
+        self.last_frame = now
+        words = len(bytes(self.speech).split())
+        if self.utterance_end_ms is None or words == self.words_heard:
+            return
+        self.words_heard = words
+        if self.utterance_timer is not None:
+            self.utterance_timer.cancel()
+        self.utterance_timer = asyncio.create_task(self._utterance_end(len(self.speech) / self.bps))
+
+    async def _utterance_end(self, last_word_end: float) -> None:
+        await asyncio.sleep((self.utterance_end_ms or 0) / 1000)
+        if not self.ws.closed:
+            await self._send({"type": "UtteranceEnd", "channel": [0, 1], "last_word_end": last_word_end})
+
     async def run(self) -> None:
+        try:
+            await self._receive()
+        finally:
+            if self.utterance_timer is not None:
+                self.utterance_timer.cancel()
+
+    async def _receive(self) -> None:
         while True:
             try:
                 msg = await asyncio.wait_for(self.ws.receive(), self.fake.idle_timeout)
@@ -279,6 +318,7 @@ class _Session:
                         transport.abort()
                     return
                 self._hear()
+                await self._speech_events()
                 await self._after_audio()
             elif msg.type == WSMsgType.TEXT:
                 data = json.loads(msg.data)
