@@ -148,3 +148,44 @@ async def test_the_server_enforces_the_answer_time_limit_once(aiohttp_server, ve
     assert turns[0].answer == "My answer runs long." and names.count("question") == 2
     assert len(events(client, "answer_ended")) == 1
     await client.close()
+
+
+async def test_a_preemptive_draft_is_used_when_the_answer_ends_unchanged(
+    aiohttp_server, vendor_settings, fake_openai, fake_elevenlabs  # noqa: F811
+):
+    fake_openai.replies.extend(["Tell me about a hard bug.", "What did you learn from it?"])
+    server, url = await serve(aiohttp_server, vendor_settings)
+    client = await start(url)
+    await speak(client, "It was a race in the cache. ")
+    await client.wait_for(lambda: fake_openai.count == 2, timeout=5)  # drafted before the end was confirmed
+    assert not events(client, "answer_ended") and 2 not in client.questions
+    question = await client.next_question(timeout=15)
+    assert question["text"] == "What did you learn from it?"
+    assert fake_openai.count == 2, "the draft was used, not written again"
+    turns, _ = await stored_turns(server, client)
+    assert turns[1].timings.get("preemptive") == 1.0
+    assert fake_elevenlabs.requests[-1].text == "What did you learn from it?"
+    await client.close()
+
+
+async def test_a_discarded_preemptive_draft_leaves_no_trace(
+    aiohttp_server, vendor_settings, fake_openai, fake_elevenlabs  # noqa: F811
+):
+    discarded = "This draft must never be seen?"
+    fake_openai.replies.extend(["Tell me about a hard bug.", discarded, "How did you find the race?"])
+    server, url = await serve(aiohttp_server, vendor_settings)
+    client = await start(url)
+    await speak(client, "It was a race in the cache. ")
+    await client.wait_for(lambda: fake_openai.count == 2, timeout=5)  # the draft is being written
+    await speak(client, "We found it with a stress test. ")  # the candidate goes on: the draft is discarded
+    question = await client.next_question(timeout=15)
+    assert question["text"] == "How did you find the race?" and fake_openai.count == 3
+    ended = events(client, "answer_ended")
+    assert ended[0]["transcript"] == "It was a race in the cache. We found it with a stress test."
+    session = await server.app[SERVICE].store.load(client.session_id)
+    assert discarded not in session.model_dump_json()
+    assert all(discarded not in str(d) for _, d in client.live_events)
+    assert all(discarded not in str(q) for q in client.questions.values())
+    assert all(r.text != discarded and "draft" not in r.text for r in fake_elevenlabs.requests)
+    assert not server.app[SERVICE].drafts.drafts
+    await client.close()
