@@ -17,7 +17,7 @@ from typing import Any
 
 import socketio
 
-TURN_EVENTS = ("answer_ending", "answer_resumed", "answer_ended")  # voice turns (docs/protocol-notes.md)
+TURN_EVENTS = ("answer_ending", "answer_resumed", "answer_ended", "tts_resumed")  # voice turns (docs/protocol-notes.md)
 NAMESPACE = "/interview"
 RETRYABLE_CODES = frozenset({"store_unavailable", "busy", "conflict", "session_busy"})
 log = logging.getLogger(__name__)
@@ -278,6 +278,10 @@ class InterviewClient:
     async def answer_voice(self, index: int) -> dict[str, Any]:
         """Close the spoken answer to ``index`` (``answer_end``); the ack carries the transcript."""
         return await self._request("answer_end", {"index": index}, resend=True)
+
+    async def interrupt(self, index: int) -> dict[str, Any]:
+        """Barge-in: the candidate speaks over question ``index``'s audio (``interrupt``; not re-sent)."""
+        return await self._request("interrupt", {"index": index}, resend=False)
 
     async def end(self) -> dict[str, Any]:
         """End the interview early; the feedback follows."""

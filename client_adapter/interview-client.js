@@ -30,7 +30,7 @@ const RETRYABLE_CODES = new Set(["store_unavailable", "busy", "conflict", "sessi
 const SEQ_EVENTS = ["question", "feedback"];
 const LIVE_EVENTS = [
   "transcript", "tts_chunk", "tts_end", "state", "warning", "error", "server_shutdown",
-  "answer_ending", "answer_resumed", "answer_ended", // voice turns (docs/protocol-notes.md)
+  "answer_ending", "answer_resumed", "answer_ended", "tts_resumed", // voice turns (docs/protocol-notes.md)
 ];
 
 /** The server answered a request with `ok: false` (or it could not be sent). */
@@ -375,6 +375,11 @@ export class InterviewClient {
   /** The spoken answer to question `index` is complete; resolves with the ack (transcript). */
   answerEnd(index) {
     return this._request("answer_end", { index }, { resend: true });
+  }
+
+  /** Barge-in: the candidate speaks over question `index`'s audio; resolves with `{interrupted}`. */
+  interrupt(index) {
+    return this._request("interrupt", { index }, { resend: false });
   }
 
   /** End the interview early; `feedback` follows. */

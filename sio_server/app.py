@@ -115,6 +115,7 @@ def _make_service(
             time_limit_grace_s=settings.answer_time_limit_grace_ms / 1000,
             preemptive_stable_s=settings.preemptive_stable_ms / 1000,
             finalize_timeout=settings.stt_finalize_timeout,
+            false_interruption_s=settings.false_interruption_ms / 1000,
         ),
         sweep_policy=SweepPolicy(
             session_ttl=settings.session_ttl,

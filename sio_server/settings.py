@@ -82,7 +82,6 @@ class Settings(BaseSettings):
     answer_time_limit_grace_ms: int = Field(default=1000, ge=0, description="the server enforces a time limit this late")
     interruption_min_ms: int = Field(default=500, ge=0, description="speech over a question shorter than this is noise")
     false_interruption_ms: int = Field(default=1500, ge=100, description="no words this long after an interrupt: resume")
-    interruption_hold_bytes: int = Field(default=1 << 20, ge=1024, description="question audio held while interrupted")
     preemptive_stable_ms: int = Field(default=800, ge=0, description="stable transcript before drafting the next question (0: off)")
 
     rate_events_per_second: float = Field(default=20, gt=0, description="client events per socket per second")

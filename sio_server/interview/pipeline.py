@@ -67,6 +67,7 @@ class QuestionPipeline:
             max_backlog_bytes=self.tts_backlog_bytes,
             metrics=self.metrics,
         )
+        live.speech = speech
         stage = SpeechStage(self.metrics, speech)
         await stage.start()
         return stage

@@ -228,6 +228,11 @@ class InterviewService:
         self._check_present(live)
         return await self.voice.answer_voice(live, index)
 
+    def interrupt(self, live: LiveSession, index: int) -> bool:
+        """Barge-in on question ``index``'s audio; False when nothing of it is being spoken."""
+        self._check_present(live)
+        return self.voice.interrupt(live, index)
+
     async def end(self, live: LiveSession, reason: str = "ended_by_candidate") -> None:
         """End the interview early: feedback becomes pending and is produced."""
         async with live.lock:

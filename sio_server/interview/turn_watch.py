@@ -50,6 +50,10 @@ class TurnHooks(Protocol):
         """Send a live event to the candidate."""
         ...
 
+    def words_heard(self) -> None:
+        """Words were transcribed (they confirm an interruption of the question's speech)."""
+        ...
+
     async def end_answer(self, index: int, reason: str) -> None:
         """Close the answer to ``index`` exactly as ``answer_end`` does."""
         ...
@@ -116,6 +120,7 @@ class TurnWatcher:
         else:
             self.interim = text
         if words_of(self.transcript) != before:
+            self.hooks.words_heard()
             self.detector.heard(now, text, is_final)
             self.changed_at = now
             self.utterance_ended = False

@@ -44,6 +44,7 @@ class VoicePolicy:
     time_limit_grace_s: float = 1.0
     preemptive_stable_s: float = 0.8
     finalize_timeout: float = 10.0
+    false_interruption_s: float = 1.5
 
     def watch(self, session: Session) -> WatchPolicy:
         """The watch policy of ``session`` (its ``turn_detection`` option)."""
@@ -77,6 +78,11 @@ class _Hooks:
 
     async def notify(self, event: str, data: dict[str, object]) -> None:
         await self.turns.emitter.emit(self.session_id, event, dict(data))
+
+    def words_heard(self) -> None:
+        live = self._live()
+        if live is not None and live.speech is not None:
+            live.speech.heard_words()
 
     async def end_answer(self, index: int, reason: str) -> None:
         live = self._live()
@@ -164,6 +170,13 @@ class VoiceTurns:
         self.drafts.settle(live.id, index, transcript)
         outcome = await self.answer(live, index, transcript, {"stt_final_s": round(waited, 4)})
         return outcome, transcript
+
+    def interrupt(self, live: LiveSession, index: int) -> bool:
+        """The candidate spoke over question ``index``: pause its audio and decide (see :class:`.speech.QuestionSpeech`)."""
+        speech = live.speech
+        if speech is None or speech.index != index:
+            return False
+        return speech.interrupt(self.policy.false_interruption_s)
 
     async def end_answer(self, live: LiveSession, index: int, reason: str) -> None:
         """The server closes the answer (``silence``, ``utterance_end``, ``time_limit``) as ``answer_end`` would."""

@@ -29,6 +29,7 @@ from .protocol import (
     AnswerEnd,
     AnswerText,
     EndInterview,
+    Interrupt,
     ResumeAuth,
     StartInterview,
     fail,
@@ -103,6 +104,7 @@ class InterviewNamespace(socketio.AsyncNamespace):
             "answer_end": self.answer_end,
             "audio_chunk": self.audio_chunk,
             "end_interview": self.end_interview,
+            "interrupt": self.interrupt,
         }
 
     # -- dispatch ---------------------------------------------------------------
@@ -266,6 +268,11 @@ class InterviewNamespace(socketio.AsyncNamespace):
             if live.audio.should_warn():
                 await self._send(sid, "warning", {"code": "audio_dropped", "message": "audio is arriving faster than it can be processed"})
         return None
+
+    async def interrupt(self, sid: str, payload: Any) -> dict[str, Any]:
+        """Barge-in: stop (or, for a false interruption, pause) the question's audio."""
+        request = parse(Interrupt, payload)
+        return ok(index=request.index, interrupted=self.service.interrupt(self.service.session_of(sid), request.index))
 
     async def end_interview(self, sid: str, payload: Any) -> dict[str, Any]:
         """End the interview early; feedback follows."""
