@@ -242,7 +242,8 @@ class InterviewNamespace(socketio.AsyncNamespace):
         """Create a session, bind this socket to it and ask the first question."""
         config = parse(StartInterview, payload).config()
         live, token = await self.service.start_on_socket(sid, config)
-        return ok(session_id=live.id, resume_token=token, mode=live.session.mode)
+        voice = {"interruption_min_ms": self.settings.interruption_min_ms} if live.session.mode == "voice" else {}
+        return ok(session_id=live.id, resume_token=token, mode=live.session.mode, **voice)
 
     async def answer_text(self, sid: str, payload: Any) -> dict[str, Any]:
         """Record a typed answer."""
