@@ -12,7 +12,8 @@ import { render, renderInterview } from "/static/view.js";
 const mic = { stream: null, recorder: null, ctx: null, raf: 0, chain: Promise.resolve(), stopped: null };
 let ending = null; // the question whose answer_end is on its way
 const VAD_LEVEL = 20; // meter level (0-100) above which the microphone hears speech
-const vad = { since: 0, interrupted: null }; // speech started at (ms), the question already interrupted
+const VAD_HANGOVER_MS = 250; // quieter moments inside speech (between syllables) shorter than this are speech
+const vad = { since: 0, loud: 0, interrupted: null }; // speech began at, last loud frame at (ms); question interrupted
 
 /** Barge-in: stop the question's audio now and tell the server (which holds the rest or drops it). */
 function bargeIn() {
@@ -28,9 +29,10 @@ function bargeIn() {
 function hearLevel(level) {
   const now = performance.now();
   if (level < VAD_LEVEL) {
-    vad.since = 0;
+    if (now - vad.loud > VAD_HANGOVER_MS) vad.since = 0;
     return;
   }
+  vad.loud = now;
   if (!vad.since) vad.since = now;
   if (S.mic === "listening" && openIndex()) startRecorder(); // the candidate speaks: it is the answer's audio
   if (S.handsFree && S.tts.playing && now - vad.since >= S.interruptionMinMs) bargeIn();
@@ -68,7 +70,7 @@ function startRecorder() {
   mic.recorder = recorder;
   mic.chain = Promise.resolve();
   recorder.addEventListener("dataavailable", (e) => {
-    if (!e.data || !e.data.size) return;
+    if (!e.data || !e.data.size || mic.recorder !== recorder) return; // a closed answer's tail is not sent
     // Keep the chunks in order: each one is sent as one binary audio_chunk.
     mic.chain = mic.chain.then(async () => {
       const buffer = await e.data.arrayBuffer();
@@ -128,9 +130,12 @@ export async function stopMic(flush = true) {
   renderInterview();
 }
 
-/** Hands-free: the answer is over; keep the microphone open to hear the next one (and barge-ins). */
-async function listen() {
+/** Hands-free: the answer is over; keep the microphone open to hear the next one (and barge-ins).
+ * `flush`: send the last chunk first (the page ends the answer); without it (the server ended the
+ * answer) the tail is dropped, so that it does not start the next answer's stream without a header. */
+async function listen(flush) {
   const recorder = mic.recorder;
+  if (!flush) mic.recorder = null;
   if (recorder && recorder.state !== "inactive") recorder.stop();
   if (mic.stopped) await mic.stopped;
   await mic.chain;
@@ -149,9 +154,9 @@ export async function answerEndedByServer(data) {
   S.status = "processing";
   if (S.turnDetection === "auto" && data.reason !== "time_limit" && S.mic === "recording") {
     S.handsFree = true;
-    await listen();
+    await listen(false);
   } else if (S.mic !== "off") {
-    await stopMic(true);
+    await stopMic(false); // the server closed the answer: its tail is not sent
   }
   render();
 }
@@ -169,7 +174,7 @@ export async function finishVoiceAnswer() {
   if (S.mic === "recording" && S.handsFree) {
     S.mic = "finishing";
     renderInterview();
-    await listen(); // hands-free: "Done" ends this answer, the microphone keeps listening
+    await listen(true); // hands-free: "Done" ends this answer, the microphone keeps listening
   } else if (S.mic !== "off") {
     S.mic = "finishing";
     renderInterview();
