@@ -105,7 +105,7 @@ class Drafts:
                 return None
             raise
         except Exception as exc:
-            log.warning("session %s: the drafted question failed (%s); writing it again", live.id, exc)
+            log.warning("session %s: the drafted question failed (%s); writing it again", live.id, exc, exc_info=True)
             return None
         self.used += 1
         return text or None

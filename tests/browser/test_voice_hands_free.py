@@ -16,16 +16,20 @@ from tests.browser.test_voice_page import RECORD, SPOKEN, mic_browser, mic_page,
 
 QUESTIONS = [
     "Tell me about a project you are proud of.",
-    "How do you handle disagreement in a team? Walk me through a real example from start to end. "
-    "Tell me what each side wanted, what you proposed first, what you changed after listening, "
-    "and how the decision held up a few months later.",
+    (
+        "How do you handle disagreement in a team? Walk me through a real example from start to end. "
+        "Tell me what each side wanted, what you proposed first, what you changed after listening, "
+        "and how the decision held up a few months later."
+    ),
 ]
 # The scripted fake hears a word per 1500 bytes of audio: a long second answer is still being spoken
 # when the candidate talks over question 2 (so words follow the interruption: a real one).
 ANSWERS = [
     SPOKEN[0],
-    "I listen first and ask each side what they need. Then we agree on a small experiment with a clear "
-    "measure of success, we run it for two weeks, and we look at the numbers together before deciding.",
+    (
+        "I listen first and ask each side what they need. Then we agree on a small experiment with a clear "
+        "measure of success, we run it for two weeks, and we look at the numbers together before deciding."
+    ),
 ]
 
 
@@ -58,9 +62,7 @@ def test_a_hands_free_interview_with_a_barge_in(hands_free_server, vendors, mic_
     # Question 2 plays into the open microphone: the candidate's voice stops it.
     wait_hook(page, "s.bargeIns >= 1", timeout=30_000)
     assert page.evaluate("document.getElementById('tts-audio').paused")
-    page.wait_for_function(
-        "() => window.__rec.ttsEnds.some(e => e.index === 2)", timeout=20_000
-    )
+    page.wait_for_function("() => window.__rec.ttsEnds.some(e => e.index === 2)", timeout=20_000)
     end = page.evaluate("window.__rec.ttsEnds.find(e => e.index === 2)")
     assert end["interrupted"] is True and end["ok"] is False, end
     assert page.evaluate("window.__rec.ttsChunks[2]") == end["chunks"]

@@ -53,7 +53,7 @@ async def test_barge_in_stops_the_audio_and_the_words_belong_to_the_answer(
 async def test_a_false_interruption_resumes_where_it_stopped(
     aiohttp_server, vendor_settings, fake_openai, fake_elevenlabs  # noqa: F811
 ):
-    server, client = await slow_question(
+    _, client = await slow_question(
         aiohttp_server, vendor_settings.model_copy(update={"false_interruption_ms": 500}), fake_openai, fake_elevenlabs
     )
     ack = await client.interrupt(1)

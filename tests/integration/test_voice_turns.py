@@ -15,21 +15,13 @@ import pytest
 
 from client_adapter import InterviewClient
 from sio_server.appkeys import SERVICE
-from tests.integration.test_voice import serve, speak, vendor_settings  # noqa: F401 (fixture)
+from tests.integration.test_voice import serve, speak, vendor_settings, voice_client  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.integration
 
 
 def events(client: InterviewClient, name: str) -> list[dict]:
     return [d for n, d in client.live_events if n == name]
-
-
-async def start(url: str, **config) -> InterviewClient:
-    client = InterviewClient(url)
-    await client.connect()
-    await client.start(language="en", mode="voice", audio_format="linear16", max_questions=2, **config)
-    await client.next_question()
-    return client
 
 
 async def stored_turns(server, client: InterviewClient):
@@ -39,7 +31,7 @@ async def stored_turns(server, client: InterviewClient):
 
 async def test_a_pause_inside_an_answer_does_not_cut_it(aiohttp_server, vendor_settings):  # noqa: F811
     server, url = await serve(aiohttp_server, vendor_settings)
-    client = await start(url)
+    client = await voice_client(url)
     await speak(client, "I started with the logs. ")
     await asyncio.sleep(1.5)  # the candidate thinks
     await speak(client, "Then I fixed the slow query. ")
@@ -57,7 +49,7 @@ async def test_a_pause_inside_an_answer_does_not_cut_it(aiohttp_server, vendor_s
 
 async def test_three_seconds_of_silence_end_the_answer(aiohttp_server, vendor_settings):  # noqa: F811
     server, url = await serve(aiohttp_server, vendor_settings)
-    client = await start(url)
+    client = await voice_client(url)
     await speak(client, "I would shard the table by tenant. ")
     spoke = time.monotonic()
     ended = await client.wait_for(lambda: events(client, "answer_ended"), timeout=10)
@@ -74,7 +66,7 @@ async def test_three_seconds_of_silence_end_the_answer(aiohttp_server, vendor_se
 
 async def test_speech_after_answer_ending_cancels_the_end(aiohttp_server, vendor_settings):  # noqa: F811
     _, url = await serve(aiohttp_server, vendor_settings)
-    client = await start(url)
+    client = await voice_client(url)
     await speak(client, "We measured the latency first. ")
     await client.wait_for(lambda: events(client, "answer_ending"), timeout=10)
     assert not events(client, "answer_ended")
@@ -88,7 +80,7 @@ async def test_speech_after_answer_ending_cancels_the_end(aiohttp_server, vendor
 
 async def test_too_few_words_never_end_by_themselves(aiohttp_server, vendor_settings):  # noqa: F811
     _, url = await serve(aiohttp_server, vendor_settings, answer_min_words=5)
-    client = await start(url)
+    client = await voice_client(url)
     await speak(client, "Well, um. ")
     await asyncio.sleep(3.5)  # longer than ANSWER_END_SILENCE_MS
     assert not events(client, "answer_ending") and not events(client, "answer_ended")
@@ -99,7 +91,7 @@ async def test_too_few_words_never_end_by_themselves(aiohttp_server, vendor_sett
 
 async def test_manual_mode_waits_for_the_button(aiohttp_server, vendor_settings, fake_deepgram):  # noqa: F811
     _, url = await serve(aiohttp_server, vendor_settings)
-    client = await start(url, turn_detection="manual")
+    client = await voice_client(url, turn_detection="manual")
     await speak(client, "I would start with the logs. ")
     await asyncio.sleep(3.0)
     assert not events(client, "answer_ending") and not events(client, "answer_ended")
@@ -110,7 +102,7 @@ async def test_manual_mode_waits_for_the_button(aiohttp_server, vendor_settings,
 
 async def test_auto_end_and_the_button_together_store_one_answer(aiohttp_server, vendor_settings):  # noqa: F811
     server, url = await serve(aiohttp_server, vendor_settings)
-    client = await start(url)
+    client = await voice_client(url)
     service = server.app[SERVICE]
     live = service.live[client.session_id]
     await speak(client, "I mentored two junior engineers. ")
@@ -132,7 +124,7 @@ async def test_auto_end_and_the_button_together_store_one_answer(aiohttp_server,
 
 async def test_the_server_enforces_the_answer_time_limit_once(aiohttp_server, vendor_settings):  # noqa: F811
     server, url = await serve(aiohttp_server, vendor_settings, answer_time_limit_grace_ms=0)
-    client = await start(url, turn_detection="manual", answer_time_limit_s=30)
+    client = await voice_client(url, turn_detection="manual", answer_time_limit_s=30)
     live = server.app[SERVICE].live[client.session_id]
     await speak(client, "My answer runs long. ")
     await client.wait_for(lambda: any(n == "transcript" for n, _ in client.live_events))
@@ -155,7 +147,7 @@ async def test_a_preemptive_draft_is_used_when_the_answer_ends_unchanged(
 ):
     fake_openai.replies.extend(["Tell me about a hard bug.", "What did you learn from it?"])
     server, url = await serve(aiohttp_server, vendor_settings)
-    client = await start(url)
+    client = await voice_client(url)
     await speak(client, "It was a race in the cache. ")
     await client.wait_for(lambda: fake_openai.count == 2, timeout=5)  # drafted before the end was confirmed
     assert not events(client, "answer_ended") and 2 not in client.questions
@@ -174,7 +166,7 @@ async def test_a_discarded_preemptive_draft_leaves_no_trace(
     discarded = "This draft must never be seen?"
     fake_openai.replies.extend(["Tell me about a hard bug.", discarded, "How did you find the race?"])
     server, url = await serve(aiohttp_server, vendor_settings)
-    client = await start(url)
+    client = await voice_client(url)
     await speak(client, "It was a race in the cache. ")
     await client.wait_for(lambda: fake_openai.count == 2, timeout=5)  # the draft is being written
     await speak(client, "We found it with a stress test. ")  # the candidate goes on: the draft is discarded
