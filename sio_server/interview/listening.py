@@ -68,6 +68,11 @@ class AnswerListener:
         if self.watcher is not None:
             self.watcher.vendor_event(kind)
 
+    def _event_option(self) -> dict[str, Any]:
+        """``on_event`` for providers with end-of-speech events, when the answer may end by itself."""
+        auto = self.watcher is not None and self.watcher.policy.auto
+        return {"on_event": self._on_event} if auto and getattr(self.stt, "end_of_speech_events", False) else {}
+
     async def _warn(self) -> None:
         await self.emitter.emit(
             self.session_id,
@@ -82,12 +87,11 @@ class AnswerListener:
                 if self.failed:
                     continue  # drop the rest of a failed answer until answer_end resets it
                 if self.stream is None:
-                    auto = self.watcher is not None and self.watcher.policy.auto
                     self.stream = await self.stt.open(
                         audio_format=self.audio_format,
                         language=self.language,
                         on_transcript=self._on_transcript,
-                        on_event=self._on_event if auto else None,
+                        **self._event_option(),
                     )
                 await self.stream.send(chunk)
             except asyncio.CancelledError:

@@ -53,7 +53,6 @@ log = logging.getLogger(__name__)
 LINEAR16_BYTES_PER_SECOND = 16000 * 2
 EPSILON = 1e-6  # tolerance when comparing result times (seconds)
 
-
 DEFAULT_QUERY = {"smart_format": "true", "punctuate": "true", "endpointing": "300"}
 VENDOR_EVENTS = {"SpeechStarted": "speech_started", "UtteranceEnd": "utterance_end"}  # VENDORS.md 5.1
 
@@ -341,6 +340,7 @@ class DeepgramSTT(SessionOwner):
 
     name = "deepgram"
     offline = False
+    end_of_speech_events = True  # SpeechStarted / UtteranceEnd (on_event)
 
     def __init__(
         self,

@@ -41,6 +41,8 @@ class STTProvider(Protocol):
     ) -> STTStream:
         """Open a stream for one answer; ``on_transcript(text, is_final)`` gets every result.
 
-        ``on_event`` (optional) gets the vendor's speech-start and end-of-utterance signals.
+        ``on_event`` gets the vendor's speech-start and end-of-utterance signals; it is passed
+        only to providers whose ``end_of_speech_events`` is True (the others are judged from
+        the timing of their results).
         """
         ...

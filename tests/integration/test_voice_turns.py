@@ -47,7 +47,7 @@ async def test_a_pause_inside_an_answer_does_not_cut_it(aiohttp_server, vendor_s
     await client.close()
 
 
-async def test_three_seconds_of_silence_end_the_answer(aiohttp_server, vendor_settings):  # noqa: F811
+async def test_three_seconds_of_silence_end_the_answer(aiohttp_server, vendor_settings, fake_deepgram):  # noqa: F811
     server, url = await serve(aiohttp_server, vendor_settings)
     client = await voice_client(url)
     await speak(client, "I would shard the table by tenant. ")
@@ -61,6 +61,8 @@ async def test_three_seconds_of_silence_end_the_answer(aiohttp_server, vendor_se
     assert question["index"] == 2
     turns, _ = await stored_turns(server, client)
     assert [t.answer for t in turns] == ["I would shard the table by tenant.", None]
+    query = fake_deepgram.connections[0].query  # auto: Deepgram's own end-of-speech events are asked for
+    assert query["utterance_end_ms"] == "2500" and query["vad_events"] == "true"
     await client.close()
 
 
