@@ -157,7 +157,7 @@ class _Session:
         self.utterance_end_ms = int(conn.query["utterance_end_ms"]) if conn.query.get("utterance_end_ms") else None
         self.vad_events = conn.query.get("vad_events") == "true"
         self.last_frame: float | None = None
-        self.words_heard = 0
+        self.scanned = 0  # bytes of speech already looked at for new words
         self.utterance_timer: asyncio.Task[None] | None = None
 
     def _hear(self, *, everything: bool = False) -> None:
@@ -271,10 +271,9 @@ class _Session:
         if self.vad_events and (self.last_frame is None or now - self.last_frame >= self.fake.speech_gap):
             await self._send({"type": "SpeechStarted", "channel": [0, 1], "timestamp": len(self.speech) / self.bps})
         self.last_frame = now
-        words = len(bytes(self.speech).split())
-        if self.utterance_end_ms is None or words == self.words_heard:
-            return
-        self.words_heard = words
+        new, self.scanned = bytes(self.speech[self.scanned :]), len(self.speech)
+        if self.utterance_end_ms is None or not new.strip():
+            return  # no new speech: the utterance-end timer keeps running
         if self.utterance_timer is not None:
             self.utterance_timer.cancel()
         self.utterance_timer = asyncio.create_task(self._utterance_end(len(self.speech) / self.bps))
