@@ -456,6 +456,10 @@ class InterviewClient:
         """Close the spoken answer to ``index`` (``answer_end``); the ack carries the transcript."""
         return await self._request("answer_end", {"index": index}, resend=True)
 
+    async def interrupt(self, index: int) -> dict[str, Any]:
+        """Barge-in: the candidate speaks over question ``index``'s audio (``interrupt``; not re-sent)."""
+        return await self._request("interrupt", {"index": index}, resend=False)
+
     async def end(self) -> dict[str, Any]:
         """End the interview early; the feedback follows."""
         return await self._request("end_interview", {}, resend=True)

@@ -444,6 +444,11 @@ export class InterviewClient {
     return this._request("answer_end", { index }, { resend: true });
   }
 
+  /** Barge-in: the candidate speaks over question `index`'s audio; resolves with `{interrupted}`. */
+  interrupt(index) {
+    return this._request("interrupt", { index }, { resend: false });
+  }
+
   /** End the interview early; `feedback` follows. */
   end() {
     return this._request("end_interview", {}, { resend: true });

@@ -16,6 +16,7 @@ from .cluster.watch import make_client_manager, start_manager, watch_cluster
 from .interview.audio_budget import AudioBudget
 from .interview.service import InterviewService
 from .interview.sweeper import SweepPolicy
+from .interview.voice_turns import VoicePolicy
 from .observability.metrics import Metrics
 from .settings import Settings
 from .store import make_store
@@ -109,6 +110,15 @@ def _make_service(
         pipelining=settings.tts_pipelining,
         tts_backlog_bytes=settings.tts_socket_backlog_bytes,
         stt_finalize_timeout=settings.stt_finalize_timeout,
+        voice_policy=VoicePolicy(
+            end_silence_s=settings.answer_end_silence_ms / 1000,
+            notice_s=settings.answer_end_notice_ms / 1000,
+            min_words=settings.answer_min_words,
+            time_limit_grace_s=settings.answer_time_limit_grace_ms / 1000,
+            preemptive_stable_s=settings.preemptive_stable_ms / 1000,
+            finalize_timeout=settings.stt_finalize_timeout,
+            false_interruption_s=settings.false_interruption_ms / 1000,
+        ),
         sweep_policy=SweepPolicy(
             session_ttl=settings.session_ttl,
             abandoned_ttl=settings.abandoned_ttl,

@@ -110,6 +110,14 @@ class Settings(BaseSettings):
     stt_keepalive_interval: float = Field(default=3.0, gt=0)
     stt_buffer_bytes: int = Field(default=2_000_000, ge=1024, description="per-answer audio kept for STT reconnects")
 
+    answer_end_silence_ms: int = Field(default=2500, ge=1000, le=30_000, description="silence that ends a spoken answer (auto)")
+    answer_end_notice_ms: int = Field(default=1000, ge=100, description="silence before answer_ending is sent (auto)")
+    answer_min_words: int = Field(default=3, ge=0, description="words heard before an answer may end by itself")
+    answer_time_limit_grace_ms: int = Field(default=1000, ge=0, description="the server enforces a time limit this late")
+    interruption_min_ms: int = Field(default=500, ge=0, description="speech over a question shorter than this is noise")
+    false_interruption_ms: int = Field(default=1500, ge=100, description="no words this long after an interrupt: resume")
+    preemptive_stable_ms: int = Field(default=800, ge=0, description="stable transcript before drafting the next question (0: off)")
+
     rate_events_per_second: float = Field(default=20, gt=0, description="client events per socket per second")
     rate_audio_bytes_per_second: float = Field(default=256_000, gt=0, description="audio bytes per socket per second")
     lease_ttl: float = Field(default=5.0, gt=0.5, description="seconds a session lease lives without renewal")

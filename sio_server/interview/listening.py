@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from ..observability.metrics import Metrics
 from ..vendors.stt import STTProvider, STTStream
 from .audio_queue import AudioQueue
+from .turn_watch import TurnWatcher
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,9 @@ class AnswerListener:
     The socket handler only puts chunks in the bounded queue; this task opens
     an STT stream at the answer's first chunk and forwards the audio.
     :meth:`finish` flushes what is queued, finalizes the stream and returns
-    the transcript; the next chunk after that opens a new stream.
+    the transcript; the next chunk after that opens a new stream. A
+    :class:`~.turn_watch.TurnWatcher` (optional) hears every result and the
+    vendor's speech events, to end the answer by itself.
     """
 
     def __init__(
@@ -41,6 +44,7 @@ class AnswerListener:
         audio_format: str,
         language: str,
         metrics: Metrics | None = None,
+        watcher: TurnWatcher | None = None,
     ) -> None:
         self.stt = stt
         self.audio = audio
@@ -49,13 +53,25 @@ class AnswerListener:
         self.audio_format = audio_format
         self.language = language
         self.metrics = metrics
+        self.watcher = watcher
         self.stream: STTStream | None = None
         self.failed = False
         self.final_at: float | None = None
         self._task = asyncio.create_task(self._run(), name=f"stt:{session_id}")
 
     async def _on_transcript(self, text: str, is_final: bool) -> None:
+        if self.watcher is not None:
+            self.watcher.heard(text, is_final)
         await self.emitter.emit(self.session_id, "transcript", {"text": text, "is_final": is_final})
+
+    async def _on_event(self, kind: str) -> None:
+        if self.watcher is not None:
+            self.watcher.vendor_event(kind)
+
+    def _event_option(self) -> dict[str, Any]:
+        """``on_event`` for providers with end-of-speech events, when the answer may end by itself."""
+        auto = self.watcher is not None and self.watcher.policy.auto
+        return {"on_event": self._on_event} if auto and getattr(self.stt, "end_of_speech_events", False) else {}
 
     async def _warn(self) -> None:
         await self.emitter.emit(
@@ -72,7 +88,10 @@ class AnswerListener:
                     continue  # drop the rest of a failed answer until answer_end resets it
                 if self.stream is None:
                     self.stream = await self.stt.open(
-                        audio_format=self.audio_format, language=self.language, on_transcript=self._on_transcript
+                        audio_format=self.audio_format,
+                        language=self.language,
+                        on_transcript=self._on_transcript,
+                        **self._event_option(),
                     )
                 await self.stream.send(chunk)
             except asyncio.CancelledError:
@@ -87,6 +106,13 @@ class AnswerListener:
 
     async def finish(self, timeout: float = 10.0) -> str:
         """Finalize the current answer and return its transcript ('' when nothing was heard)."""
+        try:
+            return await self._finish(timeout)
+        finally:
+            if self.watcher is not None:
+                self.watcher.reset()  # after the last results: they belong to this answer
+
+    async def _finish(self, timeout: float) -> str:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self.audio.join(), timeout)
         stream, self.stream = self.stream, None
@@ -118,4 +144,6 @@ class AnswerListener:
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
+        if self.watcher is not None:
+            await self.watcher.close()
         await self._drop_stream()

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from .audio_queue import AudioQueue
 from .listening import AnswerListener
 from .model import Session
+from .speech import QuestionSpeech
 
 
 class Emitter(Protocol):
@@ -39,6 +40,8 @@ class LiveSession:
     touched: float = field(default_factory=time.monotonic)
     deleted: bool = False
     listener: AnswerListener | None = None
+    speech: QuestionSpeech | None = None  # the latest question's speech (barge-in stops it)
+    closing: dict[int, asyncio.Future[Any]] = field(default_factory=dict)  # spoken answers being closed, by index
 
     @property
     def id(self) -> str:

@@ -19,6 +19,7 @@ Persona = Literal["professional", "friendly", "challenging"]
 AudioFormat = Literal["webm", "linear16"]
 InterviewType = Literal["behavioural", "technical", "mixed"]
 Difficulty = Literal["easy", "medium", "hard"]
+TurnDetection = Literal["manual", "auto"]
 
 
 def utcnow() -> datetime:
@@ -57,6 +58,7 @@ class InterviewConfig(BaseModel):
     resume_text: str = Field(default="", max_length=20_000)
     max_questions: int = Field(default=5, ge=1, le=20)
     audio_format: AudioFormat = "webm"
+    turn_detection: TurnDetection = "auto"
 
 
 class Turn(BaseModel):

@@ -102,6 +102,7 @@ class QuestionPipeline:
             max_backlog_bytes=self.tts_backlog_bytes,
             metrics=self.metrics,
         )
+        live.speech = speech
         stage = SpeechStage(self.metrics, speech)
         await stage.start()
         return stage
@@ -132,10 +133,44 @@ class QuestionPipeline:
                 writing.speech.say(sentence)
         return text, writer.first_token or 0.0
 
-    async def write_question(self, live: LiveSession) -> QuestionText:
-        """Write (and start speaking) the session's next question."""
+    async def draft_question(self, live: LiveSession, answered: int, transcript: str) -> str:
+        """The question after ``answered`` if its answer is ``transcript``: written, not spoken nor emitted.
+
+        '' when only the offline link could write it: the question is then written as usual, with its
+        ``llm_fallback`` warning.
+        """
+        session = live.session
+        turns = tuple(t.model_copy(update={"answer": transcript} if t.index == answered else {}) for t in session.turns)
+        index = answered + 1
+        request = QuestionRequest(config=session.config, turns=turns, index=index, is_last=logic.is_last_index(session, index))
+        offline = False
+
+        async def on_attempt(name: str, is_offline: bool, restart: bool) -> None:
+            nonlocal offline
+            offline = is_offline and not self.llm.offline
+
+        text = "".join([piece async for piece in self.llm.stream_question(request, on_attempt)])
+        return "" if offline else text
+
+    async def _speak_draft(self, live: LiveSession, index: int, draft: str) -> QuestionText:
+        """Speak a question drafted before the answer ended (see :mod:`.preemptive`)."""
+        writing = _Writing(self, live, index)
+        speech = writing.speech = await self.new_speech(live, index, writing.tts)
+        sentences = SentenceStage(self.metrics, self.pipelining)
+        for sentence in sentences.push(draft) + sentences.flush(draft):
+            speech.say(sentence)
+        timings = {"llm_first_token_s": 0.0, "llm_total_s": 0.0, "preemptive": 1.0}
+        return QuestionText(text=draft, fallback=False, timings=timings, speech=speech)
+
+    async def write_question(self, live: LiveSession, draft: str | None = None) -> QuestionText:
+        """Write (and start speaking) the session's next question.
+
+        ``draft`` is the question already written preemptively for this answer, spoken as it is.
+        """
         session = live.session
         index = logic.next_question_index(session)
+        if draft:
+            return await self._speak_draft(live, index, draft)
         request = QuestionRequest(
             config=session.config,
             turns=tuple(t.model_copy() for t in session.turns),

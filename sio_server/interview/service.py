@@ -25,19 +25,19 @@ from ..vendors.fallback import FallbackLLM, FallbackSTT, FallbackTTS
 from ..vendors.tts import OfflineTTS
 from . import logic
 from .audio_budget import AudioBudget
-from .audio_queue import AudioQueue
 from .committer import Committer
 from .errors import InterviewError
 from .feedback import FeedbackWriter
-from .listening import AnswerListener
 from .live import Emitter, LiveSession
 from .model import Feedback, InterviewConfig, PendingStep, Session, Status
 from .pipeline import QuestionPipeline
+from .preemptive import Drafts
 from .quota import StoreQuota
 from .registry import SessionRegistry, SocketHost
 from .steps import StepRunner
 from .sweeper import Sweeper, SweepPolicy
 from .tokens import hash_token, new_token, session_id_of, token_matches
+from .voice_turns import VoicePolicy, VoiceTurns
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,7 @@ class InterviewService:
         sweep_policy: SweepPolicy | None = None,
         audio_budget: AudioBudget | None = None,
         max_stored_sessions: int | None = None,
+        voice_policy: VoicePolicy | None = None,
     ) -> None:
         self.store = store
         self.llm = llm
@@ -78,32 +79,29 @@ class InterviewService:
         self.stt = stt
         self.stt_finalize_timeout = stt_finalize_timeout
         self.leases = leases or Leases()
+        self.questions = QuestionPipeline(llm, self.tts, emitter, self.metrics, pipelining, tts_backlog_bytes)
+        self.drafts = Drafts(self.questions.draft_question)
+        policy = voice_policy or VoicePolicy(finalize_timeout=stt_finalize_timeout)
+        lookup = lambda session_id: self.registry.live.get(session_id)
+        self.voice = VoiceTurns(lookup, stt, emitter, self.metrics, self.answer, self.drafts, policy)
         self.registry = SessionRegistry(
             store,
             self.leases,
             self.metrics,
             audio_queue_chunks,
-            self._listener_for,
+            self.voice.listener_for,
             lambda live: self.ensure_step(live),
             audio_budget=audio_budget or AudioBudget(1 << 62),
         )
         self.committer = Committer(store, emitter, self.metrics)
-        self.questions = QuestionPipeline(llm, self.tts, emitter, self.metrics, pipelining, tts_backlog_bytes)
         self.feedback = FeedbackWriter(llm, emitter, self.metrics)
         self.steps = StepRunner(
-            self.registry, self.committer, self.questions, self.feedback, emitter, self.metrics, store_retry_delay
+            self.registry, self.committer, self.questions, self.feedback, emitter, self.metrics, store_retry_delay, self.drafts
         )
         self.quota = StoreQuota(self.registry, self.metrics, max_stored_sessions) if max_stored_sessions else None
         self.sweeper = Sweeper(self.registry, self.committer, self.metrics, sweep_policy or SweepPolicy())
         # End abandoned sessions, free expired live state, purge expired reports (see Sweeper.sweep).
         self.sweep = self.sweeper.sweep
-
-    def _listener_for(self, session: Session, audio: AudioQueue) -> AnswerListener | None:
-        if session.mode != "voice" or self.stt is None or session.status is not Status.ACTIVE:
-            return None
-        return AnswerListener(
-            self.stt, audio, self.emitter, session.id, session.config.audio_format, session.config.language, self.metrics
-        )
 
     # -- sessions ---------------------------------------------------------------------
 
@@ -241,26 +239,17 @@ class InterviewService:
         return outcome
 
     async def answer_voice(self, live: LiveSession, index: int) -> tuple[logic.AnswerOutcome, str]:
-        """Close the spoken answer to ``index``: finalize STT and record its transcript.
+        """Close the spoken answer to ``index``: finalize STT and record its transcript (once; see :mod:`.voice_turns`).
 
         Raises ``empty_answer`` (the question stays open) when nothing was heard.
         """
         self._check_present(live)
-        if logic.check_answer(live.session, index):
-            turn = next(t for t in live.session.turns if t.index == index)
-            return logic.AnswerOutcome(index=index, duplicate=True), turn.answer or ""
-        if live.session.mode != "voice" or live.listener is None:
-            raise InterviewError("text_mode", "this interview runs in text mode: send answer_text")
-        started = time.perf_counter()
-        transcript = await live.listener.finish(self.stt_finalize_timeout)
-        waited = time.perf_counter() - started
-        stt_name = getattr(self.stt, "name", "stt")
-        self.metrics.vendor_seconds.labels(stt_name, "stt_final", "ok" if transcript else "empty").observe(waited)
-        if not transcript:
-            raise InterviewError("empty_answer", "no speech was recognised; please answer again")
-        timings = {"stt_final_s": round(waited, 4)}
-        outcome = await self.answer(live, index, transcript, timings)
-        return outcome, transcript
+        return await self.voice.answer_voice(live, index)
+
+    def interrupt(self, live: LiveSession, index: int) -> bool:
+        """Barge-in on question ``index``'s audio; False when nothing of it is being spoken."""
+        self._check_present(live)
+        return self.voice.interrupt(live, index)
 
     async def end(self, live: LiveSession, reason: str = "ended_by_candidate") -> None:
         """End the interview early: feedback becomes pending and is produced."""
@@ -306,6 +295,7 @@ class InterviewService:
     async def close(self) -> None:
         """Stop the sweeper and running steps (they stay pending in the store), close vendors."""
         await self.sweeper.stop()
+        await self.drafts.close()
         await self.steps.close()
         await self.registry.close()
         for vendor in (self.llm, self.tts, self.stt):

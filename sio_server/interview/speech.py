@@ -32,6 +32,13 @@ class QuestionSpeech:
     socket; past ``max_backlog_bytes`` the rest of that sentence's audio is
     dropped (a slow consumer must not make the server hold unbounded audio).
     :meth:`finish` sends ``tts_end`` once, after the last sentence.
+
+    Barge-in: :meth:`interrupt` pauses the question. No new TTS request is
+    sent and the audio still arriving is held (at most ``max_backlog_bytes``;
+    past that the TTS stream is not read further) until the decision: words
+    heard within the window (:meth:`heard_words`) confirm it, the rest is
+    dropped and ``tts_end`` carries ``interrupted: true``; no words make it a
+    false interruption: ``tts_resumed`` is sent and the held audio follows.
     """
 
     def __init__(
@@ -62,6 +69,14 @@ class QuestionSpeech:
         self._sentences: asyncio.Queue[str | None] = asyncio.Queue()
         self._task = asyncio.create_task(self._run(), name=f"tts:{session_id}:{index}")
         self._finished = False
+        self._ended = False  # tts_end was sent
+        self.interrupted = False  # a confirmed interruption
+        self._held: list[bytes] = []
+        self._held_bytes = 0
+        self._decided = asyncio.Event()
+        self._decided.set()
+        self._words = asyncio.Event()
+        self._decision: asyncio.Task[None] | None = None
 
     def say(self, sentence: str) -> None:
         """Queue one complete sentence for speaking."""
@@ -74,25 +89,87 @@ class QuestionSpeech:
             return self.ok
         self._finished = True
         self._sentences.put_nowait(None)
-        await self._task
-        await self.emitter.emit(self.session_id, "tts_end", {"index": self.index, "chunks": self.chunks, "ok": self.ok})
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if not self.interrupted or (current is not None and current.cancelling()):
+                raise
+        await self._decided.wait()  # an interruption still being decided holds the end too
+        data: dict[str, Any] = {"index": self.index, "chunks": self.chunks, "ok": self.ok}
+        if self.interrupted:
+            data["interrupted"] = True
+        self._ended = True
+        await self.emitter.emit(self.session_id, "tts_end", data)
         return self.ok
 
     async def cancel(self) -> None:
         """Stop speaking (the question is abandoned); no ``tts_end`` is sent."""
         self._finished = True
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        for task in (self._task, self._decision):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     @property
     def ok(self) -> bool:
         """True when every sentence was spoken completely."""
-        return not self.failed and self.chunks > 0
+        return not self.failed and not self.interrupted and self.chunks > 0
+
+    def interrupt(self, window_s: float) -> bool:
+        """The candidate spoke over the question: pause it and decide within ``window_s`` (False: nothing to stop)."""
+        if self._ended or self.interrupted or not self._decided.is_set() or self._task.cancelled():
+            return False
+        self._decided.clear()
+        self._words.clear()
+        self._decision = asyncio.create_task(self._decide(window_s), name=f"barge-in:{self.session_id}:{self.index}")
+        return True
+
+    def heard_words(self) -> None:
+        """Words were transcribed: an interruption being decided is a real one."""
+        if not self._decided.is_set():
+            self._words.set()
+
+    async def _decide(self, window_s: float) -> None:
+        try:
+            await asyncio.wait_for(self._words.wait(), window_s)
+        except TimeoutError:
+            await self.emitter.emit(self.session_id, "tts_resumed", {"index": self.index})
+            while self._held:  # no await between the last check and the release: order is kept
+                audio = self._held.pop(0)
+                self._held_bytes -= len(audio)
+                await self._send(audio)
+        else:
+            self.interrupted = True
+            self._held.clear()
+            self._held_bytes = 0
+            self._task.cancel()  # the TTS stream and the sentences not yet requested
+        finally:
+            self._decided.set()
 
     async def _run(self) -> None:
         while (sentence := await self._sentences.get()) is not None:
+            await self._decided.wait()  # no new TTS request while an interruption is decided
             await self._speak(sentence)
+
+    async def _send(self, audio: bytes) -> None:
+        await self.emitter.emit(
+            self.session_id,
+            "tts_chunk",
+            {"index": self.index, "chunk": self.chunks, "mime": self.tts.mime, "audio": audio},
+        )
+        self.chunks += 1
+
+    async def _out(self, audio: bytes) -> None:
+        """Send a chunk, or hold it while an interruption is decided."""
+        if not self._decided.is_set() and self._held_bytes + len(audio) > self.max_backlog_bytes:
+            await self._decided.wait()  # held enough: stop reading the TTS stream until the decision
+        if not self._decided.is_set():
+            self._held.append(audio)
+            self._held_bytes += len(audio)
+        else:
+            await self._send(audio)
 
     async def _speak(self, sentence: str) -> None:
         sent_any = False
@@ -114,12 +191,7 @@ class QuestionSpeech:
                         self.metrics.tts_dropped.inc()
                     log.info("session %s: client too slow, dropping the rest of a sentence", self.session_id)
                     return
-                await self.emitter.emit(
-                    self.session_id,
-                    "tts_chunk",
-                    {"index": self.index, "chunk": self.chunks, "mime": self.tts.mime, "audio": bytes(audio)},
-                )
-                self.chunks += 1
+                await self._out(bytes(audio))
                 sent_any = True
         except asyncio.CancelledError:
             raise

@@ -19,6 +19,7 @@ from .feedback import FeedbackWriter
 from .live import Emitter, LiveSession
 from .model import PendingStep
 from .pipeline import QuestionPipeline
+from .preemptive import Drafts
 from .registry import SessionRegistry
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class StepRunner:
         emitter: Emitter,
         metrics: Metrics,
         store_retry_delay: float = 0.5,
+        drafts: Drafts | None = None,
     ) -> None:
         self.registry = registry
         self.committer = committer
@@ -44,6 +46,7 @@ class StepRunner:
         self.emitter = emitter
         self.metrics = metrics
         self.store_retry_delay = store_retry_delay
+        self.drafts = drafts
         self.closing = False
 
     def ensure(self, live: LiveSession) -> None:
@@ -57,7 +60,8 @@ class StepRunner:
             while not live.deleted and (kind := live.session.pending) is not None:
                 await self.emitter.emit(live.id, "state", logic.state_payload(live.session))
                 if kind is PendingStep.QUESTION:
-                    question = await self.questions.write_question(live)
+                    draft = await self.drafts.take(live) if self.drafts is not None else None
+                    question = await self.questions.write_question(live, draft)
                     applied = await self._apply(live, kind, question)
                     if question.speech is not None:
                         if applied:
@@ -101,6 +105,8 @@ class StepRunner:
                 live, lambda s: logic.add_question(s, work.text, work.fallback, timings=work.timings)
             )
             self.metrics.questions.labels(str(work.fallback).lower()).inc()
+            if live.listener is not None and live.listener.watcher is not None:
+                live.listener.watcher.wake()  # the new question's time limit starts
         else:
             await self.committer.commit_event(live, lambda s: logic.set_feedback(s, work))
             self.metrics.sessions_ended.labels(live.session.end_reason or "completed").inc()

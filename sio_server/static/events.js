@@ -1,7 +1,7 @@
 // What the page does on each event of the interview client (the adapter).
 import { announce, notify, renderNotices } from "/static/notices.js";
-import { stopMic } from "/static/microphone.js";
-import { stopTts, tts } from "/static/player.js";
+import { answerEndedByServer, stopMic } from "/static/microphone.js";
+import { resumeTts, stopTts, tts } from "/static/player.js";
 import { L, S, client, resetInterview } from "/static/state.js";
 import { PAGE_KEYS, store } from "/static/storage.js";
 import { render, renderConnection, renderInterview, setView } from "/static/view.js";
@@ -66,6 +66,7 @@ function onQuestion(q) {
   S.status = "awaiting_answer";
   S.transcriptFinal = "";
   S.transcriptPartial = "";
+  S.answerEnding = null;
   if (S.view !== "interview" && !S.feedback) setView("interview");
   announce(`${L("interview.question", { index })}: ${q.text}`);
   render();
@@ -112,4 +113,15 @@ export function initEvents() {
   client.on("server_shutdown", () => {});
   client.on("tts_chunk", (data) => tts.chunk(data));
   client.on("tts_end", (data) => tts.end(data));
+  // Voice turns (docs/protocol-notes.md): the server ends an answer by itself, and barge-in.
+  client.on("answer_ending", (data) => {
+    S.answerEnding = { index: Number(data.index), silence_ms: Number(data.silence_ms) };
+    renderInterview();
+  });
+  client.on("answer_resumed", () => {
+    S.answerEnding = null;
+    renderInterview();
+  });
+  client.on("answer_ended", (data) => answerEndedByServer(data));
+  client.on("tts_resumed", (data) => resumeTts(data));
 }

@@ -64,6 +64,7 @@ async function submit(event) {
     if (client.state === "rejected" || client.state === "idle") client.connect();
     const ack = await client.start(config);
     S.mode = ack.mode;
+    S.interruptionMinMs = Number(ack.interruption_min_ms) || S.interruptionMinMs;
     S.status = S.status || "processing";
     S.starting = false;
     history.add({ session_id: ack.session_id, token: ack.resume_token, job_title: config.job_title, company: config.company });

@@ -1,33 +1,76 @@
 // The microphone: MediaRecorder's WebM chunks sent as binary audio_chunk, a level meter,
 // pause/resume, and "Done answering" (answer_end once the last chunk is out).
+// Hands-free (turn_detection "auto", once the server ended an answer by itself): between answers
+// the microphone stays open ("listening"); recording starts again when the next question has been
+// played or as soon as the candidate speaks, and speech over the question for INTERRUPTION_MIN_MS
+// stops its playback at once (barge-in) and tells the server (`interrupt`).
 import { notify, notifyError } from "/static/notices.js";
-import { stopTts } from "/static/player.js";
+import { pauseTts, stopTts } from "/static/player.js";
 import { $, S, client, openIndex } from "/static/state.js";
 import { render, renderInterview } from "/static/view.js";
 
 const mic = { stream: null, recorder: null, ctx: null, raf: 0, chain: Promise.resolve(), stopped: null };
 let ending = null; // the question whose answer_end is on its way
+const VAD_LEVEL = 20; // meter level (0-100) above which the microphone hears speech
+const VAD_HANGOVER_MS = 250; // quieter moments inside speech (between syllables) shorter than this are speech
+const vad = { since: 0, loud: 0, interrupted: null }; // speech began at, last loud frame at (ms); question interrupted
 
-async function startMic() {
-  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !window.MediaRecorder) {
-    notify("error", "mic_unsupported");
+/** Barge-in: stop the question's audio now and tell the server (which holds the rest or drops it). */
+function bargeIn() {
+  const index = S.tts.index;
+  if (index === null || vad.interrupted === index) return;
+  vad.interrupted = index;
+  S.bargeIns += 1;
+  pauseTts();
+  client.interrupt(index).catch(() => {}); // nothing to stop any more: the page has paused anyway
+}
+
+/** The voice-activity check, on every meter tick. */
+function hearLevel(level) {
+  const now = performance.now();
+  if (level < VAD_LEVEL) {
+    if (now - vad.loud > VAD_HANGOVER_MS) vad.since = 0;
     return;
   }
-  stopTts();
+  vad.loud = now;
+  if (!vad.since) vad.since = now;
+  if (S.mic === "listening" && openIndex()) startRecorder(); // the candidate speaks: it is the answer's audio
+  if (S.handsFree && S.tts.playing && now - vad.since >= S.interruptionMinMs) bargeIn();
+}
+
+async function openStream() {
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || !window.MediaRecorder) {
+    notify("error", "mic_unsupported");
+    return false;
+  }
   try {
+    // Echo cancellation only where the question may play into the open microphone (hands-free).
+    const aec = S.turnDetection === "auto";
     mic.stream = await navigator.mediaDevices.getUserMedia({
-      audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
+      audio: { echoCancellation: aec, noiseSuppression: false, autoGainControl: false },
     });
   } catch {
     notify("error", "mic_denied");
-    return;
+    return false;
   }
+  startMeter(mic.stream);
+  return true;
+}
+
+async function startMic() {
+  if (S.tts.playing && S.turnDetection === "auto") bargeIn(); // speaking over the question on purpose
+  else stopTts();
+  if (!mic.stream && !(await openStream())) return;
+  startRecorder();
+}
+
+function startRecorder() {
   const mime = "audio/webm;codecs=opus";
   const recorder = new MediaRecorder(mic.stream, MediaRecorder.isTypeSupported(mime) ? { mimeType: mime } : {});
   mic.recorder = recorder;
   mic.chain = Promise.resolve();
   recorder.addEventListener("dataavailable", (e) => {
-    if (!e.data || !e.data.size) return;
+    if (!e.data || !e.data.size || mic.recorder !== recorder) return; // a closed answer's tail is not sent
     // Keep the chunks in order: each one is sent as one binary audio_chunk.
     mic.chain = mic.chain.then(async () => {
       const buffer = await e.data.arrayBuffer();
@@ -37,7 +80,6 @@ async function startMic() {
   mic.stopped = new Promise((resolve) => recorder.addEventListener("stop", resolve, { once: true }));
   recorder.start(250);
   S.mic = "recording";
-  startMeter(mic.stream);
   renderInterview();
 }
 
@@ -57,8 +99,10 @@ function startMeter(stream) {
       let sum = 0;
       for (const v of data) sum += v * v;
       const rms = Math.sqrt(sum / data.length);
-      const level = S.mic === "recording" ? Math.min(100, Math.round(Math.sqrt(rms) * 160)) : 0;
+      const live = S.mic === "recording" || S.mic === "listening";
+      const level = live ? Math.min(100, Math.round(Math.sqrt(rms) * 160)) : 0;
       S.micLevel = level;
+      hearLevel(level);
       bar.style.width = `${level}%`;
       meter.setAttribute("aria-valuenow", String(level));
       mic.raf = requestAnimationFrame(tick);
@@ -86,12 +130,52 @@ export async function stopMic(flush = true) {
   renderInterview();
 }
 
+/** Hands-free: the answer is over; keep the microphone open to hear the next one (and barge-ins).
+ * `flush`: send the last chunk first (the page ends the answer); without it (the server ended the
+ * answer) the tail is dropped, so that it does not start the next answer's stream without a header. */
+async function listen(flush) {
+  const recorder = mic.recorder;
+  if (!flush) mic.recorder = null;
+  if (recorder && recorder.state !== "inactive") recorder.stop();
+  if (mic.stopped) await mic.stopped;
+  await mic.chain;
+  mic.recorder = null;
+  if (mic.stream) S.mic = "listening";
+  renderInterview();
+}
+
+/** The server ended the answer by itself (`answer_ended`: a pause, or the time limit). */
+export async function answerEndedByServer(data) {
+  const index = Number(data.index);
+  S.answers.set(index, data.transcript || S.transcriptFinal);
+  S.transcriptFinal = "";
+  S.transcriptPartial = "";
+  S.answerEnding = null;
+  S.status = "processing";
+  if (S.turnDetection === "auto" && data.reason !== "time_limit" && S.mic === "recording") {
+    S.handsFree = true;
+    await listen(false);
+  } else if (S.mic !== "off") {
+    await stopMic(false); // the server closed the answer: its tail is not sent
+  }
+  render();
+}
+
+/** Hands-free: the question has been played; the candidate's turn (recording starts). */
+export function afterQuestionPlayed() {
+  if (S.handsFree && S.mic === "listening" && openIndex()) startRecorder();
+}
+
 /** The spoken answer is complete ("Done answering", or the answer's time ran out). */
 export async function finishVoiceAnswer() {
   const index = openIndex();
   if (!index || ending === index) return; // Done pressed as the time ran out: one answer_end
   ending = index;
-  if (S.mic !== "off") {
+  if (S.mic === "recording" && S.handsFree) {
+    S.mic = "finishing";
+    renderInterview();
+    await listen(true); // hands-free: "Done" ends this answer, the microphone keeps listening
+  } else if (S.mic !== "off") {
     S.mic = "finishing";
     renderInterview();
     await stopMic(true);
@@ -113,7 +197,7 @@ export async function finishVoiceAnswer() {
 /** Wire the microphone and "Done answering" buttons. */
 export function initMicrophone() {
   $("mic-btn").addEventListener("click", async () => {
-    if (S.mic === "off") return startMic();
+    if (S.mic === "off" || S.mic === "listening") return startMic();
     if (S.mic === "recording") {
       mic.recorder.pause();
       S.mic = "paused";
@@ -124,4 +208,5 @@ export function initMicrophone() {
     renderInterview();
   });
   $("done-btn").addEventListener("click", () => finishVoiceAnswer());
+  $("tts-audio").addEventListener("ended", () => afterQuestionPlayed());
 }

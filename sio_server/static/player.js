@@ -74,7 +74,7 @@ export const tts = {
 
   chunk(data) {
     const index = Number(data.index);
-    if (S.mic === "recording") return; // never play into an open microphone
+    if (S.mic === "recording" && !S.handsFree) return; // never play into an open microphone (hands-free: AEC)
     S.tts.received += 1;
     this.chain = this.chain.then(async () => {
       if (index !== this.index) this.begin(index, data.mime);
@@ -94,6 +94,10 @@ export const tts = {
     this.chain = this.chain.then(() => {
       S.tts.ended += 1;
       if (index !== this.index) return;
+      if (data.interrupted) {
+        stopTts(); // barge-in confirmed: the rest of the question is never played
+        return;
+      }
       this.ended = true;
       if (S.tts.mode === "mse") {
         this.pump();
@@ -142,7 +146,25 @@ export const tts = {
   },
 };
 
+/** Barge-in: pause the question at once, keeping what is buffered (a false interruption resumes it). */
+export function pauseTts() {
+  tts.paused = true;
+  try {
+    audioEl.pause();
+  } catch {
+    /* nothing playing */
+  }
+}
+
+/** The server decided the interruption was false (`tts_resumed`): play on from where it stopped. */
+export function resumeTts(data) {
+  if (Number(data.index) !== tts.index || !tts.paused) return;
+  tts.paused = false;
+  tts.play();
+}
+
 export function stopTts() {
+  tts.paused = false;
   try {
     audioEl.pause();
   } catch {

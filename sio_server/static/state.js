@@ -25,7 +25,12 @@ export const S = {
   notices: [],
   transcriptFinal: "",
   transcriptPartial: "",
-  mic: "off", // off | recording | paused | finishing
+  mic: "off", // off | recording | paused | finishing | listening (hands-free, between answers)
+  turnDetection: "auto", // the server's default for voice (docs/protocol-notes.md, "Voice turns")
+  handsFree: false, // the server ended an answer by itself: the microphone stays open between answers
+  answerEnding: null, // {index, silence_ms}: the server is about to end the answer (answer_ending)
+  interruptionMinMs: 500, // speech over a question that stops it (the start ack's interruption_min_ms)
+  bargeIns: 0,
   micLevel: 0,
   audioChunksSent: 0,
   tts: { mode: null, received: 0, played: 0, playing: false, index: null, blocked: false, ended: 0 },
@@ -77,6 +82,8 @@ export function resetInterview() {
   S.transcriptPartial = "";
   S.countdown = { index: null, deadline: 0, remaining: null, expired: [] };
   S.past = null;
+  S.handsFree = false;
+  S.answerEnding = null;
 }
 
 /** The session whose report the feedback view shows: a past one, or the current one. */

@@ -106,6 +106,10 @@ export function renderInterview() {
   micBtn.classList.toggle("recording", S.mic === "recording");
   $("mic-label").textContent = S.mic === "recording" ? L("interview.mic.stop") : L("interview.mic.start");
   $("done-btn").disabled = !open || S.mic === "finishing";
+  $("turn-mode").textContent = L(S.turnDetection === "auto" ? "interview.turn.auto" : "interview.turn.manual");
+  const ending = Boolean(open && S.answerEnding && S.answerEnding.index === open);
+  $("answer-ending").hidden = !ending;
+  $("answer-ending").textContent = ending ? L("interview.ending") : "";
   $("transcript-final").textContent = S.transcriptFinal;
   $("transcript-partial").textContent = S.transcriptPartial;
   $("transcript").dataset.empty = String(!S.transcriptFinal && !S.transcriptPartial);

@@ -30,6 +30,7 @@ from .protocol import (
     AnswerEnd,
     AnswerText,
     EndInterview,
+    Interrupt,
     ResumeAuth,
     StartInterview,
     fail,
@@ -104,6 +105,7 @@ class InterviewNamespace(socketio.AsyncNamespace):
             "answer_end": self.answer_end,
             "audio_chunk": self.audio_chunk,
             "end_interview": self.end_interview,
+            "interrupt": self.interrupt,
         }
 
     # -- dispatch ---------------------------------------------------------------
@@ -243,7 +245,8 @@ class InterviewNamespace(socketio.AsyncNamespace):
         # too_many_sessions / server_busy are decided after already_in_session and before any work
         admit = partial(self.server.admit_session, sid, self.namespace)
         live, token = await self.service.start_on_socket(sid, config, admit=admit)
-        return ok(session_id=live.id, resume_token=token, mode=live.session.mode)
+        voice = {"interruption_min_ms": self.settings.interruption_min_ms} if live.session.mode == "voice" else {}
+        return ok(session_id=live.id, resume_token=token, mode=live.session.mode, **voice)
 
     async def answer_text(self, sid: str, payload: Any) -> dict[str, Any]:
         """Record a typed answer."""
@@ -275,6 +278,11 @@ class InterviewNamespace(socketio.AsyncNamespace):
             if live.audio.should_warn():
                 await self._send(sid, "warning", {"code": "audio_dropped", "message": "audio is arriving faster than it can be processed"})
         return None
+
+    async def interrupt(self, sid: str, payload: Any) -> dict[str, Any]:
+        """Barge-in: stop (or, for a false interruption, pause) the question's audio."""
+        request = parse(Interrupt, payload)
+        return ok(index=request.index, interrupted=self.service.interrupt(self.service.session_of(sid), request.index))
 
     async def end_interview(self, sid: str, payload: Any) -> dict[str, Any]:
         """End the interview early; feedback follows."""

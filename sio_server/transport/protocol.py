@@ -71,6 +71,12 @@ class AnswerEnd(_Payload):
     index: int = Field(ge=1, le=20)
 
 
+class Interrupt(_Payload):
+    """``interrupt``: the candidate speaks over question ``index``'s audio (barge-in)."""
+
+    index: int = Field(ge=1, le=20)
+
+
 class EndInterview(_Payload):
     """``end_interview``: no fields."""
 

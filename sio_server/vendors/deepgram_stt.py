@@ -44,7 +44,7 @@ import aiohttp
 from .http_client import SessionOwner
 from .options import ConnectOptions
 from .retry import is_retryable, retrying
-from .stt import OnTranscript, STTError
+from .stt import OnEvent, OnTranscript, STTError
 
 __all__ = ["DeepgramSTT", "DeepgramStream", "listen_url"]
 
@@ -53,8 +53,8 @@ log = logging.getLogger(__name__)
 LINEAR16_BYTES_PER_SECOND = 16000 * 2
 EPSILON = 1e-6  # tolerance when comparing result times (seconds)
 
-
 DEFAULT_QUERY = {"smart_format": "true", "punctuate": "true", "endpointing": "300"}
+VENDOR_EVENTS = {"SpeechStarted": "speech_started", "UtteranceEnd": "utterance_end"}  # VENDORS.md 5.1
 
 
 def listen_url(
@@ -85,11 +85,14 @@ class _Dropped(Exception):
 class DeepgramStream:
     """A live recognition stream for one answer (see the module docstring for reconnects)."""
 
-    def __init__(self, provider: DeepgramSTT, url: str, audio_format: str, on_transcript: OnTranscript) -> None:
+    def __init__(
+        self, provider: DeepgramSTT, url: str, audio_format: str, on_transcript: OnTranscript, on_event: OnEvent | None = None
+    ) -> None:
         self._provider = provider
         self._url = url
         self._audio_format = audio_format
         self._on_transcript = on_transcript
+        self._on_event = on_event
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._lock = asyncio.Lock()
         self._buffer: deque[bytes] = deque()
@@ -254,7 +257,13 @@ class DeepgramStream:
         return " ".join(str(w.get("punctuated_word") or w.get("word") or "") for w in kept).strip()
 
     async def _handle(self, msg: dict[str, Any]) -> None:
-        if msg.get("type") != "Results":
+        kind = msg.get("type")
+        if kind in VENDOR_EVENTS and self._on_event is not None:
+            try:
+                await self._on_event(VENDOR_EVENTS[kind])
+            except Exception:
+                log.exception("deepgram: on_event failed")
+        if kind != "Results":
             return
         alts = (msg.get("channel") or {}).get("alternatives") or [{}]
         is_final = bool(msg.get("is_final"))
@@ -331,6 +340,7 @@ class DeepgramSTT(SessionOwner):
 
     name = "deepgram"
     offline = False
+    end_of_speech_events = True  # SpeechStarted / UtteranceEnd (on_event)
 
     def __init__(
         self,
@@ -343,6 +353,7 @@ class DeepgramSTT(SessionOwner):
         finalize_timeout: float = 3.0,
         buffer_bytes: int = 2_000_000,
         query: dict[str, str] | None = None,
+        utterance_end_ms: int | None = None,
     ) -> None:
         self.api_key = api_key
         self.base_url = base_url
@@ -352,6 +363,7 @@ class DeepgramSTT(SessionOwner):
         self.finalize_timeout = finalize_timeout
         self.buffer_bytes = buffer_bytes
         self.query = dict(query or {})
+        self.utterance_end_ms = utterance_end_ms
         super().__init__(session)
         self._connect_retrying = retrying(self.options, self.name)(self._connect_once)
 
@@ -372,11 +384,17 @@ class DeepgramSTT(SessionOwner):
             kind = "retryable" if is_retryable(exc) else "fatal"
             raise STTError(f"deepgram: cannot open the stream ({detail}, {kind})") from exc
 
-    async def open(self, *, audio_format: str, language: str, on_transcript: OnTranscript) -> DeepgramStream:
-        """Open a stream for one answer; ``on_transcript(text, is_final)`` gets every non-empty result."""
-        url = listen_url(
-            self.base_url, model=self.model, language=language, audio_format=audio_format, extra=self.query
-        )
-        stream = DeepgramStream(self, url, audio_format, on_transcript)
+    async def open(
+        self, *, audio_format: str, language: str, on_transcript: OnTranscript, on_event: OnEvent | None = None
+    ) -> DeepgramStream:
+        """Open a stream for one answer; ``on_transcript`` gets every non-empty result, ``on_event``
+        ``SpeechStarted``/``UtteranceEnd`` (asked for with ``vad_events``/``utterance_end_ms``)."""
+        extra = dict(self.query)
+        if on_event is not None:
+            extra.setdefault("vad_events", "true")
+            if self.utterance_end_ms:
+                extra.setdefault("utterance_end_ms", str(self.utterance_end_ms))
+        url = listen_url(self.base_url, model=self.model, language=language, audio_format=audio_format, extra=extra)
+        stream = DeepgramStream(self, url, audio_format, on_transcript, on_event)
         await stream._start()
         return stream

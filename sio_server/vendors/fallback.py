@@ -28,7 +28,7 @@ from typing import Generic, Protocol, TypeVar
 from ..interview.model import Feedback
 from .breaker import BreakerOptions, CircuitBreaker
 from .llm import FeedbackRequest, LLMProvider, LLMUnavailable, OnAttempt, QuestionRequest
-from .stt import OnTranscript, STTError, STTProvider, STTStream
+from .stt import OnEvent, OnTranscript, STTError, STTProvider, STTStream
 from .tts import TTSError, TTSProvider
 
 __all__ = ["BoundTTS", "FallbackLLM", "FallbackSTT", "FallbackTTS", "LLMUnavailable"]
@@ -275,16 +275,25 @@ class _TrackedStream:
 
 
 class FallbackSTT(Chain[STTProvider]):
-    """An :class:`~.stt.STTProvider` that opens each answer's stream with the first available provider."""
+    """An :class:`~.stt.STTProvider` that opens each answer's stream with the first available provider.
 
-    async def open(self, *, audio_format: str, language: str, on_transcript: OnTranscript) -> STTStream:
+    ``on_event`` (speech start, end of utterance) goes to the providers that send such events
+    (``end_of_speech_events``); the listener judges the others from the timing of their results.
+    """
+
+    end_of_speech_events = True
+
+    async def open(
+        self, *, audio_format: str, language: str, on_transcript: OnTranscript, on_event: OnEvent | None = None
+    ) -> STTStream:
         """Open a stream for one answer; :class:`STTError` when no provider could."""
         errors: list[str] = []
         for link in self.available():
+            events = {"on_event": on_event} if on_event and getattr(link.provider, "end_of_speech_events", False) else {}
             try:
                 with link.breaker.call():  # reachable; a failure of the stream itself counts in _TrackedStream
                     stream = await link.provider.open(
-                        audio_format=audio_format, language=language, on_transcript=on_transcript
+                        audio_format=audio_format, language=language, on_transcript=on_transcript, **events
                     )
             except Exception as exc:  # noqa: BLE001 - logged by failed(); the chain moves on
                 errors.append(failed("STT", link.provider.name, "to open a stream", exc))

@@ -106,6 +106,7 @@ def _deepgram_stt(s: Settings) -> STTProvider:
         finalize_timeout=s.stt_finalize_timeout,
         buffer_bytes=s.stt_buffer_bytes,
         query=dict(parse_qsl(s.deepgram_query)),
+        utterance_end_ms=s.answer_end_silence_ms,
     )
 
 

@@ -6,6 +6,8 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 OnTranscript = Callable[[str, bool], Awaitable[None]]
+OnEvent = Callable[[str], Awaitable[None]]
+"""Vendor end-of-speech signals: ``"speech_started"`` and ``"utterance_end"`` (providers without them send none)."""
 
 
 class STTError(Exception):
@@ -34,6 +36,13 @@ class STTProvider(Protocol):
     name: str
     offline: bool
 
-    async def open(self, *, audio_format: str, language: str, on_transcript: OnTranscript) -> STTStream:
-        """Open a stream for one answer; ``on_transcript(text, is_final)`` gets every result."""
+    async def open(
+        self, *, audio_format: str, language: str, on_transcript: OnTranscript, on_event: OnEvent | None = None
+    ) -> STTStream:
+        """Open a stream for one answer; ``on_transcript(text, is_final)`` gets every result.
+
+        ``on_event`` gets the vendor's speech-start and end-of-utterance signals; it is passed
+        only to providers whose ``end_of_speech_events`` is True (the others are judged from
+        the timing of their results).
+        """
         ...

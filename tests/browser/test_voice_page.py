@@ -63,7 +63,9 @@ def voice_server(server_factory, vendors: Vendors):
     vendors.deepgram.script = SPOKEN
     # Opus at Chromium's default bitrate gives a few kB per 250 ms chunk: a word every ~half second.
     vendors.deepgram.script_bytes_per_word = 1500
-    return server_factory(env=vendors.env).start()
+    # These tests end answers with the button or the time limit; a pause must not end them first
+    # (the hands-free end is tested in tests/integration/test_voice_turns.py).
+    return server_factory(env={**vendors.env, "ANSWER_END_SILENCE_MS": "30000"}).start()
 
 
 @pytest.fixture

@@ -49,11 +49,11 @@ def tts_end(client: InterviewClient, index: int) -> dict | None:
     return next((d for n, d in client.live_events if n == "tts_end" and d["index"] == index), None)
 
 
-async def voice_client(url: str) -> InterviewClient:
+async def voice_client(url: str, **config) -> InterviewClient:
     """A client in an English two-question voice interview (linear16), its first question asked."""
     client = InterviewClient(url)
     await client.connect()
-    await client.start(language="en", mode="voice", audio_format="linear16", max_questions=2)
+    await client.start(language="en", mode="voice", audio_format="linear16", max_questions=2, **config)
     await client.next_question()
     return client
 
@@ -206,7 +206,7 @@ async def test_stt_drop_mid_answer_reconnects_and_the_transcript_is_complete(aio
 async def test_keepalive_keeps_a_silent_stt_stream_open(aiohttp_server, vendor_settings, fake_deepgram):
     fake_deepgram.idle_timeout = 1.0
     _, url = await serve(aiohttp_server, vendor_settings, stt_keepalive_interval=0.3)
-    client = await voice_client(url)
+    client = await voice_client(url, turn_detection="manual")  # the silence must not end the answer
     await speak(client, "Let me think. ")
     await asyncio.sleep(2.5)  # silence longer than the vendor's idle timeout
     await speak(client, "I would start with the logs. ")

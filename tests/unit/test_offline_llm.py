@@ -348,7 +348,7 @@ def test_short_answer_gets_a_request_for_a_concrete_example(language: str, perso
     if language == "en":
         assert re.search(r"example|specific|concrete", question, re.IGNORECASE)
     else:
-        assert re.search(r"사례|예시|예로|구체적", question)
+        assert re.search(r"사례|예시|예로|구체적|실제 경험", question)
 
 
 def test_after_a_short_follow_up_the_interview_moves_on() -> None:

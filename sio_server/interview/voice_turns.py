@@ -1,0 +1,192 @@
+"""Spoken answers: who listens to a session, and closing an answer once, however it ends.
+
+An answer ends by ``answer_end`` (the candidate's button or the page's
+countdown), by the silence the :class:`~.turn_watch.TurnWatcher` detects
+(``turn_detection: auto``), or by the answer's time limit enforced here.
+Every way goes through :meth:`VoiceTurns.answer_voice`, which closes the
+answer to an index once: a second close of the same index while the first
+runs waits for it and is told ``duplicate`` (as a later ``answer_end`` is).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..observability.metrics import Metrics
+from ..vendors.stt import STTProvider
+from . import logic
+from .audio_queue import AudioQueue
+from .errors import InterviewError
+from .listening import AnswerListener
+from .live import Emitter, LiveSession
+from .model import Session, Status
+from .preemptive import Drafts
+from .turn_detection import TurnDetectionConfig
+from .turn_watch import OpenQuestion, TurnWatcher, WatchPolicy
+
+log = logging.getLogger(__name__)
+
+Answer = Callable[[LiveSession, int, str, dict[str, float]], Awaitable[logic.AnswerOutcome]]
+
+
+@dataclass(frozen=True)
+class VoicePolicy:
+    """Turn-taking settings (``ANSWER_END_*``, ``ANSWER_MIN_WORDS``, ``ANSWER_TIME_LIMIT_GRACE_MS``, ``PREEMPTIVE_STABLE_MS``)."""
+
+    end_silence_s: float = 2.5
+    notice_s: float = 1.0
+    min_words: int = 3
+    time_limit_grace_s: float = 1.0
+    preemptive_stable_s: float = 0.8
+    finalize_timeout: float = 10.0
+    false_interruption_s: float = 1.5
+
+    def watch(self, session: Session) -> WatchPolicy:
+        """The watch policy of ``session`` (its ``turn_detection`` option)."""
+        detection = TurnDetectionConfig(self.end_silence_s, self.notice_s, self.min_words)
+        auto = session.config.turn_detection == "auto"
+        return WatchPolicy(auto=auto, detection=detection, preemptive_stable_s=self.preemptive_stable_s if auto else 0.0)
+
+
+class _Hooks:
+    """What the watcher of one session asks of it (see :class:`~.turn_watch.TurnHooks`)."""
+
+    def __init__(self, turns: VoiceTurns, session_id: str) -> None:
+        self.turns = turns
+        self.session_id = session_id
+
+    def _live(self) -> LiveSession | None:
+        live = self.turns.lookup(self.session_id)
+        return None if live is None or live.deleted else live
+
+    def open_question(self) -> OpenQuestion | None:
+        live = self._live()
+        session = live.session if live is not None else None
+        turn = session.current_turn if session is not None else None
+        if session is None or turn is None or turn.answer is not None:
+            return None
+        if session.status is not Status.ACTIVE or session.pending is not None:
+            return None
+        limit = session.config.answer_time_limit_s
+        deadline = turn.asked_at.timestamp() + limit + self.turns.policy.time_limit_grace_s if limit else None
+        return OpenQuestion(turn.index, deadline)
+
+    async def notify(self, event: str, data: dict[str, object]) -> None:
+        await self.turns.emitter.emit(self.session_id, event, dict(data))
+
+    def words_heard(self) -> None:
+        live = self._live()
+        if live is not None and live.speech is not None:
+            live.speech.heard_words()
+
+    async def end_answer(self, index: int, reason: str) -> None:
+        live = self._live()
+        if live is not None:
+            await self.turns.end_answer(live, index, reason)
+
+    async def transcript_stable(self, index: int, transcript: str) -> None:
+        live = self._live()
+        if live is not None:
+            self.turns.drafts.start(live, index, transcript)
+
+    async def transcript_changed(self, index: int, transcript: str) -> None:
+        await self.turns.drafts.discard(self.session_id, unless=transcript)
+
+    async def closed(self) -> None:
+        await self.turns.drafts.discard(self.session_id)
+
+
+class VoiceTurns:
+    """Listeners of voice sessions and the closing of spoken answers."""
+
+    def __init__(
+        self,
+        lookup: Callable[[str], LiveSession | None],
+        stt: STTProvider | None,
+        emitter: Emitter,
+        metrics: Metrics,
+        answer: Answer,
+        drafts: Drafts,
+        policy: VoicePolicy | None = None,
+    ) -> None:
+        self.lookup = lookup  # the registry's live sessions, by id
+        self.stt = stt
+        self.emitter = emitter
+        self.metrics = metrics
+        self.answer = answer
+        self.drafts = drafts
+        self.policy = policy or VoicePolicy()
+
+    def listener_for(self, session: Session, audio: AudioQueue) -> AnswerListener | None:
+        """The STT listener of a voice session brought into memory (None for text or ended sessions)."""
+        if session.mode != "voice" or self.stt is None or session.status is not Status.ACTIVE:
+            return None
+        watcher = TurnWatcher(self.policy.watch(session), _Hooks(self, session.id))
+        listener = AnswerListener(
+            self.stt, audio, self.emitter, session.id, session.config.audio_format, session.config.language,
+            self.metrics, watcher,
+        )  # fmt: skip
+        watcher.wake()  # the open question's time limit runs from the start
+        return listener
+
+    async def answer_voice(self, live: LiveSession, index: int) -> tuple[logic.AnswerOutcome, str]:
+        """Close the spoken answer to ``index`` once (see the module docstring)."""
+        running = live.closing.get(index)
+        if running is not None:
+            _, transcript = await asyncio.shield(running)
+            return logic.AnswerOutcome(index=index, duplicate=True), transcript
+        future: asyncio.Future[tuple[logic.AnswerOutcome, str]] = asyncio.get_running_loop().create_future()
+        live.closing[index] = future
+        try:
+            result = await self._close(live, index)
+            future.set_result(result)
+            return result
+        except BaseException as exc:
+            future.set_exception(exc if isinstance(exc, Exception) else InterviewError("internal_error", "cancelled"))
+            future.exception()  # retrieved: the waiters re-raise it themselves
+            raise
+        finally:
+            del live.closing[index]
+
+    async def _close(self, live: LiveSession, index: int) -> tuple[logic.AnswerOutcome, str]:
+        if logic.check_answer(live.session, index):
+            turn = next(t for t in live.session.turns if t.index == index)
+            return logic.AnswerOutcome(index=index, duplicate=True), turn.answer or ""
+        if live.session.mode != "voice" or live.listener is None:
+            raise InterviewError("text_mode", "this interview runs in text mode: send answer_text")
+        started = time.perf_counter()
+        transcript = await live.listener.finish(self.policy.finalize_timeout)
+        waited = time.perf_counter() - started
+        stt_name = getattr(self.stt, "name", "stt")
+        self.metrics.vendor_seconds.labels(stt_name, "stt_final", "ok" if transcript else "empty").observe(waited)
+        if not transcript:
+            await self.drafts.discard(live.id)
+            raise InterviewError("empty_answer", "no speech was recognised; please answer again")
+        self.drafts.settle(live.id, index, transcript)
+        outcome = await self.answer(live, index, transcript, {"stt_final_s": round(waited, 4)})
+        return outcome, transcript
+
+    def interrupt(self, live: LiveSession, index: int) -> bool:
+        """The candidate spoke over question ``index``: pause its audio and decide (see :class:`.speech.QuestionSpeech`)."""
+        speech = live.speech
+        if speech is None or speech.index != index:
+            return False
+        return speech.interrupt(self.policy.false_interruption_s)
+
+    async def end_answer(self, live: LiveSession, index: int, reason: str) -> None:
+        """The server closes the answer (``silence``, ``utterance_end``, ``time_limit``) as ``answer_end`` would."""
+        try:
+            outcome, transcript = await self.answer_voice(live, index)
+        except InterviewError as exc:
+            log.info("session %s: closing answer %d (%s) failed: %s", live.id, index, reason, exc.code)
+            if exc.code == "empty_answer":
+                await self.emitter.emit(live.id, "warning", exc.as_dict())
+            return
+        if not outcome.duplicate:
+            data: dict[str, Any] = {"index": index, "transcript": transcript, "reason": reason}
+            await self.emitter.emit(live.id, "answer_ended", data)
