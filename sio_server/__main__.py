@@ -37,9 +37,9 @@ def main() -> None:
     app = create_app(settings)
     loop, loop_name = event_loop()
     logging.getLogger("sio_server").info(
-        "interview server on http://%s:%s (llm=%s, store=%s, ping %ss, loop=%s, %d descriptors)",
+        "interview server on http://%s:%s (llm=%s, store=%s, ping %ss, %d descriptors, loop=%s)",
         settings.host, settings.port, settings.llm_provider,
-        "postgresql" if settings.database_url else "files", settings.ping_interval, loop_name, descriptors,
+        "postgresql" if settings.database_url else "files", settings.ping_interval, descriptors, loop_name,
     )
     web.run_app(
         app, host=settings.host, port=settings.port, print=None, shutdown_timeout=1.0, loop=loop,

@@ -39,30 +39,33 @@ async def bundle(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(path, headers={"Cache-Control": "public, max-age=3600"})
 
 
-CLIENT_MODULE_TYPES = {"js": "text/javascript", "json": "application/json"}
+FILE_TYPES = {
+    "js": "text/javascript; charset=utf-8",
+    "json": "application/json",
+    "css": "text/css; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+}
 
 
-@routes.get("/client/{name:[a-z0-9_-]+}.{ext:js|json}")
+def _flat_file(request: web.Request, folder: Path, **headers: str) -> web.FileResponse:
+    """``{name}.{ext}`` of one flat folder; the route's pattern has checked the name before any file system call."""
+    ext = request.match_info["ext"]
+    path = folder / f"{request.match_info['name']}.{ext}"
+    if not path.is_file():
+        raise web.HTTPNotFound(reason="no such file")
+    return web.FileResponse(path, headers={"Content-Type": FILE_TYPES[ext], **headers})
+
+
+@routes.get("/client/{name:[a-z0-9_-]{1,64}}.{ext:js|json}")
 async def client_module(request: web.Request) -> web.StreamResponse:
     """The browser client adapter: plain ES modules and the ``protocol.json`` they import, from ``client_adapter/``."""
-    ext = request.match_info["ext"]
-    path = CLIENT_ADAPTER_DIR / f"{request.match_info['name']}.{ext}"
-    if not path.is_file():
-        raise web.HTTPNotFound(reason="no such module")
-    return web.FileResponse(path, headers={"Content-Type": CLIENT_MODULE_TYPES[ext], "Cache-Control": "no-cache"})
-
-
-STATIC_TYPES = {"js": "text/javascript", "css": "text/css", "html": "text/html"}
+    return _flat_file(request, CLIENT_ADAPTER_DIR, **{"Cache-Control": "no-cache"})
 
 
 @routes.get("/static/{name:[A-Za-z0-9_-]{1,64}}.{ext:js|css|html}")
 async def static_file(request: web.Request) -> web.StreamResponse:
-    """The page's own files: one flat folder, names checked by the route before any file system call."""
-    ext = request.match_info["ext"]
-    path = STATIC_DIR / f"{request.match_info['name']}.{ext}"
-    if not path.is_file():
-        raise web.HTTPNotFound(reason="no such file")
-    return web.FileResponse(path, headers={"Content-Type": f"{STATIC_TYPES[ext]}; charset=utf-8"})
+    """The page's own files, from one flat folder."""
+    return _flat_file(request, STATIC_DIR)
 
 
 def add_static(app: web.Application) -> None:
