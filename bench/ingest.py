@@ -15,10 +15,9 @@ run it with ``WS_COMPRESSION=true``, so both servers negotiate it.
 
 Accepted = chunks that reached the server's ``audio_chunk`` handler, counted by
 the server over a fixed window after a warm-up: for the app, the increase of
-``interview_audio_dropped_chunks_total`` (in text mode nothing consumes a
-session's 100-chunk audio queue, so after the warm-up every chunk the handler
-takes is counted as dropped; ``interview_rate_limited_total`` is checked to stay
-0); for the bare server (``bench/bare_server.py``), its own handler counter.
+``interview_audio_dropped_chunks_total`` (a text session queues no audio: every
+chunk its handler takes is counted as dropped; ``interview_rate_limited_total``
+is checked to stay 0); for the bare server (``bench/bare_server.py``), its own handler counter.
 Client-side sent bytes over the same window are shown too. MB = 10^6 bytes.
 """
 

@@ -11,7 +11,7 @@ each socket only connects. Warm idle = RSS after 20 warm-up sessions came, went
 and (for this server) were swept. Per session = (RSS with N held - warm idle) / N.
 
 Waves: on the same process, N sessions are opened, held, ended (``end_interview``,
-``feedback``, disconnect) and swept (``SWEEP_INTERVAL=1``, ``SESSION_TTL=1``),
+``feedback``, disconnect) and swept (``SWEEP_INTERVAL=1``, ``SESSION_TTL=1``, ``REPORT_RETENTION=1``),
 three times. "held" is the peak RSS while a wave is held; "after" the RSS once
 it ended and was swept. A process that keeps nothing per ended session shows a
 ratio wave 3 / wave 1 of 1.00 on both: RSS after the first wave stays above idle
@@ -41,7 +41,7 @@ from .common import (
 
 KiB = 1024
 MiB = 1024 * 1024
-SERVER_ENV = {"PING_INTERVAL": "5", "PING_TIMEOUT": "10", "SWEEP_INTERVAL": "1", "SESSION_TTL": "1"}
+SERVER_ENV = {"PING_INTERVAL": "5", "PING_TIMEOUT": "10", "SWEEP_INTERVAL": "1", "SESSION_TTL": "1", "REPORT_RETENTION": "1"}
 APP = "this server, default install (offline providers, file store, asyncio loop)"
 FAST = "this server with the `fast` extra (uvloop)"
 HOLDER = ROOT / "bench" / "node" / "hold.mjs"

@@ -268,6 +268,7 @@ class InterviewNamespace(socketio.AsyncNamespace):
             raise InterviewError("payload_too_large", f"audio chunks are limited to {self.settings.audio_chunk_max_bytes} bytes")
         live = self.service.session_of(sid)
         if live.listener is None:  # text mode (or ended): nothing would read the audio, so none is queued
+            self.metrics.audio_dropped.inc()
             limits = self.limits.get(sid)
             if live.session.mode == "text" and limits is not None and not limits.audio_refused:
                 limits.audio_refused = True  # said once; later chunks are dropped silently

@@ -10,7 +10,7 @@ import socketio
 
 from client_adapter import InterviewClient
 from sio_server.app import create_app
-from sio_server.appkeys import SERVICE
+from sio_server.appkeys import METRICS, SERVICE
 
 NS = "/interview"
 
@@ -131,6 +131,8 @@ async def test_text_mode_refuses_audio_once_and_queues_none(raw, app_server):
     assert len(live.audio) == 0, "nothing reads audio in text mode: none is queued"
     errors = [d["code"] for e, d in raw.received if e == "error"]
     assert errors == ["text_mode"], "said once, then dropped silently"
+    dropped = app_server.app[METRICS].registry.get_sample_value("interview_audio_dropped_chunks_total")
+    assert dropped == 12, "every refused chunk is counted as dropped"
 
 
 async def test_oversized_audio_chunk_is_not_queued(raw, app_server, settings):
