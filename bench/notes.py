@@ -28,13 +28,19 @@ by every run). The other optional parts were already imported only when used: as
 with keys; the code has no PDF parser. What the server still imports beyond bare python-socketio: pydantic and
 pydantic-settings (9.0 MiB together, required by the settings rule), prometheus-client (1.0 MiB, serves
 `/metrics`), its own modules (about 4.5 MiB, 2.1 of them the offline interviewer's question banks); the bare
-server pays the 12 MiB of requests and redis instead, so the idle gap is small (+3.9 MiB; target: 10 MiB).
+server pays the 12 MiB of requests and redis instead, so the idle gap is small (+3.9 MiB in a development run; the targets table has this run's figure; target: 10 MiB).
 
 *Per session.* The tracemalloc tables below charge every allocation made while the sessions were held to
 the innermost line of `sio_server` or of a library that made it. Found and fixed: every session built an
 `asyncio.Queue` for inbound audio (four allocations, ~3 KB), text sessions included; `AudioQueue` now makes
 it on first use (RSS per session 42.4 → 38.9 KiB, 1,000 sessions 96.7 → 93.4 MiB, in two runs of the same
-table). Still above 1.15× the bare server (about 1.28×). What a held text session keeps beyond bare
+table). Still above 1.15× the bare server (about 1.28× then). Those figures predate the last merges of this
+round: the admission control, a fourth middleware (security headers), report retention and the voice
+features brought this run to the 1.71× and 107 MiB of the targets table. The tracemalloc tables name the new
+sites: `interview/speech.py:69` (a finished question's speech, its task and queue, kept on `LiveSession.speech`
+for barge-in: clear it once `tts_end` is sent), `web/security_headers.py` (one more suspended middleware frame
+per websocket: fold it into the one middleware recommended below) and `store/files.py:105` (the store quota
+lists the session files at every start: count names without building paths). What a held text session keeps beyond bare
 python-socketio, by source line (B per session, 500 sessions):
 
 | what | where | B/session | recommendation |
@@ -46,7 +52,8 @@ python-socketio, by source line (B per session, 500 sessions):
 
 Applying the last three would bring it to about 1.2×; 1.15× needs a smaller in-memory session than the
 pydantic models. With the `fast` extra (uvloop) a process costs about 1.5 MiB more idle and 0.6 KiB more per
-session (its own transports), which puts 1,000 sessions just over the 100 MB line; the default install meets it.
+session (its own transports), which puts 1,000 sessions just over the 100 MB line; the default install met it before the last merges
+(93.4 MiB) and misses it in this run (107 MiB).
 
 *Waves.* Three waves of 1,000 sessions on one process end within 2 % of the first (ratio printed in the
 table): the memory of ended sessions is reused, nothing grows. RSS after a wave stays above idle because
@@ -83,7 +90,8 @@ headers around binary attachments, so JSON is not where the time goes. Not adopt
 ### 4. The Node peer
 
 Node's `socket.io` 4.8.4 (pinned in package.json), a bare namespace with one room per socket, measured by the
-same clients: about 23 KiB per socket against 30 KiB for bare python-socketio and 39 KiB for this server, and
+same clients: about 23 KiB per socket against 30 KiB for bare python-socketio and 52 KiB for this server in this run (39 KiB
+before the last merges), and
 about 3× the ingest of bare python-socketio at a quarter of its CPU per MB.
 
 ### 5. Resume storm
