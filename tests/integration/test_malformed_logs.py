@@ -7,10 +7,10 @@ import importlib.util
 import json
 import sys
 import time
-import urllib.request
 
 import pytest
 
+from sio_server.devtools.process import wait_healthy
 from tests.support.floods import malformed_flood, metric, raw_connections
 
 pytestmark = pytest.mark.integration
@@ -58,13 +58,4 @@ def test_accept_errors_are_rate_limited_in_the_log(server_factory, loop):
     finally:
         for conn in conns:
             conn.close()
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{server.url}/healthz", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        pytest.fail("the server did not recover after the connections closed")
+    wait_healthy(server.url, server.proc, 20, server.log)  # it recovers once the connections are closed
