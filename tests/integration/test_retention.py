@@ -7,12 +7,12 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-import socketio
 
 from client_adapter import InterviewClient
 from sio_server.app import create_app
 from sio_server.appkeys import SERVICE
 from sio_server.interview.model import utcnow
+from tests.support.refusals import connect_error
 
 NS = "/interview"
 ADMIN = {"Authorization": "Bearer admin-secret"}
@@ -66,13 +66,5 @@ async def test_feedback_outlives_session_ttl_and_a_purged_report_is_expired(app_
     r = await http.get(url, headers=wrong)
     assert r.status == 401, "only the session's own token learns that it expired"
 
-    sio = socketio.AsyncClient(reconnection=False)
-    errors = []
-    sio.on("connect_error", lambda data: errors.append(data), namespace=NS)
-    with pytest.raises(socketio.exceptions.ConnectionError):
-        await sio.connect(
-            str(app_server.make_url("/")), namespaces=[NS], transports=["websocket"],
-            auth={"resume_token": client.resume_token, "last_seq": 0}, wait_timeout=5,
-        )
-    assert errors[0]["message"] == "expired" and errors[0]["data"]["code"] == "expired"
-    await sio.disconnect()
+    error = await connect_error(str(app_server.make_url("/")), {"resume_token": client.resume_token, "last_seq": 0})
+    assert error["message"] == "expired" and error["data"]["code"] == "expired"

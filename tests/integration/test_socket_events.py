@@ -11,6 +11,7 @@ import socketio
 from client_adapter import InterviewClient
 from sio_server.app import create_app
 from sio_server.appkeys import METRICS, SERVICE
+from tests.support.refusals import connect_error
 
 NS = "/interview"
 
@@ -165,24 +166,12 @@ async def test_resume_replays_only_missed_events(app_server):
 
 @pytest.mark.parametrize("auth", [{"resume_token": 5}, {"resume_token": "x", "last_seq": -1}, {"resume_token": "x" * 500}])
 async def test_malformed_auth_is_refused(app_server, auth):
-    sio = socketio.AsyncClient(reconnection=False)
-    errors = []
-    sio.on("connect_error", lambda data: errors.append(data), namespace=NS)
-    with pytest.raises(socketio.exceptions.ConnectionError):
-        await sio.connect(str(app_server.make_url("/")), namespaces=[NS], transports=["websocket"], auth=auth, wait_timeout=5)
-    assert errors and errors[0]["message"] == "invalid_payload" and errors[0]["data"]["code"] == "invalid_payload"
-    await sio.disconnect()
+    error = await connect_error(str(app_server.make_url("/")), auth)
+    assert error["message"] == "invalid_payload" and error["data"]["code"] == "invalid_payload"
 
 
 async def test_wrong_token_is_refused_with_resume_rejected(app_server):
-    sio = socketio.AsyncClient(reconnection=False)
-    errors = []
-    sio.on("connect_error", lambda data: errors.append(data), namespace=NS)
-    with pytest.raises(socketio.exceptions.ConnectionError):
-        await sio.connect(
-            str(app_server.make_url("/")), namespaces=[NS], transports=["websocket"],
-            auth={"resume_token": "d3b07384-d113-4ec6-a1bb-34c4a1f6e4c2.secret", "last_seq": 0}, wait_timeout=5,
-        )
-    assert errors[0]["message"] == "resume_rejected"
-    assert errors[0]["data"]["code"] == "resume_rejected" and errors[0]["data"]["message"]
-    await sio.disconnect()
+    auth = {"resume_token": "d3b07384-d113-4ec6-a1bb-34c4a1f6e4c2.secret", "last_seq": 0}
+    error = await connect_error(str(app_server.make_url("/")), auth)
+    assert error["message"] == "resume_rejected"
+    assert error["data"]["code"] == "resume_rejected" and error["data"]["message"]
