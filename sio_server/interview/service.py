@@ -91,7 +91,7 @@ class InterviewService:
             audio_queue_chunks,
             self.voice.listener_for,
             lambda live: self.ensure_step(live),
-            audio_budget=audio_budget or AudioBudget(1 << 62),
+            audio_budget=audio_budget,
         )
         self.committer = Committer(store, emitter, self.metrics)
         self.feedback = FeedbackWriter(llm, emitter, self.metrics)
