@@ -39,8 +39,8 @@ round: the admission control, a fourth middleware (security headers), report ret
 features brought this run to the 1.71× and 107 MiB of the targets table. The tracemalloc tables name the new
 sites: `interview/speech.py:69` (a finished question's speech, its task and queue, kept on `LiveSession.speech`
 for barge-in: clear it once `tts_end` is sent), `web/security_headers.py` (one more suspended middleware frame
-per websocket: fold it into the one middleware recommended below) and `store/files.py:105` (the store quota
-lists the session files at every start: count names without building paths). What a held text session keeps beyond bare
+per websocket: fold it into the one middleware recommended below) and `store/files.py:105` (the store quota built a
+path per session file at every start; it counts names only since this run, not re-measured). What a held text session keeps beyond bare
 python-socketio, by source line (B per session, 500 sessions):
 
 | what | where | B/session | recommendation |

@@ -214,23 +214,23 @@ class FileSessionStore(SessionStore):
         path = self.tombstone_path(session_id)
         return None if path is None else await _read_model(path, Tombstone, "tombstone")
 
-    async def _session_files(self) -> list[Path]:
-        """The paths of every session file (other names in the folder are left out)."""
+    async def _session_ids(self) -> list[str]:
+        """The ids of every session file (other names in the folder are left out)."""
         try:
             names = await aiofiles.os.listdir(self.root)
         except OSError as exc:
             raise StoreError(f"cannot list sessions: {exc}") from exc
-        paths = (self.path_for(name[: -len(".json")]) for name in names if name.endswith(".json"))
-        return [path for path in paths if path is not None]
+        ids = (name[: -len(".json")] for name in names if name.endswith(".json"))
+        return [session_id for session_id in ids if parse_session_id(session_id) is not None]
 
     async def count(self) -> int:
-        """How many session files there are (no file is read)."""
-        return len(await self._session_files())
+        """How many session files there are (no file is read, no path built)."""
+        return len(await self._session_ids())
 
     async def list_summaries(self, status: Status | None = None, limit: int | None = None) -> list[SessionSummary]:
         """Summaries of every stored session, newest first."""
         summaries = []
-        for path in await self._session_files():
+        for path in map(self.path_for, await self._session_ids()):
             try:
                 session = await self._read(path)  # not remembered: listing is not loading
             except StoreError:
