@@ -13,7 +13,7 @@ from ..cluster.watch import listener_subscribed
 from ..interview.errors import InterviewError
 from ..interview.ids import parse_session_id
 from ..interview.live import LiveSession
-from ..interview.model import PendingStep, Session, SessionSummary, Status
+from ..interview.model import Feedback, PendingStep, Session, SessionSummary, Status
 from ..interview.token_lookup import session_for_token
 from ..interview.tokens import session_id_of
 from ..observability.logs import RepeatFilter
@@ -200,6 +200,11 @@ async def _feedback_response(request: web.Request, session_id: str) -> web.Respo
         raise ApiError(409, exc.code, exc.message) from None
     finally:
         service.release(live)
+    return _feedback_json(session_id, feedback)
+
+
+def _feedback_json(session_id: str, feedback: Feedback) -> web.Response:
+    """The feedback as the API answers it: the session id and the feedback's fields."""
     return web.json_response({"session_id": session_id, **feedback.model_dump(mode="json")})
 
 
@@ -208,7 +213,7 @@ async def get_feedback(request: web.Request) -> web.Response:
     """Admin or session: the feedback; 409 while the interview is still active."""
     session = await require_admin_or_session(request)
     if session.feedback is not None:
-        return web.json_response({"session_id": session.id, **session.feedback.model_dump(mode="json")})
+        return _feedback_json(session.id, session.feedback)
     if session.pending is PendingStep.FEEDBACK:
         return await _feedback_response(request, session.id)
     if session.status is Status.ACTIVE:
@@ -221,7 +226,7 @@ async def end_session(request: web.Request) -> web.Response:
     """Admin or session: end the interview as ``end_interview`` does; answers the feedback."""
     session = await require_admin_or_session(request)
     if session.feedback is not None:
-        return web.json_response({"session_id": session.id, **session.feedback.model_dump(mode="json")})
+        return _feedback_json(session.id, session.feedback)
     if session.status is Status.ENDED:
         raise ApiError(409, "no_feedback", "this session ended without feedback")
     service = request.app[SERVICE]
