@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 
-from aiohttp import hdrs, web
+from aiohttp import web
 
 from .appkeys import METRICS, NAMESPACE_HANDLERS, SERVICE, SETTINGS, SIO, STORE
 from .cluster.leases import make_leases
@@ -21,18 +21,18 @@ from .observability.metrics import Metrics
 from .settings import Settings
 from .store import make_store
 from .store.base import SessionStore
-from .transport.namespace import InterviewNamespace, SocketEmitter
 from .transport.admission import socket_guards
+from .transport.namespace import InterviewNamespace, SocketEmitter
 from .transport.protocol import NAMESPACE
 from .transport.server import InterviewSocketServer
 from .vendors import make_llm, make_stt, make_tts
 from .vendors.llm import LLMProvider
 from .vendors.options import RETRY_LISTENERS
 from .web import admin, pages, report, resume, security_headers
-from .web.cors import OriginPolicy, cors_middleware, replit_origins
+from .web.cors import OriginPolicy, replit_origins
+from .web.middleware import app_middleware
 
 log = logging.getLogger(__name__)
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def create_app(
@@ -48,11 +48,8 @@ def create_app(
     """
     metrics = Metrics()
     origins = OriginPolicy(settings.cors_origins, extra=replit_origins())
-    middlewares = [cors_middleware(origins), admin.json_errors]
-    if not settings.ws_compression:
-        middlewares.insert(0, refuse_ws_deflate)
     app = web.Application(
-        middlewares=middlewares,
+        middlewares=[app_middleware(origins, settings.ws_compression)],
         client_max_size=settings.max_message_bytes,
     )
     sio = InterviewSocketServer(
@@ -142,22 +139,6 @@ async def _announce_shutdown(app: web.Application) -> None:
         "server_shutdown", {"reconnect_after_ms": int(settings.shutdown_grace * 1000) + 500}, namespace=NAMESPACE
     )
     await app[SERVICE].drain(settings.shutdown_grace)
-
-
-@web.middleware
-async def refuse_ws_deflate(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Hide a client's permessage-deflate offer from the websocket handshake.
-
-    engineio's aiohttp driver makes its ``WebSocketResponse`` with aiohttp's
-    default ``compress=True``, which keeps about 100 KiB of zlib state per
-    socket; the audio this server carries does not compress. ``WS_COMPRESSION``
-    turns it back on.
-    """
-    if request.path.startswith("/socket.io") and hdrs.SEC_WEBSOCKET_EXTENSIONS in request.headers:
-        headers = request.headers.copy()
-        del headers[hdrs.SEC_WEBSOCKET_EXTENSIONS]
-        request = request.clone(headers=headers)
-    return await handler(request)
 
 
 async def _executor_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -48,6 +48,11 @@ class LiveSession:
         """The session id."""
         return self.session.id
 
+    def speech_ended(self, speech: QuestionSpeech) -> None:
+        """``speech`` sent its ``tts_end`` or was abandoned: nothing is left for a barge-in to stop."""
+        if self.speech is speech:
+            self.speech = None
+
     @property
     def busy(self) -> bool:
         """True while a pending step runs."""

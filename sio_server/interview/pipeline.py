@@ -184,6 +184,7 @@ class QuestionPipeline:
         except BaseException:
             if writing.speech is not None:
                 await writing.speech.cancel()
+                live.speech_ended(writing.speech.speech)
             raise
         total = time.perf_counter() - started
         outcome = "fallback" if writing.fallback else "ok"

@@ -64,10 +64,13 @@ class StepRunner:
                     question = await self.questions.write_question(live, draft)
                     applied = await self._apply(live, kind, question)
                     if question.speech is not None:
-                        if applied:
-                            await question.speech.finish()
-                        else:
-                            await question.speech.cancel()
+                        try:
+                            if applied:
+                                await question.speech.finish()
+                            else:
+                                await question.speech.cancel()
+                        finally:
+                            live.speech_ended(question.speech.speech)
                 else:
                     await self._apply(live, kind, await self.feedback.write_feedback(live.session))
         except asyncio.CancelledError:
@@ -75,8 +78,9 @@ class StepRunner:
         except Exception:  # pragma: no cover - a bug; keep the process alive
             log.exception("pending step of session %s failed", live.id)
         finally:
+            if live.step_task is asyncio.current_task():
+                live.step_task = None  # a finished task is not kept: it holds its coroutine until replaced
             if self.registry.socket_of(live.id) is None and self.registry.live.get(live.id) is live and not self.closing:
-                live.step_task = None
                 self.registry.release(live)
 
     async def _apply(self, live: LiveSession, kind: PendingStep, work: Any) -> bool:

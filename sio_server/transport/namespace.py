@@ -39,7 +39,7 @@ from .protocol import (
     room_of,
 )
 from .ratelimit import SocketLimits
-from .server import INVALID_EVENT, queued_packets
+from .server import INVALID_EVENT
 
 log = logging.getLogger(__name__)
 Handler = Callable[[str, Any], Awaitable[dict[str, Any] | None]]
@@ -68,23 +68,16 @@ class SocketEmitter:
         """Bytes waiting in Engine.IO's outgoing queues of the session's sockets.
 
         Engine.IO's per-socket queue has no bound: a client that stops reading
-        makes it grow. The queue holds packets not yet written to the socket;
-        their payload sizes are added up (binary attachments by length).
+        makes it grow. Each socket's queue (a :class:`.packet_queue.PacketQueue`)
+        counts the bytes of the packets not yet written to it.
         """
         total = 0
         for sid, _ in self.sio.manager.get_participants(NAMESPACE, room_of(session_id)):
             eio_sid = self.sio.manager.eio_sid_from_sid(sid, NAMESPACE)
             socket = self.sio.eio.sockets.get(eio_sid) if eio_sid else None
             if socket is not None:
-                total += sum(_packet_size(p) for p in queued_packets(socket))
+                total += socket.queue.bytes
         return total
-
-
-def _packet_size(pkt: Any) -> int:
-    data = getattr(pkt, "data", None)
-    if isinstance(data, (bytes, bytearray)):
-        return len(data)
-    return len(data) if isinstance(data, str) else 64
 
 
 class InterviewNamespace(socketio.AsyncNamespace):

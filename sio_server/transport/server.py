@@ -25,6 +25,7 @@ from ..observability.logs import KeyedGate
 from ..web.client_address import ClientAddress
 from ..web.polling import WholeBody, malformed_text
 from .admission import Admission, Refusal
+from .packet_queue import PacketQueue
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,15 @@ class InterviewEngineServer(engineio.AsyncServer):
         self.body_timeout = 10.0
         self.on_malformed: Callable[[str], None] | None = None
         self.malformed_log = KeyedGate(60.0)
+
+    def create_queue(self, *args: Any, **kwargs: Any) -> Any:
+        """Each socket's outgoing queue (python-engineio's public hook): a :class:`.packet_queue.PacketQueue`.
+
+        A bounded queue (``maxsize``), which python-engineio never asks for, stays an ``asyncio.Queue``.
+        """
+        if args or kwargs:
+            return super().create_queue(*args, **kwargs)
+        return PacketQueue()
 
     def _translate(self, request: Any) -> dict[str, Any]:
         environ = eio_aiohttp.translate_request(request)
@@ -362,12 +372,3 @@ def restart_listener(manager: socketio.AsyncRedisManager, sio: socketio.AsyncSer
     # listen loop) as a background task kept in ``self.thread``; the public
     # ``initialize`` also re-runs the base set-up, so only the task is restarted.
     manager.thread = sio.start_background_task(manager._thread)  # type: ignore[attr-defined]
-
-
-def queued_packets(socket: Any) -> list[Any]:
-    """The Engine.IO packets queued on ``socket`` and not yet written (a snapshot)."""
-    # Upstream (python-engineio 4.x): ``AsyncSocket.queue`` is an
-    # ``asyncio.Queue`` of packets the writer task has not sent yet; asyncio's
-    # Queue keeps them in the deque ``_queue``. Only ``qsize()`` is public,
-    # and the backlog bound needs their sizes.
-    return list(socket.queue._queue)

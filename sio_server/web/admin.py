@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
@@ -265,21 +264,17 @@ async def cleanup(request: web.Request) -> web.Response:
     return web.json_response(result)
 
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+def error_response(exc: Exception) -> web.Response | None:
+    """The JSON error body answering ``exc`` (see :mod:`.middleware`); None for an HTTP redirect or success.
 
-
-@web.middleware
-async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Answer every HTTP error with the JSON error body (unknown routes included)."""
-    try:
-        return await handler(request)
-    except ApiError as exc:
+    Anything but an :class:`ApiError` or an aiohttp HTTP error is an unexpected
+    failure: ``internal_error`` (the caller logs the traceback).
+    """
+    if isinstance(exc, ApiError):
         return exc.response()
-    except web.HTTPException as exc:
+    if isinstance(exc, web.HTTPException):
         if exc.status < 400:
-            raise
+            return None
         code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(exc.status, "http_error")
         return ApiError(exc.status, code, exc.reason).response()
-    except Exception:
-        log.exception("%s %s failed", request.method, request.path)
-        return ApiError(500, "internal_error", "the server failed to handle this request").response()
+    return ApiError(500, "internal_error", "the server failed to handle this request").response()

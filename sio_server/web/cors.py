@@ -2,7 +2,7 @@
 
 One :class:`OriginPolicy` decides; python-engineio calls it for every
 Socket.IO handshake and polling request (both transports), and the HTTP
-middleware below calls it for the other routes. A request without an
+application's middleware calls :func:`apply_cors` for the other routes. A request without an
 ``Origin`` header is not from a browser page and is never refused here.
 """
 
@@ -68,30 +68,25 @@ class OriginPolicy:
         return self.allows(request.headers.get("Origin"), hosts)
 
 
-def cors_middleware(policy: OriginPolicy) -> Callable[..., Awaitable[web.StreamResponse]]:
-    """A middleware applying ``policy`` to the HTTP routes.
+async def apply_cors(policy: OriginPolicy, request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Answer a preflight, or call ``handler`` and allow its response to ``policy``'s origins (HTTP routes only).
 
     The Socket.IO path is left to python-engineio, which calls the same policy.
     """
-
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        origin = request.headers.get("Origin")
-        if request.path.startswith("/socket.io") or origin is None:
-            return await handler(request)
-        allowed = policy.for_request(request)
-        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
-            if not allowed:
-                return web.json_response({"error": {"code": "cors_rejected", "message": "origin not allowed"}}, status=403)
-            response: web.StreamResponse = web.Response(status=204)
-            response.headers["Access-Control-Allow-Methods"] = "GET, POST, DELETE, OPTIONS"
-            response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
-            response.headers["Access-Control-Max-Age"] = "600"
-        else:
-            response = await handler(request)
-        if allowed:
-            response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Vary"] = "Origin"
-        return response
-
-    return middleware
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return await handler(request)
+    allowed = policy.for_request(request)
+    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        if not allowed:
+            return web.json_response({"error": {"code": "cors_rejected", "message": "origin not allowed"}}, status=403)
+        response: web.StreamResponse = web.Response(status=204)
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, DELETE, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+        response.headers["Access-Control-Max-Age"] = "600"
+    else:
+        response = await handler(request)
+    if allowed:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin"
+    return response

@@ -37,6 +37,8 @@ SERVER_NAME = "interview"
 
 async def _add_headers(request: web.Request, response: web.StreamResponse) -> None:
     response.headers["Server"] = SERVER_NAME
+    if response.status == 101:  # a websocket upgrade: no document, and its headers live as long as the socket
+        return
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
 

@@ -15,11 +15,12 @@ from engineio.async_socket import AsyncSocket
 from socketio import packet
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
+from sio_server.transport.packet_queue import PacketQueue
 from sio_server.transport.server import (
+    InterviewEngineServer,
     InterviewSocketServer,
     ListenerRedisManager,
     LocalManager,
-    queued_packets,
     restart_listener,
 )
 
@@ -56,17 +57,20 @@ async def test_a_client_event_named_connect_is_acked_through_send_packet():
     assert sent[0].data[0]["error"]["code"] == "unknown_event"
 
 
-async def test_engineio_queue_holds_unsent_packets_in_order_and_none_stops_the_writer():
-    server = engineio.AsyncServer(async_mode="aiohttp")
+async def test_engineio_sockets_take_their_queue_from_create_queue_and_poll_through_it():
+    """``BaseSocket.__init__`` calls ``server.create_queue()``; ``poll`` uses get/get_nowait/task_done/put_nowait."""
+    server = InterviewEngineServer(async_mode="aiohttp")
     socket = AsyncSocket(server, "sid-1")
+    assert isinstance(socket.queue, PacketQueue)
     first, second = engineio.packet.Packet(engineio.packet.MESSAGE, "a"), engineio.packet.Packet(engineio.packet.MESSAGE, b"bb")
     await socket.queue.put(first)
     await socket.queue.put(second)
-    assert isinstance(socket.queue, asyncio.Queue)
-    assert queued_packets(socket) == [first, second] and socket.queue.qsize() == 2
+    assert socket.queue.qsize() == 2 and socket.queue.bytes == 3
     assert await socket.poll() == [first, second]
+    assert socket.queue.bytes == 0
     socket.queue.put_nowait(None)
     assert await socket.poll() == [], "the websocket writer closes the connection on an empty poll"
+    assert server.get_queue_empty_exception() is asyncio.QueueEmpty
 
 
 def test_redis_manager_listens_through_redis_listen_with_retries():
