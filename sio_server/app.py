@@ -49,7 +49,7 @@ def create_app(
     metrics = Metrics()
     origins = OriginPolicy(settings.cors_origins, extra=replit_origins())
     app = web.Application(
-        middlewares=[app_middleware(origins, settings.ws_compression)],
+        middlewares=[app_middleware(origins)],
         client_max_size=settings.max_message_bytes,
     )
     sio = InterviewSocketServer(
@@ -61,6 +61,7 @@ def create_app(
         max_attachments=settings.max_attachments,
         max_packet_bytes=settings.max_message_bytes,
         on_violation=lambda kind: metrics.malformed.labels(kind).inc(),
+        ws_compression=settings.ws_compression,
         cors_allowed_origins=origins.for_engineio,
         logger=False,
         engineio_logger=False,

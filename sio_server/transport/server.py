@@ -18,6 +18,7 @@ from typing import Any
 
 import engineio
 import socketio
+from aiohttp.web import WebSocketResponse
 from engineio.async_drivers import aiohttp as eio_aiohttp
 from socketio import packet
 
@@ -68,12 +69,30 @@ def attachment_count(header: str) -> int | None:
 
 
 class GuardedWebSocket(eio_aiohttp.WebSocket):
-    """python-engineio's aiohttp websocket wrapper, closing the socket on a frame Engine.IO cannot decode.
+    """python-engineio's aiohttp websocket wrapper, closing the socket on a frame Engine.IO cannot decode,
+    and without permessage-deflate unless ``WS_COMPRESSION`` asks for it.
 
     Upstream (``AsyncSocket._websocket_handler``) logs a traceback ("Unknown
     receive error") for a text frame of an unknown packet type (``9garbage``)
     and reads on; here such a frame ends the connection like a closed one.
+
+    Upstream's ``__call__`` makes the ``WebSocketResponse`` with aiohttp's
+    default ``compress=True``, which keeps about 100 KiB of zlib state per
+    socket a client offers deflate to; the audio this server carries does not
+    compress. ``__call__`` below is upstream's with ``compress`` set from the
+    server's ``ws_compression`` (it stores the response in ``_sock``, which
+    upstream's ``send``/``wait``/``close`` use).
     """
+
+    async def __call__(self, environ: dict[str, Any]) -> Any:
+        request = environ["aiohttp.request"]
+        self._sock = WebSocketResponse(
+            max_msg_size=self.server.max_http_buffer_size, compress=self.server.ws_compression
+        )
+        await self._sock.prepare(request)
+        self.environ = environ
+        await self.handler(self)
+        return self._sock
 
     async def wait(self) -> Any:
         data = await super().wait()
@@ -102,6 +121,7 @@ class InterviewEngineServer(engineio.AsyncServer):
         self.body_timeout = 10.0
         self.on_malformed: Callable[[str], None] | None = None
         self.malformed_log = KeyedGate(60.0)
+        self.ws_compression = False
 
     def create_queue(self, *args: Any, **kwargs: Any) -> Any:
         """Each socket's outgoing queue (python-engineio's public hook): a :class:`.packet_queue.PacketQueue`.
@@ -181,6 +201,7 @@ class InterviewSocketServer(socketio.AsyncServer):
         addresses: ClientAddress | None = None,
         body_timeout: float = 10.0,
         malformed_log_interval: float = 60.0,
+        ws_compression: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -194,6 +215,7 @@ class InterviewSocketServer(socketio.AsyncServer):
         self.eio.body_timeout = body_timeout
         self.eio.on_malformed = on_violation
         self.eio.malformed_log = KeyedGate(malformed_log_interval)
+        self.eio.ws_compression = ws_compression
 
     def admit_session(self, sid: str, namespace: str) -> None:
         """Raise ``too_many_sessions`` / ``server_busy`` when the socket's client may not start an interview now."""

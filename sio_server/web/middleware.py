@@ -1,12 +1,13 @@
-"""The application's one aiohttp middleware: JSON errors everywhere, CORS on the HTTP routes, no deflate on websockets.
+"""The application's one aiohttp middleware: JSON errors for every HTTP request, CORS on the HTTP routes.
 
 One middleware, not one per job, and none of its frames on a websocket: a
 middleware's coroutine frame stays suspended for the whole life of every
 websocket (the engine.io handler returns only when the socket closes), so
-each frame would cost every held session memory. The jobs themselves live with their concern:
-:func:`.admin.error_response` (the JSON error body), :func:`.cors.apply_cors`
-(the origin policy for HTTP routes; python-engineio applies the same policy
-to the Socket.IO path) and :func:`without_deflate_offer` below.
+each frame would cost every held session memory. The jobs live with their
+concern: :func:`.admin.error_response` (the JSON error body) and
+:func:`.cors.apply_cors` (the origin policy for HTTP routes; python-engineio
+applies the same policy to the Socket.IO path). Refusing permessage-deflate
+on websockets is the engine.io websocket's job (``transport/server.py``).
 """
 
 from __future__ import annotations
@@ -25,27 +26,12 @@ Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 SOCKET_IO_PATH = "/socket.io"
 
 
-def without_deflate_offer(request: web.Request) -> web.Request:
-    """The request with a client's permessage-deflate offer hidden from the websocket handshake.
-
-    engineio's aiohttp driver makes its ``WebSocketResponse`` with aiohttp's
-    default ``compress=True``, which keeps about 100 KiB of zlib state per
-    socket; the audio this server carries does not compress. ``WS_COMPRESSION``
-    turns it back on.
-    """
-    if hdrs.SEC_WEBSOCKET_EXTENSIONS not in request.headers:
-        return request
-    headers = request.headers.copy()
-    del headers[hdrs.SEC_WEBSOCKET_EXTENSIONS]
-    return request.clone(headers=headers)
-
-
 def is_websocket_upgrade(request: web.Request) -> bool:
     """A websocket handshake on the Socket.IO path: the request that lives as long as its socket."""
     return request.path.startswith(SOCKET_IO_PATH) and request.headers.get(hdrs.UPGRADE, "").lower() == "websocket"
 
 
-def app_middleware(policy: OriginPolicy, ws_compression: bool) -> Middleware:
+def app_middleware(policy: OriginPolicy) -> Middleware:
     """The middleware of :func:`sio_server.app.create_app`.
 
     A plain function returning an awaitable (aiohttp awaits whatever a
@@ -58,19 +44,17 @@ def app_middleware(policy: OriginPolicy, ws_compression: bool) -> Middleware:
     @web.middleware
     def middleware(request: web.Request, handler: Handler) -> Awaitable[web.StreamResponse]:
         if is_websocket_upgrade(request):
-            return handler(request if ws_compression else without_deflate_offer(request))
-        return _http(policy, ws_compression, request, handler)
+            return handler(request)
+        return _http(policy, request, handler)
 
     return middleware
 
 
-async def _http(
-    policy: OriginPolicy, ws_compression: bool, request: web.Request, handler: Handler
-) -> web.StreamResponse:
+async def _http(policy: OriginPolicy, request: web.Request, handler: Handler) -> web.StreamResponse:
     """JSON errors for every HTTP request; CORS for the HTTP routes (python-engineio applies it on Socket.IO's)."""
     try:
         if request.path.startswith(SOCKET_IO_PATH):
-            return await handler(request if ws_compression else without_deflate_offer(request))
+            return await handler(request)
         return await apply_cors(policy, request, handler)
     except Exception as exc:
         if not isinstance(exc, (web.HTTPException, ApiError)):

@@ -517,7 +517,7 @@ def test_admin_routes_fuzz(harness: Harness, data: st.DataObject) -> None:
             STATS["http refused by aiohttp's parser"] += 1
         elif request.split(b" ", 2)[1].startswith(b"/static/"):
             # aiohttp's static files answer 404/403 themselves (FileResponse sets the status, no exception
-            # reaches json_errors): an empty or "http_error" body. Not the admin API; counted, not judged.
+            # reaches the app middleware): an empty or "http_error" body. Not the admin API; counted, not judged.
             STATS["http static-file errors (not JSON)"] += 1
         elif method != b"HEAD":
             try:
