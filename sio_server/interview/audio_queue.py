@@ -16,6 +16,8 @@ class AudioQueue:
     queues audio, does not pay its ~3 KB (docs/benchmarks.md).
     """
 
+    __slots__ = ("_last_warn", "_made", "_maxsize", "_warn_every", "budget", "dropped")
+
     def __init__(self, maxsize: int, warn_every: float = 1.0, budget: AudioBudget | None = None) -> None:
         self._maxsize = maxsize
         self._made: asyncio.Queue[bytes] | None = None
@@ -54,9 +56,9 @@ class AudioQueue:
 
     def discard(self) -> None:
         """Drop every queued chunk (the session left memory) and return its bytes to the budget."""
-        while not self._queue.empty():
-            self.budget.give(len(self._queue.get_nowait()))
-            self._queue.task_done()
+        while self._made is not None and not self._made.empty():
+            self.budget.give(len(self._made.get_nowait()))
+            self._made.task_done()
 
     def task_done(self) -> None:
         """Mark one chunk taken by :meth:`get` as fully handled."""

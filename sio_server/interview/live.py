@@ -25,7 +25,7 @@ class Emitter(Protocol):
         ...
 
 
-@dataclass
+@dataclass(slots=True)
 class LiveSession:
     """A session held in memory, with what only a running process has.
 

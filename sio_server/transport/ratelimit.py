@@ -8,6 +8,8 @@ import time
 class TokenBucket:
     """Allows ``rate`` units per second with bursts up to ``burst`` units."""
 
+    __slots__ = ("burst", "rate", "stamp", "tokens")  # one pair per socket: no per-instance __dict__
+
     def __init__(self, rate: float, burst: float) -> None:
         self.rate = rate
         self.burst = burst
@@ -27,6 +29,8 @@ class TokenBucket:
 
 class SocketLimits:
     """The limits of one socket: an event bucket and an audio-bytes bucket."""
+
+    __slots__ = ("audio", "audio_refused", "events", "last_warning")
 
     def __init__(self, events_per_second: float, audio_bytes_per_second: float) -> None:
         self.events = TokenBucket(events_per_second, events_per_second * 2)
