@@ -1,11 +1,14 @@
 """3. Resume storm: N sessions mid-interview, the server SIGKILLed and restarted.
 
-N (5,000) clients of the project's Python adapter (``InterviewClient``, Socket.IO's own
-reconnection with its default 0.25–2 s back-off) in four load processes each
-start a text interview on the file store and answer question 1, so every
-session sits at question 2 with history. The coordinator SIGKILLs the server
+N (5,000) sockets of the official socket.io-client in two Node processes
+(``bench/node/resume.mjs``: websocket, Socket.IO's own reconnection with the
+Python adapter's back-off, 0.25 s doubling to 2 s with ±50 % jitter, and the
+resume ``auth`` of the protocol) each start a text interview on the file store
+and answer question 1, so every session sits at question 2 with history.
+(Node clients, not the Python adapter: 5,000 Python clients on the same 2 cores
+took more CPU than the server, so the storm measured the load generator.) The coordinator SIGKILLs the server
 and starts it again on the same port and ``DATA_DIR`` (``ServerProcess``).
-Each client stamps (CLOCK_MONOTONIC, shared by the processes of one machine)
+Each socket stamps (CLOCK_MONOTONIC, shared by the processes of one machine)
 the ``session_resumed`` it receives after the kill. Reported: time from the
 restart (the new process spawned) and from its first healthy ``/healthz`` to
 the last resume; the server's resume handler (``on_connect`` → replay sent,
@@ -16,22 +19,21 @@ sessions lost (no ``session_resumed`` within 30 s, or ``resume_rejected``).
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
+import json
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
-from client_adapter import InterviewClient
-
 from .common import (
+    ROOT,
     BenchServer,
-    LoadPool,
     Profile,
     Result,
     Table,
     check,
     cpu_seconds,
-    gather_limited,
     histogram_quantile,
     ms,
     pct,
@@ -39,65 +41,65 @@ from .common import (
     split,
 )
 
-
-class StampedClient(InterviewClient):
-    """The adapter, stamping every ``session_resumed``."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.resumed_at: list[float] = []
-
-    async def _on_resumed(self, data: dict[str, Any]) -> None:
-        self.resumed_at.append(time.monotonic())
-        await super()._on_resumed(data)
+HOLDER = ROOT / "bench" / "node" / "resume.mjs"
+PROCESSES = 2  # Node processes holding the sessions (a few thousand sockets each)
 
 
-async def worker(ctrl: Any, url: str, n: int) -> None:
-    clients: list[StampedClient] = []
+class Holders:
+    """Node processes of ``bench/node/resume.mjs`` holding ``n`` sessions at question 2 between them."""
 
-    async def open_one() -> None:
-        c = StampedClient(url, request_timeout=60)
-        await c.connect(timeout=60)
-        await c.start(language="en", mode="text", max_questions=5, job_title="Backend Engineer")
-        q = await c.next_question(timeout=60)
-        await c.answer_text(q["index"], "I led the migration of our billing service to an event-driven design.")
-        await c.next_question(timeout=60)
-        clients.append(c)
+    def __init__(self, url: str, n: int) -> None:
+        self.procs = [
+            subprocess.Popen(["node", str(HOLDER), url, str(k)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            for k in split(n, 1 if n <= 50 else PROCESSES)
+        ]
 
-    res = await gather_limited((open_one() for _ in range(n)), 25)
-    ctrl.send({"ready": len(clients), "errors": [repr(r) for r in res if isinstance(r, BaseException)][:3]})
-    deadline_s = await ctrl.recv()  # sent right after the kill
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline and not all(c.resumed_at or c.fatal for c in clients):
-        await asyncio.sleep(0.05)
-    ctrl.send(
-        {
-            "resumed": [c.resumed_at[0] for c in clients if c.resumed_at],
-            "rejected": sum(1 for c in clients if c.fatal is not None),
-            "lost": sum(1 for c in clients if not c.resumed_at),
-        }
-    )
-    await ctrl.recv()
-    await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+    def say(self, line: str) -> None:
+        for p in self.procs:
+            assert p.stdin is not None
+            p.stdin.write(line + "\n")
+            p.stdin.flush()
+
+    def read(self) -> list[dict[str, Any]]:
+        out = []
+        for p in self.procs:
+            line = p.stdout.readline() if p.stdout else ""
+            if not line:
+                raise RuntimeError(f"resume holder {p.pid} exited ({p.wait()})")
+            out.append(json.loads(line))
+        return out
+
+    def close(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                with contextlib.suppress(OSError):
+                    self.say("close")
+                try:
+                    p.wait(30)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait(5)
 
 
 def measure(n: int, wait: float, profile_to: Path | None = None) -> dict[str, Any]:
     prof = None
     with BenchServer() as server:
-        with LoadPool(worker, [{"url": server.url, "n": k} for k in split(n, 1 if n <= 50 else 4)]) as pool:
-            ready = pool.recv_all(timeout=900)
+        holders = Holders(server.url, n)
+        try:
+            ready = holders.read()
             t_kill = time.monotonic()
             server.kill()
-            pool.send_all(wait)
+            holders.say(f"kill {wait}")
             t_spawn = time.monotonic()
             server.start()
             t_healthy = time.monotonic()
             if profile_to is not None:
                 prof = Profile(server.pid, 5, profile_to)
-            parts = pool.recv_all(timeout=wait + 30)
+            parts = holders.read()
             cpu = cpu_seconds(server.pid)  # the new process's CPU from its start to the end of the storm
             metrics = server.metrics()
-            pool.send_all("close")
+        finally:
+            holders.close()
     resumed = [t for p in parts for t in p["resumed"]]
     return {
         "ready": sum(r["ready"] for r in ready),

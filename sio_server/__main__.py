@@ -45,6 +45,7 @@ def main() -> None:
         app, host=settings.host, port=settings.port, print=None, shutdown_timeout=1.0, loop=loop,
         keepalive_timeout=settings.http_idle_timeout,  # idle and half-sent requests give their descriptor back
         lingering_time=1.0,  # aiohttp's default reads an unread body for 10 s after answering
+        backlog=settings.listen_backlog,  # aiohttp's 128 drops SYNs when every client reconnects after a restart
     )
 
 

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     )
     descriptor_reserve: int = Field(default=64, ge=8, description="file descriptors kept free of sockets")
     http_idle_timeout: float = Field(default=10.0, gt=0, description="seconds an idle or half-sent HTTP request may hold a connection")
+    listen_backlog: int = Field(
+        default=4096, ge=16, le=65535, description="connections the kernel queues for accept() (capped by net.core.somaxconn)"
+    )
     http_body_timeout: float = Field(default=10.0, gt=0, description="seconds to receive a whole long-polling body")
     audio_buffer_bytes: int = Field(default=64 << 20, ge=65536, description="inbound audio buffered by the whole process")
     store_free_margin_bytes: int = Field(default=512 << 10, ge=0, description="free disk /readyz requires under DATA_DIR")

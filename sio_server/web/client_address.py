@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
+from functools import lru_cache
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -30,6 +31,8 @@ class ClientAddress:
 
     def is_trusted(self, address: str) -> bool:
         """True when ``address`` is one of the configured proxies."""
+        if not self.trusted:
+            return False
         try:
             ip = ipaddress.ip_address(address)
         except ValueError:
@@ -45,6 +48,7 @@ class ClientAddress:
         return _canonical(address)
 
 
+@lru_cache(maxsize=4096)  # every handshake and polling request asks; parsing showed in resume-storm profiles
 def _canonical(address: str) -> str:
     try:
         ip = ipaddress.ip_address(address.strip("[]"))

@@ -6,7 +6,9 @@ import asyncio
 import inspect
 import json
 import resource
+import shutil
 import socket
+import subprocess
 import time
 
 import aiohttp
@@ -17,6 +19,7 @@ from sio_server.app import create_app
 from sio_server.transport.admission import raise_descriptor_limit, socket_budget
 from sio_server.transport.server import InterviewEngineServer, InterviewSocketServer
 from sio_server.web.client_address import ClientAddress, parse_networks
+from tests.support.services import need
 
 NS = "/interview"
 
@@ -150,3 +153,12 @@ def test_engineio_private_members_are_still_there():
         assert name in inspect.getsource(socketio.AsyncServer), name
     sio = InterviewSocketServer(async_mode="aiohttp")
     assert isinstance(sio.eio, InterviewEngineServer)
+
+
+def test_the_listen_backlog_holds_a_reconnect_storm(server_factory):
+    """``LISTEN_BACKLOG`` reaches listen(2): a listening socket's Send-Q in ``ss`` is its backlog."""
+    need("ss (iproute2)", shutil.which("ss") is not None)
+    server = server_factory(env={"LISTEN_BACKLOG": "1000"}).start()
+    out = subprocess.run(["ss", "-Hltn", f"sport = :{server.port}"], capture_output=True, text=True, check=True).stdout
+    backlogs = {int(line.split()[2]) for line in out.splitlines() if line.strip()}
+    assert backlogs == {1000}, out

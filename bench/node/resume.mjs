@@ -1,0 +1,104 @@
+// Holds N interviews at question 2 for the resume-storm benchmark (bench/resume.py), with the
+// official socket.io-client: websocket transport, no permessage-deflate, Socket.IO's own
+// reconnection with the Python adapter's back-off (0.25 s doubling to 2 s, ±50 % jitter) and the
+// resume `auth` of docs/PROTOCOL.md ({resume_token, last_seq}, read at every reconnection).
+//
+//   node bench/node/resume.mjs URL N
+//
+// Each socket starts a text interview, answers question 1 and waits for question 2; then one JSON
+// line {"ready", "errors", "seconds"}. A line "kill SECONDS" on stdin (sent right after the server
+// was SIGKILLed) arms the stamps: every socket stamps its first `session_resumed` after it with
+// CLOCK_MONOTONIC (process.hrtime, the clock of Python's time.monotonic). After SECONDS, or once all
+// resumed, one line {"resumed": [stamps], "rejected", "lost"}; then "close" ends the process.
+import { createInterface } from "node:readline";
+import { io } from "socket.io-client";
+
+const [url, countArg] = process.argv.slice(2);
+const count = Number(countArg);
+const say = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
+const monotonic = () => Number(process.hrtime.bigint()) / 1e9;
+const CONCURRENCY = 50;
+const TIMEOUT = 60000;
+const CONFIG = { language: "en", mode: "text", max_questions: 5, job_title: "Backend Engineer" };
+const ANSWER = "I led the migration of our billing service to an event-driven design.";
+let armed = false;
+
+const withTimeout = (promise, what) =>
+  Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} timed out`)), TIMEOUT).unref())]);
+
+function question(held, index) {
+  return new Promise((resolve) => {
+    if (held.questions.has(index)) return resolve();
+    held.waiting.set(index, resolve);
+  });
+}
+
+async function openOne() {
+  const held = { token: null, lastSeq: 0, questions: new Set(), waiting: new Map(), resumedAt: null, rejected: false };
+  const socket = io(`${url}/interview`, {
+    transports: ["websocket"], forceNew: true, perMessageDeflate: false,
+    reconnectionDelay: 250, reconnectionDelayMax: 2000, randomizationFactor: 0.5,
+    auth: (cb) => cb(held.token ? { resume_token: held.token, last_seq: held.lastSeq } : {}),
+  });
+  held.socket = socket;
+  socket.on("question", (q) => {
+    held.lastSeq = Math.max(held.lastSeq, q.seq || 0);
+    held.questions.add(q.index);
+    held.waiting.get(q.index)?.();
+  });
+  socket.on("session_resumed", (data) => {
+    held.lastSeq = Math.max(held.lastSeq, data.last_seq || 0);
+    if (armed && held.resumedAt === null) held.resumedAt = monotonic();
+  });
+  socket.on("connect_error", (err) => {
+    if (armed && err?.data?.code === "resume_rejected") held.rejected = true;
+  });
+  await withTimeout(new Promise((resolve) => socket.once("connect", resolve)), "connect");
+  const ack = await withTimeout(socket.emitWithAck("start_interview", CONFIG), "start_interview");
+  if (!ack.ok) throw new Error(`start_interview: ${JSON.stringify(ack)}`);
+  held.token = ack.resume_token;
+  await withTimeout(question(held, 1), "question 1");
+  const answered = await withTimeout(socket.emitWithAck("answer_text", { index: 1, text: ANSWER }), "answer_text");
+  if (!answered.ok) throw new Error(`answer_text: ${JSON.stringify(answered)}`);
+  await withTimeout(question(held, 2), "question 2");
+  return held;
+}
+
+async function limited(items, fn) {
+  const results = [];
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      try { results[i] = { ok: await fn(items[i]) }; } catch (err) { results[i] = { error: String(err) }; }
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, lane));
+  return results;
+}
+
+const started = Date.now();
+const opened = await limited(Array.from({ length: count }), openOne);
+const held = opened.filter((r) => r.ok).map((r) => r.ok);
+say({ ready: held.length, errors: opened.filter((r) => r.error).map((r) => r.error).slice(0, 3), seconds: (Date.now() - started) / 1000 });
+
+const lines = createInterface({ input: process.stdin });
+for await (const line of lines) {
+  const [word, arg] = line.trim().split(/\s+/);
+  if (word === "kill") {
+    armed = true;
+    const deadline = Date.now() + Number(arg) * 1000;
+    while (Date.now() < deadline && !held.every((h) => h.resumedAt !== null || h.rejected)) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    say({
+      resumed: held.filter((h) => h.resumedAt !== null).map((h) => h.resumedAt),
+      rejected: held.filter((h) => h.rejected).length,
+      lost: held.filter((h) => h.resumedAt === null).length,
+    });
+  } else if (word === "close") {
+    break;
+  }
+}
+for (const h of held) h.socket.disconnect();
+process.exit(0);
