@@ -31,29 +31,28 @@ pydantic-settings (9.0 MiB together, required by the settings rule), prometheus-
 server pays the 12 MiB of requests and redis instead, so the idle gap is small (+3.9 MiB in a development run; the targets table has this run's figure; target: 10 MiB).
 
 *Per session.* The tracemalloc tables below charge every allocation made while the sessions were held to
-the innermost line of `sio_server` or of a library that made it. Found and fixed: every session built an
-`asyncio.Queue` for inbound audio (four allocations, ~3 KB), text sessions included; `AudioQueue` now makes
-it on first use (RSS per session 42.4 → 38.9 KiB, 1,000 sessions 96.7 → 93.4 MiB, in two runs of the same
-table). Still above 1.15× the bare server (about 1.28× then). Those figures predate the last merges of this
-round: the admission control, a fourth middleware (security headers), report retention and the voice
-features brought this run to the 1.71× and 107 MiB of the targets table. The tracemalloc tables name the new
-sites: `interview/speech.py:69` (a finished question's speech, its task and queue, kept on `LiveSession.speech`
-for barge-in: clear it once `tts_end` is sent), `web/security_headers.py` (one more suspended middleware frame
-per websocket: fold it into the one middleware recommended below) and `store/files.py:105` (the store quota built a
-path per session file at every start; it counts names only since this run, not re-measured). What a held text session keeps beyond bare
-python-socketio, by source line (B per session, 500 sessions):
+the innermost line of `sio_server` or of a library that made it. Fixed in this round, each measured with
+1,000 held sessions against bare python-socketio in one run (RSS per session, this server / bare 30.4 KiB):
 
-| what | where | B/session | recommendation |
+| change | where | RSS with 1,000 held | KiB per session |
 |---|---|---|---|
-| the session's pydantic models: `Session` (new_session), the asked `Turn`, the `question` event kept for replay, the `InterviewConfig` | `interview/logic.py:29`, `:102`, `:89`, `transport/protocol.py:44`, `interview/model.py` | ~4,700 | the data of the session; the replay log is what makes resume work. Pydantic instances cost 3–4 objects each; no change recommended under the project's pydantic rule |
-| the finished step task kept on `LiveSession.step_task` | `interview/service.py` (`ensure_step`) | ~700 | set `live.step_task = None` when `_run_steps` ends (in its `finally`) |
-| three aiohttp middlewares (`web/admin.json_errors`, `web/cors`, `app.refuse_ws_deflate`), each a suspended coroutine frame for the whole life of every websocket | `web/admin.py:257`, `app.py:128`, `web/cors.py:81` | ~1,200 | one middleware doing the three jobs (or a plain function that returns `handler(request)` for `/socket.io/` without awaiting it) keeps one frame instead of three |
-| `LiveSession`, its lock, the per-socket rate limiter (`SocketLimits`, two token buckets) | `interview/service.py` (`_hold`), `transport/ratelimit.py` | ~800 | `slots=True` on the small dataclasses saves about half |
+| before (the previous full run had 107.0 MiB, 1.71×) | | 106.3 MiB | 51.0 |
+| a finished question's speech (its task, queue and held audio) no longer kept on `LiveSession.speech` once `tts_end` is sent; a finished step task no longer kept on `LiveSession.step_task`; no document security headers on a websocket's 101 (they lived as long as the socket); one aiohttp middleware instead of three | `interview/live.py`, `steps.py`, `web/security_headers.py`, `web/middleware.py` | 99.0 MiB | 43.7 |
+| python-engineio's per-socket outgoing queue made through its public `create_queue` hook as a `PacketQueue` (two lists, its `join` event only while awaited) instead of `asyncio.Queue` (four deques that allocate 64-slot blocks at once: 2.8 KB an idle socket); the middleware hands a websocket handshake the engine.io handler's own coroutine (no frame of ours per held socket) | `transport/packet_queue.py`, `web/middleware.py` | 95.8 MiB | 40.6 |
+| permessage-deflate refused by the engine.io websocket (`compress` from `WS_COMPRESSION`) instead of cloning every handshake request; `__slots__` on the rate limiter, the audio queue and `LiveSession` | `transport/server.py`, `transport/ratelimit.py`, `interview/audio_queue.py`, `interview/live.py` | 95.2–95.5 MiB | 40.0 |
 
-Applying the last three would bring it to about 1.2×; 1.15× needs a smaller in-memory session than the
-pydantic models. With the `fast` extra (uvloop) a process costs about 1.5 MiB more idle and 0.6 KiB more per
-session (its own transports), which puts 1,000 sessions just over the 100 MB line; the default install met it before the last merges
-(93.4 MiB) and misses it in this run (107 MiB).
+That meets 100 MB with little margin (the targets table has this run's figure); per session stays about 1.3×
+the bare server, not 1.15×. Where the rest goes, measured with `sys._debugmallocstats()` and
+`/proc/PID/smaps_rollup` while 1,000 sessions were held (all of it anonymous memory; `malloc_trim` and a
+full `gc.collect()` give back under 1 MiB): Python objects this server keeps beyond the bare server's are
+about 7 KB a session (the pydantic `Session`, its asked `Turn`, the `question` event kept for replay and the
+`InterviewConfig`: ~4 KB, each pydantic instance three or four objects, one of them a `set` of the fields
+that were set; the registry's maps; the per-socket rate limiter); pymalloc pools left part-empty by the
+short-lived objects of 50 interviews starting at once about 2.6 KB (opening the same 1,000 sessions one at a
+time instead of 50 at once measured 37.2 instead of 40.4 KiB a session); and about 2.5 KB more of larger
+(`malloc`) blocks. 1.15× would need an in-memory session much smaller than its pydantic models (the
+project's rule is pydantic for the session model), so it is not attempted. With the `fast` extra (uvloop) a
+process costs about 1.5 MiB more idle and a little more per session (its own transports).
 
 *Waves.* Three waves of 1,000 sessions on one process end within 2 % of the first (ratio printed in the
 table): the memory of ended sessions is reused, nothing grows. RSS after a wave stays above idle because
@@ -96,18 +95,23 @@ about 3× the ingest of bare python-socketio at a quarter of its CPU per MB.
 
 ### 5. Resume storm
 
-Not met at 5,000 on this machine, and the table says why: the new process spends about 3.4 ms of CPU per
-resume handled (its CPU time over the storm / resume-handler runs), so one core handles at most ~300 resumes a
-second and 5,000 need about 17 s of CPU before any client back-off; 10 s needs under 2 ms a resume, or the
-sessions spread over two processes. Past that point clients time out and retry, and every retry is another
-resume (more handler runs than sessions in the table), so lateness turns into lost sessions within the 30 s
-wait. While developing, 2,000 sessions all resumed, the last 18.5 s after the restart (handler p50 / p99
-99 / 499 ms). Where the time goes (py-spy of the new process during its first 5 s): the Engine.IO/websocket
-handshake, not the resume rules: the event loop's own C code (uvloop), task creation and `wait_for` around each
-new connection, python-engineio's per-socket queue, aiohttp's request start, URL unquoting, and the three aiohttp
-middlewares every handshake passes through (about a third of the busy samples inclusive); the session load
-(file read through aiofiles, one executor hop per call, and pydantic's parse) is a few per cent. The 5,000
-python-socketio clients share the same 2 cores, so the load side is part of the figure too. Recommendations:
-one middleware instead of three (see the memory section), measure with lighter Node clients before fixing a
-per-core limit, and plan more than one process for storms of this size.
+Three changes in this round, each measured with 5,000 sessions in one run: (1) the clients are now the
+official socket.io-client in two Node processes (`bench/node/resume.mjs`, Socket.IO's reconnection with the
+Python adapter's back-off): 5,000 Python adapter clients on the same 2 cores spent more CPU than the server,
+so the storm measured the load generator (Python clients: last resume 29.0 s, 1 lost; Node clients, same
+server: 25.9 s, 0 lost). (2) The listen backlog: aiohttp listens with a backlog of 128, and 5,000 clients
+reconnecting at once overflowed it (69,464 `ListenOverflows` in `nstat` over that run): each dropped SYN is
+retried by the client's kernel after 1, 3, 7… s, which is what spread the storm over 25 s. `LISTEN_BACKLOG`
+(default 4096, capped by `net.core.somaxconn`) removed every overflow: last resume 14.9 s, 0 lost. (3) One
+middleware and no frame of it on websockets (see the memory section) and the client address parsed once per
+address: server CPU per resume 2.7 → 1.4 ms over those runs.
+
+Still not within 10 s at 5,000 on this machine, and the table says why: the new process needs about 2 s to
+start and answer `/healthz` while the clients' sockets retry (their back-off is up to 2 s plus jitter), then
+about 1.4 ms of CPU per resume on one core (the Engine.IO handshake and websocket upgrade, the Socket.IO
+CONNECT with its `auth`, the session read and parse, the replay): 5,000 resumes are about 7 s of CPU on a
+core that the Node clients share. 10 s for 5,000 needs two processes (the Redis cluster mode spreads
+sessions) or under ~1 ms a resume. Where the time goes is
+the py-spy table under the storm's table (the event loop, python-socketio's message handling, websocket
+frame writes, the executor hops of the file store's reads).
 """
