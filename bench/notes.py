@@ -114,4 +114,38 @@ core that the Node clients share. 10 s for 5,000 needs two processes (the Redis 
 sessions) or under ~1 ms a resume. Where the time goes is
 the py-spy table under the storm's table (the event loop, python-socketio's message handling, websocket
 frame writes, the executor hops of the file store's reads).
+
+### 6. Voice turns
+
+*Response gap.* In auto mode the gap is the silence window (`ANSWER_END_SILENCE_MS`) plus what the server
+does after it (finalize STT, write the next question, first TTS byte), so drafting can only shorten the
+second part: with the interview default of 2500 ms, auto+preemptive over auto is bounded by
+(2500 + 950) / 2500 = 1.38× even if the server's part fell to zero. Measured (15 turns per mode, p50): manual
+940 ms, auto 3450 ms, auto+preemptive 2724 ms: **1.27×; the 1.5× aim is missed and cannot be met at 2500 ms**.
+The part the server controls falls from 950 to 224 ms (4.25×): at 2500 ms the draft (started 800 ms after
+the last word; 700 ms to the LLM's first token, the rest at 40 tokens/s in the fakes) is written before the
+window ends, and what is left is the TTS's first byte (200 ms in the fakes) and the hops around it.
+At 1000 ms (a voice assistant's window) drafting makes the gap *longer*: 1952 → 2228 ms (0.88×). The draft
+starts only 200 ms before the end, and the question step waits for the whole drafted text
+(`Drafts.take` awaits the draft's task) before it speaks it, while without a draft the first sentence goes
+to TTS as soon as the LLM has written it (pipelining). Recommendation (not done in this round): when the
+settled draft is still being written, stream its sentences into the question's speech as they arrive (the
+draft keeps its pieces in a queue), so that drafting is never slower than auto; and start drafts earlier
+than the end by at least the LLM's time to the first sentence (`PREEMPTIVE_STABLE_MS` below
+`ANSWER_END_SILENCE_MS` minus that time). With both, the 1000 ms ratio would approach its bound
+(1000 + 952) / 1000 = 1.95×. Speaking a draft before the answer is confirmed (preemptive TTS) is not done:
+the issue requires that a discarded draft leaves no trace in the fake TTS's record of what was spoken.
+
+*Barge-in.* In Chromium, from the start of the candidate's speech (the benchmark's own analyser on the
+page's microphone stream) to the question's `<audio>` paused: p50 518 ms, max 523 ms over 5 barge-ins,
+of which 500 ms is `INTERRUPTION_MIN_MS`, the issue's own rule that a noise shorter than that is not an
+interruption (the page stops a question after 500 ms of sound; `tests/browser/test_voice_cough.py` shows a
+200 ms burst leaves it playing). The page's detection itself adds 18–23 ms (its meter runs per animation
+frame over a 1,024-sample window). So the 300 ms aim and the 500 ms noise rule cannot both hold: an
+`INTERRUPTION_MIN_MS` of about 250 ms would stop playback within 300 ms, at the price of stopping for
+coughs up to that long. On the server side at most one `tts_chunk` of an interrupted question arrived after
+the page sent `interrupt` (8 ms after it: a chunk already on its way), and none later, although the fake TTS
+goes on delivering a chunk every 120 ms: the server holds them from the moment it is told (then drops them,
+words being heard), so the aim of no chunk later than one chunk's duration (128 ms) after the server is
+told is met.
 """

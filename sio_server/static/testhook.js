@@ -23,6 +23,7 @@ export function installTestHook() {
     get mic() { return S.mic; },
     get handsFree() { return S.handsFree; },
     get bargeIns() { return S.bargeIns; },
+    get micLevel() { return S.micLevel; },
     get answerEnding() { return S.answerEnding; },
     get audioChunksSent() { return S.audioChunksSent; },
     get ttsMode() { return S.tts.mode; },

@@ -4,13 +4,12 @@ transcript becomes the answer, and the questions' TTS chunks are received and pl
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.browser import fake_mic
 from tests.browser.conftest import launch_chromium, new_page
 from tests.browser.helpers import conversation, fill_form, hook, open_page, start, wait_feedback, wait_hook
 from tests.browser.vendors import Vendors
@@ -32,23 +31,14 @@ SPEECH = "I owned the payment service and cut latency by forty percent. I listen
 @pytest.fixture(scope="module")
 def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The fake microphone's input: espeak-ng's 16-bit PCM WAV of an answer."""
-    need("espeak-ng", shutil.which("espeak-ng") is not None)
-    wav = tmp_path_factory.mktemp("voice") / "answer.wav"
-    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "170", "-w", str(wav), SPEECH], check=True, timeout=30)
-    assert wav.stat().st_size > 44
-    return wav
+    need("espeak-ng", fake_mic.espeak_available())
+    return fake_mic.write(tmp_path_factory.mktemp("voice") / "answer.wav", fake_mic.speech(SPEECH))
 
 
 @pytest.fixture(scope="module")
 def mic_browser(speech_wav: Path) -> Iterator[object]:
     """Headless Chromium whose (auto-granted) microphone plays ``speech_wav``."""
-    yield from launch_chromium(
-        [
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={speech_wav}",
-        ]
-    )
+    yield from launch_chromium(fake_mic.chromium_args(speech_wav))
 
 
 @pytest.fixture
@@ -105,7 +95,9 @@ def question_audio_is_received_and_queued(page, vendors: Vendors, index: int) ->
     assert page.evaluate(f"window.__rec.ttsBytes[{index}]") == expected
     assert hook(page, "s.ttsMode") == "mse"
     # The fake speaks decodable (silent) MP3: the element really plays it through the MediaSource.
-    page.wait_for_function("() => document.getElementById('tts-audio').currentTime > 0.2 || document.getElementById('tts-audio').error")
+    page.wait_for_function(
+        "() => document.getElementById('tts-audio').currentTime > 0.2 || document.getElementById('tts-audio').error"
+    )
     audio = page.evaluate(AUDIO_STATE)
     assert audio["error"] is None and audio["time"] > 0.2, audio
 
