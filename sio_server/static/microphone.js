@@ -2,10 +2,11 @@
 // pause/resume, and "Done answering" (answer_end once the last chunk is out).
 // Hands-free (turn_detection "auto", once the server ended an answer by itself): between answers
 // the microphone stays open ("listening"); recording starts again when the next question has been
-// played or as soon as the candidate speaks, and speech over the question for INTERRUPTION_MIN_MS
-// stops its playback at once (barge-in) and tells the server (`interrupt`).
+// played or as soon as the candidate speaks. Sound over the question pauses its playback at once;
+// if it lasts INTERRUPTION_MIN_MS it is a barge-in (the server is told: `interrupt`), if it stops
+// sooner (a cough, a door) playback resumes where it paused and the server never hears of it.
 import { notify, notifyError } from "/static/notices.js";
-import { pauseTts, stopTts } from "/static/player.js";
+import { pauseTts, resumeTts, stopTts } from "/static/player.js";
 import { $, S, client, openIndex } from "/static/state.js";
 import { render, renderInterview } from "/static/view.js";
 
@@ -13,11 +14,14 @@ const mic = { stream: null, recorder: null, ctx: null, raf: 0, chain: Promise.re
 let ending = null; // the question whose answer_end is on its way
 const VAD_LEVEL = 20; // meter level (0-100) above which the microphone hears speech
 const VAD_HANGOVER_MS = 250; // quieter moments inside speech (between syllables) shorter than this are speech
-const vad = { since: 0, loud: 0, interrupted: null }; // speech began at, last loud frame at (ms); question interrupted
+// speech began at, last loud frame at (ms); the question interrupted; the question paused for a sound not yet
+// long enough to be an interruption
+const vad = { since: 0, loud: 0, interrupted: null, held: null };
 
 /** Barge-in: stop the question's audio now and tell the server (which holds the rest or drops it). */
 function bargeIn() {
   const index = S.tts.index;
+  vad.held = null;
   if (index === null || vad.interrupted === index) return;
   vad.interrupted = index;
   S.bargeIns += 1;
@@ -25,17 +29,37 @@ function bargeIn() {
   client.interrupt(index).catch(() => {}); // nothing to stop any more: the page has paused anyway
 }
 
+/** Sound over the question: pause it at once, before knowing whether it is speech or a noise. */
+function holdQuestion() {
+  vad.held = S.tts.index;
+  S.ttsHolds += 1;
+  pauseTts();
+}
+
+/** The sound stopped before INTERRUPTION_MIN_MS: a noise, not an interruption; play on. */
+function releaseQuestion() {
+  const index = vad.held;
+  vad.held = null;
+  S.noiseResumes += 1;
+  resumeTts({ index });
+}
+
 /** The voice-activity check, on every meter tick. */
 function hearLevel(level) {
   const now = performance.now();
   if (level < VAD_LEVEL) {
-    if (now - vad.loud > VAD_HANGOVER_MS) vad.since = 0;
+    if (now - vad.loud > VAD_HANGOVER_MS) {
+      vad.since = 0;
+      if (vad.held !== null) releaseQuestion();
+    }
     return;
   }
   vad.loud = now;
   if (!vad.since) vad.since = now;
   if (S.mic === "listening" && openIndex()) startRecorder(); // the candidate speaks: it is the answer's audio
-  if (S.handsFree && S.tts.playing && now - vad.since >= S.interruptionMinMs) bargeIn();
+  if (!S.handsFree) return;
+  if (S.tts.playing && vad.held === null && vad.interrupted !== S.tts.index) holdQuestion();
+  if (vad.held !== null && vad.held === S.tts.index && now - vad.since >= S.interruptionMinMs) bargeIn();
 }
 
 async function openStream() {

@@ -31,6 +31,8 @@ export const S = {
   answerEnding: null, // {index, silence_ms}: the server is about to end the answer (answer_ending)
   interruptionMinMs: 500, // speech over a question that stops it (the start ack's interruption_min_ms)
   bargeIns: 0,
+  ttsHolds: 0, // the question paused for sound over it (a barge-in or a noise)
+  noiseResumes: 0, // ... and played on because the sound stopped before interruptionMinMs
   micLevel: 0,
   audioChunksSent: 0,
   tts: { mode: null, received: 0, played: 0, playing: false, index: null, blocked: false, ended: 0 },

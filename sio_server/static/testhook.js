@@ -23,6 +23,8 @@ export function installTestHook() {
     get mic() { return S.mic; },
     get handsFree() { return S.handsFree; },
     get bargeIns() { return S.bargeIns; },
+    get ttsHolds() { return S.ttsHolds; },
+    get noiseResumes() { return S.noiseResumes; },
     get micLevel() { return S.micLevel; },
     get answerEnding() { return S.answerEnding; },
     get audioChunksSent() { return S.audioChunksSent; },

@@ -23,7 +23,6 @@ async def test_wrong_secret_and_unknown_id_take_the_same_time(aiohttp_client, se
     client = await aiohttp_client(create_app(settings))
     service = client.server.app[SERVICE]
     live, token = await service.start(InterviewConfig(mode="text", job_description="a role " * 80))
-    live.sid = None
     service.release(live)  # as after a disconnect: the session is only in the store
     known = f"{live.id}.{'w' * 43}"
     known_times, unknown_times = [], []
@@ -39,7 +38,6 @@ async def test_session_token_route_does_the_same_work(aiohttp_client, settings):
     client = await aiohttp_client(create_app(settings))
     service = client.server.app[SERVICE]
     live, _ = await service.start(InterviewConfig(mode="text"))
-    live.sid = None
     service.release(live)
 
     async def feedback(token: str) -> None:
