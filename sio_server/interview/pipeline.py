@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..observability.metrics import Metrics
@@ -18,10 +19,15 @@ from ..vendors.fallback import BoundTTS, FallbackLLM, FallbackTTS
 from ..vendors.llm import QuestionRequest
 from . import logic
 from .live import Emitter, LiveSession
+from .preemptive import Draft, DraftFailed
 from .speech import QuestionSpeech
 from .stages import LLMStage, SentenceStage, SpeechStage
 
 log = logging.getLogger(__name__)
+
+
+class DraftRestarted(Exception):
+    """A draft's LLM chain moved on after pieces went out, or to the offline interviewer: the draft is not used."""
 
 
 @dataclass
@@ -133,44 +139,79 @@ class QuestionPipeline:
                 writing.speech.say(sentence)
         return text, writer.first_token or 0.0
 
-    async def draft_question(self, live: LiveSession, answered: int, transcript: str) -> str:
+    async def draft_question(self, live: LiveSession, answered: int, transcript: str, on_piece: Callable[[str], None]) -> str:
         """The question after ``answered`` if its answer is ``transcript``: written, not spoken nor emitted.
 
-        '' when only the offline link could write it: the question is then written as usual, with its
-        ``llm_fallback`` warning.
+        Each piece goes to ``on_piece`` as the LLM writes it. '' when only the offline link could write
+        it (the question is then written as usual, with its ``llm_fallback`` warning); a fall back to
+        another provider after pieces went out fails the draft (``DraftRestarted``).
         """
         session = live.session
         turns = tuple(t.model_copy(update={"answer": transcript} if t.index == answered else {}) for t in session.turns)
         index = answered + 1
         request = QuestionRequest(config=session.config, turns=turns, index=index, is_last=logic.is_last_index(session, index))
-        offline = False
+        parts: list[str] = []
 
         async def on_attempt(name: str, is_offline: bool, restart: bool) -> None:
-            nonlocal offline
-            offline = is_offline and not self.llm.offline
+            if is_offline and not self.llm.offline:
+                raise DraftRestarted(f"{name}: only the offline interviewer could write it")
+            if parts:
+                raise DraftRestarted(f"{name} took over after {len(parts)} piece(s)")
 
-        text = "".join([piece async for piece in self.llm.stream_question(request, on_attempt)])
-        return "" if offline else text
+        try:
+            async for piece in self.llm.stream_question(request, on_attempt):
+                parts.append(piece)
+                on_piece(piece)
+        except DraftRestarted as exc:
+            log.info("session %s: draft of question %d not usable (%s)", live.id, index, exc)
+            return ""
+        return "".join(parts)
 
-    async def _speak_draft(self, live: LiveSession, index: int, draft: str) -> QuestionText:
-        """Speak a question drafted before the answer ended (see :mod:`.preemptive`)."""
+    async def _speak_draft(self, live: LiveSession, index: int, draft: Draft) -> QuestionText | None:
+        """Speak a question drafted before the answer ended (see :mod:`.preemptive`), sentence by sentence as
+        the draft is written; None (nothing said) when the draft fails."""
+        started = time.perf_counter()
         writing = _Writing(self, live, index)
         speech = writing.speech = await self.new_speech(live, index, writing.tts)
         sentences = SentenceStage(self.metrics, self.pipelining)
-        for sentence in sentences.push(draft) + sentences.flush(draft):
+        parts: list[str] = []
+        try:
+            async for piece in draft.pieces():
+                parts.append(piece)
+                for sentence in sentences.push(piece):
+                    speech.say(sentence)
+            text = "".join(parts).strip()
+            if not text:
+                raise DraftFailed("empty")
+        except DraftFailed as exc:
+            log.warning("session %s: the drafted question %d failed (%s); writing it again", live.id, index, exc)
+            await speech.cancel()
+            live.speech_ended(speech.speech)
+            return None
+        except BaseException:
+            await speech.cancel()
+            live.speech_ended(speech.speech)
+            raise
+        finally:
+            if draft.task is not None and not draft.task.done():
+                draft.task.cancel()  # the question step was cancelled while the draft was still being written
+        for sentence in sentences.flush(text):
             speech.say(sentence)
-        timings = {"llm_first_token_s": 0.0, "llm_total_s": 0.0, "preemptive": 1.0}
-        return QuestionText(text=draft, fallback=False, timings=timings, speech=speech)
+        timings = {"llm_first_token_s": 0.0, "llm_total_s": round(time.perf_counter() - started, 4), "preemptive": 1.0}
+        return QuestionText(text=text, fallback=False, timings=timings, speech=speech)
 
-    async def write_question(self, live: LiveSession, draft: str | None = None) -> QuestionText:
+    async def write_question(self, live: LiveSession, draft: Draft | None = None) -> QuestionText:
         """Write (and start speaking) the session's next question.
 
-        ``draft`` is the question already written preemptively for this answer, spoken as it is.
+        ``draft`` is the question drafted preemptively for this answer (written or still being written),
+        spoken as it is; when it fails the question is written as usual.
         """
         session = live.session
         index = logic.next_question_index(session)
-        if draft:
-            return await self._speak_draft(live, index, draft)
+        if draft is not None:
+            drafted = await self._speak_draft(live, index, draft)
+            if drafted is not None:
+                return drafted
         request = QuestionRequest(
             config=session.config,
             turns=tuple(t.model_copy() for t in session.turns),

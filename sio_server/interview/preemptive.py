@@ -8,6 +8,14 @@ speaking (the transcript changes) the draft is cancelled and forgotten; if the
 answer closes with the same words it is *settled* and the question step takes
 it (:meth:`Drafts.take`) instead of calling the LLM again, and then saves
 before it emits, as always. One draft per session at most.
+
+A settled draft may still be being written when its question is due: the
+question's speech then takes its pieces as the LLM streams them
+(:meth:`Draft.pieces`), sentence by sentence, as an undrafted question's would,
+so drafting is never slower than writing afresh. A draft whose writing fails,
+or falls back to another LLM after pieces went out, or to the offline
+interviewer, raises :class:`DraftFailed` there, and the question is written as
+usual.
 """
 
 from __future__ import annotations
@@ -15,8 +23,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 
 from . import logic
 from .live import LiveSession
@@ -25,17 +33,57 @@ from .turn_watch import words_of
 
 log = logging.getLogger(__name__)
 
-Write = Callable[[LiveSession, int, str], Awaitable[str]]
+Write = Callable[[LiveSession, int, str, Callable[[str], None]], Awaitable[str]]
+
+
+class DraftFailed(Exception):
+    """The draft cannot be used as the question: write it as usual."""
 
 
 @dataclass
 class Draft:
-    """A next question being written for the answer to ``index`` being ``words``."""
+    """A next question being written for the answer to ``index`` being ``words``; its pieces so far in ``parts``."""
 
     index: int
     words: str
-    task: asyncio.Task[str]
+    task: asyncio.Task[str] | None = None
     settled: bool = False
+    parts: list[str] = field(default_factory=list)
+    grew: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def add(self, piece: str) -> None:
+        """One more piece from the LLM (the draft's ``on_piece``)."""
+        self.parts.append(piece)
+        self.grew.set()
+
+    async def pieces(self) -> AsyncIterator[str]:
+        """The pieces written so far, then each as it is written, until the draft is done.
+
+        Raises :class:`DraftFailed` when the draft did not end as a whole question.
+        """
+        assert self.task is not None
+        sent = 0
+        while True:
+            self.grew.clear()
+            while sent < len(self.parts):
+                yield self.parts[sent]
+                sent += 1
+            if self.task.done():
+                break
+            waiter = asyncio.ensure_future(self.grew.wait())
+            try:
+                await asyncio.wait({waiter, self.task}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                waiter.cancel()
+        while sent < len(self.parts):  # written between the last wake-up and the end
+            yield self.parts[sent]
+            sent += 1
+        if self.task.cancelled():
+            raise DraftFailed("cancelled")
+        if self.task.exception() is not None:
+            raise DraftFailed(repr(self.task.exception())) from self.task.exception()
+        if not self.task.result().strip():
+            raise DraftFailed("only the offline interviewer could write it")
 
 
 class Drafts:
@@ -59,13 +107,14 @@ class Drafts:
             self._drop(live.id)
         if not words or logic.is_last_index(live.session, index):
             return
-        task = self.tasks.spawn(self.write(live, index, transcript), name=f"draft:{live.id}:{index + 1}")
-        self.drafts[live.id] = Draft(index, words, task)
+        draft = Draft(index, words)
+        draft.task = self.tasks.spawn(self.write(live, index, transcript, draft.add), name=f"draft:{live.id}:{index + 1}")
+        self.drafts[live.id] = draft
         self.started += 1
 
     def _drop(self, session_id: str) -> Draft | None:
         draft = self.drafts.pop(session_id, None)
-        if draft is not None:
+        if draft is not None and draft.task is not None:
             draft.task.cancel()
             self.discarded += 1
         return draft
@@ -76,8 +125,9 @@ class Drafts:
         if draft is None or (unless is not None and words_of(unless) == draft.words):
             return
         self._drop(session_id)
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await draft.task
+        if draft.task is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await draft.task
 
     def settle(self, session_id: str, index: int, transcript: str) -> None:
         """The answer to ``index`` closed as ``transcript``: keep a matching draft, drop any other."""
@@ -89,8 +139,12 @@ class Drafts:
         else:
             self._drop(session_id)
 
-    async def take(self, live: LiveSession) -> str | None:
-        """The settled draft of the session's next question, or None (then the question is written as usual)."""
+    def take(self, live: LiveSession) -> Draft | None:
+        """The settled draft of the session's next question (written or still being written), or None.
+
+        None: the question is written as usual. The caller owns the returned draft (its task is still
+        cancelled by :meth:`close`).
+        """
         draft = self.drafts.get(live.id)
         if draft is None:
             return None
@@ -98,17 +152,8 @@ class Drafts:
             self._drop(live.id)
             return None
         del self.drafts[live.id]
-        try:
-            text = (await draft.task).strip()
-        except asyncio.CancelledError:
-            if draft.task.cancelled():
-                return None
-            raise
-        except Exception as exc:
-            log.warning("session %s: the drafted question failed (%s); writing it again", live.id, exc, exc_info=True)
-            return None
         self.used += 1
-        return text or None
+        return draft
 
     async def close(self) -> None:
         """Cancel every draft."""

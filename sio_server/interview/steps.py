@@ -60,7 +60,7 @@ class StepRunner:
             while not live.deleted and (kind := live.session.pending) is not None:
                 await self.emitter.emit(live.id, "state", logic.state_payload(live.session))
                 if kind is PendingStep.QUESTION:
-                    draft = await self.drafts.take(live) if self.drafts is not None else None
+                    draft = self.drafts.take(live) if self.drafts is not None else None
                     question = await self.questions.write_question(live, draft)
                     applied = await self._apply(live, kind, question)
                     if question.speech is not None:

@@ -162,6 +162,32 @@ async def test_a_preemptive_draft_is_used_when_the_answer_ends_unchanged(
     await client.close()
 
 
+async def test_a_draft_still_being_written_is_spoken_as_it_streams(
+    aiohttp_server, vendor_settings, fake_openai, fake_elevenlabs  # noqa: F811
+):
+    """The answer ends before its draft is written: the draft's first sentence is spoken at once, not rewritten."""
+    follow_up = "Thanks for that. What did you learn from it, and what would you change in the design next time?"
+    fake_openai.replies.extend(["Tell me about a hard bug.", follow_up])
+    server, url = await serve(aiohttp_server, vendor_settings)
+    client = await voice_client(url)
+    fake_openai.tokens_per_second = 8  # the draft is still being written when the silence window ends (under the 3 s LLM limit)
+    order: list[tuple[str, int]] = []
+    client.on("tts_chunk", lambda d: order.append(("tts_chunk", d["index"])))
+    client.on("question", lambda d: order.append(("question", d["index"])))
+    await speak(client, "It was a race in the cache. ")
+    await client.wait_for(lambda: fake_openai.count == 2, timeout=5)  # drafting before the end was confirmed
+    question = await client.next_question(timeout=30)
+    assert question["text"] == follow_up and fake_openai.count == 2, "the draft was used, not written again"
+    assert order.index(("tts_chunk", 2)) < order.index(("question", 2)), "its first sentence was spoken while the LLM wrote"
+    assert [r.text for r in fake_elevenlabs.requests][-2:] == [
+        "Thanks for that.",
+        "What did you learn from it, and what would you change in the design next time?",
+    ]
+    turns, _ = await stored_turns(server, client)
+    assert turns[1].question == follow_up and turns[1].timings.get("preemptive") == 1.0
+    await client.close()
+
+
 async def test_a_discarded_preemptive_draft_leaves_no_trace(
     aiohttp_server, vendor_settings, fake_openai, fake_elevenlabs  # noqa: F811
 ):
