@@ -13,6 +13,16 @@ over the rounds (``/proc/PID/stat``) divided by the turns answered. At 100
 sessions the same rounds run with TTS_PIPELINING=false (sequential) and with the
 ``bench/serve.py`` patches ``asyncio_loop`` (uvloop hidden) and ``orjson``.
 
+Voice turns ("CPU per turn by kind"): 100 voice sessions per kind (quick: 4, 1 s
+answers), the same fakes plus a scripted fake Deepgram, the same rounds: all answer
+at once with 2 s of ``linear16`` audio in 100 ms chunks in real time, ended by
+``answer_end`` (manual), by the server after 1,000 ms of silence (hands-free;
+``ANSWER_END_SILENCE_MS``, default 2,500), the same with ``PREEMPTIVE_STABLE_MS=300``,
+or by ``answer_end`` with one barge-in a turn (``interrupt`` at the next question's
+first ``tts_chunk``, then speech). Latency: end of the candidate's audio → first
+``tts_chunk`` of the next question (hands-free: the silence window included). CPU per
+turn as for text, and its ratio to the text turn; ``bench/voice_load.py`` has the details.
+
 How the vendors' floor is computed. *Nominal*: what the fakes' knobs alone
 impose, with no server and no contention: pipelined, the first token (300 ms),
 then one token every 1/30 s up to the token on which the real
@@ -30,11 +40,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import socketio
 
+from . import voice_load
 from .common import (
     LOAD_CPUS,
     NAMESPACE,
@@ -81,12 +94,13 @@ def floors() -> tuple[float, float]:
     return FIRST_TOKEN + first * step + TTS_FIRST_BYTE, FIRST_TOKEN + (len(tokens) - 1) * step + TTS_FIRST_BYTE
 
 
-async def fakes(ctrl: Any) -> None:
-    """The fake vendors' process."""
+async def fakes(ctrl: Any, speech_s: float) -> None:
+    """The fake vendors' process: answers ``"counts"`` with the requests each fake got so far, until ``"stop"``."""
+    from tests.fakes.fake_deepgram import FakeDeepgram
     from tests.fakes.fake_elevenlabs import FakeElevenLabs
     from tests.fakes.fake_openai import FakeOpenAI
 
-    async with FakeOpenAI() as llm, FakeElevenLabs() as tts:
+    async with FakeOpenAI() as llm, FakeElevenLabs() as tts, FakeDeepgram() as stt:
         llm.first_token_delay = FIRST_TOKEN
         llm.tokens_per_second = TOKENS_PER_SECOND
         llm.replies.extend([REPLY] * 100_000)
@@ -94,15 +108,21 @@ async def fakes(ctrl: Any) -> None:
         tts.first_byte_delay = TTS_FIRST_BYTE
         tts.chunk_size = TTS_CHUNK
         tts.requests = _Discard()  # type: ignore[assignment]
-        ctrl.send({"openai": llm.url, "elevenlabs": tts.url, "key": tts.api_key})
-        await ctrl.recv()
+        stt.connections = _Discard()  # type: ignore[assignment]
+        voice_load.script_stt(stt, speech_s)
+        ctrl.send({"openai": llm.url, "elevenlabs": tts.url, "key": tts.api_key, "deepgram": stt.url,
+                   "deepgram_key": stt.api_key})
+        while await ctrl.recv() != "stop":
+            ctrl.send({"llm": llm.requests.n, "tts": tts.requests.n, "stt": stt.handshakes})  # type: ignore[attr-defined]
 
 
 class _Discard(list):  # type: ignore[type-arg]
-    """The fakes record every request; a long run does not need them kept."""
+    """The fakes record every request; a long run does not need them kept, only counted (``n``)."""
+
+    n = 0
 
     def append(self, item: Any) -> None:
-        pass
+        self.n += 1
 
 
 async def worker(ctrl: Any, url: str, n: int, rounds: int) -> None:
@@ -234,24 +254,29 @@ def measured_floor(vendor: dict[str, str], n: int, rounds: int) -> tuple[list[fl
 
 def measure(
     pipelining: bool, n: int, rounds: int, vendor: dict[str, str], profile_to: Path | None = None, patches: tuple[str, ...] = (),
-    cpus: set[int] | None = None,
+    cpus: set[int] | None = None, voice: dict[str, Any] | None = None, counts: Callable[[], dict[str, int]] | None = None,
 ) -> dict[str, Any]:
+    """``n`` text sessions (or voice sessions: ``voice`` = the kwargs of :func:`bench.voice_load.worker`), ``rounds`` turns each."""
     env = {
         "OPENAI_API_KEY": "sk-bench",
         "OPENAI_BASE_URL": vendor["openai"],
         "ELEVENLABS_API_KEY": vendor["key"],
         "ELEVENLABS_BASE_URL": vendor["elevenlabs"],
         "TTS_PIPELINING": "true" if pipelining else "false",
+        **(voice_load.server_env(voice["kind"], vendor) if voice else {}),
     }
+    load = voice_load.worker if voice else worker
+    tally: Counter[str] = Counter()
     samples: list[tuple[float, float]] = []
     errors: list[str] = []
     prof = None
     with BenchServer(env=env, patches=patches, cpus=cpus) as server:
         procs = 1 if n <= 20 else 2
-        with LoadPool(worker, [{"url": server.url, "n": k, "rounds": rounds} for k in split(n, procs)]) as pool:
+        with LoadPool(load, [{"url": server.url, "n": k, "rounds": rounds, **(voice or {})} for k in split(n, procs)]) as pool:
             ready = pool.recv_all(timeout=180)
             errors += [e for r in ready for e in r["errors"]]
             last: list[Any] = []
+            calls0 = counts() if counts else {}
             cpu0 = cpu_seconds(server.pid)
             for r in range(rounds):
                 if profile_to is not None and r == rounds - 1:
@@ -261,7 +286,9 @@ def measure(
                 for part in last:
                     samples += part["samples"]
                     errors += part["errors"]
+                    tally.update(part.get("tally", {}))
             cpu = cpu_seconds(server.pid) - cpu0
+            calls = {k: v - calls0[k] for k, v in counts().items()} if counts else {}
         metrics = server.metrics()
     lat = [s[1] for s in samples]
     return {
@@ -274,12 +301,15 @@ def measure(
         "tts_dropped": metrics.get("interview_tts_dropped_sentences_total", 0),
         "profile": prof,
         "cpu_per_turn": cpu / max(len(lat), 1),
-        "chunk_bytes": sum(p["chunk_bytes"] for p in last),
-        "chunks": sum(p["chunks"] for p in last),
+        "chunk_bytes": sum(p.get("chunk_bytes", 0) for p in last),
+        "chunks": sum(p.get("chunks", 0) for p in last),
+        "calls": calls,
+        "tally": dict(tally),
     }
 
 
 LEVELS = (25, 50, 100, 200)
+VOICE_QUICK = 4  # voice sessions per kind in the quick run (the full run: the middle level)
 
 
 def _share(r: dict[str, Any], floor: list[float], q: float) -> float:
@@ -290,18 +320,25 @@ def _share(r: dict[str, Any], floor: list[float], q: float) -> float:
 def run(quick: bool, profile_dir: Path | None = None) -> Result:
     result = Result("2. Turn latency")
     rounds = 1 if quick else 2
+    speech_s = 1.0 if quick else voice_load.SPEECH_S
     levels = (10,) if quick else LEVELS
     server_cpus = SERVER_CPUS
     floor_p, floor_s = floors()
     runs: dict[str, dict[str, Any]] = {}
+    voice_runs: dict[str, dict[str, Any]] = {}
     floors_measured: dict[int, tuple[list[float], list[float]]] = {}
     with pinned_to(LOAD_CPUS):  # the fakes and the load processes started here inherit it
-        with LoadPool(fakes, [{}]) as fake_pool:
+        with LoadPool(fakes, [{"speech_s": speech_s}]) as fake_pool:
             vendor = fake_pool.recv_all()[0]
+
+            def counts() -> dict[str, int]:
+                fake_pool.send_all("counts")
+                return fake_pool.recv_all()[0]
+
             try:
                 for n in levels:
                     prof = None if quick or profile_dir is None or n != 100 else profile_dir / "latency.raw"
-                    runs[f"{PIPE}, {n}"] = measure(True, n, rounds, vendor, prof, cpus=server_cpus)
+                    runs[f"{PIPE}, {n}"] = measure(True, n, rounds, vendor, prof, cpus=server_cpus, counts=counts)
                     floors_measured[n] = measured_floor(vendor, n, rounds)
                 mid = levels[min(2, len(levels) - 1)]
                 if not quick:
@@ -310,6 +347,9 @@ def run(quick: bool, profile_dir: Path | None = None) -> Result:
                     runs[f"{PIPE} + {patch}, {mid}"] = measure(
                         True, mid, rounds, vendor, patches=(patch,), cpus=server_cpus
                     )
+                for kind in voice_load.KINDS:
+                    voice_runs[kind] = measure(True, VOICE_QUICK if quick else mid, rounds, vendor, cpus=server_cpus,
+                                               voice={"kind": kind, "speech_s": speech_s}, counts=counts)
             finally:
                 fake_pool.send_all("stop")
     table = Table(
@@ -362,5 +402,6 @@ def run(quick: bool, profile_dir: Path | None = None) -> Result:
             change = runs[f"{PIPE} + {patch}, {mid}"]["cpu_per_turn"] / base - 1
             check(result, f"(report only) {patch}: server CPU per turn against as is ({mid} sessions)", None,
                   f"{change * 100:+.0f}%")
+    voice_load.report(result, f"{PIPE}, {mid}", runs[f"{PIPE}, {mid}"], voice_runs, rounds, speech_s, checks=not quick)
     result.method = __doc__ or ""
     return result

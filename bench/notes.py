@@ -73,7 +73,27 @@ for one core: past ~50 simultaneous turns the share is the queue of that work. W
 packet, measured with timeit), then asyncio's own scheduling. The fake TTS sends 2 KiB chunks, so a question
 is dozens of emits. Recommendation (interview/speech.py): coalesce vendor audio into fewer, larger
 `tts_chunk` events (for example at least 8 KiB or one per 100 ms of audio): about 4× fewer packets for the
-same audio. Voice sessions (fake STT) and the voice features of item 6 are not in this benchmark yet.
+same audio.
+
+*Voice turns* (the table "CPU per turn by kind": 100 voice sessions per kind, 2 s answers of `linear16` audio in
+100 ms chunks sent in real time to a scripted fake Deepgram, two rounds). In two full runs a voice turn cost the
+server 1.4–1.8× a text turn: text 11.9 / 11.2 ms, manual end 18.4 / 17.4, hands-free 19.1 / 19.3, hands-free +
+preemptive 17.3 / 19.0, manual + one barge-in 16.1 / 19.7 ms. What a voice turn adds: 20 audio chunks in, each
+forwarded to the STT websocket, a `transcript` event out per STT result (the fake sends one per chunk while a
+word is pending), and the STT stream's open, `Finalize` and close. The features themselves cost little next to
+that: within a run the kinds differ by at most 3 ms, less than one kind moved between runs (barge-in 16.1 and
+19.7 ms). Hands-free came out 0.7 and 1.9 ms above manual (its 0.9 s of silent chunks and the watcher's timer).
+Barge-in stays level with manual even though the interrupted question's later sentences are never requested (1
+TTS request a turn instead of 3). Preemptive drafting adds no CPU when the draft is used (1.00 LLM request a
+turn), but **it made the answer slower**: with the benchmark's settings (300 ms of stable transcript to start
+drafting, then 1,000 ms of silence to end the answer) it took 2.95 / 2.66 s from the end of speech to the first
+audio (p50), against 2.05 / 2.02 s without it. The cause is that a settled draft is spoken only once the whole
+question has been written (`Drafts.take` awaits the complete text; then `_speak_draft` splits it into
+sentences). The normal path speaks the first sentence as soon as it is written. Here the draft starts about 0.7
+s before the end, while the fake LLM needs about 2 s to write the whole three-sentence question (its first token
+after 300 ms, then 53 tokens at 30 a second); its first sentence alone takes about 0.6 s. Recommendation
+(`interview/preemptive.py`, `pipeline.py`): stream the draft's sentences into the speech when it is settled (the
+ones already written at once, the rest as they arrive) instead of waiting for the whole text.
 
 ### 3. Event loop and JSON
 
