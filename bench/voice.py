@@ -26,11 +26,13 @@ adds): start of speech = the first 4 ms poll of a second analyser on the
 page's microphone stream whose last 512 samples peak at 0.02 or more after 1 s
 below it (the speech reaching the page's audio graph; a real microphone's
 capture latency is not in it); playback stopped = the question `<audio>`'s
-`pause` event; server = arrival of the question's last `tts_chunk` minus the
+`pause` event after it; server = arrival of the question's last `tts_chunk` minus the
 moment the page called `interrupt` (one localhost hop each way: an upper
 bound of the server's own time; negative = every chunk had arrived before).
-`INTERRUPTION_MIN_MS=500` (the default): the page stops a question only after
-500 ms of sound, so a cough does not. Server pinned to CPU 0, Chromium not pinned.
+`INTERRUPTION_MIN_MS=500` (the default): the page pauses a question at the
+first loud frame and tells the server only once the sound has lasted 500 ms; a
+shorter sound (a cough) lets it play on from where it paused. Server pinned to
+CPU 0, Chromium not pinned.
 """
 
 from __future__ import annotations
@@ -66,7 +68,8 @@ def gap_tables(result: Result, turns: int, gaps: dict[int, dict[str, list[float]
     )
     r.notes.append(
         f"PREEMPTIVE_STABLE_MS={voice_gap.PREEMPTIVE_STABLE_MS}: a draft starts once the transcript has been stable that "
-        "long, and the question step waits for the whole drafted text before it speaks it."
+        "long (the default); a draft still being written when the answer ends is spoken sentence by sentence as it "
+        "streams, so at 1000 ms, where it starts only 200 ms before the end, it saves less."
     )
     result.tables += [t, r]
     for silence, s in sums.items():
@@ -97,7 +100,6 @@ def barge_in_table(result: Result, measured: dict) -> None:
     )
     for label, key in (
         ("start of speech → <audio> paused", "stopped_ms"),
-        ("  of which beyond INTERRUPTION_MIN_MS", "beyond_min_ms"),
         ("start of speech → interrupt sent", "interrupt_ms"),
         ("interrupt sent → last tts_chunk of the question arrived", "last_chunk_ms"),
         ("start of speech, after the question began playing", "into_question_ms"),
@@ -113,12 +115,11 @@ def barge_in_table(result: Result, measured: dict) -> None:
     )
     result.tables.append(t)
     stop50, stop_max = s["stopped_ms"]
-    beyond50 = s["beyond_min_ms"][0]
     check(
         result,
         f"barge-in: playback stopped within {AIM_STOP_MS} ms of the start of speech (p50, Chromium)",
         stop50 <= AIM_STOP_MS,
-        f"{stop50:.0f} ms (max {stop_max:.0f}) = INTERRUPTION_MIN_MS {voice_barge_in.INTERRUPTION_MIN_MS} + {beyond50:.0f}",
+        f"{stop50:.0f} ms (max {stop_max:.0f})",
     )
     last = s["last_chunk_ms"][1]
     check(

@@ -8,8 +8,9 @@ microphone on after question 1; answer 1 then ends by itself
 question (8 s of silent MP3, streamed by the fake TTS at about real time:
 2,048-byte chunks of 128 ms every 120 ms) is still playing when the next
 speech of the loop starts, about 2 s into it. The page's own voice-activity
-check stops it after ``INTERRUPTION_MIN_MS`` (500 ms) of speech and sends
-``interrupt``; the speech is that question's answer, which ends by itself, and
+check pauses it at the first loud meter frame and, once the sound has lasted
+``INTERRUPTION_MIN_MS`` (500 ms), sends ``interrupt`` (a shorter sound would
+have let it play on); the speech is that question's answer, which ends by itself, and
 the next question comes. ``n`` barge-ins need ``n + 1`` questions.
 
 Clocks (all ``performance.now()`` in the page, recorded by a script this
@@ -20,8 +21,9 @@ benchmark adds to the page, not by the page's code):
   512 samples peak at 0.02 or more after at least 1 s below it. That is when
   the speech reaches the page's audio graph (a real microphone's capture
   latency is not in it), at most one poll late;
-- *playback stopped*: the ``pause`` event of the question's ``<audio>``
-  element (the page calls ``pause()`` then ``interrupt``);
+- *playback stopped*: the first ``pause`` event of the question's ``<audio>``
+  element after the start of speech (the page pauses it, then sends
+  ``interrupt`` once the sound has lasted ``INTERRUPTION_MIN_MS``);
 - *server*: the arrival in the page of the question's last ``tts_chunk``
   minus the moment the page called ``client.interrupt``. Arrival is later than
   sending by one localhost hop and the send is earlier than the server's
@@ -122,10 +124,12 @@ def _one(rec: dict[str, Any], interrupt: dict[str, Any]) -> dict[str, Any] | Non
     """The timings of one barge-in (None when its question was not playing when the speech began)."""
     sent = interrupt["t"]
     onsets = [t for t in rec["onsets"] if t <= sent]
-    pauses = [p["t"] for p in rec["pauses"] if p["t"] >= sent - 50 and not p["ended"]]
-    if not onsets or not pauses:
+    if not onsets:
         return None
     onset = onsets[-1]
+    pauses = [p["t"] for p in rec["pauses"] if onset <= p["t"] <= sent + 50 and not p["ended"]]
+    if not pauses:
+        return None
     playing = [t for t in rec["playing"] if t <= onset]
     if not playing or any(playing[-1] < p["t"] < onset for p in rec["pauses"]):
         return None
@@ -199,5 +203,4 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, tuple[float, float]]:
     for key in ("stopped_ms", "interrupt_ms", "last_chunk_ms", "chunks_after", "into_question_ms"):
         values = [r[key] for r in rows]
         out[key] = (statistics.median(values), max(values)) if values else (float("nan"), float("nan"))
-    out["beyond_min_ms"] = tuple(v - INTERRUPTION_MIN_MS for v in out["stopped_ms"])  # type: ignore[assignment]
     return out
