@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import engineio
@@ -163,17 +163,24 @@ class InterviewEngineServer(engineio.AsyncServer):
         if dropped is not None:
             log.warning("malformed input (%s) from %s (%d more from it since the last line)", kind, address, dropped)
 
-    async def _handle_connect(self, environ: dict[str, Any], transport: str, jsonp_index: int | None = None) -> Any:
+    def _handle_connect(self, environ: dict[str, Any], transport: str, jsonp_index: int | None = None) -> Awaitable[Any]:
+        # Upstream awaits this for every handshake; for a websocket it returns only when the socket closes.
+        # A plain function handing back upstream's own coroutine keeps no frame of ours for that whole life.
         if self.admission is not None:
             if self.admission.sockets >= self.admission.max_sockets:
                 self.admission.retain(self.sockets)
             try:
                 self.admission.check_socket(environ["REMOTE_ADDR"])
             except Refusal as refusal:
-                body = json.dumps({"error": {"code": refusal.code, "message": refusal.message}})
-                status = "429 TOO MANY REQUESTS" if refusal.status == 429 else "503 SERVICE UNAVAILABLE"
-                return {"status": status, "headers": [("Content-Type", "application/json")], "response": body.encode()}
-        return await super()._handle_connect(environ, transport, jsonp_index)
+                return _refused(refusal)
+        return super()._handle_connect(environ, transport, jsonp_index)
+
+
+async def _refused(refusal: Refusal) -> dict[str, Any]:
+    """The WSGI-style response python-engineio sends for a refused handshake."""
+    body = json.dumps({"error": {"code": refusal.code, "message": refusal.message}})
+    status = "429 TOO MANY REQUESTS" if refusal.status == 429 else "503 SERVICE UNAVAILABLE"
+    return {"status": status, "headers": [("Content-Type", "application/json")], "response": body.encode()}
 
 
 class InterviewSocketServer(socketio.AsyncServer):

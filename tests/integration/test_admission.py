@@ -149,6 +149,8 @@ def test_engineio_private_members_are_still_there():
     assert {"translate_request", "websocket"} <= set(engineio.async_drivers.aiohttp._async)
     for name in ("_handle_connect",):
         assert hasattr(engineio.AsyncServer, name) and hasattr(InterviewEngineServer, name)
+    # The override returns upstream's coroutine without awaiting it: upstream must await what it returns.
+    assert "await self._handle_connect(" in inspect.getsource(engineio.AsyncServer.handle_request)
     for name in ("_engineio_server_class", "_handle_eio_connect", "_handle_eio_disconnect", "_handle_eio_message", "environ"):
         assert name in inspect.getsource(socketio.AsyncServer), name
     sio = InterviewSocketServer(async_mode="aiohttp")
