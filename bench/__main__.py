@@ -1,6 +1,6 @@
 """``python -m bench``: run every benchmark, print the tables, rewrite ``docs/benchmarks.md``.
 
-``python -m bench --quick`` is the smoke run (small N, short windows, < 60 s):
+``python -m bench --quick`` is the smoke run (small N, short windows, about two minutes):
 it checks that every benchmark still works, asserts no speed and writes no file.
 ``--only NAME[,NAME]`` runs some of them (sessions, latency, resume, ingest, store, voice).
 ``--results FILE`` also keeps a full run's tables in FILE (pickle); ``--render FILE``
