@@ -41,8 +41,8 @@ the innermost line of `sio_server` or of a library that made it. Fixed in this r
 | python-engineio's per-socket outgoing queue made through its public `create_queue` hook as a `PacketQueue` (two lists, its `join` event only while awaited) instead of `asyncio.Queue` (four deques that allocate 64-slot blocks at once: 2.8 KB an idle socket); the middleware hands a websocket handshake the engine.io handler's own coroutine (no frame of ours per held socket) | `transport/packet_queue.py`, `web/middleware.py` | 95.8 MiB | 40.6 |
 | permessage-deflate refused by the engine.io websocket (`compress` from `WS_COMPRESSION`) instead of cloning every handshake request; `__slots__` on the rate limiter, the audio queue and `LiveSession` | `transport/server.py`, `transport/ratelimit.py`, `interview/audio_queue.py`, `interview/live.py` | 95.2–95.5 MiB | 40.0 |
 
-That meets 100 MB with little margin (the targets table has this run's figure); per session stays about 1.3×
-the bare server, not 1.15×. Where the rest goes, measured with `sys._debugmallocstats()` and
+That meets 100 MB with little margin (this run: 95.1 MiB, 39.7 KiB a session); per session stays about 1.3×
+the bare server (1.32× here), not 1.15×. Where the rest goes, measured with `sys._debugmallocstats()` and
 `/proc/PID/smaps_rollup` while 1,000 sessions were held (all of it anonymous memory; `malloc_trim` and a
 full `gc.collect()` give back under 1 MiB): Python objects this server keeps beyond the bare server's are
 about 7 KB a session (the pydantic `Session`, its asked `Turn`, the `question` event kept for replay and the
@@ -52,65 +52,68 @@ short-lived objects of 50 interviews starting at once about 2.6 KB (opening the 
 time instead of 50 at once measured 37.2 instead of 40.4 KiB a session); and about 2.5 KB more of larger
 (`malloc`) blocks. 1.15× would need an in-memory session much smaller than its pydantic models (the
 project's rule is pydantic for the session model), so it is not attempted. With the `fast` extra (uvloop) a
-process costs about 1.5 MiB more idle and a little more per session (its own transports).
+process costs about 2 MiB more idle and a little more per session (its own transports): 97.3 MiB with 1,000
+held in this run, over the line; the default install (asyncio's loop) is the one that meets it.
 
 *Waves.* Three waves of 1,000 sessions on one process end within 2 % of the first (ratio printed in the
 table): the memory of ended sessions is reused, nothing grows. RSS after a wave stays above idle because
 CPython's allocator keeps its arenas (a high-water mark, not a leak). The bare servers grow more from wave to
-wave in the same run (python-socketio about 1.1×, Node's V8 heap about 1.3–1.5×). 5,000 held sessions: about
-260 MB.
+wave in the same run (python-socketio about 1.1×, Node's V8 heap about 1.3–1.5×). 5,000 held sessions: 266 MB
+in this run (40.8 KiB a session).
 
 ### 2. Turn latency on a dedicated core
 
 Text sessions whose questions are spoken (LLM stream → sentences → TTS → `tts_chunk`), all answering at once,
-server on its own core. In one development run: p99 server share 49 / 38 / 233 ms at 25 / 50 / 100 sessions
-and seconds at 200 (saturated), so **sessions per core ≈ 50** at the 50 ms line; in another run (the table
-below) the 50-session share was about twice that, so 25–50 is the honest range on this shared machine. The
-30 ms aim at 50 sessions is missed. The server spends 14–17 ms of CPU per turn, so 100 answers arriving together are 1.5 s of CPU
-for one core: past ~50 simultaneous turns the share is the queue of that work. Where the time goes (py-spy,
-100 sessions): python-socketio's packet construction and encoding for every `tts_chunk` emit
-(`Packet.data_is_binary` alone 28 % of the busy loop samples; 17 µs to build and encode one 2 KiB audio
-packet, measured with timeit), then asyncio's own scheduling. The fake TTS sends 2 KiB chunks, so a question
-is dozens of emits. Recommendation (interview/speech.py): coalesce vendor audio into fewer, larger
-`tts_chunk` events (for example at least 8 KiB or one per 100 ms of audio): about 4× fewer packets for the
-same audio.
+server on its own core. In this run the p99 server share was 14.6 / 26.9 / 218 / 475 ms at 25 / 50 / 100 / 200
+sessions: **the 30 ms aim at 50 sessions is met** (26.9 ms; the previous full run had 30.2 ms, an earlier one
+about twice that, so read it as "at the line"), and **sessions per core ≈ 50** at the 50 ms line. The server
+spends 9–13 ms of CPU per text turn, so 100 answers arriving together are over a second of CPU for one core:
+past ~50 simultaneous turns the share is the queue of that work. Where the time goes: in earlier profiles
+python-socketio's packet construction and encoding for every `tts_chunk` emit (`Packet.data_is_binary` alone
+28 % of the busy loop samples; 17 µs to build and encode one 2 KiB audio packet, measured with timeit); in this
+run's profile most busy samples are inside the event loop's own C code, then aiohttp's client (the vendors'
+requests). The fake TTS sends 2 KiB chunks, so a question is dozens of emits. Recommendation, not done in this
+round (interview/speech.py): coalesce vendor audio into fewer, larger `tts_chunk` events (for example at least
+8 KiB or one per 100 ms of audio, with a timer so a slow vendor's audio is not held): about 4× fewer packets
+for the same audio; the barge-in and slow-consumer tests pin the timing it must keep.
 
 *Voice turns* (the table "CPU per turn by kind": 100 voice sessions per kind, 2 s answers of `linear16` audio in
-100 ms chunks sent in real time to a scripted fake Deepgram, two rounds). In two full runs a voice turn cost the
-server 1.4–1.8× a text turn: text 11.9 / 11.2 ms, manual end 18.4 / 17.4, hands-free 19.1 / 19.3, hands-free +
-preemptive 17.3 / 19.0, manual + one barge-in 16.1 / 19.7 ms. What a voice turn adds: 20 audio chunks in, each
-forwarded to the STT websocket, a `transcript` event out per STT result (the fake sends one per chunk while a
-word is pending), and the STT stream's open, `Finalize` and close. The features themselves cost little next to
-that: within a run the kinds differ by at most 3 ms, less than one kind moved between runs (barge-in 16.1 and
-19.7 ms). Hands-free came out 0.7 and 1.9 ms above manual (its 0.9 s of silent chunks and the watcher's timer).
-Barge-in stays level with manual even though the interrupted question's later sentences are never requested (1
-TTS request a turn instead of 3). Preemptive drafting adds no CPU when the draft is used (1.00 LLM request a
-turn), but **it made the answer slower**: with the benchmark's settings (300 ms of stable transcript to start
-drafting, then 1,000 ms of silence to end the answer) it took 2.95 / 2.66 s from the end of speech to the first
-audio (p50), against 2.05 / 2.02 s without it. The cause is that a settled draft is spoken only once the whole
-question has been written (`Drafts.take` awaits the complete text; then `_speak_draft` splits it into
-sentences). The normal path speaks the first sentence as soon as it is written. Here the draft starts about 0.7
-s before the end, while the fake LLM needs about 2 s to write the whole three-sentence question (its first token
-after 300 ms, then 53 tokens at 30 a second); its first sentence alone takes about 0.6 s. Recommendation
-(`interview/preemptive.py`, `pipeline.py`): stream the draft's sentences into the speech when it is settled (the
-ones already written at once, the rest as they arrive) instead of waiting for the whole text.
+100 ms chunks sent in real time to a scripted fake Deepgram, two rounds; `ANSWER_END_SILENCE_MS=1000` and
+`PREEMPTIVE_STABLE_MS=300` for this benchmark). In this run a voice turn cost the server 1.6–2.0× a text turn:
+text 13.2 ms, manual end 20.9, hands-free 26.5, hands-free + preemptive 25.8, manual + one barge-in 21.1 ms (in
+the two development runs: text 11.9 / 11.2, manual 18.4 / 17.4, hands-free 19.1 / 19.3, preemptive 17.3 / 19.0,
+barge-in 16.1 / 19.7 ms, so kinds within ~3 ms of each other are within the noise). What a voice turn adds: 20
+audio chunks in, each forwarded to the STT websocket, a `transcript` event out per STT result (the fake sends
+one per chunk while a word is pending), and the STT stream's open, `Finalize` and close. Hands-free adds its
+0.9 s of silent chunks and the watcher's timer (5.6 ms over manual in this run, 0.7 and 1.9 in the development
+runs). Barge-in costs about what manual costs although the interrupted question's later sentences are never
+requested (1 TTS request a turn instead of 3). Preemptive drafting adds no CPU when the draft is used (1.00 LLM
+request a turn) and, now that a settled draft is spoken sentence by sentence as it streams, it is faster:
+end of speech → first audio 1447 ms p50 against 2196 ms for hands-free alone (1.52×; before that change the
+development runs measured it *slower*, 2.95 / 2.66 s against 2.05 / 2.02 s, because the question waited for
+the whole drafted text).
 
 ### 3. Event loop and JSON
 
-Measured side by side (100 sessions): **uvloop** takes 10–22 % less server CPU per turn (two development
-runs of two rounds each: 17.4 → 15.7 ms; the table's run: asyncio's loop +28 %) and about a third less per MB
-of audio ingested (0.027 → 0.017 CPU s per MB, throughput 24 → 54 MB/s in one run): adopted as the optional
-`fast` extra; `python -m sio_server`
-uses it whenever it can import it and names the loop in its start-up log line. **orjson** as the JSON module
-of Socket.IO packets (the server's `SafeJSON` included, through the `orjson` patch of `bench/serve.py`) never
-won (17.4 → 17.4 ms per turn in two development runs, +17 % in the table's run; ingest within the noise): the server's packets are small JSON
-headers around binary attachments, so JSON is not where the time goes. Not adopted.
+Measured side by side (100 sessions): **uvloop** took 10–22 % less server CPU per turn in two development runs
+(17.4 → 15.7 ms) and +28 % for asyncio's loop in the previous full run, but only +2 % in this one (13.2 →
+13.3 ms): per turn the gain is small and noisy. Per MB of audio ingested it is large and repeatable (about a
+third less CPU, and about twice the throughput: the ingest table): adopted as the optional `fast` extra;
+`python -m sio_server` uses it whenever it can import it and names the loop in its start-up log line. It
+costs about 2 MiB with 1,000 held sessions (section 1). **orjson** as the JSON module of Socket.IO packets (the
+server's `SafeJSON` included, through the `orjson` patch of `bench/serve.py`): 17.4 → 17.4 ms per turn in two
+development runs, +17 % in the previous full run, −7 % in this one; never the 10 % the issue asks for, ingest
+within the noise until this run, where ingest took 0.011 CPU s per MB with orjson against 0.013 as is (and
+93.5 against 76.1 MB/s accepted, with the load clients sending at different rates per row): about the 10 %
+line within the table's rounding, in one run, against earlier runs that showed nothing. The server's packets
+are small JSON headers around binary attachments, so JSON is not where most of the time goes. Not adopted;
+worth a run with several windows per row before deciding again.
 
 ### 4. The Node peer
 
 Node's `socket.io` 4.8.4 (pinned in package.json), a bare namespace with one room per socket, measured by the
-same clients: about 23 KiB per socket against 30 KiB for bare python-socketio and 52 KiB for this server in this run (39 KiB
-before the last merges), and
+same clients: about 23 KiB per socket against 30 KiB for bare python-socketio and 40 KiB for this server in this run
+(52 KiB before this round's memory work), and
 about 3× the ingest of bare python-socketio at a quarter of its CPU per MB.
 
 ### 5. Resume storm
@@ -124,48 +127,46 @@ reconnecting at once overflowed it (69,464 `ListenOverflows` in `nstat` over tha
 retried by the client's kernel after 1, 3, 7… s, which is what spread the storm over 25 s. `LISTEN_BACKLOG`
 (default 4096, capped by `net.core.somaxconn`) removed every overflow: last resume 14.9 s, 0 lost. (3) One
 middleware and no frame of it on websockets (see the memory section) and the client address parsed once per
-address: server CPU per resume 2.7 → 1.4 ms over those runs.
+address: server CPU per resume 2.7 → 1.4 ms over those runs (2.3 ms in this run's table, whose storm ended
+12.9 s after the restart with 0 lost).
 
 Still not within 10 s at 5,000 on this machine, and the table says why: the new process needs about 2 s to
 start and answer `/healthz` while the clients' sockets retry (their back-off is up to 2 s plus jitter), then
-about 1.4 ms of CPU per resume on one core (the Engine.IO handshake and websocket upgrade, the Socket.IO
-CONNECT with its `auth`, the session read and parse, the replay): 5,000 resumes are about 7 s of CPU on a
+1.4–2.3 ms of CPU per resume on one core (the Engine.IO handshake and websocket upgrade, the Socket.IO
+CONNECT with its `auth`, the session read and parse, the replay): 5,000 resumes are 7–11 s of CPU on a
 core that the Node clients share. 10 s for 5,000 needs two processes (the Redis cluster mode spreads
 sessions) or under ~1 ms a resume. Where the time goes is
-the py-spy table under the storm's table (the event loop, python-socketio's message handling, websocket
-frame writes, the executor hops of the file store's reads).
+the py-spy table under the storm's table: in this run the event loop's own C code, setting `TCP_NODELAY` on
+every accepted socket, python-socketio's emits of the replay, and the futures chained by the file store's
+executor hops (aiofiles: one per open, read and close); the resume rules themselves do not show.
 
 ### 6. Voice turns
 
 *Response gap.* In auto mode the gap is the silence window (`ANSWER_END_SILENCE_MS`) plus what the server
 does after it (finalize STT, write the next question, first TTS byte), so drafting can only shorten the
 second part: with the interview default of 2500 ms, auto+preemptive over auto is bounded by
-(2500 + 950) / 2500 = 1.38× even if the server's part fell to zero. Measured (15 turns per mode, p50): manual
-940 ms, auto 3450 ms, auto+preemptive 2724 ms: **1.27×; the 1.5× aim is missed and cannot be met at 2500 ms**.
-The part the server controls falls from 950 to 224 ms (4.25×): at 2500 ms the draft (started 800 ms after
-the last word; 700 ms to the LLM's first token, the rest at 40 tokens/s in the fakes) is written before the
-window ends, and what is left is the TTS's first byte (200 ms in the fakes) and the hops around it.
-At 1000 ms (a voice assistant's window) drafting makes the gap *longer*: 1952 → 2228 ms (0.88×). The draft
-starts only 200 ms before the end, and the question step waits for the whole drafted text
-(`Drafts.take` awaits the draft's task) before it speaks it, while without a draft the first sentence goes
-to TTS as soon as the LLM has written it (pipelining). Recommendation (not done in this round): when the
-settled draft is still being written, stream its sentences into the question's speech as they arrive (the
-draft keeps its pieces in a queue), so that drafting is never slower than auto; and start drafts earlier
-than the end by at least the LLM's time to the first sentence (`PREEMPTIVE_STABLE_MS` below
-`ANSWER_END_SILENCE_MS` minus that time). With both, the 1000 ms ratio would approach its bound
-(1000 + 952) / 1000 = 1.95×. Speaking a draft before the answer is confirmed (preemptive TTS) is not done:
-the issue requires that a discarded draft leaves no trace in the fake TTS's record of what was spoken.
+(2500 + 950) / 2500 = 1.38× even if the server's part fell to zero. Measured in this run (15 turns per mode,
+p50): manual 939 ms, auto 3448 ms, auto+preemptive 2719 ms: **1.27×; the 1.5× aim is missed and cannot be met
+at 2500 ms**. The part the server controls falls from 948 to 219 ms (4.33×): at 2500 ms the draft (started
+800 ms after the last word; 700 ms to the LLM's first token, the rest at 40 tokens/s in the fakes) is written
+before the window ends, and what is left is the TTS's first byte (200 ms in the fakes) and the hops around it.
+At 1000 ms (a voice assistant's window) the draft starts only 200 ms before the end (`PREEMPTIVE_STABLE_MS`
+800, the default): 1945 → 1739 ms (1.12×). Fixed in this round: a settled draft still being written used to
+make the question wait for its whole text (0.88× at 1000 ms in the development run before the fix); it is now
+spoken sentence by sentence as it streams (`Draft.pieces`), so drafting is never slower than writing afresh.
+Started earlier (`PREEMPTIVE_STABLE_MS=300` with a 1000 ms window, the latency benchmark's voice setting) it
+reached 1.52× there (1447 against 2196 ms at 100 sessions). Speaking a draft before the answer is confirmed
+(preemptive TTS) is not done: the issue requires that a discarded draft leaves no trace in the fake TTS's record
+of what was spoken.
 
 *Barge-in.* In Chromium, from the start of the candidate's speech (the benchmark's own analyser on the
-page's microphone stream) to the question's `<audio>` paused: p50 518 ms, max 523 ms over 5 barge-ins,
-of which 500 ms is `INTERRUPTION_MIN_MS`, the issue's own rule that a noise shorter than that is not an
-interruption (the page stops a question after 500 ms of sound; `tests/browser/test_voice_cough.py` shows a
-200 ms burst leaves it playing). The page's detection itself adds 18–23 ms (its meter runs per animation
-frame over a 1,024-sample window). So the 300 ms aim and the 500 ms noise rule cannot both hold: an
-`INTERRUPTION_MIN_MS` of about 250 ms would stop playback within 300 ms, at the price of stopping for
-coughs up to that long. On the server side at most one `tts_chunk` of an interrupted question arrived after
-the page sent `interrupt` (8 ms after it: a chunk already on its way), and none later, although the fake TTS
-goes on delivering a chunk every 120 ms: the server holds them from the moment it is told (then drops them,
-words being heard), so the aim of no chunk later than one chunk's duration (128 ms) after the server is
-told is met.
+page's microphone stream) to the question's `<audio>` paused: p50 17 ms, max 24 ms over 5 barge-ins (aim 300
+ms: met). Changed in this round: the page used to wait for `INTERRUPTION_MIN_MS` (500 ms) of sound before
+stopping the question (518 ms in the development run); it now pauses at the first loud meter frame, tells the
+server (`interrupt`) once the sound has lasted `INTERRUPTION_MIN_MS` (513 ms p50 here), and plays on from where
+it paused when the sound stops sooner (a cough: `tests/browser/test_voice_cough.py`). On the server side no
+`tts_chunk` of an interrupted question arrived after the page sent `interrupt` (the last one 39–55 ms before
+it), although the fake TTS goes on delivering a chunk every 120 ms: the server holds them from the moment it is
+told (then drops them, words being heard), so the aim of no chunk later than one chunk's duration (128 ms)
+after the server is told is met.
 """
