@@ -26,10 +26,6 @@ from .stages import LLMStage, SentenceStage, SpeechStage
 log = logging.getLogger(__name__)
 
 
-class DraftRestarted(Exception):
-    """A draft's LLM chain moved on after pieces went out, or to the offline interviewer: the draft is not used."""
-
-
 @dataclass
 class QuestionText:
     """A written question, whether it came from a fallback, its timings and its speech."""
@@ -143,8 +139,8 @@ class QuestionPipeline:
         """The question after ``answered`` if its answer is ``transcript``: written, not spoken nor emitted.
 
         Each piece goes to ``on_piece`` as the LLM writes it. '' when only the offline link could write
-        it (the question is then written as usual, with its ``llm_fallback`` warning); a fall back to
-        another provider after pieces went out fails the draft (``DraftRestarted``).
+        it (the question is then written as usual, with its ``llm_fallback`` warning) or when the chain
+        falls back to another provider after pieces went out.
         """
         session = live.session
         turns = tuple(t.model_copy(update={"answer": transcript} if t.index == answered else {}) for t in session.turns)
@@ -154,15 +150,15 @@ class QuestionPipeline:
 
         async def on_attempt(name: str, is_offline: bool, restart: bool) -> None:
             if is_offline and not self.llm.offline:
-                raise DraftRestarted(f"{name}: only the offline interviewer could write it")
+                raise DraftFailed(f"{name}: only the offline interviewer could write it")
             if parts:
-                raise DraftRestarted(f"{name} took over after {len(parts)} piece(s)")
+                raise DraftFailed(f"{name} took over after {len(parts)} piece(s)")
 
         try:
             async for piece in self.llm.stream_question(request, on_attempt):
                 parts.append(piece)
                 on_piece(piece)
-        except DraftRestarted as exc:
+        except DraftFailed as exc:
             log.info("session %s: draft of question %d not usable (%s)", live.id, index, exc)
             return ""
         return "".join(parts)
@@ -183,17 +179,15 @@ class QuestionPipeline:
             text = "".join(parts).strip()
             if not text:
                 raise DraftFailed("empty")
-        except DraftFailed as exc:
+        except BaseException as exc:
+            await speech.cancel()
+            live.speech_ended(speech.speech)
+            if not isinstance(exc, DraftFailed):
+                raise
             log.warning("session %s: the drafted question %d failed (%s); writing it again", live.id, index, exc)
-            await speech.cancel()
-            live.speech_ended(speech.speech)
             return None
-        except BaseException:
-            await speech.cancel()
-            live.speech_ended(speech.speech)
-            raise
         finally:
-            if draft.task is not None and not draft.task.done():
+            if not draft.task.done():
                 draft.task.cancel()  # the question step was cancelled while the draft was still being written
         for sentence in sentences.flush(text):
             speech.say(sentence)

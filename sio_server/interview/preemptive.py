@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -30,8 +29,6 @@ from . import logic
 from .live import LiveSession
 from .tasks import OwnedTasks
 from .turn_watch import words_of
-
-log = logging.getLogger(__name__)
 
 Write = Callable[[LiveSession, int, str, Callable[[str], None]], Awaitable[str]]
 
@@ -46,7 +43,7 @@ class Draft:
 
     index: int
     words: str
-    task: asyncio.Task[str] | None = None
+    task: asyncio.Task[str] = field(init=False)  # set by Drafts.start as soon as the draft exists
     settled: bool = False
     parts: list[str] = field(default_factory=list)
     grew: asyncio.Event = field(default_factory=asyncio.Event)
@@ -61,7 +58,6 @@ class Draft:
 
         Raises :class:`DraftFailed` when the draft did not end as a whole question.
         """
-        assert self.task is not None
         sent = 0
         while True:
             self.grew.clear()
@@ -114,7 +110,7 @@ class Drafts:
 
     def _drop(self, session_id: str) -> Draft | None:
         draft = self.drafts.pop(session_id, None)
-        if draft is not None and draft.task is not None:
+        if draft is not None:
             draft.task.cancel()
             self.discarded += 1
         return draft
@@ -125,9 +121,8 @@ class Drafts:
         if draft is None or (unless is not None and words_of(unless) == draft.words):
             return
         self._drop(session_id)
-        if draft.task is not None:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await draft.task
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await draft.task
 
     def settle(self, session_id: str, index: int, transcript: str) -> None:
         """The answer to ``index`` closed as ``transcript``: keep a matching draft, drop any other."""
