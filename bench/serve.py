@@ -67,15 +67,15 @@ def _patch_json() -> None:
     from engineio import packet as eio_packet
     from socketio import packet as sio_packet
 
-    from sio_server.transport import server
+    from sio_server.transport import packets
 
     global _orjson, _INVALID_EVENT
     import orjson
 
-    _orjson, _INVALID_EVENT = orjson, server.INVALID_EVENT
+    _orjson, _INVALID_EVENT = orjson, packets.INVALID_EVENT
     sio_packet.Packet.json = OrjsonCodec
     eio_packet.Packet.json = OrjsonCodec
-    server.SafePacket.json = OrjsonCodec
+    packets.SafePacket.json = OrjsonCodec
 
 
 def _patch_file_store() -> None:

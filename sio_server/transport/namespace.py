@@ -25,6 +25,7 @@ from ..interview.tasks import OwnedTasks
 from ..observability.metrics import Metrics
 from ..settings import Settings
 from ..store.base import StoreError
+from .packets import INVALID_EVENT
 from .protocol import (
     NAMESPACE,
     AnswerEnd,
@@ -39,7 +40,6 @@ from .protocol import (
     room_of,
 )
 from .ratelimit import SocketLimits
-from .server import INVALID_EVENT
 
 log = logging.getLogger(__name__)
 Handler = Callable[[str, Any], Awaitable[dict[str, Any] | None]]

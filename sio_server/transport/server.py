@@ -1,5 +1,5 @@
 """The Socket.IO and Engine.IO server classes and client managers: python-socketio's and python-engineio's,
-hardened against hostile packets, with admission control and the real client address.
+hardened against hostile packets (decoded by :mod:`.packets`), with admission control and the real client address.
 
 **Every use of a private member of python-socketio / python-engineio lives in
 this module**, each with a comment naming the upstream behaviour it relies on;
@@ -27,45 +27,13 @@ from ..web.client_address import ClientAddress
 from ..web.polling import WholeBody, malformed_text
 from .admission import Admission, Refusal
 from .packet_queue import PacketQueue
+from .packets import INVALID_EVENT, SafePacket, attachment_count
 
 log = logging.getLogger(__name__)
 
-INVALID_EVENT = "\x00invalid"
 BINARY_PACKET_TYPES = (str(packet.BINARY_EVENT), str(packet.BINARY_ACK))
 RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error"})
 MALFORMED_ERRORS = (ValueError, TypeError, IndexError, KeyError, AttributeError)
-
-
-class SafeJSON:
-    """``json`` for python-socketio's packet decoder that never raises.
-
-    A payload nested too deeply for the decoder (``RecursionError``) or
-    malformed becomes the event ``INVALID_EVENT``, which the namespace answers
-    with ``invalid_payload`` (after the rate limit), instead of an error
-    logged without an ack.
-    """
-
-    dumps = staticmethod(json.dumps)
-
-    @staticmethod
-    def loads(text: str | bytes, *args: Any, **kwargs: Any) -> Any:
-        """Decode ``text``; undecodable input becomes ``[INVALID_EVENT]``."""
-        try:
-            return json.loads(text, *args, **kwargs)
-        except (ValueError, RecursionError):
-            return [INVALID_EVENT]
-
-
-class SafePacket(packet.Packet):
-    """Socket.IO packets decoded with :class:`SafeJSON`, whatever other code sets on ``Packet``."""
-
-    json = SafeJSON
-
-
-def attachment_count(header: str) -> int | None:
-    """The attachment count a binary packet announces (``5<count>-…``), or None when malformed."""
-    digits, dash, _ = header[1:12].partition("-")
-    return int(digits) if dash and digits.isdigit() else None
 
 
 class GuardedWebSocket(eio_aiohttp.WebSocket):

@@ -8,7 +8,7 @@ import aiohttp
 
 from sio_server.app import create_app
 from sio_server.appkeys import SIO
-from sio_server.transport.server import attachment_count
+from sio_server.transport.packets import attachment_count
 
 NS = "/interview"
 
