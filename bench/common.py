@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import multiprocessing as mp
 import os
 import re
@@ -264,6 +265,44 @@ class LoadPool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class NodeHolders:
+    """Node processes of one ``bench/node/*.mjs`` holder script, each given ``URL COUNT *args``.
+
+    They talk in lines: :meth:`say` writes one to every process's stdin, :meth:`read_all` reads one
+    JSON line from each (in process order).
+    """
+
+    def __init__(self, script: Path, url: str, counts: Sequence[int], *args: str) -> None:
+        self.procs = [
+            subprocess.Popen(["node", str(script), url, str(k), *args], cwd=ROOT, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+            for k in counts
+        ]
+
+    def say(self, line: str) -> None:
+        for p in self.procs:
+            assert p.stdin is not None
+            if p.poll() is not None:
+                continue  # exited (killed, or done): nothing reads its stdin
+            p.stdin.write(line + "\n")
+            p.stdin.flush()
+
+    def read_all(self) -> list[dict[str, Any]]:
+        out = []
+        for p in self.procs:
+            line = p.stdout.readline() if p.stdout else ""
+            if not line:
+                raise RuntimeError(f"holder {p.pid} exited ({p.wait()})")
+            out.append(json.loads(line))
+        return out
+
+    def kill(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait(5)
 
 
 def split(n: int, parts: int) -> list[int]:

@@ -20,7 +20,6 @@ sessions lost (no ``session_resumed`` within 30 s, or ``resume_rejected``).
 from __future__ import annotations
 
 import contextlib
-import json
 import subprocess
 import time
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Any
 from .common import (
     ROOT,
     BenchServer,
+    NodeHolders,
     Profile,
     Result,
     Table,
@@ -45,40 +45,22 @@ HOLDER = ROOT / "bench" / "node" / "resume.mjs"
 PROCESSES = 2  # Node processes holding the sessions (a few thousand sockets each)
 
 
-class Holders:
+class Holders(NodeHolders):
     """Node processes of ``bench/node/resume.mjs`` holding ``n`` sessions at question 2 between them."""
 
     def __init__(self, url: str, n: int) -> None:
-        self.procs = [
-            subprocess.Popen(["node", str(HOLDER), url, str(k)], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-            for k in split(n, 1 if n <= 50 else PROCESSES)
-        ]
-
-    def say(self, line: str) -> None:
-        for p in self.procs:
-            assert p.stdin is not None
-            p.stdin.write(line + "\n")
-            p.stdin.flush()
-
-    def read(self) -> list[dict[str, Any]]:
-        out = []
-        for p in self.procs:
-            line = p.stdout.readline() if p.stdout else ""
-            if not line:
-                raise RuntimeError(f"resume holder {p.pid} exited ({p.wait()})")
-            out.append(json.loads(line))
-        return out
+        super().__init__(HOLDER, url, split(n, 1 if n <= 50 else PROCESSES))
 
     def close(self) -> None:
+        """Tell every process to disconnect its sockets and exit; kill one that does not."""
+        with contextlib.suppress(OSError):
+            self.say("close")
         for p in self.procs:
-            if p.poll() is None:
-                with contextlib.suppress(OSError):
-                    self.say("close")
-                try:
-                    p.wait(30)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(5)
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(5)
 
 
 def measure(n: int, wait: float, profile_to: Path | None = None) -> dict[str, Any]:
@@ -86,7 +68,7 @@ def measure(n: int, wait: float, profile_to: Path | None = None) -> dict[str, An
     with BenchServer() as server:
         holders = Holders(server.url, n)
         try:
-            ready = holders.read()
+            ready = holders.read_all()
             t_kill = time.monotonic()
             server.kill()
             holders.say(f"kill {wait}")
@@ -95,7 +77,7 @@ def measure(n: int, wait: float, profile_to: Path | None = None) -> dict[str, An
             t_healthy = time.monotonic()
             if profile_to is not None:
                 prof = Profile(server.pid, 5, profile_to)
-            parts = holders.read()
+            parts = holders.read_all()
             cpu = cpu_seconds(server.pid)  # the new process's CPU from its start to the end of the storm
             metrics = server.metrics()
         finally:

@@ -22,7 +22,6 @@ target is no growth between waves, not a return to idle.
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from typing import Any
 
@@ -31,6 +30,7 @@ from .common import (
     ROOT,
     BareServer,
     BenchServer,
+    NodeHolders,
     Result,
     Table,
     TempServer,
@@ -48,45 +48,23 @@ HOLDER = ROOT / "bench" / "node" / "hold.mjs"
 PER_HOLDER = 1000
 
 
-class Holders:
+class Holders(NodeHolders):
     """Node processes holding ``n`` sockets (``bench/node/hold.mjs``), at most 1,000 each."""
 
     def __init__(self, url: str, n: int, mode: str) -> None:
-        self.procs = [
-            subprocess.Popen(["node", str(HOLDER), url, str(k), mode], cwd=ROOT, stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True)
-            for k in split(n, max(1, -(-n // PER_HOLDER)))
-        ]
-
-    def _read_all(self) -> list[dict[str, Any]]:
-        out = []
-        for p in self.procs:
-            line = p.stdout.readline() if p.stdout else ""
-            if not line:
-                raise RuntimeError(f"holder {p.pid} exited ({p.wait()})")
-            out.append(json.loads(line))
-        return out
+        super().__init__(HOLDER, url, split(n, max(1, -(-n // PER_HOLDER))), mode)
 
     def opened(self) -> tuple[int, list[str], float]:
-        replies = self._read_all()
+        replies = self.read_all()
         return (sum(r["opened"] for r in replies), [e for r in replies for e in r["errors"]],
                 max(r["seconds"] for r in replies))
 
     def end(self) -> int:
-        for p in self.procs:
-            assert p.stdin is not None
-            p.stdin.write("end\n")
-            p.stdin.flush()
-        ended = sum(r["ended"] for r in self._read_all())
+        self.say("end")
+        ended = sum(r["ended"] for r in self.read_all())
         for p in self.procs:
             p.wait(30)
         return ended
-
-    def kill(self) -> None:
-        for p in self.procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait(5)
 
 
 def _purged(server: TempServer) -> float:

@@ -10,17 +10,10 @@
 // printing {"ended", "errors"}; the process then exits.
 import { createInterface } from "node:readline";
 import { io } from "socket.io-client";
+import { CONFIG, limited, openAll, say, withTimeout } from "./holders.mjs";
 
 const [url, countArg, mode] = process.argv.slice(2);
 const count = Number(countArg);
-const say = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
-const CONCURRENCY = 50;
-const TIMEOUT = 60000;
-const CONFIG = { language: "en", mode: "text", max_questions: 5, job_title: "Backend Engineer" };
-
-const withTimeout = (promise, what) =>
-  Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} timed out`)), TIMEOUT).unref())]);
-
 const once = (socket, event) => new Promise((resolve) => socket.once(event, resolve));
 
 async function openOne() {
@@ -50,24 +43,8 @@ async function endOne(held) {
   }
 }
 
-async function limited(items, fn) {
-  const results = [];
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const i = next++;
-      try { results[i] = { ok: await fn(items[i]) }; } catch (err) { results[i] = { error: String(err) }; }
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, lane));
-  return results;
-}
-
-const started = Date.now();
-const opened = await limited(Array.from({ length: count }), openOne);
-const held = opened.filter((r) => r.ok).map((r) => r.ok);
-const errors = opened.filter((r) => r.error).map((r) => r.error);
-say({ opened: held.length, errors: errors.slice(0, 3), seconds: (Date.now() - started) / 1000 });
+const { held, errors, seconds } = await openAll(count, openOne);
+say({ opened: held.length, errors, seconds });
 
 const lines = createInterface({ input: process.stdin });
 for await (const line of lines) {

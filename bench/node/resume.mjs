@@ -12,19 +12,13 @@
 // resumed, one line {"resumed": [stamps], "rejected", "lost"}; then "close" ends the process.
 import { createInterface } from "node:readline";
 import { io } from "socket.io-client";
+import { CONFIG, openAll, say, withTimeout } from "./holders.mjs";
 
 const [url, countArg] = process.argv.slice(2);
 const count = Number(countArg);
-const say = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
 const monotonic = () => Number(process.hrtime.bigint()) / 1e9;
-const CONCURRENCY = 50;
-const TIMEOUT = 60000;
-const CONFIG = { language: "en", mode: "text", max_questions: 5, job_title: "Backend Engineer" };
 const ANSWER = "I led the migration of our billing service to an event-driven design.";
 let armed = false;
-
-const withTimeout = (promise, what) =>
-  Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error(`${what} timed out`)), TIMEOUT).unref())]);
 
 function question(held, index) {
   return new Promise((resolve) => {
@@ -64,23 +58,8 @@ async function openOne() {
   return held;
 }
 
-async function limited(items, fn) {
-  const results = [];
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const i = next++;
-      try { results[i] = { ok: await fn(items[i]) }; } catch (err) { results[i] = { error: String(err) }; }
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, lane));
-  return results;
-}
-
-const started = Date.now();
-const opened = await limited(Array.from({ length: count }), openOne);
-const held = opened.filter((r) => r.ok).map((r) => r.ok);
-say({ ready: held.length, errors: opened.filter((r) => r.error).map((r) => r.error).slice(0, 3), seconds: (Date.now() - started) / 1000 });
+const { held, errors, seconds } = await openAll(count, openOne);
+say({ ready: held.length, errors, seconds });
 
 const lines = createInterface({ input: process.stdin });
 for await (const line of lines) {
