@@ -28,6 +28,7 @@ from ..web.polling import WholeBody, malformed_text
 from .admission import Admission, Refusal
 from .packet_queue import PacketQueue
 from .packets import INVALID_EVENT, SafePacket, attachment_count
+from .rooms import RoomIndex
 
 log = logging.getLogger(__name__)
 
@@ -341,11 +342,11 @@ class ConnectSignals:
                 del self._connect_waiters[key]
 
 
-class LocalManager(ConnectSignals, socketio.AsyncManager):
+class LocalManager(ConnectSignals, RoomIndex, socketio.AsyncManager):
     """The in-process client manager (one server process)."""
 
 
-class ListenerRedisManager(ConnectSignals, socketio.AsyncRedisManager):
+class ListenerRedisManager(ConnectSignals, RoomIndex, socketio.AsyncRedisManager):
     """``AsyncRedisManager`` whose pub/sub listener loop is :meth:`listen_messages` (a subclass provides it)."""
 
     def listen_messages(self) -> AsyncIterator[dict[str, Any]]:
