@@ -88,8 +88,12 @@ class SessionRegistry:
         self.metrics.sessions_live.set(len(self.live))
         return live
 
-    async def get(self, session_id: str) -> LiveSession | None:
-        """The live session, restored from the store when this process does not hold it."""
+    async def get(self, session_id: str, seen: Session | None = None) -> LiveSession | None:
+        """The live session, restored from the store when this process does not hold it.
+
+        ``seen``: the session as just read from the store (by :meth:`peek`); the
+        store reads it again after the lease only when it may have changed.
+        """
         if parse_session_id(session_id) is None:
             return None
         live = self.live.get(session_id)
@@ -102,7 +106,7 @@ class SessionRegistry:
         future: asyncio.Future[LiveSession | None] = asyncio.get_running_loop().create_future()
         self._loading[session_id] = future
         try:
-            live = await self._load(session_id)
+            live = await self._load(session_id, seen)
             future.set_result(live)
         except BaseException as exc:
             future.set_exception(exc)
@@ -114,14 +118,14 @@ class SessionRegistry:
             self.on_restored(live)
         return live
 
-    async def _load(self, session_id: str) -> LiveSession | None:
+    async def _load(self, session_id: str, seen: Session | None) -> LiveSession | None:
         try:
             took_over = await self.leases.acquire(session_id)
         except LeaseUnavailable:
             raise InterviewError("session_busy", "the session is busy on another server; retry") from None
         if took_over:
             self.metrics.lease_takeovers.inc()
-        session = await self.store.load(session_id)
+        session = await self.store.load(session_id) if seen is None else await self.store.reload(seen)
         if session is None:
             await self.leases.release(session_id)
             return None
@@ -138,7 +142,7 @@ class SessionRegistry:
         """The live session whose resume token is ``token``, or None."""
         # Check the token before taking the session over: a wrong token must not move it.
         session = await session_for_token(self.peek, token)  # the same work for unknown ids (not timeable)
-        return await self.get(session.id) if session is not None else None
+        return await self.get(session.id, seen=session) if session is not None else None
 
     def release(self, live: LiveSession) -> None:
         """Drop ``live`` from memory when no socket holds it and no step runs."""

@@ -51,6 +51,15 @@ class SessionStore(abc.ABC):
     async def load(self, session_id: str) -> Session | None:
         """Return the stored session, or None when there is none (or the id is invalid)."""
 
+    async def reload(self, seen: Session) -> Session | None:
+        """The stored session ``seen`` was read from: ``seen`` itself when this store knows nothing
+        was written since it was read, otherwise a fresh :meth:`load`.
+
+        A session is read before its lease is taken (to check a resume token)
+        and must be current after it; a store that cannot tell reads again.
+        """
+        return await self.load(seen.id)
+
     @abc.abstractmethod
     async def save(self, session: Session) -> None:
         """Persist ``session`` atomically (see the class docstring on versions)."""

@@ -127,6 +127,13 @@ class FileSessionStore(SessionStore):
                 self._versions.pop(session_id, None)
             return session
 
+    async def reload(self, seen: Session) -> Session | None:
+        """``seen`` when it is the version this process last read or wrote (the only writer of its
+        ``DATA_DIR``: every save and load goes through here), otherwise a fresh load."""
+        if self._versions.get(seen.id) == seen.version:
+            return seen
+        return await self.load(seen.id)
+
     async def save(self, session: Session) -> None:
         """Write ``session`` atomically after checking its version."""
         path = self.path_for(session.id)

@@ -81,6 +81,22 @@ class StoreContract:
         winner = writers[results.index(None)]
         assert (await store.load(session.id)).end_reason == winner.end_reason
 
+    async def test_reload_is_the_stored_version_after_any_write(self, store: SessionStore):
+        session = make_session(questions=1)
+        await store.save(session)
+        seen = await store.load(session.id)
+        assert seen is not None
+        again = await store.reload(seen)
+        assert again is not None and again.model_dump() == seen.model_dump()
+        newer = seen.model_copy(deep=True)
+        logic.add_question(newer, "A newer question?", fallback=False)
+        newer.version = 2
+        await store.save(newer)
+        current = await store.reload(seen)  # seen is version 1: the store must not hand it back
+        assert current is not None and current.version == 2 and current.turns[-1].question == "A newer question?"
+        await store.delete(session.id)
+        assert await store.reload(seen) is None
+
     async def test_delete(self, store: SessionStore):
         session = make_session()
         await store.save(session)

@@ -95,3 +95,27 @@ async def test_hand_over_supersedes_the_socket_and_forgets_the_session(registry)
     assert host.calls == [("supersede", "a", live.id)]
     assert registry.session_of("a") is None and live.id not in registry.live
     await registry.close()
+
+
+async def test_a_resume_reads_the_session_once_and_holds_what_it_read(registry, monkeypatch):
+    from sio_server.interview.tokens import hash_token, new_token
+    from sio_server.store import files
+
+    session = logic.new_session(InterviewConfig(), token_hash="", mode="text")
+    token = new_token(session.session_id)
+    session.token_hash = hash_token(token)
+    session.version = 1
+    await registry.store.save(session)
+    registry.store.forget(session.id)  # as after a restart: nothing remembered
+    reads = 0
+    read_model = files._read_model
+
+    async def counting(*args, **kwargs):
+        nonlocal reads
+        reads += 1
+        return await read_model(*args, **kwargs)
+
+    monkeypatch.setattr(files, "_read_model", counting)
+    live = await registry.authenticate(token)
+    assert live is not None and live.id == session.id and reads == 1
+    assert await registry.authenticate(new_token(session.session_id)) is None  # a wrong secret: no session
