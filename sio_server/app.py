@@ -13,6 +13,7 @@ from aiohttp import web
 from .appkeys import METRICS, NAMESPACE_HANDLERS, SERVICE, SETTINGS, SIO, STORE
 from .cluster.leases import make_leases
 from .cluster.watch import make_client_manager, start_manager, watch_cluster
+from .heap import HeapTrimmer, libc_malloc_trim
 from .interview.audio_budget import AudioBudget
 from .interview.service import InterviewService
 from .interview.sweeper import SweepPolicy
@@ -168,9 +169,13 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The TTL sweeper runs while the app does; at cleanup, the namespace's replays and disconnects end too."""
+    """The TTL sweeper and the heap trimmer run while the app does; at cleanup, the namespace's replays and
+    disconnects end too."""
+    trimmer = HeapTrimmer(app[SETTINGS].memory_trim_interval, libc_malloc_trim())
     app[SERVICE].sweeper.start()
+    trimmer.start()
     yield
+    await trimmer.stop()
     await app[SERVICE].sweeper.stop()
     await app[NAMESPACE_HANDLERS].close()
 

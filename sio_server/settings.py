@@ -31,6 +31,9 @@ class Settings(BaseSettings):
         default=2_592_000, gt=0, description="seconds an ended session stays readable before it is purged"
     )
     sweep_interval: float = Field(default=60, gt=0, description="seconds between TTL sweeps")
+    memory_trim_interval: float = Field(
+        default=5, ge=0, description="seconds between handing freed heap pages back to the OS (glibc malloc_trim; 0: never)"
+    )
     audio_queue_chunks: int = Field(default=100, ge=1)
     audio_chunk_max_bytes: int = Field(default=65536, ge=1)
     max_message_bytes: int = Field(default=524288, ge=1024, description="one message, and one binary packet assembled")
