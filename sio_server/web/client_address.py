@@ -28,8 +28,11 @@ class ClientAddress:
 
     def __init__(self, trusted: Iterable[Network] = ()) -> None:
         self.trusted = tuple(trusted)
+        # Every handshake and polling request behind a proxy asks about the same few addresses; parsing one
+        # was a quarter of the event loop's busy time in a resume storm (docs/benchmarks.md).
+        self.is_trusted = lru_cache(maxsize=4096)(self._is_trusted)
 
-    def is_trusted(self, address: str) -> bool:
+    def _is_trusted(self, address: str) -> bool:
         """True when ``address`` is one of the configured proxies."""
         if not self.trusted:
             return False
@@ -43,7 +46,7 @@ class ClientAddress:
         """The client address: ``peer`` unless it is a trusted proxy, then the forwarded hops from the right."""
         hops = [h.strip() for header in forwarded_for for h in header.split(",") if h.strip()]
         address = peer or "unknown"
-        while self.is_trusted(address) and hops:
+        while hops and self.is_trusted(address):
             address = hops.pop()
         return _canonical(address)
 
