@@ -61,7 +61,8 @@ def main() -> None:
     app.router.add_get("/healthz", healthz)
     if tracing:
         tracer.install(app)
-    web.run_app(app, host="127.0.0.1", port=port, print=None, shutdown_timeout=1.0)
+    # the app's LISTEN_BACKLOG default: aiohttp's 128 drops SYNs when thousands reconnect at once
+    web.run_app(app, host="127.0.0.1", port=port, print=None, shutdown_timeout=1.0, backlog=4096)
 
 
 if __name__ == "__main__":

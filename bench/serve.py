@@ -15,6 +15,10 @@ without editing ``sio_server``:
 ``socketio_full_imports``
     socketio imported the plain way, with ``requests`` and ``redis`` (what the
     server did before ``sio_server.transport.optional_imports``).
+``socketio_room_scan``
+    python-socketio's own ``basic_disconnect`` (a scan of every room of the
+    namespace on each disconnect) instead of the adopted room index
+    (``sio_server/transport/rooms.py``): the disconnect storm's comparison row.
 ``tracemalloc``
     ``/bench/tracemalloc`` (``bench/tracing.py``), diagnostics only.
 ``asyncio_loop``
@@ -35,7 +39,7 @@ from typing import Any
 from aiohttp import web
 
 PATCHES = {p.strip() for p in os.environ.get("BENCH_PATCHES", "").split(",") if p.strip()}
-KNOWN = {"store_onehop", "socketio_full_imports", "asyncio_loop", "orjson", "tracemalloc"}
+KNOWN = {"store_onehop", "socketio_full_imports", "asyncio_loop", "orjson", "tracemalloc", "socketio_room_scan"}
 
 
 class OrjsonCodec:
@@ -76,6 +80,15 @@ def _patch_json() -> None:
     sio_packet.Packet.json = OrjsonCodec
     eio_packet.Packet.json = OrjsonCodec
     packets.SafePacket.json = OrjsonCodec
+
+
+def _patch_room_scan() -> None:
+    """``socketio_room_scan``: a disconnect finds the socket's rooms by upstream's scan of every room."""
+    from socketio.base_manager import BaseManager
+
+    from sio_server.transport.rooms import RoomIndex
+
+    RoomIndex.basic_disconnect = BaseManager.basic_disconnect  # type: ignore[method-assign]
 
 
 def _patch_file_store() -> None:
@@ -150,6 +163,8 @@ def main() -> None:
         tracing.start()
     if "orjson" in PATCHES:
         _patch_json()
+    if "socketio_room_scan" in PATCHES:
+        _patch_room_scan()
     if "asyncio_loop" in PATCHES:
         sys.modules["uvloop"] = None  # type: ignore[assignment]  # "import uvloop" now raises ImportError
     import sio_server.app as app_module

@@ -12,7 +12,9 @@ and (for this server) were swept. Per session = (RSS with N held - warm idle) / 
 
 Waves: on the same process, N sessions are opened, held, ended (``end_interview``,
 ``feedback``, disconnect) and swept (``SWEEP_INTERVAL=1``, ``SESSION_TTL=1``, ``REPORT_RETENTION=1``),
-three times. "held" is the peak RSS while a wave is held; "after" the RSS once
+three times. "held" is the peak RSS while a wave is held (sampled for a few seconds
+from ``MEMORY_TRIM_INTERVAL`` + 1 s after the last session opened, for every server alike,
+so it is the sessions' RSS and not the opening burst's); "after" the RSS once
 it ended and was swept. A process that keeps nothing per ended session shows a
 ratio wave 3 / wave 1 of 1.00 on both: RSS after the first wave stays above idle
 (CPython's allocator keeps its arenas: a high-water mark, not a leak), so the
@@ -24,6 +26,8 @@ from __future__ import annotations
 import json
 import time
 from typing import Any
+
+from sio_server.settings import Settings
 
 from .common import (
     BARE_NAMES,
@@ -39,6 +43,9 @@ from .common import (
     split,
 )
 
+# The server's default MEMORY_TRIM_INTERVAL and a second: held RSS is sampled once it has handed back the
+# free pages the burst of starts left (sio_server/heap.py); every server waits as long.
+SETTLE_HELD = Settings.model_fields["memory_trim_interval"].default + 1.0
 KiB = 1024
 MiB = 1024 * 1024
 SERVER_ENV = {"PING_INTERVAL": "5", "PING_TIMEOUT": "10", "SWEEP_INTERVAL": "1", "SESSION_TTL": "1", "REPORT_RETENTION": "1"}
@@ -80,6 +87,8 @@ def _wave(server: TempServer, n: int, app: bool, hold: float, settle: float, end
     holders = Holders(server.url, n, "interview" if app else "bare")
     try:
         ok, errors, ramp = holders.opened()
+        if hold >= 1:  # the full run: RSS of the held sessions, not of the burst that opened them (any server)
+            time.sleep(SETTLE_HELD)
         samples = [server.rss()]
         t_end = time.monotonic() + hold
         while time.monotonic() < t_end:

@@ -33,5 +33,5 @@ io.of("/interview").on("connection", (socket) => {
     else queue.push(data);
   });
 });
-http.listen(port, "127.0.0.1");
+http.listen({ port, host: "127.0.0.1", backlog: 4096 }); // the listen backlog of the Python servers
 process.on("SIGTERM", () => process.exit(0));

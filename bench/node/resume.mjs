@@ -3,9 +3,11 @@
 // reconnection with the Python adapter's back-off (0.25 s doubling to 2 s, ±50 % jitter) and the
 // resume `auth` of docs/PROTOCOL.md ({resume_token, last_seq}, read at every reconnection).
 //
-//   node bench/node/resume.mjs URL N
+//   node bench/node/resume.mjs URL N [bare]
 //
-// Each socket starts a text interview, answers question 1 and waits for question 2; then one JSON
+// Each socket starts a text interview, answers question 1 and waits for question 2 (with "bare",
+// for a bare Socket.IO server: each socket only connects, and its reconnection counts as resumed,
+// the floor a resume cannot beat); then one JSON
 // line {"ready", "errors", "seconds"}. A line "kill SECONDS" on stdin (sent right after the server
 // was SIGKILLed) arms the stamps: every socket stamps its first `session_resumed` after it with
 // CLOCK_MONOTONIC (process.hrtime, the clock of Python's time.monotonic). After SECONDS, or once all
@@ -14,7 +16,8 @@ import { createInterface } from "node:readline";
 import { io } from "socket.io-client";
 import { CONFIG, openAll, say, withTimeout } from "./holders.mjs";
 
-const [url, countArg] = process.argv.slice(2);
+const [url, countArg, mode] = process.argv.slice(2);
+const bare = mode === "bare";
 const count = Number(countArg);
 const monotonic = () => Number(process.hrtime.bigint()) / 1e9;
 const ANSWER = "I led the migration of our billing service to an event-driven design.";
@@ -44,10 +47,16 @@ async function openOne() {
     held.lastSeq = Math.max(held.lastSeq, data.last_seq || 0);
     if (armed && held.resumedAt === null) held.resumedAt = monotonic();
   });
+  if (bare) {
+    socket.on("connect", () => {
+      if (armed && held.resumedAt === null) held.resumedAt = monotonic();
+    });
+  }
   socket.on("connect_error", (err) => {
     if (armed && err?.data?.code === "resume_rejected") held.rejected = true;
   });
   await withTimeout(new Promise((resolve) => socket.once("connect", resolve)), "connect");
+  if (bare) return held;
   const ack = await withTimeout(socket.emitWithAck("start_interview", CONFIG), "start_interview");
   if (!ack.ok) throw new Error(`start_interview: ${JSON.stringify(ack)}`);
   held.token = ack.resume_token;
