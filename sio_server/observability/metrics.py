@@ -29,6 +29,12 @@ class Metrics:
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
             registry=r,
         )
+        self.heap_trim = Histogram(
+            "interview_heap_trim_seconds",
+            "Time one malloc_trim took on its worker thread (it holds the allocator's arena locks meanwhile)",
+            buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1),
+            registry=r,
+        )
         self.store_errors = Counter("interview_store_errors", "Failed store operations", ["op"], registry=r)
         self.rejected = Counter("interview_rejected_inputs", "Client inputs refused, by error code", ["code"], registry=r)
         self.malformed = Counter(

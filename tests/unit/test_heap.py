@@ -35,7 +35,8 @@ async def test_the_trimmer_trims_on_its_interval_off_the_loop_and_stops():
         threads.append(threading.get_ident())
         return 1
 
-    trimmer = HeapTrimmer(0.01, trim)
+    durations: list[float] = []
+    trimmer = HeapTrimmer(0.01, trim, durations.append)
     trimmer.start()
     while trimmer.trims < 3:
         await asyncio.sleep(0.01)
@@ -44,6 +45,7 @@ async def test_the_trimmer_trims_on_its_interval_off_the_loop_and_stops():
     await asyncio.sleep(0.05)
     assert trimmer.trims == stopped_at and len(threads) == stopped_at
     assert loop_thread not in threads
+    assert len(durations) == stopped_at and all(0 <= d < 1 for d in durations)
 
 
 async def test_a_disabled_trimmer_runs_nothing():
