@@ -78,7 +78,9 @@ def _purged(server: TempServer) -> float:
     return server.metrics().get('interview_swept_sessions_total{action="purged"}', 0)
 
 
-def _wave(server: TempServer, n: int, app: bool, hold: float, settle: float, end: bool = True) -> dict[str, Any]:
+def _wave(
+    server: TempServer, n: int, app: bool, hold: float, settle: float, end: bool = True, settle_held: float = 0.0
+) -> dict[str, Any]:
     """Open ``n`` sessions, sample RSS while they are held, end them, wait until swept, read RSS.
 
     ``end=False``: only hold them (the holders are killed, nothing is swept).
@@ -87,8 +89,7 @@ def _wave(server: TempServer, n: int, app: bool, hold: float, settle: float, end
     holders = Holders(server.url, n, "interview" if app else "bare")
     try:
         ok, errors, ramp = holders.opened()
-        if hold >= 1:  # the full run: RSS of the held sessions, not of the burst that opened them (any server)
-            time.sleep(SETTLE_HELD)
+        time.sleep(settle_held)  # RSS of the held sessions, not of the burst that opened them (any server)
         samples = [server.rss()]
         t_end = time.monotonic() + hold
         while time.monotonic() < t_end:
@@ -108,7 +109,9 @@ def _wave(server: TempServer, n: int, app: bool, hold: float, settle: float, end
             "swept": swept}
 
 
-def measure(server: TempServer, n: int, waves: int, hold: float, settle: float, warmup: int) -> dict[str, Any]:
+def measure(
+    server: TempServer, n: int, waves: int, hold: float, settle: float, warmup: int, settle_held: float = 0.0
+) -> dict[str, Any]:
     """One started server: cold and warm idle RSS, then ``waves`` waves of ``n`` sessions."""
     app = isinstance(server, BenchServer)
     time.sleep(settle)
@@ -116,7 +119,7 @@ def measure(server: TempServer, n: int, waves: int, hold: float, settle: float, 
     if warmup:
         _wave(server, warmup, app, 0, settle)
     idle = server.rss()
-    runs = [_wave(server, n, app, hold, settle) for _ in range(waves)]
+    runs = [_wave(server, n, app, hold, settle, settle_held=settle_held) for _ in range(waves)]
     if not runs:  # idle only
         return {"n": n, "cold": cold, "idle": idle, "waves": []}
     first = runs[0]
@@ -150,6 +153,7 @@ def _uvloop_installed() -> bool:
 def run(quick: bool) -> Result:
     result = Result("1. Sessions per process")
     n, waves, hold, settle = (20, 2, 0.1, 0.1) if quick else (1000, 3, 3.0, 2.0)
+    settle_held = 0.0 if quick else SETTLE_HELD
     plan = {APP: waves, "python": waves, "node": waves}
     if not quick:
         fast = {FAST: 1} if _uvloop_installed() else {}
@@ -158,7 +162,7 @@ def run(quick: bool) -> Result:
     rows: dict[str, dict[str, Any]] = {}
     for kind, k in plan.items():
         with _server(kind) as server:
-            rows[kind] = measure(server, n, k, hold, settle, warmup=5 if quick else 20)
+            rows[kind] = measure(server, n, k, hold, settle, warmup=5 if quick else 20, settle_held=settle_held)
     table = Table(
         f"RSS idle, with {n:,} held sessions, and over {waves} waves of {n:,} on one process "
         "(official socket.io-client in Node, websocket, no deflate)",
@@ -213,7 +217,7 @@ def run(quick: bool) -> Result:
         with _server(APP) as server:
             time.sleep(settle)
             idle = server.rss()
-            w = _wave(server, 5000, True, hold, settle, end=False)
+            w = _wave(server, 5000, True, hold, settle, end=False, settle_held=settle_held)
         per_session = (w["held"] - idle) / max(w["ok"], 1)
         check(result, "5,000 held sessions inside 512 MB", w["held"] <= 512 * MiB and w["ok"] == 5000,
               f"{w['held'] / 1e6:.0f} MB, {w['ok']}/5000, {per_session / KiB:.1f} KiB a session")
