@@ -171,7 +171,8 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _background_ctx(app: web.Application) -> AsyncIterator[None]:
     """The TTL sweeper and the heap trimmer run while the app does; at cleanup, the namespace's replays and
     disconnects end too."""
-    trimmer = HeapTrimmer(app[SETTINGS].memory_trim_interval, libc_malloc_trim(), app[METRICS].heap_trim.observe)
+    interval = app[SETTINGS].memory_trim_interval
+    trimmer = HeapTrimmer(interval, libc_malloc_trim() if interval > 0 else None, app[METRICS].heap_trim.observe)
     app[SERVICE].sweeper.start()
     trimmer.start()
     yield
