@@ -84,8 +84,8 @@ VARIANT_PATCHES = ("asyncio_loop", "orjson")
 
 def floors() -> tuple[float, float]:
     """(pipelined, sequential) vendor floor to the first audio byte, seconds."""
+    from sio_server.devtools.fakes.fake_openai import pieces
     from sio_server.text.sentences import SentenceSplitter
-    from tests.fakes.fake_openai import pieces
 
     tokens = pieces(REPLY)
     splitter = SentenceSplitter()
@@ -96,9 +96,9 @@ def floors() -> tuple[float, float]:
 
 async def fakes(ctrl: Any, speech_s: float) -> None:
     """The fake vendors' process: answers ``"counts"`` with the requests each fake got so far, until ``"stop"``."""
-    from tests.fakes.fake_deepgram import FakeDeepgram
-    from tests.fakes.fake_elevenlabs import FakeElevenLabs
-    from tests.fakes.fake_openai import FakeOpenAI
+    from sio_server.devtools.fakes.fake_deepgram import FakeDeepgram
+    from sio_server.devtools.fakes.fake_elevenlabs import FakeElevenLabs
+    from sio_server.devtools.fakes.fake_openai import FakeOpenAI
 
     async with FakeOpenAI() as llm, FakeElevenLabs() as tts, FakeDeepgram() as stt:
         llm.first_token_delay = FIRST_TOKEN

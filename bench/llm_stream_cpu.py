@@ -15,12 +15,12 @@ import time
 
 from openai import AsyncOpenAI
 
-from sio_server.interview.model import InterviewConfig
+from sio_server.devtools.fakes.fake_openai import FakeOpenAI
+from sio_server.domain.model import InterviewConfig
 from sio_server.vendors.llm import QuestionRequest
 from sio_server.vendors.llm_prompts import question_messages
 from sio_server.vendors.openai_llm import OpenAICompatLLM
 from sio_server.vendors.options import ConnectOptions
-from tests.fakes.fake_openai import FakeOpenAI
 
 REQUEST = QuestionRequest(config=InterviewConfig(language="en"), turns=(), index=1, is_last=False)
 

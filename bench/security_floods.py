@@ -13,17 +13,9 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.support.floods import (
-    NS,
-    audio_flood,
-    malformed_flood,
-    metric,
-    rss_kib,
-    session_flood,
-    socket_hoard,
-)
-from tests.support.rawpolling import RawPolling
-from tests.support.server import ServerProcess
+from sio_server.devtools.floods import NS, audio_flood, malformed_flood, metric, rss_kib, session_flood, socket_hoard
+from sio_server.devtools.process import ServerProcess
+from sio_server.devtools.rawpolling import RawPolling
 
 EVIL = "https://evil.example"
 

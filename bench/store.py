@@ -34,8 +34,8 @@ DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 def make_session() -> Any:
+    from sio_server.domain.model import InterviewConfig
     from sio_server.interview import logic
-    from sio_server.interview.model import InterviewConfig
 
     config = InterviewConfig(language="en", mode="text", max_questions=20, job_title="Backend Engineer",
                              job_description="Build and run the billing platform. " * 20, resume_text="Python, PostgreSQL. " * 40)

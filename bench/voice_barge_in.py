@@ -45,11 +45,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from sio_server.devtools.browser import fake_mic
+from sio_server.devtools.browser.chromium import CHROMIUM, CHROMIUM_ARGS
+from sio_server.devtools.browser.helpers import open_page, start, wait_hook
+from sio_server.devtools.browser.vendors import Vendors
 from sio_server.web.pages import socketio_bundle
-from tests.browser import fake_mic
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.browser.helpers import open_page, start, wait_hook
-from tests.browser.vendors import Vendors
 
 from .common import SERVER_CPUS, BenchServer
 

@@ -30,9 +30,9 @@ import time
 from typing import Any, Self
 
 from client_adapter import InterviewClient
-from tests.fakes.fake_deepgram import FakeDeepgram
-from tests.fakes.fake_elevenlabs import FakeElevenLabs
-from tests.fakes.fake_openai import FakeOpenAI
+from sio_server.devtools.fakes.fake_deepgram import FakeDeepgram
+from sio_server.devtools.fakes.fake_elevenlabs import FakeElevenLabs
+from sio_server.devtools.fakes.fake_openai import FakeOpenAI
 
 from .common import SERVER_CPUS, BenchServer, pct
 

@@ -3,7 +3,7 @@
 A voice turn: the candidate's answer as ``linear16`` audio, 3,200-byte chunks
 (100 ms) sent in real time, then the end of the answer, then the next
 question (the fake LLM and TTS of the text rows). The fake Deepgram runs
-scripted (``tests/fakes/fake_deepgram.py``: every stream "hears" the same
+scripted (``sio_server/devtools/fakes/fake_deepgram.py``: every stream "hears" the same
 18-word answer, one word per ``script_bytes_per_word`` bytes of audio, so the
 words are spread evenly over the 2 s of speech): an interim result for every
 chunk while a word is pending, a final every four words or at the sentence's

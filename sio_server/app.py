@@ -10,9 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
-from .appkeys import METRICS, NAMESPACE_HANDLERS, SERVICE, SETTINGS, SIO, STORE
-from .cluster.leases import make_leases
-from .cluster.watch import make_client_manager, start_manager, watch_cluster
+from .appkeys import LISTENER_READY, METRICS, SERVICE, SETTINGS, SIO, STORE
+from .cluster.factory import make_leases
+from .cluster_watch import watch_cluster
 from .heap import HeapTrimmer, libc_malloc_trim
 from .interview.audio_budget import AudioBudget
 from .interview.service import InterviewService
@@ -25,6 +25,7 @@ from .store.base import SessionStore
 from .transport.admission import socket_guards
 from .transport.namespace import InterviewNamespace, SocketEmitter
 from .transport.protocol import NAMESPACE
+from .transport.redis_manager import listener_subscribed, make_client_manager, start_manager
 from .transport.server import InterviewSocketServer
 from .vendors import make_llm, make_stt, make_tts
 from .vendors.llm import LLMProvider
@@ -34,6 +35,8 @@ from .web.cors import OriginPolicy, replit_origins
 from .web.middleware import app_middleware
 
 log = logging.getLogger(__name__)
+
+NAMESPACE_HANDLERS = web.AppKey("namespace", InterviewNamespace)
 
 
 def create_app(
@@ -81,6 +84,7 @@ def create_app(
     app[SERVICE] = service
     app[SIO] = sio
     app[NAMESPACE_HANDLERS] = namespace
+    app[LISTENER_READY] = lambda: listener_subscribed(sio)
     app.add_routes(admin.routes)
     app.add_routes(report.routes)
     resume.add_resume_upload(app, settings)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import socketio
 from aiohttp import web
 
@@ -9,11 +11,11 @@ from .interview.service import InterviewService
 from .observability.metrics import Metrics
 from .settings import Settings
 from .store.base import SessionStore
-from .transport.namespace import InterviewNamespace
 
 SETTINGS = web.AppKey("settings", Settings)
 METRICS = web.AppKey("metrics", Metrics)
 STORE = web.AppKey("store", SessionStore)
 SERVICE = web.AppKey("service", InterviewService)
 SIO = web.AppKey("sio", socketio.AsyncServer)
-NAMESPACE_HANDLERS = web.AppKey("namespace", InterviewNamespace)
+# Whether the Redis client manager's listener is subscribed right now (always True without Redis).
+LISTENER_READY = web.AppKey("listener_ready", Callable[[], bool])

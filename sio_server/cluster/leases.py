@@ -12,10 +12,6 @@ cannot overwrite the new owner's turn.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ..settings import Settings
 
 
 class LeaseUnavailable(Exception):
@@ -48,12 +44,3 @@ class Leases:
     async def check(self) -> str:
         """'ok' or what is wrong (for ``/readyz``)."""
         return "ok"
-
-
-def make_leases(settings: Settings) -> Leases:
-    """Redis leases with several processes (``REDIS_URL``); otherwise every session is this process's."""
-    if not settings.redis_url:
-        return Leases()
-    from .redis_leases import RedisLeases
-
-    return RedisLeases(settings.redis_url, ttl=settings.lease_ttl)

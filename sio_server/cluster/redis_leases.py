@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from ..interview.tasks import OwnedTasks
+from ..aio.tasks import OwnedTasks
 from .leases import Leases, LeaseUnavailable
 
 log = logging.getLogger(__name__)

@@ -13,11 +13,11 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from ..domain.errors import InterviewError
+from ..domain.model import Event, Session
 from ..observability.metrics import Metrics
 from ..store.base import SessionStore, StoreError, VersionConflict
-from .errors import InterviewError
 from .live import Emitter, LiveSession
-from .model import Event, Session
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
+from ..domain.model import Feedback, Session
 from ..observability.metrics import Metrics
 from ..vendors.fallback import FallbackLLM
 from ..vendors.llm import FeedbackRequest
 from .live import Emitter
-from .model import Feedback, Session
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..domain.model import Session
 from .audio_queue import AudioQueue
 from .listening import AnswerListener
-from .model import Session
 from .speech import QuestionSpeech
 
 

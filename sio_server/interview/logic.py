@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .errors import InterviewError
-from .model import Event, Feedback, InterviewConfig, PendingStep, Session, Status, Turn, utcnow
+from ..domain.errors import InterviewError
+from ..domain.model import Event, Feedback, InterviewConfig, PendingStep, Session, Status, Turn, utcnow
 
 
 @dataclass(frozen=True)

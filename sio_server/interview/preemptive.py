@@ -25,9 +25,9 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
+from ..aio.tasks import OwnedTasks
 from . import logic
 from .live import LiveSession
-from .tasks import OwnedTasks
 from .turn_watch import words_of
 
 Write = Callable[[LiveSession, int, str, Callable[[str], None]], Awaitable[str]]

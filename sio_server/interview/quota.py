@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 
+from ..domain.errors import InterviewError
+from ..domain.model import Status, utcnow
 from ..observability.metrics import Metrics
-from .errors import InterviewError
-from .model import Status, utcnow
 from .registry import SessionRegistry
 
 log = logging.getLogger(__name__)

@@ -14,17 +14,17 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from ..aio.tasks import OwnedTasks
 from ..cluster.leases import Leases, LeaseUnavailable
+from ..domain.errors import InterviewError
+from ..domain.ids import parse_session_id
+from ..domain.model import Session
 from ..observability.metrics import Metrics
 from ..store.base import SessionStore
 from .audio_budget import AudioBudget
 from .audio_queue import AudioQueue
-from .errors import InterviewError
-from .ids import parse_session_id
 from .listening import AnswerListener
 from .live import LiveSession
-from .model import Session
-from .tasks import OwnedTasks
 from .token_lookup import session_for_token
 
 log = logging.getLogger(__name__)

@@ -19,6 +19,9 @@ import time
 from collections.abc import Callable
 
 from ..cluster.leases import Leases
+from ..domain.errors import InterviewError
+from ..domain.model import Feedback, InterviewConfig, PendingStep, Session, Status
+from ..domain.tokens import hash_token, new_token, session_id_of, token_matches
 from ..observability.metrics import Metrics
 from ..store.base import SessionStore, StoreError
 from ..vendors.fallback import FallbackLLM, FallbackSTT, FallbackTTS
@@ -26,17 +29,14 @@ from ..vendors.tts import OfflineTTS
 from . import logic
 from .audio_budget import AudioBudget
 from .committer import Committer
-from .errors import InterviewError
 from .feedback import FeedbackWriter
 from .live import Emitter, LiveSession
-from .model import Feedback, InterviewConfig, PendingStep, Session, Status
 from .pipeline import QuestionPipeline
 from .preemptive import Drafts
 from .quota import StoreQuota
 from .registry import SessionRegistry, SocketHost
 from .steps import StepRunner
 from .sweeper import Sweeper, SweepPolicy
-from .tokens import hash_token, new_token, session_id_of, token_matches
 from .voice_turns import VoicePolicy, VoiceTurns
 
 log = logging.getLogger(__name__)

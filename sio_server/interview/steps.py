@@ -11,13 +11,13 @@ import asyncio
 import logging
 from typing import Any
 
+from ..domain.errors import InterviewError
+from ..domain.model import PendingStep
 from ..observability.metrics import Metrics
 from . import logic
 from .committer import Committer
-from .errors import InterviewError
 from .feedback import FeedbackWriter
 from .live import Emitter, LiveSession
-from .model import PendingStep
 from .pipeline import QuestionPipeline
 from .preemptive import Drafts
 from .registry import SessionRegistry

@@ -14,11 +14,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ..domain.model import SessionSummary, Status, utcnow
 from ..observability.metrics import Metrics
 from ..store.base import StoreError
 from . import logic
 from .committer import Committer
-from .model import SessionSummary, Status, utcnow
 from .registry import SessionRegistry
 
 log = logging.getLogger(__name__)

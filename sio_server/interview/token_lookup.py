@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from ..domain.ids import parse_session_id
+from ..domain.model import InterviewConfig, Session
+from ..domain.tokens import hash_token, session_id_of, token_matches
 from . import logic
-from .ids import parse_session_id
-from .model import InterviewConfig, Session
-from .tokens import hash_token, session_id_of, token_matches
 
 _DUMMY_HASH = hash_token("no-session.dummy-secret-for-timing")
 _NIL_ID = "00000000-0000-4000-8000-000000000000"

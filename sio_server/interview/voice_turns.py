@@ -17,14 +17,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..domain.errors import InterviewError
+from ..domain.model import Session, Status
 from ..observability.metrics import Metrics
 from ..vendors.stt import STTProvider
 from . import logic
 from .audio_queue import AudioQueue
-from .errors import InterviewError
 from .listening import AnswerListener
 from .live import Emitter, LiveSession
-from .model import Session, Status
 from .preemptive import Drafts
 from .turn_detection import TurnDetectionConfig
 from .turn_watch import OpenQuestion, TurnWatcher, WatchPolicy

@@ -7,7 +7,7 @@ of the answer-quality strengths and improvements (length, structure, numbers).
 
 from __future__ import annotations
 
-from ..interview.model import Feedback, InterviewConfig, QuestionScore, Turn
+from ..domain.model import Feedback, InterviewConfig, QuestionScore, Turn
 from .analysis import AnswerFeatures, analyse_answer
 from .data import Point, language_pack, tuning
 from .job import JobProfile, job_profile

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..interview.model import InterviewConfig
+from ..domain.model import InterviewConfig
 from ..text.keywords import extract_keywords, has_hangul, job_phrases, normalize
 from .data import language_pack, tuning
 from .relevance import content_stems

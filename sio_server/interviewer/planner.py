@@ -27,7 +27,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..interview.model import InterviewConfig, Turn
+from ..domain.model import InterviewConfig, Turn
 from ..text.keywords import extract_keywords, is_tech_term
 from .analysis import AnswerFeatures, analyse_answer, answer_units
 from .data import DifficultyTuning, language_pack, tuning

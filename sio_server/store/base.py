@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from ..interview.model import Session, SessionSummary, Status
+from ..domain.model import Session, SessionSummary, Status
 
 
 class StoreError(Exception):

@@ -20,8 +20,8 @@ import aiofiles
 import aiofiles.os
 from pydantic import BaseModel, ValidationError
 
-from ..interview.ids import parse_session_id
-from ..interview.model import Session, SessionSummary, Status
+from ..domain.ids import parse_session_id
+from ..domain.model import Session, SessionSummary, Status
 from .base import SessionStore, StoreError, Tombstone, VersionConflict
 
 log = logging.getLogger(__name__)

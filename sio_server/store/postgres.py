@@ -27,8 +27,8 @@ from typing import Any
 import asyncpg
 from pydantic import ValidationError
 
-from ..interview.ids import parse_session_id
-from ..interview.model import Session, SessionSummary, Status
+from ..domain.ids import parse_session_id
+from ..domain.model import Session, SessionSummary, Status
 from .base import SessionStore, StoreError, Tombstone, VersionConflict
 from .postgres_sql import DB_ERRORS, MAX_IDENT, Wrap, ident, session_json
 

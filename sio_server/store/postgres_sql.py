@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from ..interview.model import Session
+from ..domain.model import Session
 from .base import StoreError
 
 IDENT = re.compile(r"[a-z_][a-z0-9_]*")

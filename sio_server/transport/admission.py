@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..interview.errors import InterviewError
-from ..web.client_address import ClientAddress, parse_networks
+from ..domain.errors import InterviewError
+from ..net.client_address import ClientAddress, parse_networks
 
 
 def raise_descriptor_limit() -> int:

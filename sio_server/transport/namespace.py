@@ -18,10 +18,10 @@ from typing import Any
 import socketio
 from socketio.exceptions import ConnectionRefusedError as SioConnectionRefused
 
+from ..aio.tasks import OwnedTasks
+from ..domain.errors import InterviewError
 from ..interview import logic
-from ..interview.errors import InterviewError
 from ..interview.service import InterviewService, LiveSession
-from ..interview.tasks import OwnedTasks
 from ..observability.metrics import Metrics
 from ..settings import Settings
 from ..store.base import StoreError

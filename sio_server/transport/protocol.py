@@ -7,8 +7,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..interview.errors import InterviewError
-from ..interview.model import InterviewConfig
+from ..domain.errors import InterviewError
+from ..domain.model import InterviewConfig
 
 NAMESPACE = "/interview"
 M = TypeVar("M", bound=BaseModel)

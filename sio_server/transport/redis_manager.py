@@ -1,4 +1,4 @@
-"""Several processes: the Redis client manager and the watch that keeps it (and the leases) healthy."""
+"""Several processes: the Redis client manager, whose listener notices a lost subscription, and its health."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ import time
 
 import socketio
 
-from ..interview.service import InterviewService
-from ..observability.metrics import Metrics
 from ..settings import Settings
-from ..transport.server import ListenerRedisManager, LocalManager, restart_listener
+from .server import ListenerRedisManager, LocalManager
 
 log = logging.getLogger(__name__)
 
@@ -117,20 +115,3 @@ def listener_alive(sio: socketio.AsyncServer) -> bool | None:
 def listener_subscribed(sio: socketio.AsyncServer) -> bool:
     """Whether the Redis manager's listener runs and is subscribed right now."""
     return bool(listener_alive(sio)) and bool(getattr(sio.manager, "subscribed", False))
-
-
-async def watch_cluster(sio: socketio.AsyncServer, service: InterviewService, metrics: Metrics, settings: Settings) -> None:
-    """Renew leases every third of their life, and revive a dead Redis listener."""
-    interval = max(0.2, settings.lease_ttl / 3)
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await service.renew_leases()
-            if listener_alive(sio) is False:
-                log.error("the Redis manager's listener died; restarting it")
-                metrics.listener_restarts.inc()
-                restart_listener(sio.manager, sio)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # pragma: no cover - the watch must outlive any bug
-            log.exception("cluster watch failed")

@@ -22,12 +22,12 @@ from aiohttp.web import WebSocketResponse
 from engineio.async_drivers import aiohttp as eio_aiohttp
 from socketio import packet
 
+from ..net.client_address import ClientAddress
 from ..observability.logs import KeyedGate
-from ..web.client_address import ClientAddress
-from ..web.polling import WholeBody, malformed_text
 from .admission import Admission, Refusal
 from .packet_queue import PacketQueue
 from .packets import INVALID_EVENT, SafePacket, attachment_count
+from .polling import WholeBody, malformed_text
 from .rooms import RoomIndex
 
 log = logging.getLogger(__name__)

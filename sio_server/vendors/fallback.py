@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequen
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
-from ..interview.model import Feedback
+from ..domain.model import Feedback
 from .breaker import BreakerOptions, CircuitBreaker
 from .llm import FeedbackRequest, LLMProvider, LLMUnavailable, OnAttempt, QuestionRequest
 from .stt import OnEvent, OnTranscript, STTError, STTProvider, STTStream

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..interview.model import Feedback, InterviewConfig, Turn
+from ..domain.model import Feedback, InterviewConfig, Turn
 
 OnAttempt = Callable[[str, bool, bool], Awaitable[None]]
 """``on_attempt(provider_name, offline, restart)``: a fallback chain is starting ``provider_name``.

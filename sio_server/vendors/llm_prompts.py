@@ -12,7 +12,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..interview.model import Feedback, InterviewConfig, QuestionScore, Turn
+from ..domain.model import Feedback, InterviewConfig, QuestionScore, Turn
 from .llm import FeedbackRequest, QuestionRequest
 
 RESUME_CHARS = 4000

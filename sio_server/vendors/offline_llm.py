@@ -9,7 +9,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 
-from ..interview.model import Feedback
+from ..domain.model import Feedback
 from ..interviewer import build_feedback, next_question
 from .llm import FeedbackRequest, QuestionRequest
 

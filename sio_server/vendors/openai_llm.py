@@ -19,7 +19,7 @@ from typing import Any
 
 from openai import APIError
 
-from ..interview.model import Feedback
+from ..domain.model import Feedback
 from ..settings import Settings
 from .llm import FeedbackRequest, LLMUnavailable, QuestionRequest
 from .llm_prompts import InvalidFeedback, feedback_messages, parse_feedback, question_messages

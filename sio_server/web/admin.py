@@ -7,14 +7,13 @@ import logging
 
 from aiohttp import web
 
-from ..appkeys import METRICS, SERVICE, SETTINGS, SIO, STORE
-from ..cluster.watch import listener_subscribed
-from ..interview.errors import InterviewError
-from ..interview.ids import parse_session_id
+from ..appkeys import LISTENER_READY, METRICS, SERVICE, SETTINGS, STORE
+from ..domain.errors import InterviewError
+from ..domain.ids import parse_session_id
+from ..domain.model import Feedback, PendingStep, Session, SessionSummary, Status
+from ..domain.tokens import session_id_of
 from ..interview.live import LiveSession
-from ..interview.model import Feedback, PendingStep, Session, SessionSummary, Status
 from ..interview.token_lookup import session_for_token
-from ..interview.tokens import session_id_of
 from ..observability.logs import RepeatFilter
 from ..store.base import StoreError
 
@@ -142,7 +141,7 @@ async def readyz(request: web.Request) -> web.Response:
         _readiness_log.warning("readiness: store not ready: %s", exc)
     if request.app[SETTINGS].redis_url:
         checks["leases"] = await request.app[SERVICE].leases.check()
-        subscribed = listener_subscribed(request.app[SIO])
+        subscribed = request.app[LISTENER_READY]()
         checks["socketio_listener"] = "ok" if subscribed else "error: the Redis manager's listener is not subscribed"
     ready = all(v == "ok" for v in checks.values())
     return web.json_response({"status": "ready" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)

@@ -20,7 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..interview.model import Feedback, Session, Status
+from ..domain.model import Feedback, Session, Status
 from .admin import ApiError, require_admin_or_session
 
 routes = web.RouteTableDef()

@@ -14,10 +14,10 @@ from collections import OrderedDict
 
 from aiohttp import BodyPartReader, web
 
+from ..aio.token_bucket import TokenBucket
 from ..appkeys import SETTINGS
 from ..settings import Settings
 from ..text.documents import DocumentError, parse_document
-from ..transport.ratelimit import TokenBucket
 from .admin import ApiError
 
 routes = web.RouteTableDef()

@@ -8,20 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from sio_server.devtools.browser.chromium import CHROMIUM, CHROMIUM_ARGS
 from sio_server.web.pages import socketio_bundle
 from tests.support.services import need
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 from pypdf import PdfReader
 
-from tests.browser.helpers import ANSWERS, fill_form, hook, open_page, wait_feedback, wait_hook
+from sio_server.devtools.browser.helpers import ANSWERS, fill_form, hook, open_page, wait_feedback, wait_hook
 from tests.support.resume_files import RESUME_LINES, image_only_pdf, text_pdf
 
 OPTIONS = {"company": "Acme Payments", "interview_type": "technical", "difficulty": "hard", "answer_time_limit_s": "30"}

@@ -8,8 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, start_playwright
-from tests.browser.helpers import ANSWERS, answer_until, conversation, hook, open_page, start, wait_feedback, wait_hook
+from sio_server.devtools.browser.chromium import CHROMIUM, CHROMIUM_ARGS
+from sio_server.devtools.browser.helpers import (
+    ANSWERS,
+    answer_until,
+    conversation,
+    hook,
+    open_page,
+    start,
+    wait_feedback,
+    wait_hook,
+)
+from tests.browser.conftest import start_playwright
 
 INTERVIEWS = [("Data Engineer", "Northwind"), ("Site Reliability Engineer", "")]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.browser.helpers import (
+from sio_server.devtools.browser.helpers import (
     ANSWERS,
     answer_current,
     answer_until,

@@ -12,7 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.helpers import ANSWERS, answer_until, fill_form, hook, open_page, wait_feedback, wait_hook
+from sio_server.devtools.browser.helpers import (
+    ANSWERS,
+    answer_until,
+    fill_form,
+    hook,
+    open_page,
+    wait_feedback,
+    wait_hook,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs" / "screenshots"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.helpers import hook, open_page, wait_hook
+from sio_server.devtools.browser.helpers import hook, open_page, wait_hook
 
 FRAME = bytes([0xFF, 0xFB, 0x90, 0xC0]) + bytes(413)  # MPEG-1 Layer III, 128 kbit/s, 44.1 kHz, mono, silent
 

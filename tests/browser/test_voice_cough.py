@@ -32,9 +32,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import fake_mic
+from sio_server.devtools.browser import fake_mic
+from sio_server.devtools.browser.helpers import conversation, hook, open_page, start, wait_feedback, wait_hook
 from tests.browser.conftest import launch_chromium, new_page
-from tests.browser.helpers import conversation, hook, open_page, start, wait_feedback, wait_hook
 from tests.browser.test_voice_page import vendors  # noqa: F401 (fixture)
 from tests.support.services import need
 

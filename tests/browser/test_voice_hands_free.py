@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.helpers import conversation, hook, open_page, start, wait_feedback, wait_hook
+from sio_server.devtools.browser.helpers import conversation, hook, open_page, start, wait_feedback, wait_hook
 from tests.browser.test_voice_page import RECORD, SPOKEN, mic_browser, mic_page, speech_wav, vendors  # noqa: F401
 
 QUESTIONS = [

@@ -9,11 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import fake_mic
+from sio_server.devtools.browser import fake_mic
+from sio_server.devtools.browser.helpers import (
+    conversation,
+    fill_form,
+    hook,
+    open_page,
+    start,
+    wait_feedback,
+    wait_hook,
+)
+from sio_server.devtools.browser.vendors import Vendors
+from sio_server.devtools.fakes.fake_elevenlabs import silent_mp3_for
 from tests.browser.conftest import launch_chromium, new_page
-from tests.browser.helpers import conversation, fill_form, hook, open_page, start, wait_feedback, wait_hook
-from tests.browser.vendors import Vendors
-from tests.fakes.fake_elevenlabs import silent_mp3_for
 from tests.support.services import need
 
 EBML_MAGIC = bytes.fromhex("1a45dfa3")  # a WebM (Matroska) file starts with an EBML header

@@ -12,10 +12,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from .base import free_port
-from .fake_deepgram import FakeDeepgram
-from .fake_elevenlabs import FakeElevenLabs
-from .fake_openai import FakeOpenAI
+from sio_server.devtools.fakes.base import free_port
+from sio_server.devtools.fakes.fake_deepgram import FakeDeepgram
+from sio_server.devtools.fakes.fake_elevenlabs import FakeElevenLabs
+from sio_server.devtools.fakes.fake_openai import FakeOpenAI
 
 __all__ = ["fake_deepgram", "fake_elevenlabs", "fake_gemini", "fake_openai", "refused_url"]
 

@@ -6,7 +6,7 @@ import pytest
 
 from client_adapter import InterviewClient
 from sio_server.appkeys import SERVICE
-from tests.fakes.fake_elevenlabs import audio_for
+from sio_server.devtools.fakes.fake_elevenlabs import audio_for
 from tests.integration.test_voice import chunks_of, serve, speak, tts_end, vendor_settings  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.integration

@@ -12,7 +12,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from client_adapter import InterviewClient
-from sio_server.interview.model import Session
+from sio_server.domain.model import Session
 from sio_server.store.postgres import PostgresSessionStore
 from tests.support.cluster import PG_DSN, HAProxy, RedisServer, drop_schema, new_schema, pg_available
 from tests.support.services import need, need_program

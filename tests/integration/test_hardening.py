@@ -11,8 +11,8 @@ import pytest
 import socketio
 
 from client_adapter import InterviewClient
-from sio_server.app import create_app
-from sio_server.appkeys import METRICS, NAMESPACE_HANDLERS, SERVICE
+from sio_server.app import NAMESPACE_HANDLERS, create_app
+from sio_server.appkeys import METRICS, SERVICE
 from tests.support.waiting import wait_until
 
 NS = "/interview"

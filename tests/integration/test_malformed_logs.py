@@ -10,8 +10,8 @@ import time
 
 import pytest
 
+from sio_server.devtools.floods import malformed_flood, metric, raw_connections
 from sio_server.devtools.process import wait_healthy
-from tests.support.floods import malformed_flood, metric, raw_connections
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ import json
 import aiohttp
 
 from sio_server.app import create_app
-from tests.support.rawpolling import RawPolling
+from sio_server.devtools.rawpolling import RawPolling
 
 NS = "/interview"
 

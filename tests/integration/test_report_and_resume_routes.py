@@ -10,8 +10,8 @@ import pytest
 
 from sio_server.app import create_app
 from sio_server.appkeys import STORE
-from sio_server.interview.model import Feedback, InterviewConfig, QuestionScore, Session, Status, Turn
-from sio_server.interview.tokens import hash_token, new_token
+from sio_server.domain.model import Feedback, InterviewConfig, QuestionScore, Session, Status, Turn
+from sio_server.domain.tokens import hash_token, new_token
 from tests.support.resume_files import RESUME_LINES, docx_file, encrypted_pdf, image_only_pdf, text_pdf
 
 ADMIN = {"Authorization": "Bearer admin-secret"}

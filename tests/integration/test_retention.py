@@ -11,7 +11,7 @@ import pytest
 from client_adapter import InterviewClient
 from sio_server.app import create_app
 from sio_server.appkeys import SERVICE
-from sio_server.interview.model import utcnow
+from sio_server.domain.model import utcnow
 from tests.support.refusals import connect_error
 
 NS = "/interview"

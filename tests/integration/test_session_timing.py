@@ -8,7 +8,7 @@ import uuid
 
 from sio_server.app import create_app
 from sio_server.appkeys import SERVICE
-from sio_server.interview.model import InterviewConfig
+from sio_server.domain.model import InterviewConfig
 
 SAMPLES = 300
 

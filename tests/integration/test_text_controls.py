@@ -6,7 +6,7 @@ import pytest
 import socketio
 
 from sio_server.app import create_app
-from sio_server.interview.errors import InterviewError
+from sio_server.domain.errors import InterviewError
 from sio_server.transport.protocol import AnswerText, StartInterview, parse
 
 NS = "/interview"

@@ -10,7 +10,7 @@ import pytest
 from client_adapter import InterviewClient
 from sio_server.app import create_app
 from sio_server.appkeys import METRICS, SERVICE
-from tests.fakes.fake_elevenlabs import audio_for
+from sio_server.devtools.fakes.fake_elevenlabs import audio_for
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,8 @@ import pytest
 from client_adapter import InterviewClient
 from sio_server.app import create_app
 from sio_server.appkeys import METRICS, SERVICE
+from sio_server.devtools.fakes.fake_elevenlabs import audio_for
 from sio_server.interview.audio_queue import AudioQueue
-from tests.fakes.fake_elevenlabs import audio_for
 
 pytestmark = pytest.mark.integration
 SPOKEN = ["I led the move to Kubernetes. We cut costs by 30%. ", "I asked the team for feedback weekly. ", "Thank you. "]

@@ -22,7 +22,7 @@ import socketio
 
 from client_adapter import InterviewClient
 from client_adapter.client import InterviewError
-from sio_server.interview.model import PendingStep, Session, Status
+from sio_server.domain.model import PendingStep, Session, Status
 
 
 @dataclass

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
+from sio_server.domain.model import InterviewConfig, Status
 from sio_server.interview import logic
-from sio_server.interview.model import InterviewConfig, Status
 from sio_server.store.base import SessionStore, VersionConflict
 
 BAD_IDS = [

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
+from sio_server.domain.errors import InterviewError
+from sio_server.domain.model import InterviewConfig
 from sio_server.interview import logic
 from sio_server.interview.audio_queue import AudioQueue
 from sio_server.interview.committer import Committer
-from sio_server.interview.errors import InterviewError
 from sio_server.interview.live import LiveSession
-from sio_server.interview.model import InterviewConfig
 from sio_server.observability.metrics import Metrics
 from sio_server.store.files import FileSessionStore
 from tests.unit.test_service import FlakyStore

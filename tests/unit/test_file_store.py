@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from sio_server.interview.ids import parse_session_id
+from sio_server.domain.ids import parse_session_id
 from sio_server.store.base import StoreError
 from sio_server.store.files import FileSessionStore
 from tests.unit.store_contract import StoreContract, make_session

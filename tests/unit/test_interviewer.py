@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from sio_server.interview.model import InterviewConfig, Turn
+from sio_server.domain.model import InterviewConfig, Turn
 from sio_server.interviewer import build_feedback, next_question
 from sio_server.interviewer.data import LanguagePack, language_pack
 from sio_server.interviewer.templates import detect_template

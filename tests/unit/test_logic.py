@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from sio_server.domain.errors import InterviewError
+from sio_server.domain.model import Feedback, InterviewConfig, PendingStep, Status
 from sio_server.interview import logic
-from sio_server.interview.errors import InterviewError
-from sio_server.interview.model import Feedback, InterviewConfig, PendingStep, Status
 
 
 def feedback() -> Feedback:

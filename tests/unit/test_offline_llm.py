@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sio_server.interview.model import Feedback, InterviewConfig, Turn
+from sio_server.domain.model import Feedback, InterviewConfig, Turn
 from sio_server.interviewer import next_question
 from sio_server.interviewer.templates import CLOSING, detect_template, templates
 from sio_server.text.keywords import extract_keywords, keyword_set

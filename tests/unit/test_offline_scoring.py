@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from sio_server.interview.model import InterviewConfig, Turn
+from sio_server.domain.model import InterviewConfig, Turn
 from sio_server.interviewer import build_feedback
 
 LABELLED = json.loads((Path(__file__).parent.parent / "fixtures" / "scoring_labelled.json").read_text("utf-8"))

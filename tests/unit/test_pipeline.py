@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sio_server.domain.model import InterviewConfig
 from sio_server.interview import logic
 from sio_server.interview.audio_queue import AudioQueue
 from sio_server.interview.live import LiveSession
-from sio_server.interview.model import InterviewConfig
 from sio_server.interview.pipeline import QuestionPipeline
 from sio_server.observability.metrics import Metrics
 from sio_server.vendors.fallback import FallbackLLM, FallbackTTS

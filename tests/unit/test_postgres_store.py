@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 
-from sio_server.interview.model import Event, Status
+from sio_server.domain.model import Event, Status
 from sio_server.store.base import StoreError, VersionConflict
 from sio_server.store.postgres import VERSION_TABLE, PostgresSessionStore
 from tests.support.services import free_port, need, port_open

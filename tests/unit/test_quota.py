@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sio_server.interview.errors import InterviewError
-from sio_server.interview.model import InterviewConfig
+from sio_server.domain.errors import InterviewError
+from sio_server.domain.model import InterviewConfig
 from sio_server.interview.service import InterviewService
 from sio_server.store.files import FileSessionStore
 from sio_server.vendors.fallback import FallbackLLM

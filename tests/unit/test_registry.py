@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from sio_server.cluster.leases import Leases
+from sio_server.domain.model import InterviewConfig
 from sio_server.interview import logic
-from sio_server.interview.model import InterviewConfig
 from sio_server.interview.registry import SessionRegistry
 from sio_server.observability.metrics import Metrics
 from sio_server.store.files import FileSessionStore
@@ -98,7 +98,7 @@ async def test_hand_over_supersedes_the_socket_and_forgets_the_session(registry)
 
 
 async def test_a_resume_reads_the_session_once_and_holds_what_it_read(registry, monkeypatch):
-    from sio_server.interview.tokens import hash_token, new_token
+    from sio_server.domain.tokens import hash_token, new_token
     from sio_server.store import files
 
     session = logic.new_session(InterviewConfig(), token_hash="", mode="text")

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from sio_server.interview.model import InterviewConfig
+from sio_server.domain.model import InterviewConfig
 from sio_server.interview.service import InterviewService
 from sio_server.observability.metrics import Metrics
 from sio_server.settings import Settings

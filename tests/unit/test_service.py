@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from sio_server.interview.errors import InterviewError
-from sio_server.interview.model import InterviewConfig, PendingStep, Status
+from sio_server.domain.errors import InterviewError
+from sio_server.domain.model import InterviewConfig, PendingStep, Status
 from sio_server.interview.service import InterviewService
 from sio_server.store.base import StoreError
 from sio_server.store.files import FileSessionStore
@@ -206,7 +206,7 @@ async def test_end_early_gives_feedback_and_idle_sessions_leave_memory(tmp_path)
 async def test_sweep_ends_abandoned_and_purges_expired(tmp_path):
     from datetime import timedelta
 
-    from sio_server.interview.model import utcnow
+    from sio_server.domain.model import utcnow
 
     service, _ = await make_service(tmp_path)
     old, _ = await service.start(InterviewConfig())

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from sio_server.cluster.leases import Leases
+from sio_server.domain.errors import InterviewError
+from sio_server.domain.model import Feedback, InterviewConfig, Status, utcnow
+from sio_server.domain.tokens import hash_token, new_token
 from sio_server.interview import logic
 from sio_server.interview.committer import Committer
-from sio_server.interview.errors import InterviewError
-from sio_server.interview.model import Feedback, InterviewConfig, Status, utcnow
 from sio_server.interview.registry import SessionRegistry
 from sio_server.interview.service import InterviewService
 from sio_server.interview.sweeper import Sweeper, SweepPolicy
-from sio_server.interview.tokens import hash_token, new_token
 from sio_server.observability.metrics import Metrics
 from sio_server.store.files import FileSessionStore
 from sio_server.vendors.fallback import FallbackLLM

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sio_server.interview.model import InterviewConfig, Turn
+from sio_server.domain.model import InterviewConfig, Turn
 from sio_server.vendors.llm import FeedbackRequest, QuestionRequest
 from sio_server.vendors.openai_llm import OpenAICompatLLM
 from sio_server.vendors.options import ConnectOptions

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
+from sio_server.devtools.fakes.fake_deepgram import FakeDeepgram
 from sio_server.vendors.deepgram_stt import DeepgramSTT
 from sio_server.vendors.stt import STTError
-from tests.fakes.fake_deepgram import FakeDeepgram
 from tests.support.waiting import wait_until
 
 from .helpers import fast

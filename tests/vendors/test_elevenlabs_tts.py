@@ -7,9 +7,9 @@ import time
 import aiohttp
 import pytest
 
+from sio_server.devtools.fakes.fake_elevenlabs import FakeElevenLabs, audio_for
 from sio_server.vendors.elevenlabs_tts import DEFAULT_VOICES, ElevenLabsTTS
 from sio_server.vendors.tts import TTSError
-from tests.fakes.fake_elevenlabs import FakeElevenLabs, audio_for
 
 from .helpers import fast
 

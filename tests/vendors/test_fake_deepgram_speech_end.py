@@ -10,7 +10,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.fakes.fake_deepgram import FakeDeepgram
+from sio_server.devtools.fakes.fake_deepgram import FakeDeepgram
 
 SECOND = 32000
 

@@ -6,14 +6,14 @@ import time
 
 import pytest
 
+from sio_server.devtools.fakes.fake_elevenlabs import FakeElevenLabs, audio_for
+from sio_server.devtools.fakes.fake_openai import FakeOpenAI
 from sio_server.vendors.breaker import BreakerOptions
 from sio_server.vendors.fallback import FallbackLLM, FallbackSTT, FallbackTTS
 from sio_server.vendors.llm import LLMUnavailable
 from sio_server.vendors.offline_llm import OfflineLLM
 from sio_server.vendors.stt import STTError
 from sio_server.vendors.tts import OfflineTTS, TTSError
-from tests.fakes.fake_elevenlabs import FakeElevenLabs, audio_for
-from tests.fakes.fake_openai import FakeOpenAI
 
 from .helpers import collect, elevenlabs, feedback_request, llm, openai_tts, question
 

@@ -6,11 +6,11 @@ import time
 
 import pytest
 
+from sio_server.devtools.fakes.fake_elevenlabs import audio_for
+from sio_server.devtools.fakes.fake_openai import FakeOpenAI
 from sio_server.vendors.openai_tts import DEFAULT_VOICES
 from sio_server.vendors.stt import STTError
 from sio_server.vendors.tts import TTSError
-from tests.fakes.fake_elevenlabs import audio_for
-from tests.fakes.fake_openai import FakeOpenAI
 
 from .helpers import openai_stt, openai_tts
 

@@ -7,11 +7,11 @@ import time
 
 import pytest
 
+from sio_server.devtools.fakes.fake_openai import FakeOpenAI
 from sio_server.settings import Settings
 from sio_server.vendors.llm import LLMUnavailable
 from sio_server.vendors.llm_prompts import question_messages
 from sio_server.vendors.openai_llm import gemini_llm, openai_llm
-from tests.fakes.fake_openai import FakeOpenAI
 
 from .helpers import collect, feedback_request, llm, question
 
@@ -39,7 +39,7 @@ async def test_gemini_base_path(fake_openai: FakeOpenAI) -> None:
 
 
 def test_prompt_language_and_closing() -> None:
-    from sio_server.interview.model import InterviewConfig
+    from sio_server.domain.model import InterviewConfig
 
     ko = InterviewConfig(language="ko", persona="challenging", job_title="데이터 엔지니어", resume_text="x" * 10_000)
     messages = question_messages(question(3, "답변1", "답변2", is_last=True, config=ko))

@@ -13,9 +13,9 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, Self, TypeVar
 
-from tests.fakes.fake_deepgram import FakeDeepgram
-from tests.fakes.fake_elevenlabs import FakeElevenLabs, silent_mp3_for
-from tests.fakes.fake_openai import FakeOpenAI
+from sio_server.devtools.fakes.fake_deepgram import FakeDeepgram
+from sio_server.devtools.fakes.fake_elevenlabs import FakeElevenLabs, silent_mp3_for
+from sio_server.devtools.fakes.fake_openai import FakeOpenAI
 
 T = TypeVar("T")
 

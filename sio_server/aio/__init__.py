@@ -1,0 +1,1 @@
+"""Generic async helpers (owned background tasks, token buckets): no interview knowledge."""

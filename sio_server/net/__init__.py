@@ -1,0 +1,1 @@
+"""Facts about the network peer that both edges (Socket.IO and HTTP) need: the client's address."""
