@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
-from .appkeys import METRICS, NAMESPACE_HANDLERS, SERVICE, SETTINGS, SIO, STORE
+from .appkeys import CLIENT_ADDRESSES, METRICS, NAMESPACE_HANDLERS, SERVICE, SETTINGS, SIO, STORE
 from .cluster.leases import make_leases
 from .cluster.watch import make_client_manager, start_manager, watch_cluster
 from .heap import HeapTrimmer, libc_malloc_trim
@@ -30,6 +30,7 @@ from .vendors import make_llm, make_stt, make_tts
 from .vendors.llm import LLMProvider
 from .vendors.options import RETRY_LISTENERS
 from .web import admin, pages, report, resume, security_headers
+from .web.client_address import ClientAddress
 from .web.cors import OriginPolicy, replit_origins
 from .web.middleware import app_middleware
 
@@ -48,6 +49,7 @@ def create_app(
     their own (``llm`` then replaces the LLM vendors, before the offline link).
     """
     metrics = Metrics()
+    addresses = ClientAddress.from_settings(settings)
     origins = OriginPolicy(settings.cors_origins, extra=replit_origins())
     app = web.Application(
         middlewares=[app_middleware(origins)],
@@ -66,7 +68,7 @@ def create_app(
         cors_allowed_origins=origins.for_engineio,
         logger=False,
         engineio_logger=False,
-        **socket_guards(settings),
+        **socket_guards(settings, addresses),
     )
     store = store or make_store(settings)
     service = _make_service(settings, store, llm, SocketEmitter(sio), metrics)
@@ -77,6 +79,7 @@ def create_app(
 
     app[SETTINGS] = settings
     app[METRICS] = metrics
+    app[CLIENT_ADDRESSES] = addresses
     app[STORE] = store
     app[SERVICE] = service
     app[SIO] = sio

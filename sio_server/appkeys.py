@@ -10,6 +10,7 @@ from .observability.metrics import Metrics
 from .settings import Settings
 from .store.base import SessionStore
 from .transport.namespace import InterviewNamespace
+from .web.client_address import ClientAddress
 
 SETTINGS = web.AppKey("settings", Settings)
 METRICS = web.AppKey("metrics", Metrics)
@@ -17,3 +18,4 @@ STORE = web.AppKey("store", SessionStore)
 SERVICE = web.AppKey("service", InterviewService)
 SIO = web.AppKey("sio", socketio.AsyncServer)
 NAMESPACE_HANDLERS = web.AppKey("namespace", InterviewNamespace)
+CLIENT_ADDRESSES = web.AppKey("client_addresses", ClientAddress)  # key(request): what per-client limits count

@@ -47,8 +47,9 @@ class Settings(BaseSettings):
     sessions_per_client_per_minute: int = Field(default=10, ge=1, description="interviews one client address may start a minute")
     max_active_sessions: int = Field(default=2000, ge=1, description="sessions held in memory by this process")
     trusted_proxies: str = Field(
-        default="127.0.0.0/8, ::1, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7",
-        description="comma-separated addresses or networks whose X-Forwarded-For is believed (loopback and private by default)",
+        default="",
+        description="comma-separated addresses or networks of your reverse proxies, whose X-Forwarded-For is believed "
+        "(none by default: the TCP peer is the client)",
     )
     descriptor_reserve: int = Field(default=64, ge=8, description="file descriptors kept free of sockets")
     http_idle_timeout: float = Field(default=10.0, gt=0, description="seconds an idle or half-sent HTTP request may hold a connection")

@@ -23,7 +23,7 @@ from engineio.async_drivers import aiohttp as eio_aiohttp
 from socketio import packet
 
 from ..observability.logs import KeyedGate
-from ..web.client_address import ClientAddress
+from ..web.client_address import ClientAddress, client_key
 from ..web.polling import WholeBody, malformed_text
 from .admission import Admission, Refusal
 from .packet_queue import PacketQueue
@@ -128,7 +128,7 @@ class InterviewEngineServer(engineio.AsyncServer):
         """
         if self.on_malformed is not None:
             self.on_malformed(kind)
-        dropped = self.malformed_log.allow(address)
+        dropped = self.malformed_log.allow(client_key(address))
         if dropped is not None:
             log.warning("malformed input (%s) from %s (%d more from it since the last line)", kind, address, dropped)
 

@@ -15,7 +15,7 @@ from client_adapter import InterviewClient
 from sio_server.interview.model import Session
 from sio_server.store.postgres import PostgresSessionStore
 from tests.support.cluster import PG_DSN, HAProxy, RedisServer, drop_schema, new_schema, pg_available
-from tests.support.services import need, need_program
+from tests.support.services import BEHIND_LOCAL_PROXY, need, need_program
 from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.services]
@@ -44,7 +44,7 @@ async def cluster(server_factory, tmp_path):
     schema = new_schema()
     env = {
         "DATABASE_URL": PG_DSN, "DATABASE_SCHEMA": schema, "REDIS_URL": redis_server.url,
-        "LEASE_TTL": "2", "PING_INTERVAL": "2", "PING_TIMEOUT": "2",
+        "LEASE_TTL": "2", "PING_INTERVAL": "2", "PING_TIMEOUT": "2", **BEHIND_LOCAL_PROXY,
     }
     servers = [server_factory(env=env) for _ in range(2)]
     for server in servers:
