@@ -23,7 +23,7 @@ from tests.support.floods import (
     socket_hoard,
 )
 from tests.support.rawpolling import RawPolling
-from tests.support.server import ServerProcess
+from tests.support.server import ADMIN_TOKEN, ServerProcess
 
 EVIL = "https://evil.example"
 
@@ -72,7 +72,7 @@ def pieces_body(server: ServerProcess) -> bool:
 
 def start(root: Path, name: str) -> ServerProcess:
     """A server with default settings and a (fake) vendor key, so the same-origin default is on."""
-    return ServerProcess(root / name, env={"OPENAI_API_KEY": "sk-flood", "OPENAI_BASE_URL": "http://127.0.0.1:9/"}).start()
+    return ServerProcess(root / name, env={"ADMIN_TOKEN": ADMIN_TOKEN, "OPENAI_API_KEY": "sk-flood", "OPENAI_BASE_URL": "http://127.0.0.1:9/"}).start()
 
 
 async def checks(root: Path) -> dict[str, object]:

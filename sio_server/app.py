@@ -84,7 +84,7 @@ def create_app(
     app[SERVICE] = service
     app[SIO] = sio
     app[NAMESPACE_HANDLERS] = namespace
-    app.add_routes(admin.routes)
+    admin.add_admin_routes(app, settings)
     app.add_routes(report.routes)
     resume.add_resume_upload(app, settings)
     pages.add_static(app)

@@ -15,6 +15,7 @@ from client_adapter import InterviewClient
 from sio_server.interview.model import Session
 from sio_server.store.postgres import PostgresSessionStore
 from tests.support.cluster import PG_DSN, HAProxy, RedisServer, drop_schema, new_schema, pg_available
+from tests.support.server import ADMIN_TOKEN
 from tests.support.services import BEHIND_LOCAL_PROXY, need, need_program
 from tests.support.waiting import wait_until
 
@@ -22,7 +23,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.services]
 ANSWER = "I split the monolith into three services and cut deploy time from an hour to ten minutes."
 
 
-def get(url: str, token: str = "admin-secret") -> tuple[int, str]:
+def get(url: str, token: str = ADMIN_TOKEN) -> tuple[int, str]:
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
     try:
         with urllib.request.urlopen(request, timeout=10) as r:

@@ -13,8 +13,8 @@ from sio_server.appkeys import STORE
 from sio_server.interview.model import Feedback, InterviewConfig, QuestionScore, Session, Status, Turn
 from sio_server.interview.tokens import hash_token, new_token
 from tests.support.resume_files import RESUME_LINES, docx_file, encrypted_pdf, image_only_pdf, text_pdf
+from tests.support.server import ADMIN
 
-ADMIN = {"Authorization": "Bearer admin-secret"}
 HOSTILE = "I used <script>alert(1)</script> and **bold** [links](http://x) # not a heading"
 WHEN = datetime(2026, 11, 30, 9, 15, tzinfo=UTC)
 
