@@ -95,7 +95,7 @@ async def test_markdown_report_is_an_escaped_attachment(http, ended):
     assert "**Overall score: 61/100**" in text and "### To improve\n\n- None noted." in text
     assert "### Question 1 (score 70/100)\n\nTell me about \\*yourself\\*." in text
     assert (
-        "> I used \\<script\\>alert(1)\\</script\\> and \\*\\*bold\\*\\* \\[links\\](http://x) \\# not a heading"
+        "> I used \\<script\\>alert(1)\\</script\\> and \\*\\*bold\\*\\* \\[links\\](`http://x`) \\# not a heading"
         in text
     )
     assert "### Question 2\n\nWhy this role?\n\n_(no answer)_" in text
