@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sio_server.devtools.process import ROOT, ServerProcess, free_port, rss_of, wait_healthy  # noqa: F401  (re-exported to the benchmarks)
+from sio_server.devtools.process import DEV_ADMIN_TOKEN, ROOT, ServerProcess, free_port, rss_of, wait_healthy  # noqa: F401  (re-exported to the benchmarks)
 
 NAMESPACE = "/interview"
 # permessage-deflate as browsers offer it (client_max_window_bits 15). python-socketio's
@@ -87,7 +87,7 @@ class BenchServer(TempServer):
         self, env: dict[str, str] | None = None, patches: Sequence[str] = (), quiet: bool = True,
         cpus: set[int] | None = None,
     ) -> None:
-        base = {"LOG_LEVEL": "WARNING" if quiet else "INFO", "LOG_FORMAT": "text",
+        base = {"LOG_LEVEL": "WARNING" if quiet else "INFO", "LOG_FORMAT": "text", "ADMIN_TOKEN": DEV_ADMIN_TOKEN,
                 # every benchmark client comes from 127.0.0.1: lift the per-address caps of issue 13
                 "SESSIONS_PER_CLIENT_PER_MINUTE": "1000000", "MAX_SOCKETS_PER_CLIENT": "1000000",
                 "MAX_ACTIVE_SESSIONS": "1000000", "MAX_STORED_SESSIONS": "1000000"}
@@ -154,7 +154,8 @@ _METRIC = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?)\s+([0-9.eE+-]+|
 
 def scrape_metrics(url: str) -> dict[str, float]:
     """``/metrics`` as ``{"name{labels}": value}``."""
-    with urllib.request.urlopen(f"{url}/metrics", timeout=10) as r:
+    request = urllib.request.Request(f"{url}/metrics", headers={"Authorization": f"Bearer {DEV_ADMIN_TOKEN}"})
+    with urllib.request.urlopen(request, timeout=10) as r:
         text = r.read().decode()
     out: dict[str, float] = {}
     for line in text.splitlines():

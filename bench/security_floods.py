@@ -14,6 +14,7 @@ from pathlib import Path
 import aiohttp
 
 from sio_server.devtools.floods import NS, audio_flood, malformed_flood, metric, rss_kib, session_flood, socket_hoard
+from sio_server.devtools.process import DEV_ADMIN_TOKEN as ADMIN_TOKEN
 from sio_server.devtools.process import ServerProcess
 from sio_server.devtools.rawpolling import RawPolling
 
@@ -64,7 +65,7 @@ def pieces_body(server: ServerProcess) -> bool:
 
 def start(root: Path, name: str) -> ServerProcess:
     """A server with default settings and a (fake) vendor key, so the same-origin default is on."""
-    return ServerProcess(root / name, env={"OPENAI_API_KEY": "sk-flood", "OPENAI_BASE_URL": "http://127.0.0.1:9/"}).start()
+    return ServerProcess(root / name, env={"ADMIN_TOKEN": ADMIN_TOKEN, "OPENAI_API_KEY": "sk-flood", "OPENAI_BASE_URL": "http://127.0.0.1:9/"}).start()
 
 
 async def checks(root: Path) -> dict[str, object]:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from .observability.logs import setup_logging
 from .settings import Settings
@@ -25,9 +27,25 @@ def event_loop() -> tuple[asyncio.AbstractEventLoop, str]:
     return uvloop.new_event_loop(), "uvloop"
 
 
+def load_settings() -> Settings:
+    """The settings of the environment; an invalid one ends the process (status 2) with one line per error.
+
+    The lines name the variable and the rule, never the value (it may be a secret such as ``ADMIN_TOKEN``).
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = [
+            f"  {'.'.join(map(str, e['loc'])).upper() or 'settings'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors(include_input=False, include_url=False)
+        ]
+        print("invalid settings, not starting:", *lines, sep="\n", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def main() -> None:
     """Start one server process."""
-    settings = Settings()
+    settings = load_settings()
     import_socketio(redis=bool(settings.redis_url))  # before anything imports socketio: see that module
     from .app import create_app
     from .transport.admission import raise_descriptor_limit

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
-from .appkeys import LISTENER_READY, METRICS, SERVICE, SETTINGS, SIO, STORE
+from .appkeys import CLIENT_ADDRESSES, LISTENER_READY, METRICS, SERVICE, SETTINGS, SIO, STORE
 from .cluster.factory import make_leases
 from .cluster_watch import watch_cluster
 from .heap import HeapTrimmer, libc_malloc_trim
@@ -18,6 +18,7 @@ from .interview.audio_budget import AudioBudget
 from .interview.service import InterviewService
 from .interview.sweeper import SweepPolicy
 from .interview.voice_turns import VoicePolicy
+from .net.client_address import ClientAddress
 from .observability.metrics import Metrics
 from .settings import Settings
 from .store import make_store
@@ -51,6 +52,7 @@ def create_app(
     their own (``llm`` then replaces the LLM vendors, before the offline link).
     """
     metrics = Metrics()
+    addresses = ClientAddress.from_settings(settings)
     origins = OriginPolicy(settings.cors_origins, extra=replit_origins())
     app = web.Application(
         middlewares=[app_middleware(origins)],
@@ -69,7 +71,7 @@ def create_app(
         cors_allowed_origins=origins.for_engineio,
         logger=False,
         engineio_logger=False,
-        **socket_guards(settings),
+        **socket_guards(settings, addresses),
     )
     store = store or make_store(settings)
     service = _make_service(settings, store, llm, SocketEmitter(sio), metrics)
@@ -80,12 +82,13 @@ def create_app(
 
     app[SETTINGS] = settings
     app[METRICS] = metrics
+    app[CLIENT_ADDRESSES] = addresses
     app[STORE] = store
     app[SERVICE] = service
     app[SIO] = sio
     app[NAMESPACE_HANDLERS] = namespace
     app[LISTENER_READY] = lambda: listener_subscribed(sio)
-    app.add_routes(admin.routes)
+    admin.add_admin_routes(app, settings)
     app.add_routes(report.routes)
     resume.add_resume_upload(app, settings)
     pages.add_static(app)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ADMIN_TOKEN_MIN_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -47,8 +49,15 @@ class Settings(BaseSettings):
     sessions_per_client_per_minute: int = Field(default=10, ge=1, description="interviews one client address may start a minute")
     max_active_sessions: int = Field(default=2000, ge=1, description="sessions held in memory by this process")
     trusted_proxies: str = Field(
-        default="127.0.0.0/8, ::1, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7",
-        description="comma-separated addresses or networks whose X-Forwarded-For is believed (loopback and private by default)",
+        default="",
+        description="comma-separated addresses or networks of your reverse proxies, whose X-Forwarded-For is believed "
+        "(none by default: the TCP peer is the client)",
+    )
+    admin_failures_per_minute: float = Field(
+        default=5, gt=0, description="wrong admin or session bearer tokens one client address may send a minute (then 429)"
+    )
+    metrics_public: bool = Field(
+        default=False, description="serve /metrics to anyone; false: only with the admin token (Bearer ADMIN_TOKEN)"
     )
     descriptor_reserve: int = Field(default=64, ge=8, description="file descriptors kept free of sockets")
     http_idle_timeout: float = Field(default=10.0, gt=0, description="seconds an idle or half-sent HTTP request may hold a connection")
@@ -94,7 +103,9 @@ class Settings(BaseSettings):
         default="", description="extra /v1/listen query parameters, e.g. 'endpointing=500&filler_words=true'"
     )
 
-    admin_token: str | None = None
+    admin_token: str | None = Field(
+        default=None, description=f"bearer token of the admin API and /metrics, at least {ADMIN_TOKEN_MIN_LENGTH} characters"
+    )
     cors_allowed_origins: str | None = Field(
         default=None, description="comma-separated origins or '*'; unset: '*' offline, else same origin"
     )
@@ -136,6 +147,18 @@ class Settings(BaseSettings):
     offline_llm_delay: float = Field(default=0.0, ge=0, description="test hook: seconds the offline LLM waits")
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
+
+    @field_validator("admin_token")
+    @classmethod
+    def _strong_admin_token(cls, token: str | None) -> str | None:
+        if not token:
+            return None  # empty: the admin API is disabled, as when unset
+        if len(token) < ADMIN_TOKEN_MIN_LENGTH:
+            raise ValueError(
+                f"ADMIN_TOKEN must be at least {ADMIN_TOKEN_MIN_LENGTH} characters (it has {len(token)}); make one with "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))', or unset it to disable the admin API"
+            )
+        return token
 
     @model_validator(mode="after")
     def _pick_llm(self) -> "Settings":

@@ -9,13 +9,13 @@ import pytest
 
 from sio_server.settings import Settings
 from tests.fakes.fixtures import fake_deepgram, fake_elevenlabs, fake_gemini, fake_openai, refused_url  # noqa: F401
-from tests.support.server import ServerProcess
+from tests.support.server import ADMIN_TOKEN, ServerProcess
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Offline settings on a temp data folder, with an admin token."""
-    return Settings(_env_file=None, data_dir=str(tmp_path / "data"), admin_token="admin-secret", sweep_interval=3600)
+    return Settings(_env_file=None, data_dir=str(tmp_path / "data"), admin_token=ADMIN_TOKEN, sweep_interval=3600)
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def server_factory(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     servers: list[ServerProcess] = []
 
     def make(env: dict[str, str] | None = None, data_dir: Path | None = None, port: int | None = None) -> ServerProcess:
-        server = ServerProcess(data_dir or tmp_path / f"data{len(servers)}", env={"ADMIN_TOKEN": "admin-secret", **(env or {})}, port=port)
+        server = ServerProcess(data_dir or tmp_path / f"data{len(servers)}", env={"ADMIN_TOKEN": ADMIN_TOKEN, **(env or {})}, port=port)
         servers.append(server)
         return server
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import aiohttp
 
+from tests.support.server import ADMIN
+
 NS = "/interview"
 MALFORMED_TEXT = (f"42{NS},{{}}", "42", f"42{NS},[]")
 
@@ -30,7 +32,7 @@ def rss_kib(pid: int) -> int:
 async def metric(url: str, name: str) -> float:
     """The sum of every sample of metric ``name`` at ``url``'s ``/metrics``."""
     async with aiohttp.ClientSession() as http:
-        text = await (await http.get(f"{url}/metrics")).text()
+        text = await (await http.get(f"{url}/metrics", headers=ADMIN)).text()
     pattern = re.compile(rf"^{re.escape(name)}(\{{[^}}]*\}})? ([0-9.e+-]+)$", re.MULTILINE)
     return sum(float(m.group(2)) for m in pattern.finditer(text))
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+DEV_ADMIN_TOKEN = "dev-admin-token-of-tests-and-benchmarks"  # the ADMIN_TOKEN of their servers (32+ characters)
 
 
 def free_port() -> int:

@@ -10,13 +10,25 @@ import { addRenderer, el, render, setView } from "/static/view.js";
 
 const MAX_ENTRIES = 50;
 
+const OPTIONAL_TEXT = ["job_title", "company", "started_at"];
+
+/** A stored entry as a fresh plain object, or null when it is malformed (it is skipped, the others stay). */
+function entryOf(e) {
+  if (!e || typeof e !== "object" || Array.isArray(e)) return null;
+  if (typeof e.session_id !== "string" || !e.session_id || typeof e.token !== "string" || !e.token) return null;
+  if (OPTIONAL_TEXT.some((key) => e[key] !== undefined && typeof e[key] !== "string")) return null;
+  const { session_id, token, job_title = "", company = "", started_at = "" } = e;
+  return { session_id, token, job_title, company, started_at };
+}
+
 function read() {
+  let list;
   try {
-    const list = JSON.parse(loadLocal(PAGE_KEYS.history) || "[]");
-    return Array.isArray(list) ? list.filter((e) => e && e.session_id && e.token) : [];
+    list = JSON.parse(loadLocal(PAGE_KEYS.history) || "[]");
   } catch {
-    return [];
+    return []; // not JSON at all: nothing can be read
   }
+  return Array.isArray(list) ? list.map(entryOf).filter(Boolean) : [];
 }
 
 function write(list) {

@@ -3,7 +3,8 @@
 Every refusal comes before any work is done, with a documented code:
 ``too_many_sockets`` / ``server_busy`` at the Engine.IO handshake (HTTP 429 /
 503, the client's ``connect_error``), ``too_many_sessions`` /
-``server_busy`` in the ``start_interview`` ack. The socket cap is kept below
+``server_busy`` in the ``start_interview`` ack. Addresses are counted by
+:func:`..web.client_address.client_key` (an IPv6 client with its /64). The socket cap is kept below
 the process's descriptor limit, so new sockets are refused before accept()
 starts failing.
 """
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..domain.errors import InterviewError
-from ..net.client_address import ClientAddress, parse_networks
+from ..net.client_address import ClientAddress, client_key
 
 
 def raise_descriptor_limit() -> int:
@@ -66,7 +67,7 @@ class Admission:
         self.sessions_per_minute = sessions_per_client_per_minute
         self.max_active_sessions = max_active_sessions
         self.active_sessions = active_sessions
-        self._sockets: dict[str, str] = {}  # engine.io sid -> client address
+        self._sockets: dict[str, str] = {}  # engine.io sid -> client key
         self._per_client: collections.Counter[str] = collections.Counter()
         self._starts: dict[str, collections.deque[float]] = {}
 
@@ -95,29 +96,30 @@ class Admission:
         """Raise :class:`Refusal` when a new socket from ``address`` would pass a cap."""
         if len(self._sockets) >= self.max_sockets:
             raise Refusal(503, "server_busy", "the server is at its connection limit; retry later")
-        if self._per_client[address] >= self.max_sockets_per_client:
+        if self._per_client[client_key(address)] >= self.max_sockets_per_client:
             raise Refusal(429, "too_many_sockets", "too many connections from your address")
 
     def opened(self, sid: str, address: str) -> None:
         """Count the socket ``sid`` of ``address``."""
         if sid not in self._sockets:
-            self._sockets[sid] = address
-            self._per_client[address] += 1
+            key = client_key(address)
+            self._sockets[sid] = key
+            self._per_client[key] += 1
 
     def closed(self, sid: str) -> None:
         """Forget the socket ``sid``."""
-        address = self._sockets.pop(sid, None)
-        if address is not None:
-            self._per_client[address] -= 1
-            if self._per_client[address] <= 0:
-                del self._per_client[address]
+        key = self._sockets.pop(sid, None)
+        if key is not None:
+            self._per_client[key] -= 1
+            if self._per_client[key] <= 0:
+                del self._per_client[key]
 
     def admit_session(self, address: str) -> None:
         """Count a session start by ``address``, or raise ``too_many_sessions`` / ``server_busy``."""
         if self.active_sessions() >= self.max_active_sessions:
             raise InterviewError("server_busy", "the server is running as many interviews as it can; retry later")
         now = time.monotonic()
-        starts = self._starts.setdefault(address, collections.deque())
+        starts = self._starts.setdefault(client_key(address), collections.deque())
         while starts and now - starts[0] >= 60.0:
             starts.popleft()
         if len(starts) >= self.sessions_per_minute:
@@ -131,11 +133,11 @@ class Admission:
             del self._starts[address]
 
 
-def socket_guards(settings: Any) -> dict[str, Any]:
+def socket_guards(settings: Any, addresses: ClientAddress) -> dict[str, Any]:
     """The keyword arguments of :class:`InterviewSocketServer` that guard admission and input, from ``settings``."""
     return {
         "admission": Admission.from_settings(settings, active_sessions=lambda: 0),
-        "addresses": ClientAddress(parse_networks(settings.trusted_proxies)),
+        "addresses": addresses,
         "body_timeout": settings.http_body_timeout,
         "malformed_log_interval": settings.malformed_log_interval,
     }

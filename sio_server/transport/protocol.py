@@ -41,10 +41,17 @@ class StartInterview(InterviewConfig):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    @field_validator("job_title", "company", "job_description", "resume_text")
+    @field_validator("job_description", "resume_text")
     @classmethod
     def _clean(cls, value: str) -> str:
         return _no_control(value)
+
+    @field_validator("job_title", "company")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        """A one-line field: newlines, tabs and runs of spaces become one space (they would break the report's
+        heading and list into new Markdown blocks)."""
+        return " ".join(_no_control(value).split())
 
     def config(self) -> InterviewConfig:
         """The settings as the session stores them."""

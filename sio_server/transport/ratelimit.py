@@ -1,4 +1,4 @@
-"""Token buckets for per-socket rate limits (events per second, audio bytes per second)."""
+"""Token buckets for per-socket rate limits (events per second, audio bytes per second) and per-client ones."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from aiohttp.web import WebSocketResponse
 from engineio.async_drivers import aiohttp as eio_aiohttp
 from socketio import packet
 
-from ..net.client_address import ClientAddress
+from ..net.client_address import ClientAddress, client_key
 from ..observability.logs import KeyedGate
 from .admission import Admission, Refusal
 from .packet_queue import PacketQueue
@@ -128,7 +128,7 @@ class InterviewEngineServer(engineio.AsyncServer):
         """
         if self.on_malformed is not None:
             self.on_malformed(kind)
-        dropped = self.malformed_log.allow(address)
+        dropped = self.malformed_log.allow(client_key(address))
         if dropped is not None:
             log.warning("malformed input (%s) from %s (%d more from it since the last line)", kind, address, dropped)
 

@@ -1,4 +1,10 @@
-"""HTTP routes: health, readiness, metrics and the admin/session API."""
+"""HTTP routes: health, readiness, metrics and the admin/session API.
+
+Bearer tokens are guessed at most ``ADMIN_FAILURES_PER_MINUTE`` times a minute
+per client address (:func:`.client_address.client_key`): past that, 429
+``rate_limited`` before the token is even compared. ``/metrics`` needs the
+admin token unless ``METRICS_PUBLIC`` is set.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,8 @@ import logging
 
 from aiohttp import web
 
-from ..appkeys import LISTENER_READY, METRICS, SERVICE, SETTINGS, STORE
+from ..aio.token_bucket import KeyedBuckets
+from ..appkeys import CLIENT_ADDRESSES, LISTENER_READY, METRICS, SERVICE, SETTINGS, STORE
 from ..domain.errors import InterviewError
 from ..domain.ids import parse_session_id
 from ..domain.model import Feedback, PendingStep, Session, SessionSummary, Status
@@ -15,6 +22,7 @@ from ..domain.tokens import session_id_of
 from ..interview.live import LiveSession
 from ..interview.token_lookup import session_for_token
 from ..observability.logs import RepeatFilter
+from ..settings import Settings
 from ..store.base import StoreError
 
 log = logging.getLogger(__name__)
@@ -22,6 +30,13 @@ _readiness_log = logging.getLogger(f"{__name__}.readiness")
 _readiness_log.addFilter(RepeatFilter(60.0))  # probes come every few seconds: one line a minute
 routes = web.RouteTableDef()
 FEEDBACK_WAIT = 60.0
+AUTH_FAILURES = web.AppKey("auth_failures", KeyedBuckets)
+
+
+def add_admin_routes(app: web.Application, settings: Settings) -> None:
+    """Register the routes and the per-address budget of wrong tokens."""
+    app[AUTH_FAILURES] = KeyedBuckets(settings.admin_failures_per_minute)
+    app.add_routes(routes)
 
 
 class ApiError(Exception):
@@ -51,12 +66,25 @@ def _is_admin(request: web.Request, token: str | None) -> bool:
     )
 
 
+def _check_guesses(request: web.Request) -> None:
+    """429 when the request's client sent too many wrong tokens this minute (before any token is compared)."""
+    if request.app[AUTH_FAILURES].exhausted(request.app[CLIENT_ADDRESSES].key(request)):
+        raise ApiError(429, "rate_limited", "too many wrong tokens from this address; try again in a minute")
+
+
+def _unauthorized(request: web.Request, message: str) -> ApiError:
+    """The 401 answering a wrong or missing token, counted against the client's address."""
+    request.app[AUTH_FAILURES].take(request.app[CLIENT_ADDRESSES].key(request))
+    return ApiError(401, "unauthorized", message)
+
+
 def require_admin(request: web.Request) -> None:
     """Raise unless the request carries the admin token."""
     if not request.app[SETTINGS].admin_token:
         raise ApiError(403, "admin_disabled", "the admin API is disabled: ADMIN_TOKEN is not set")
+    _check_guesses(request)
     if not _is_admin(request, _bearer(request)):
-        raise ApiError(401, "unauthorized", "missing or wrong bearer token")
+        raise _unauthorized(request, "missing or wrong bearer token")
 
 
 def _store_unavailable(exc: StoreError) -> ApiError:
@@ -100,9 +128,10 @@ async def _peek_or_404(request: web.Request, session_id: str) -> Session:
 
 async def require_admin_or_session(request: web.Request) -> Session:
     """Authenticate with the admin token or the session's own resume token; return the session (read only)."""
+    _check_guesses(request)
     token = _bearer(request)
     if token is None:
-        raise ApiError(401, "unauthorized", "missing bearer token")
+        raise _unauthorized(request, "missing bearer token")
     if _is_admin(request, token):
         return await _peek_or_404(request, _session_id(request))
     try:
@@ -114,7 +143,7 @@ async def require_admin_or_session(request: web.Request) -> Session:
     except InterviewError as exc:  # expired: the session was purged after its report retention
         raise ApiError(410, exc.code, exc.message) from None
     if session is None or session.id != request.match_info["session_id"]:
-        raise ApiError(401, "unauthorized", "wrong bearer token")
+        raise _unauthorized(request, "wrong bearer token")
     return session
 
 
@@ -149,7 +178,9 @@ async def readyz(request: web.Request) -> web.Response:
 
 @routes.get("/metrics")
 async def metrics(request: web.Request) -> web.Response:
-    """Prometheus text format."""
+    """Prometheus text format; with the admin token unless ``METRICS_PUBLIC``."""
+    if not request.app[SETTINGS].metrics_public:
+        require_admin(request)
     body = request.app[METRICS].render()
     return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
 

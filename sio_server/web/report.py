@@ -27,6 +27,12 @@ routes = web.RouteTableDef()
 FORMATS = ("html", "md", "json")
 HTML_POLICY = "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")
+# What GitHub-flavoured renderers turn into a link by themselves (URLs with a scheme, www. hosts, e-mail
+# addresses): shown as code, which no renderer links. Trailing punctuation stays outside, as the renderers do.
+_LINKABLE = re.compile(
+    r"(?i)(?:\b[a-z][a-z0-9+.-]*://|\bwww\.|\b(?:mailto|xmpp):)[^\s`]*[^\s`.,;:!?'\")\]]"
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+)
 
 
 @cache
@@ -99,8 +105,20 @@ def _scores(feedback: Feedback | None) -> dict[int, tuple[int, str]]:
 
 
 def md_escape(text: str) -> str:
-    """``text`` with Markdown's special characters backslash-escaped (no HTML, links or headings)."""
-    return _MD_SPECIAL.sub(r"\\\1", text.strip())
+    """``text`` with Markdown's special characters backslash-escaped (no HTML, links or headings) and what a
+    renderer would auto-link (``https://…``, ``www.…``, ``a@b.example``) in a code span."""
+    out, last = [], 0
+    text = text.strip()
+    for found in _LINKABLE.finditer(text):
+        out += [_MD_SPECIAL.sub(r"\\\1", text[last : found.start()]), f"`{found.group(0)}`"]
+        last = found.end()
+    out.append(_MD_SPECIAL.sub(r"\\\1", text[last:]))
+    return "".join(out)
+
+
+def md_line(text: str) -> str:
+    """:func:`md_escape` of ``text`` on one line (a heading, a list item): every run of whitespace one space."""
+    return md_escape(" ".join(text.split()))
 
 
 def _md_quote(text: str) -> str:
@@ -117,7 +135,7 @@ def _md_feedback(session: Session, t: Labels) -> list[str]:
         out += [f"_{t('fallback')}_", ""]
     for key, items in (("strengths", f.strengths), ("improvements", f.improvements)):
         out += [f"### {t(key)}", ""]
-        out += [f"- {md_escape(item)}" for item in items if item.strip()] or [f"- {t('none')}"]
+        out += [f"- {md_line(item)}" for item in items if item.strip()] or [f"- {t('none')}"]
         out.append("")
     return out
 
@@ -125,8 +143,8 @@ def _md_feedback(session: Session, t: Labels) -> list[str]:
 def render_markdown(session: Session) -> str:
     """The report as Markdown."""
     t = labels_for(session.config.language)
-    out = [f"# {md_escape(_title(session, t))}", ""]
-    out += [f"- **{label}:** {md_escape(value)}" for label, value in _meta(session, t)]
+    out = [f"# {md_line(_title(session, t))}", ""]
+    out += [f"- **{label}:** {md_line(value)}" for label, value in _meta(session, t)]
     out += ["", *_md_feedback(session, t), f"## {t('transcript')}", ""]
     scores = _scores(session.feedback)
     for turn in session.turns:

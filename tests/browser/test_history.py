@@ -103,3 +103,39 @@ def test_history_survives_a_browser_restart_opens_read_only_and_forgets(server, 
     finally:
         context.close()
     assert not errors, errors
+
+
+MALFORMED = [
+    {"session_id": "x1", "token": "t", "job_title": {"toString": 1}},  # String() of it throws in the page
+    {"session_id": 5, "token": "t"},
+    {"session_id": "x2", "token": "t", "company": ["a"], "started_at": {"valueOf": 1}},
+    {"session_id": "x3"},
+    "junk",
+    None,
+    [],
+]
+GOOD = [
+    {"session_id": "11111111-1111-4111-8111-111111111111", "token": "a.b", "job_title": "Data Engineer",
+     "company": "Northwind", "started_at": "2026-01-02T03:04:05Z"},
+    {"session_id": "22222222-2222-4222-8222-222222222222", "token": "c.d"},
+]
+
+
+def test_a_malformed_history_entry_is_skipped_and_the_others_listed(server, playwright, tmp_path):
+    """Issue 19 row 14: one bad entry in localStorage (another tab, an extension, an older page) hides only itself."""
+    context, page, errors = launch(playwright, tmp_path / "profile")
+    try:
+        open_page(page, server.url)
+        stored = [GOOD[0], *MALFORMED, GOOD[1]]
+        page.evaluate("list => localStorage.setItem('interview.history', JSON.stringify(list))", stored)
+        page.reload()
+        wait_hook(page, "s.connection === 'connected'")
+        assert listed(page) == [e["session_id"] for e in GOOD]
+        assert "Data Engineer · Northwind" in page.inner_text("#history-list")
+        # forgetting one writes back the good entries only
+        page.click(f"#history-list > li[data-session-id='{GOOD[1]['session_id']}'] .history-forget")
+        assert listed(page) == [GOOD[0]["session_id"]]
+        assert page.evaluate("JSON.parse(localStorage.getItem('interview.history'))") == [GOOD[0]]
+    finally:
+        context.close()
+    assert not errors, errors

@@ -8,14 +8,13 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.support.server import ServerProcess
+from tests.support.server import ADMIN_TOKEN, ServerProcess  # ADMIN_TOKEN: what server_factory sets
 from tests.support.services import need
 
 from .runner import load_scenarios
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_RUNNER = Path(__file__).with_name("runner.mjs")
-ADMIN_TOKEN = "admin-secret"  # what the server_factory fixture sets
 SCENARIOS = {s["name"]: s for s in load_scenarios()}
 SERVER_ACTIONS = {"kill", "start", "restart"}
 

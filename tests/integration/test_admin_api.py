@@ -6,8 +6,8 @@ import pytest
 
 from client_adapter import InterviewClient
 from sio_server.app import create_app
+from tests.support.server import ADMIN, ADMIN_TOKEN
 
-ADMIN = {"Authorization": "Bearer admin-secret"}
 MISSING = "d3b07384-d113-4ec6-a1bb-34c4a1f6e4c2"
 
 
@@ -39,7 +39,7 @@ async def test_health_ready_and_metrics(http):
     assert r.status == 200 and await r.json() == {"status": "ok"}
     r = await http.get("/readyz")
     assert r.status == 200 and (await r.json())["checks"] == {"store": "ok"}
-    r = await http.get("/metrics")
+    r = await http.get("/metrics", headers=ADMIN)
     text = await r.text()
     assert r.status == 200
     for name in (
@@ -74,7 +74,7 @@ async def test_readyz_is_503_when_the_store_fails(http, app_server, tmp_path):
     ],
 )
 async def test_auth_is_checked_first(http, method, path):
-    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic admin-secret"}):
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {ADMIN_TOKEN}"}):
         r = await http.request(method, path, headers=headers)
         assert r.status == 401, (method, path, headers)
         assert (await r.json())["error"]["code"] == "unauthorized"

@@ -9,6 +9,7 @@ import aiohttp
 from sio_server.app import create_app
 from sio_server.appkeys import SIO
 from sio_server.transport.packets import attachment_count
+from tests.support.server import ADMIN
 
 NS = "/interview"
 
@@ -37,7 +38,7 @@ async def closed_by_server(ws: aiohttp.ClientWebSocketResponse, timeout: float =
 
 
 async def metric(server, http: aiohttp.ClientSession, kind: str) -> float:
-    text = await (await http.get(str(server.make_url("/metrics")))).text()
+    text = await (await http.get(str(server.make_url("/metrics")), headers=ADMIN)).text()
     for line in text.splitlines():
         if line.startswith(f'interview_malformed_packets_total{{kind="{kind}"}}'):
             return float(line.split()[-1])

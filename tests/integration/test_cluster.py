@@ -15,14 +15,15 @@ from client_adapter import InterviewClient
 from sio_server.domain.model import Session
 from sio_server.store.postgres import PostgresSessionStore
 from tests.support.cluster import PG_DSN, HAProxy, RedisServer, drop_schema, new_schema, pg_available
-from tests.support.services import need, need_program
+from tests.support.server import ADMIN_TOKEN
+from tests.support.services import BEHIND_LOCAL_PROXY, need, need_program
 from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.services]
 ANSWER = "I split the monolith into three services and cut deploy time from an hour to ten minutes."
 
 
-def get(url: str, token: str = "admin-secret") -> tuple[int, str]:
+def get(url: str, token: str = ADMIN_TOKEN) -> tuple[int, str]:
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
     try:
         with urllib.request.urlopen(request, timeout=10) as r:
@@ -44,7 +45,7 @@ async def cluster(server_factory, tmp_path):
     schema = new_schema()
     env = {
         "DATABASE_URL": PG_DSN, "DATABASE_SCHEMA": schema, "REDIS_URL": redis_server.url,
-        "LEASE_TTL": "2", "PING_INTERVAL": "2", "PING_TIMEOUT": "2",
+        "LEASE_TTL": "2", "PING_INTERVAL": "2", "PING_TIMEOUT": "2", **BEHIND_LOCAL_PROXY,
     }
     servers = [server_factory(env=env) for _ in range(2)]
     for server in servers:

@@ -38,10 +38,11 @@ from sio_server.settings import Settings
 from sio_server.transport.protocol import AnswerEnd, AnswerText, EndInterview, StartInterview
 from tests.support.fuzzclients import NS, FuzzSocket, Raw, documented_codes
 from tests.support.fuzzserver import LoopServer, raw_http
+from tests.support.server import ADMIN_TOKEN
 
 pytestmark = pytest.mark.integration
 
-ADMIN = "admin-secret"
+ADMIN = ADMIN_TOKEN
 CODES = documented_codes()
 FUZZ = hsettings(
     max_examples=int(os.environ.get("FUZZ_EXAMPLES", "250")),
@@ -133,6 +134,7 @@ def harness(tmp_path_factory: pytest.TempPathFactory):
         rate_audio_bytes_per_second=1e12,
         sessions_per_client_per_minute=1_000_000,
         max_sockets_per_client=10_000,
+        admin_failures_per_minute=1_000_000,  # wrong tokens are drawn all the time: keep reaching the routes
     )
     server = LoopServer(settings).start()
     h = Harness(server)

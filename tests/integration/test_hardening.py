@@ -13,6 +13,7 @@ import socketio
 from client_adapter import InterviewClient
 from sio_server.app import NAMESPACE_HANDLERS, create_app
 from sio_server.appkeys import METRICS, SERVICE
+from tests.support.server import ADMIN
 from tests.support.waiting import wait_until
 
 NS = "/interview"
@@ -48,7 +49,7 @@ async def test_event_flood_is_rate_limited_and_changes_nothing(limited, settings
     ack = await sio.call("start_interview", {"mode": "text", "max_questions": 1}, namespace=NS)
     assert ack["ok"], "the budget refills"
     async with aiohttp.ClientSession() as http:
-        metrics = await (await http.get(str(limited.make_url("/metrics")))).text()
+        metrics = await (await http.get(str(limited.make_url("/metrics")), headers=ADMIN)).text()
     assert 'interview_rate_limited_total{kind="events"}' in metrics
     await sio.disconnect()
 

@@ -9,6 +9,7 @@ import urllib.request
 import pytest
 
 from client_adapter import InterviewClient, ResumeRejected
+from tests.support.server import ADMIN_TOKEN
 
 pytestmark = pytest.mark.integration
 ANSWER = "At my last job I owned the payment service; I cut p99 latency by 40% by adding a cache and an index."
@@ -98,7 +99,7 @@ async def test_sigkill_mid_interview_then_resume_finish_and_fetch_feedback_after
     await asyncio.to_thread(server.restart)
     status, body = http_json(f"{server.url}/api/v1/sessions/{ack['session_id']}/feedback", ack["resume_token"])
     assert status == 200 and body["overall_score"] == feedback["overall_score"]
-    status, body = http_json(f"{server.url}/api/v1/sessions/{ack['session_id']}/feedback", "admin-secret")
+    status, body = http_json(f"{server.url}/api/v1/sessions/{ack['session_id']}/feedback", ADMIN_TOKEN)
     assert status == 200 and body["summary"] == feedback["summary"]
 
 

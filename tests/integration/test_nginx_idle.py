@@ -8,7 +8,7 @@ import pytest
 
 from client_adapter import InterviewClient
 from tests.support.nginx import Nginx
-from tests.support.services import need_program
+from tests.support.services import BEHIND_LOCAL_PROXY, need_program
 
 pytestmark = [pytest.mark.integration, pytest.mark.services]
 IDLE_SECONDS = 15
@@ -20,7 +20,7 @@ def proxied(server_factory, tmp_path):
     started = []
 
     def make(ping_interval: int):
-        server = server_factory(env={"PING_INTERVAL": str(ping_interval), "PING_TIMEOUT": "20"}).start()
+        server = server_factory(env={"PING_INTERVAL": str(ping_interval), "PING_TIMEOUT": "20", **BEHIND_LOCAL_PROXY}).start()
         proxy = Nginx(binary, tmp_path / f"nginx-{ping_interval}", server.port, idle_timeout="3s").start()
         started.append(proxy)
         return proxy

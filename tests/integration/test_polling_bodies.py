@@ -9,6 +9,7 @@ import aiohttp
 
 from sio_server.app import create_app
 from sio_server.devtools.rawpolling import RawPolling
+from tests.support.server import ADMIN
 
 NS = "/interview"
 
@@ -63,5 +64,5 @@ async def test_a_body_over_the_limit_or_too_slow_is_refused_at_once(aiohttp_serv
     big, slow = await asyncio.wait_for(asyncio.to_thread(run), 10)
     assert big in (200, 400, 413) and slow == 200
     async with aiohttp.ClientSession() as http:
-        metrics = await (await http.get(str(server.make_url("/metrics")))).text()
+        metrics = await (await http.get(str(server.make_url("/metrics")), headers=ADMIN)).text()
     assert 'kind="body_too_large"' in metrics and 'kind="body_timeout"' in metrics

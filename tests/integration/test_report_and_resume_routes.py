@@ -13,8 +13,8 @@ from sio_server.appkeys import STORE
 from sio_server.domain.model import Feedback, InterviewConfig, QuestionScore, Session, Status, Turn
 from sio_server.domain.tokens import hash_token, new_token
 from tests.support.resume_files import RESUME_LINES, docx_file, encrypted_pdf, image_only_pdf, text_pdf
+from tests.support.server import ADMIN
 
-ADMIN = {"Authorization": "Bearer admin-secret"}
 HOSTILE = "I used <script>alert(1)</script> and **bold** [links](http://x) # not a heading"
 WHEN = datetime(2026, 11, 30, 9, 15, tzinfo=UTC)
 
@@ -95,7 +95,7 @@ async def test_markdown_report_is_an_escaped_attachment(http, ended):
     assert "**Overall score: 61/100**" in text and "### To improve\n\n- None noted." in text
     assert "### Question 1 (score 70/100)\n\nTell me about \\*yourself\\*." in text
     assert (
-        "> I used \\<script\\>alert(1)\\</script\\> and \\*\\*bold\\*\\* \\[links\\](http://x) \\# not a heading"
+        "> I used \\<script\\>alert(1)\\</script\\> and \\*\\*bold\\*\\* \\[links\\](`http://x`) \\# not a heading"
         in text
     )
     assert "### Question 2\n\nWhy this role?\n\n_(no answer)_" in text

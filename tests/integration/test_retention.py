@@ -13,9 +13,9 @@ from sio_server.app import create_app
 from sio_server.appkeys import SERVICE
 from sio_server.domain.model import utcnow
 from tests.support.refusals import connect_error
+from tests.support.server import ADMIN
 
 NS = "/interview"
-ADMIN = {"Authorization": "Bearer admin-secret"}
 TTL = 0.3
 
 

@@ -26,7 +26,9 @@ def test_every_text_field_refuses_the_character(char):
 
 def test_ordinary_text_is_accepted():
     text = "Backend engineer · 백엔드 개발자 — naïve café\ttab\nnew line"
-    assert parse(StartInterview, {"job_title": text[:200]}).job_title == text[:200]
+    assert parse(StartInterview, {"job_description": text}).job_description == text
+    # a one-line field keeps the text on one line (issue 19 row 13; tests/unit/test_report_markdown.py)
+    assert parse(StartInterview, {"job_title": text}).job_title == " ".join(text.split())
     assert parse(AnswerText, {"index": 1, "text": text}).text == text
 
 

@@ -12,6 +12,10 @@ import pytest
 
 from sio_server.devtools.process import free_port  # noqa: F401  (one copy, shared with the benchmarks)
 
+# The settings of a server behind the deploy/ templates' nginx or haproxy on this host: the proxy's address is
+# trusted (TRUSTED_PROXIES is empty by default), as docs/deploy.md tells a real deployment to do.
+BEHIND_LOCAL_PROXY = {"TRUSTED_PROXIES": "127.0.0.1, ::1"}
+
 
 def services_required() -> bool:
     """True when ``REQUIRE_SERVICES=1``: a missing service is a failure, not a skip."""
