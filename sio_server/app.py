@@ -83,7 +83,7 @@ def create_app(
     app[NAMESPACE_HANDLERS] = namespace
     app.add_routes(admin.routes)
     app.add_routes(report.routes)
-    resume.add_resume_upload(app, settings)
+    resume.add_resume_upload(app, settings, origins)
     pages.add_static(app)
     security_headers.install(app)
     app.cleanup_ctx.append(_executor_ctx)
