@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -154,7 +155,12 @@ class ParsePool:
         """A new worker that has loaded its parsers."""
         if self._closed:
             raise PoolBusy
-        options = {"memory_bytes": self.limits.memory_bytes, "max_bytes": self.limits.max_bytes, "log_format": self.log_format}
+        options = {
+            "memory_bytes": self.limits.memory_bytes,
+            "max_bytes": self.limits.max_bytes,
+            "log_format": self.log_format,
+            "parent": os.getpid(),
+        }
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "sio_server.text.parse_worker", json.dumps(options),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=None,

@@ -14,16 +14,19 @@ server's bounded logging.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import math
 import os
 import resource
+import signal
 import struct
 import sys
 from typing import IO, Any
 
 LENGTH = struct.Struct(">I")
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 MAX_HEADER_BYTES = 65_536
 
 log = logging.getLogger(__name__)
@@ -98,8 +101,19 @@ def serve(options: dict[str, Any], stdin: IO[bytes], stdout: IO[bytes]) -> None:
         write_message(stdout, answer)
 
 
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this process when the server that started it dies (even by SIGKILL)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the closed stdin still ends an idle worker
+        log.debug("prctl(PR_SET_PDEATHSIG) unavailable", exc_info=True)
+
+
 def main() -> None:
     options = json.loads(sys.argv[1])
+    _die_with_parent()
+    if os.getppid() != int(options["parent"]):  # the server died before prctl took effect
+        return
     memory = int(options["memory_bytes"])
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     from ..observability.logs import setup_logging

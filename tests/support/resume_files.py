@@ -102,12 +102,17 @@ def empty_paragraphs_docx(count: int = 3_000_000) -> bytes:
     return docx_with_body(b"<w:p/>" * count)
 
 
-def merged_cells_docx(rows: int = 1_500) -> bytes:
-    """Row 2's DOCX: a table whose cells are merged vertically down ``rows`` rows (python-docx recursed)."""
-    first = b'<w:tr><w:tc><w:tcPr><w:vMerge w:val="restart"/></w:tcPr><w:p><w:r><w:t>Skill</w:t></w:r></w:p></w:tc></w:tr>'
+def merged_cells_docx(rows: int = 1_500, text: bool = False) -> bytes:
+    """Row 2's DOCX: a table whose cells are merged vertically down ``rows`` rows (python-docx recursed).
+
+    As in the issue, the document has no text; with ``text``, the first cell and a paragraph after the table do.
+    """
+    words = b"<w:r><w:t>Skill</w:t></w:r>" if text else b""
+    first = b'<w:tr><w:tc><w:tcPr><w:vMerge w:val="restart"/></w:tcPr><w:p>' + words + b"</w:p></w:tc></w:tr>"
     rest = b"<w:tr><w:tc><w:tcPr><w:vMerge/></w:tcPr><w:p/></w:tc></w:tr>" * (rows - 1)
     grid = b'<w:tblGrid><w:gridCol w:w="2000"/></w:tblGrid>'
-    return docx_with_body(b"<w:tbl>" + grid + first + rest + b"</w:tbl><w:p><w:r><w:t>Jane Doe</w:t></w:r></w:p>")
+    after = b"<w:p><w:r><w:t>Jane Doe</w:t></w:r></w:p>" if text else b"<w:p/>"
+    return docx_with_body(b"<w:tbl>" + grid + first + rest + b"</w:tbl>" + after)
 
 
 def _pdf(objects: list[bytes]) -> bytes:
