@@ -38,12 +38,12 @@ def image_only_pdf() -> bytes:
     return bytes(pdf.output())
 
 
-def encrypted_pdf(user_password: str = "secret") -> bytes:
-    """``text_pdf()`` encrypted with AES; an empty ``user_password`` only restricts permissions."""
+def encrypted_pdf(user_password: str = "secret", algorithm: str = "AES-128") -> bytes:
+    """``text_pdf()`` encrypted with ``algorithm``; an empty ``user_password`` only restricts permissions."""
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(text_pdf())))
-    writer.encrypt(user_password=user_password, owner_password="owner-secret", algorithm="AES-128")
+    writer.encrypt(user_password=user_password, owner_password="owner-secret", algorithm=algorithm)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
