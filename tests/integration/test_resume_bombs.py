@@ -174,19 +174,22 @@ async def test_upload_limit_counts_the_forwarded_client_of_a_trusted_proxy(share
 
 async def test_xobject_pdfs_whose_clients_leave_are_killed_a_normal_pdf_is_answered_and_sigterm_ends_it(server):
     # Row 2: two CPU bombs (minutes each) held both parse slots after their clients left; SIGTERM did not end it.
-    bomb = xobject_pdf(pages=50)
+    bomb, normal = xobject_pdf(pages=50), text_pdf()  # made before the clock starts (fpdf2 loads slowly)
     sent = time.monotonic()
     bombs = [asyncio.create_task(upload(server.url, "cv.pdf", bomb)) for _ in range(2)]
-    await wait_until(lambda: len(children(server.pid)) == 2 and tree_cpu_seconds(server.pid) > 0.5, timeout=20, what="parsing")
+    await wait_until(lambda: len(children(server.pid)) == 2 and tree_cpu_seconds(server.pid) > 1.5, timeout=20, what="parsing")
     workers = children(server.pid)
-    victim = asyncio.create_task(upload(server.url, "cv.pdf", text_pdf()))  # waits for a slot
+    victim_sent = time.monotonic()
+    victim = asyncio.create_task(upload(server.url, "cv.pdf", normal))  # waits for a slot
     await asyncio.sleep(max(0.0, sent + 5 - time.monotonic()))
     assert not any(task.done() for task in bombs), "a bomb was answered before its client left"
+    left = time.monotonic()
     for task in bombs:  # the clients leave after 5 s: their connections close
         task.cancel()
     await asyncio.gather(*bombs, return_exceptions=True)
     status, body, seconds = await victim
     assert status == 200 and body["text"] == "\n".join(RESUME_LINES) and seconds < 10, (status, seconds)
+    assert victim_sent + seconds >= left, "the victim cannot have been parsed while both workers were busy"
     await wait_until(lambda: not any(alive(pid) for pid in workers), timeout=15, what="the bombs' workers killed")
 
     def idle() -> bool:
