@@ -1,4 +1,4 @@
-"""Re-run the floods of issue 13 against a real ``python -m sio_server`` on loopback, and print the figures.
+"""Re-run the floods of issues 13 and 19 (the résumé upload bombs) against a real ``python -m sio_server`` on loopback, and print the figures.
 
 ``python -m bench.security_floods``: each flood is bounded in count and time;
 the server runs with default settings (a fake vendor key for the origin check).
@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
+import time
 from pathlib import Path
 
 import aiohttp
@@ -17,6 +18,7 @@ from sio_server.devtools.floods import NS, audio_flood, malformed_flood, metric,
 from sio_server.devtools.process import DEV_ADMIN_TOKEN as ADMIN_TOKEN
 from sio_server.devtools.process import ServerProcess
 from sio_server.devtools.rawpolling import RawPolling
+from sio_server.devtools.resume_files import empty_paragraphs_docx, merged_cells_docx, text_pdf, xobject_pdf
 
 EVIL = "https://evil.example"
 
@@ -121,9 +123,72 @@ async def floods(root: Path) -> dict[str, object]:
     return figures
 
 
+async def _post_file(http: aiohttp.ClientSession, url: str, name: str, data: bytes, leave_after: float | None = None) -> tuple[int, float]:
+    """One résumé upload as the page sends it: its status (0 when the client left first) and seconds."""
+    body = aiohttp.FormData()
+    body.add_field("file", data, filename=name, content_type="application/octet-stream")
+    started = time.monotonic()
+    try:
+        async with asyncio.timeout(leave_after):
+            async with http.post(f"{url}/api/v1/resume", data=body, headers={"X-Requested-With": "interview-page"}) as r:
+                return r.status, round(time.monotonic() - started, 2)
+    except TimeoutError:
+        return 0, round(time.monotonic() - started, 2)
+
+
+async def upload_bombs(root: Path) -> dict[str, object]:
+    """Issue 19 rows 1 and 2 on a fresh server: RSS growth, time to the 4xx and /healthz latency under the bombs."""
+    server = start(root, "uploads")
+    figures: dict[str, object] = {}
+    stop = asyncio.Event()
+    latencies: list[float] = []
+
+    async def healthz(http: aiohttp.ClientSession) -> None:
+        while not stop.is_set():
+            started = time.monotonic()
+            async with http.get(f"{server.url}/healthz") as r:
+                await r.read()
+            latencies.append(time.monotonic() - started)
+            await asyncio.sleep(0.05)
+
+    normal = text_pdf()  # made before any clock starts
+    try:
+        base = peak = rss_kib(server.pid)
+        async with aiohttp.ClientSession() as http, aiohttp.ClientSession() as probe:
+            health = asyncio.create_task(healthz(probe))
+            for name, file, bomb, leave in (
+                ("docx_3m_paragraphs", "cv.docx", empty_paragraphs_docx(), None),
+                ("docx_merged_cells", "cv.docx", merged_cells_docx(1_500), None),
+                ("pdf_xobject_50_pages", "cv.pdf", xobject_pdf(pages=50), 5.0),
+            ):
+                latencies.clear()
+                uploads = asyncio.gather(*(_post_file(http, server.url, file, bomb, leave) for _ in range(2)))
+                victim = None
+                if leave is not None:
+                    await asyncio.sleep(1.0)
+                    victim = asyncio.create_task(_post_file(http, server.url, "cv.pdf", normal))
+                while not uploads.done():
+                    peak = max(peak, rss_kib(server.pid))
+                    await asyncio.sleep(0.05)
+                figures[f"{name}_x2_status_seconds"] = uploads.result()
+                if victim is not None:
+                    figures[f"{name}_victim_pdf_status_seconds"] = await victim
+                figures[f"{name}_healthz_max_ms"] = round(1000 * max(latencies, default=0), 1)
+            stop.set()
+            await health
+        figures["uploads_rss_peak_growth_mib"] = round((peak - base) / 1024, 1)
+        started = time.monotonic()
+        server.terminate(10)
+        figures["sigterm_exit_seconds"] = round(time.monotonic() - started, 2)
+        figures["upload_tracebacks_in_log"] = server.log_path.read_text().count("Traceback")
+    finally:
+        server.kill()
+    return figures
+
+
 async def run(root: Path) -> dict[str, object]:
-    """Both parts."""
-    return {**await checks(root), **await floods(root)}
+    """All three parts."""
+    return {**await checks(root), **await upload_bombs(root), **await floods(root)}
 
 
 def main() -> None:

@@ -90,7 +90,7 @@ def create_app(
     app[LISTENER_READY] = lambda: listener_subscribed(sio)
     admin.add_admin_routes(app, settings)
     app.add_routes(report.routes)
-    resume.add_resume_upload(app, settings)
+    resume.add_resume_upload(app, settings, origins)
     pages.add_static(app)
     security_headers.install(app)
     app.cleanup_ctx.append(_executor_ctx)

@@ -143,6 +143,21 @@ class Settings(BaseSettings):
     resume_max_bytes: int = Field(default=2_000_000, ge=1024, description="largest résumé file /api/v1/resume reads")
     resume_uploads_per_minute: float = Field(default=10, gt=0, description="résumé uploads per client address")
     resume_parse_concurrency: int = Field(default=2, ge=1, description="résumé files parsed at the same time")
+    resume_parse_memory_bytes: int = Field(
+        default=256 << 20, ge=64 << 20, description="address space (RLIMIT_AS) of each résumé parse process"
+    )
+    resume_parse_cpu_seconds: float = Field(default=8.0, gt=0, description="CPU seconds one résumé parse may use (RLIMIT_CPU)")
+    resume_parse_timeout: float = Field(default=12.0, gt=0, description="seconds one résumé parse may take before it is killed")
+    resume_parse_wait: float = Field(
+        default=8.0, ge=0, description="seconds an upload waits for a free parse process before 503 busy"
+    )
+    resume_body_timeout: float = Field(default=20.0, gt=0, description="seconds to receive a whole résumé upload body")
+    resume_uploads_in_flight: int = Field(
+        default=8, ge=1, description="résumé uploads the process handles at once (reading or parsing); more get 503 busy"
+    )
+    resume_uploads_per_minute_total: float = Field(
+        default=60, gt=0, description="résumé uploads per minute from all clients together"
+    )
 
     offline_llm_delay: float = Field(default=0.0, ge=0, description="test hook: seconds the offline LLM waits")
     log_level: str = "INFO"

@@ -33,10 +33,12 @@ export async function fetchReportFile(sessionId, token, format = "md") {
   return { blob: await response.blob(), filename: match ? match[1] : `interview-report.${format}` };
 }
 
-/** Upload a PDF or DOCX résumé; the server answers its text: `{text, pages?, truncated}`. */
+/** Upload a PDF or DOCX résumé; the server answers its text: `{text, pages?, truncated}`.
+ * The X-Requested-With header is required by the server: a foreign page cannot send it without a preflight. */
 export async function uploadResume(file) {
   const body = new FormData();
   body.append("file", file, file.name);
-  const response = await call("/api/v1/resume", { method: "POST", body });
+  const headers = { "X-Requested-With": "interview-page" };
+  const response = await call("/api/v1/resume", { method: "POST", body, headers });
   return response.json();
 }

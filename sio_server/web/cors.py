@@ -82,7 +82,7 @@ async def apply_cors(policy: OriginPolicy, request: web.Request, handler: Handle
             return web.json_response({"error": {"code": "cors_rejected", "message": "origin not allowed"}}, status=403)
         response: web.StreamResponse = web.Response(status=204)
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, DELETE, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, X-Requested-With"
         response.headers["Access-Control-Max-Age"] = "600"
     else:
         response = await handler(request)

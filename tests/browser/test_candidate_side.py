@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from sio_server.devtools.browser.helpers import ANSWERS, fill_form, hook, open_page, wait_feedback, wait_hook
-from tests.support.resume_files import RESUME_LINES, image_only_pdf, text_pdf
+from sio_server.devtools.resume_files import RESUME_LINES, image_only_pdf, text_pdf
 
 OPTIONS = {"company": "Acme Payments", "interview_type": "technical", "difficulty": "hard", "answer_time_limit_s": "30"}
 

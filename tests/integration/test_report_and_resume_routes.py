@@ -10,11 +10,12 @@ import pytest
 
 from sio_server.app import create_app
 from sio_server.appkeys import STORE
+from sio_server.devtools.resume_files import RESUME_LINES, docx_file, encrypted_pdf, image_only_pdf, text_pdf
 from sio_server.domain.model import Feedback, InterviewConfig, QuestionScore, Session, Status, Turn
 from sio_server.domain.tokens import hash_token, new_token
-from tests.support.resume_files import RESUME_LINES, docx_file, encrypted_pdf, image_only_pdf, text_pdf
 from tests.support.server import ADMIN
 
+PAGE = {"X-Requested-With": "interview-page"}  # what the interview page sends with an upload
 HOSTILE = "I used <script>alert(1)</script> and **bold** [links](http://x) # not a heading"
 WHEN = datetime(2026, 11, 30, 9, 15, tzinfo=UTC)
 
@@ -165,28 +166,28 @@ def form(name: str, data: bytes, field: str = "file") -> aiohttp.FormData:
     ],
 )
 async def test_resume_upload_refusals(http, name, make, status, code):
-    r = await http.post("/api/v1/resume", data=form(name, make()))
+    r = await http.post("/api/v1/resume", headers=PAGE, data=form(name, make()))
     assert r.status == status and (await r.json())["error"]["code"] == code
 
 
 async def test_resume_upload_reads_pdf_and_docx(http):
-    r = await http.post("/api/v1/resume", data=form("cv.pdf", text_pdf()))
+    r = await http.post("/api/v1/resume", headers=PAGE, data=form("cv.pdf", text_pdf()))
     assert r.status == 200 and await r.json() == {
         "text": "\n".join(RESUME_LINES),
         "kind": "pdf",
         "pages": 1,
         "truncated": False,
     }
-    r = await http.post("/api/v1/resume", data=form("cv.docx", docx_file()))
+    r = await http.post("/api/v1/resume", headers=PAGE, data=form("cv.docx", docx_file()))
     assert r.status == 200 and (await r.json())["text"].startswith("\n".join(RESUME_LINES))
-    r = await http.post("/api/v1/resume", data=form("cv.pdf", text_pdf(), field="other"))
+    r = await http.post("/api/v1/resume", headers=PAGE, data=form("cv.pdf", text_pdf(), field="other"))
     assert r.status == 400 and (await r.json())["error"]["code"] == "invalid_payload"
     for body, content_type in (
         ('{"text": "not a file"}', "application/json"),
         ("no boundary in this body", "multipart/form-data; boundary=xyz"),
         ("--xyz\r\nno headers", "multipart/form-data"),
     ):
-        r = await http.post("/api/v1/resume", data=body, headers={"Content-Type": content_type})
+        r = await http.post("/api/v1/resume", data=body, headers={**PAGE, "Content-Type": content_type})
         assert r.status == 400 and (await r.json())["error"]["code"] == "invalid_payload", body
 
 
@@ -194,7 +195,7 @@ async def test_resume_uploads_are_rate_limited_per_address(aiohttp_server, aioht
     # Two a minute: the third upload within 30 s is refused before its body is read.
     app = create_app(settings.model_copy(update={"resume_uploads_per_minute": 2}))
     http = await aiohttp_client(await aiohttp_server(app))
-    statuses = [(await http.post("/api/v1/resume", data=form("cv.pdf", text_pdf()))).status for _ in range(3)]
+    statuses = [(await http.post("/api/v1/resume", headers=PAGE, data=form("cv.pdf", text_pdf()))).status for _ in range(3)]
     assert statuses == [200, 200, 429]
-    r = await http.post("/api/v1/resume", data=form("cv.pdf", text_pdf()))
+    r = await http.post("/api/v1/resume", headers=PAGE, data=form("cv.pdf", text_pdf()))
     assert r.status == 429 and (await r.json())["error"]["code"] == "rate_limited"

@@ -7,8 +7,17 @@ import zipfile
 
 import pytest
 
+from sio_server.devtools.resume_files import (
+    RESUME_LINES,
+    docx_file,
+    docx_with_body,
+    empty_paragraphs_docx,
+    encrypted_pdf,
+    image_only_pdf,
+    merged_cells_docx,
+    text_pdf,
+)
 from sio_server.text.documents import MAX_CHARS, DocumentError, clean_text, parse_document
-from tests.support.resume_files import RESUME_LINES, docx_file, encrypted_pdf, image_only_pdf, text_pdf
 
 LIMIT = 2_000_000
 
@@ -34,8 +43,10 @@ def test_encrypted_pdf_is_refused_as_encrypted():
     assert refusal(encrypted_pdf("secret"), "cv.pdf") == "pdf_encrypted"
 
 
-def test_pdf_restricted_only_by_an_owner_password_is_read():
-    doc = parse_document(encrypted_pdf(""), "cv.pdf", max_bytes=LIMIT)
+@pytest.mark.parametrize("algorithm", ["AES-128", "AES-256"])
+def test_pdf_restricted_only_by_an_owner_password_is_read(algorithm):
+    # "Restrict editing" exports from Word and Acrobat: AES needs the cryptography package (a dependency).
+    doc = parse_document(encrypted_pdf("", algorithm), "cv.pdf", max_bytes=LIMIT)
     assert RESUME_LINES[1] in doc.text
 
 
@@ -81,3 +92,35 @@ def test_garbage_gets_a_clear_code(data: bytes, filename: str, code: str):
 def test_clean_text_drops_control_characters_and_truncates():
     text, truncated = clean_text("a\x00b\x07  c\r\n\n\n\nd" + "x" * MAX_CHARS)
     assert text.startswith("ab c\n\nd") and truncated and len(text) == MAX_CHARS
+
+
+def test_pdf_reading_stops_at_the_page_limit_and_at_max_chars():
+    assert parse_document(text_pdf(pages=12), "cv.pdf", max_bytes=LIMIT, max_pages=3).text.count(RESUME_LINES[0]) == 3
+    doc = parse_document(text_pdf(pages=12), "cv.pdf", max_bytes=LIMIT, max_chars=200)
+    assert doc.truncated and doc.pages == 12 and len(doc.text) <= 200
+
+
+def test_docx_is_read_in_document_order_and_stops_at_max_chars():
+    body = b"<w:p><w:r><w:t>Intro</w:t></w:r></w:p><w:tbl><w:tr><w:tc><w:p><w:r><w:t>A</w:t></w:r></w:p></w:tc>"
+    body += b"<w:tc><w:p><w:r><w:t>B</w:t></w:r><w:r><w:tab/><w:t>C</w:t></w:r></w:p></w:tc></w:tr></w:tbl>"
+    body += (b"<w:p><w:r><w:t>" + b"x" * 500 + b"</w:t></w:r></w:p>") * 1000
+    doc = parse_document(docx_with_body(body), "cv.docx", max_bytes=LIMIT, max_chars=2000)
+    assert doc.text.startswith("Intro\nA | B C\n") and doc.truncated and len(doc.text) <= 2000
+
+
+def test_docx_element_bomb_is_refused_fast():
+    # Issue 19 row 1: 3 M empty paragraphs (27 kB) took 1 GiB in python-docx.
+    assert refusal(empty_paragraphs_docx(), "cv.docx") == "invalid_file"
+
+
+def test_docx_with_merged_cells_is_read_without_following_them():
+    # Issue 19 row 2: python-docx's row.cells recursed (63 s, then RecursionError) through 1,500 merged rows.
+    assert parse_document(merged_cells_docx(1_500, text=True), "cv.docx", max_bytes=LIMIT).text == "Skill\n\nJane Doe"
+    assert refusal(merged_cells_docx(1_500), "cv.docx") == "invalid_file"  # no text at all
+
+
+def test_any_parser_failure_is_invalid_file():
+    # 2,000 nested tables: lxml stops at its depth limit with its own error type; it becomes invalid_file.
+    nested = b"<w:tbl><w:tr><w:tc>" * 2000 + b"</w:tc></w:tr></w:tbl>" * 2000
+    assert refusal(docx_with_body(nested), "cv.docx") == "invalid_file"
+    assert refusal(docx_with_body(b"<w:p>&undefined;</w:p>"), "cv.docx") == "invalid_file"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 from sio_server.observability.logs import JsonFormatter
 
@@ -46,3 +47,39 @@ def test_repeat_filter_lets_one_record_of_a_kind_through_per_interval_without_tr
     assert not any(gate.filter(failing("message async handler error")) for _ in range(1000))
     assert gate.filter(failing("another kind")), "kinds are limited separately"
     assert "Traceback" not in JsonFormatter().format(first)
+
+
+def test_flood_guard_bounds_every_logger_on_the_root_handler(capsys):
+    # Issue 19 row 3: pypdf's own loggers wrote 114 MB outside the repeat filter.
+    import io
+
+    from sio_server.observability.logs import MAX_MESSAGE_CHARS, FloodGuard, setup_logging
+
+    setup_logging("INFO", "json")
+    try:
+        root = logging.getLogger()
+        stream = io.StringIO()
+        root.handlers[0].setStream(stream)
+        guard = next(f for f in root.handlers[0].filters if isinstance(f, FloodGuard))
+        assert logging.getLogger("pypdf").getEffectiveLevel() == logging.ERROR
+        assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING
+        started = time.monotonic()
+        for _ in range(10_000):  # any logger at all, unknown to the server
+            logging.getLogger("some.library").warning("Ignoring final token of odd-length line %r", b"41")
+        logging.getLogger("other.library").error("x" * 100_000)
+        elapsed = time.monotonic() - started
+        lines = stream.getvalue().splitlines()
+        assert len(lines) <= guard.burst + guard.rate * elapsed + 2, (len(lines), elapsed)
+        assert len(stream.getvalue()) < 200 * len(lines) + MAX_MESSAGE_CHARS + 500 and len(lines[-1]) < MAX_MESSAGE_CHARS + 500
+    finally:
+        setup_logging("INFO", "text")
+
+
+def test_flood_guard_counts_what_it_dropped():
+    from sio_server.observability.logs import FloodGuard
+
+    guard = FloodGuard(rate=1000.0, burst=1.0)
+    assert guard.filter(record("flood %d", 1)) and not guard.filter(record("flood %d", 2))
+    time.sleep(0.01)
+    passed = record("flood %d", 3)
+    assert guard.filter(passed) and passed.getMessage() == "flood 3 [1 similar suppressed]"
