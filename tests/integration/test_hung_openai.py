@@ -74,7 +74,7 @@ async def test_a_text_interview_keeps_every_deadline_when_openai_hangs_everywher
 
 
 async def test_a_voice_interview_with_spoken_questions_stays_on_time_when_tts_hangs(server_factory, fake_openai):
-    server, client = await hung_server(server_factory, fake_openai)
+    _, client = await hung_server(server_factory, fake_openai)
     ack = await client.start(language="en", mode="voice", audio_format="linear16", max_questions=2)
     assert ack["mode"] == "voice" and ack["speak_questions"] is True
     await timed_question(client, 1)

@@ -20,7 +20,7 @@ from sio_server.vendors.fallback import FallbackLLM, FallbackTTS
 from sio_server.vendors.offline_llm import OfflineLLM
 from sio_server.vendors.tts import OfflineTTS, TTSError
 from tests.support.waiting import wait_until
-from tests.unit.test_pipeline import Emitter, EchoTTS, TwoSentences, live_session
+from tests.unit.test_pipeline import EchoTTS, Emitter, TwoSentences, live_session
 
 
 class HungTTS:
