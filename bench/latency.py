@@ -154,7 +154,10 @@ async def worker(ctrl: Any, url: str, n: int, rounds: int) -> None:
         s.c.on("tts_end", on_end, namespace=NAMESPACE)
         await s.c.connect(url, namespaces=[NAMESPACE], transports=["websocket"], wait_timeout=60)
         ack = await s.c.call(
-            "start_interview", {"language": "en", "mode": "text", "max_questions": rounds + 2}, namespace=NAMESPACE, timeout=60
+            "start_interview",
+            {"language": "en", "mode": "text", "max_questions": rounds + 2, "speak_questions": True},
+            namespace=NAMESPACE,
+            timeout=60,
         )
         if not ack.get("ok"):
             raise RuntimeError(f"start_interview: {ack}")

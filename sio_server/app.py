@@ -115,6 +115,7 @@ def _make_service(
         leases=make_leases(settings),
         pipelining=settings.tts_pipelining,
         tts_backlog_bytes=settings.tts_socket_backlog_bytes,
+        slow_notice=settings.question_slow_notice,
         stt_finalize_timeout=settings.stt_finalize_timeout,
         voice_policy=VoicePolicy(
             end_silence_s=settings.answer_end_silence_ms / 1000,

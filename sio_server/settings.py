@@ -117,6 +117,15 @@ class Settings(BaseSettings):
     tts_timeout: float = Field(default=15.0, gt=0)
     tts_retry_base: float = Field(default=0.5, ge=0, description="first TTS retry wait (s), doubling each try")
     tts_retry_max: float = Field(default=5.0, ge=0, description="longest TTS retry wait (s)")
+    tts_question_deadline: float = Field(
+        default=10.0,
+        gt=0,
+        description="seconds a TTS provider has to send a sentence's first byte; past it the provider counts as failed "
+        "and is not asked again for that question (no provider left: the question's audio ends, tts_end ok: false)",
+    )
+    question_slow_notice: float = Field(
+        default=4.0, ge=0, description="seconds a question or the feedback may take before warning llm_slow (0: never)"
+    )
     stt_max_tries: int = Field(default=3, ge=1)
     stt_timeout: float = Field(default=10.0, gt=0)
     stt_retry_base: float = Field(default=0.5, ge=0, description="first STT retry wait (s), doubling each try")

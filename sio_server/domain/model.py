@@ -59,6 +59,7 @@ class InterviewConfig(BaseModel):
     max_questions: int = Field(default=5, ge=1, le=20)
     audio_format: AudioFormat = "webm"
     turn_detection: TurnDetection = "auto"
+    speak_questions: bool | None = None  # None: spoken in a voice interview, not in a text one (logic.speaks_questions)
 
 
 class Turn(BaseModel):

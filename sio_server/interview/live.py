@@ -41,6 +41,7 @@ class LiveSession:
     deleted: bool = False
     listener: AnswerListener | None = None
     speech: QuestionSpeech | None = None  # the latest question's speech (barge-in stops it)
+    speaking: asyncio.Task[None] | None = None  # ends the latest question's speech (owned by the StepRunner)
     closing: dict[int, asyncio.Future[Any]] = field(default_factory=dict)  # spoken answers being closed, by index
 
     @property

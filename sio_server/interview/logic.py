@@ -23,13 +23,22 @@ class AnswerOutcome:
     duplicate: bool
 
 
+def speaks_questions(config: InterviewConfig) -> bool:
+    """Whether the questions are read aloud (TTS): as asked, else in a voice interview only.
+
+    The requested mode decides the default, not the one in force: a voice interview that runs in
+    text mode (no STT) still has its questions spoken.
+    """
+    return config.mode == "voice" if config.speak_questions is None else config.speak_questions
+
+
 def new_session(config: InterviewConfig, token_hash: str, mode: str, now: datetime | None = None) -> Session:
-    """Create an active session whose first question is owed (pending)."""
+    """Create an active session whose first question is owed (pending); ``speak_questions`` is stored decided."""
     now = now or utcnow()
     return Session(
         session_id=uuid.uuid4(),
         token_hash=token_hash,
-        config=config,
+        config=config.model_copy(update={"speak_questions": speaks_questions(config)}),
         mode=mode,
         created_at=now,
         updated_at=now,

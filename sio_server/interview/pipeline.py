@@ -5,6 +5,8 @@ cut into sentences, each finished sentence goes to TTS at once, and the audio
 goes to the emitter as it arrives. The LLM chain (``vendors.fallback``) moves
 to its next provider by itself; the offline interviewer is its last link, and
 a question it writes for the vendors is a fallback (``warning`` ``llm_fallback``).
+A question is spoken only when the session asks for it (``speak_questions``,
+see :func:`.logic.speaks_questions`); otherwise TTS is never called.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ class _Writing:
         self.writer = pipeline.llm.name
         self.fallback = False
         self.voice_warned = False
+        self.spoken = logic.speaks_questions(live.session.config)
         self.tts = pipeline.tts.bind(self._tts_switched)
 
     async def _warn(self, code: str, message: str) -> None:
@@ -58,11 +61,19 @@ class _Writing:
             log.warning("session %s: TTS moved to %s", self.live.id, name)
             await self._warn("tts_fallback", "the question is read by a backup voice")
 
+    def say(self, sentences: list[str]) -> None:
+        """Speak finished sentences (nothing when the question is not spoken)."""
+        if self.speech is not None:
+            for sentence in sentences:
+                self.speech.say(sentence)
+
     async def on_attempt(self, name: str, offline: bool, restart: bool) -> None:
         """A provider starts writing: a fresh speech (a restart discards what the last one said)."""
         if self.speech is not None:
             await self.speech.cancel()
-        self.speech = await self.pipeline.new_speech(self.live, self.index, self.tts)
+            self.live.speech_ended(self.speech.speech)
+        if self.spoken:
+            self.speech = await self.pipeline.new_speech(self.live, self.index, self.tts)
         self.writer = name
         if offline and not self.pipeline.llm.offline and not self.fallback:
             self.fallback = True
@@ -126,13 +137,11 @@ class QuestionPipeline:
 
             async for piece in writer.pieces(request, on_attempt):
                 parts.append(piece)
-                for sentence in sentences.push(piece):
-                    writing.speech.say(sentence)  # type: ignore[union-attr]  # set by the first attempt
+                writing.say(sentences.push(piece))
             text = "".join(parts).strip()
-            if not text or writing.speech is None:
+            if not text:
                 raise ValueError("the LLM wrote an empty question")
-            for sentence in sentences.flush(text):
-                writing.speech.say(sentence)
+            writing.say(sentences.flush(text))
         return text, writer.first_token or 0.0
 
     async def draft_question(self, live: LiveSession, answered: int, transcript: str, on_piece: Callable[[str], None]) -> str:
@@ -168,20 +177,21 @@ class QuestionPipeline:
         the draft is written; None (nothing said) when the draft fails."""
         started = time.perf_counter()
         writing = _Writing(self, live, index)
-        speech = writing.speech = await self.new_speech(live, index, writing.tts)
+        if writing.spoken:
+            writing.speech = await self.new_speech(live, index, writing.tts)
         sentences = SentenceStage(self.metrics, self.pipelining)
         parts: list[str] = []
         try:
             async for piece in draft.pieces():
                 parts.append(piece)
-                for sentence in sentences.push(piece):
-                    speech.say(sentence)
+                writing.say(sentences.push(piece))
             text = "".join(parts).strip()
             if not text:
                 raise DraftFailed("empty")
         except BaseException as exc:
-            await speech.cancel()
-            live.speech_ended(speech.speech)
+            if writing.speech is not None:
+                await writing.speech.cancel()
+                live.speech_ended(writing.speech.speech)
             if not isinstance(exc, DraftFailed):
                 raise
             log.warning("session %s: the drafted question %d failed (%s); writing it again", live.id, index, exc)
@@ -189,10 +199,9 @@ class QuestionPipeline:
         finally:
             if not draft.task.done():
                 draft.task.cancel()  # the question step was cancelled while the draft was still being written
-        for sentence in sentences.flush(text):
-            speech.say(sentence)
+        writing.say(sentences.flush(text))
         timings = {"llm_first_token_s": 0.0, "llm_total_s": round(time.perf_counter() - started, 4), "preemptive": 1.0}
-        return QuestionText(text=text, fallback=False, timings=timings, speech=speech)
+        return QuestionText(text=text, fallback=False, timings=timings, speech=writing.speech)
 
     async def write_question(self, live: LiveSession, draft: Draft | None = None) -> QuestionText:
         """Write (and start speaking) the session's next question.

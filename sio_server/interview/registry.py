@@ -159,8 +159,9 @@ class SessionRegistry:
         live = self.live.pop(session_id, None)
         if live is not None:
             live.deleted = True
-            if live.step_task is not None:
-                live.step_task.cancel()
+            for task in (live.step_task, live.speaking):
+                if task is not None:
+                    task.cancel()
             self.metrics.sessions_live.set(len(self.live))
             self.close_listener(live)
         return live

@@ -70,6 +70,7 @@ class InterviewService:
         audio_budget: AudioBudget | None = None,
         max_stored_sessions: int | None = None,
         voice_policy: VoicePolicy | None = None,
+        slow_notice: float = 0.0,
     ) -> None:
         self.store = store
         self.llm = llm
@@ -96,7 +97,15 @@ class InterviewService:
         self.committer = Committer(store, emitter, self.metrics)
         self.feedback = FeedbackWriter(llm, emitter, self.metrics)
         self.steps = StepRunner(
-            self.registry, self.committer, self.questions, self.feedback, emitter, self.metrics, store_retry_delay, self.drafts
+            self.registry,
+            self.committer,
+            self.questions,
+            self.feedback,
+            emitter,
+            self.metrics,
+            store_retry_delay,
+            self.drafts,
+            slow_notice=slow_notice,
         )
         self.quota = StoreQuota(self.registry, self.metrics, max_stored_sessions) if max_stored_sessions else None
         self.sweeper = Sweeper(self.registry, self.committer, self.metrics, sweep_policy or SweepPolicy())

@@ -39,6 +39,12 @@ class QuestionSpeech:
     heard within the window (:meth:`heard_words`) confirm it, the rest is
     dropped and ``tts_end`` carries ``interrupted: true``; no words make it a
     false interruption: ``tts_resumed`` is sent and the held audio follows.
+
+    A sentence that cannot be spoken (every provider failed, hung past the
+    chain's first-byte deadline, or broke mid-stream) ends the question's
+    speech: one ``tts_failed`` warning, no request for the sentences after it,
+    and ``tts_end`` with ``ok: false``. :meth:`stop` ends it early the same way
+    (the candidate has moved on).
     """
 
     def __init__(
@@ -64,6 +70,8 @@ class QuestionSpeech:
         self.metrics = metrics
         self.chunks = 0
         self.failed = False
+        self.given_up = False  # a sentence failed: the rest of the question is not requested
+        self.stopped = False
         self.started = time.perf_counter()
         self.first_byte_s: float | None = None
         self._sentences: asyncio.Queue[str | None] = asyncio.Queue()
@@ -93,7 +101,7 @@ class QuestionSpeech:
             await self._task
         except asyncio.CancelledError:
             current = asyncio.current_task()
-            if not self.interrupted or (current is not None and current.cancelling()):
+            if not (self.interrupted or self.stopped) or (current is not None and current.cancelling()):
                 raise
         await self._decided.wait()  # an interruption still being decided holds the end too
         data: dict[str, Any] = {"index": self.index, "chunks": self.chunks, "ok": self.ok}
@@ -111,6 +119,16 @@ class QuestionSpeech:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+
+    def stop(self) -> None:
+        """End the question's speech now (its answer came): nothing more is requested or sent, and the
+        pending :meth:`finish` sends ``tts_end`` with ``ok: false`` unless everything was already spoken."""
+        if self._ended or self._task.done():
+            return
+        self.stopped = self.failed = True
+        self._task.cancel()
+        if self._decision is not None:
+            self._decision.cancel()  # its end releases finish(); the held audio is dropped
 
     @property
     def ok(self) -> bool:
@@ -150,6 +168,8 @@ class QuestionSpeech:
 
     async def _run(self) -> None:
         while (sentence := await self._sentences.get()) is not None:
+            if self.given_up:
+                continue  # drained until finish(): the sentences after a failure are not requested
             await self._decided.wait()  # no new TTS request while an interruption is decided
             await self._speak(sentence)
 
@@ -196,7 +216,7 @@ class QuestionSpeech:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            self.failed = True
+            self.failed = self.given_up = True
             if self.metrics:
                 self.metrics.vendor_seconds.labels(self.tts.name, "tts_first_byte" if not sent_any else "tts_stream", "failed").observe(
                     time.perf_counter() - requested

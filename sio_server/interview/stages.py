@@ -133,6 +133,10 @@ class SpeechStage(Stage):
         await self.stop("ok" if ok else "failed")
         return ok
 
+    def cut_short(self) -> None:
+        """The candidate moved on: what is left is not spoken, and :meth:`finish` ends with ``ok: false``."""
+        self.speech.stop()
+
     async def cancel(self) -> None:
         """Stop speaking (the question was abandoned); no ``tts_end``."""
         await self.speech.cancel()

@@ -3,12 +3,20 @@
 A step is recorded in the session (``pending``) before it runs, so a step cut
 short by a crash or a hand-over runs again wherever the session is loaded
 next. Applying a finished step retries while the store is down.
+
+A question's speech never holds the interview: once the question is emitted,
+its speech ends in a task of its own (``live.speaking``), and the next step
+cuts it short before it starts. A step that has not produced its question or
+feedback after ``slow_notice`` seconds sends ``warning`` ``llm_slow`` while the
+candidate waits.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 from ..domain.errors import InterviewError
@@ -21,6 +29,7 @@ from .live import Emitter, LiveSession
 from .pipeline import QuestionPipeline
 from .preemptive import Drafts
 from .registry import SessionRegistry
+from .stages import SpeechStage
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +47,7 @@ class StepRunner:
         metrics: Metrics,
         store_retry_delay: float = 0.5,
         drafts: Drafts | None = None,
+        slow_notice: float = 0.0,
     ) -> None:
         self.registry = registry
         self.committer = committer
@@ -47,6 +57,7 @@ class StepRunner:
         self.metrics = metrics
         self.store_retry_delay = store_retry_delay
         self.drafts = drafts
+        self.slow_notice = slow_notice
         self.closing = False
 
     def ensure(self, live: LiveSession) -> None:
@@ -59,20 +70,24 @@ class StepRunner:
         try:
             while not live.deleted and (kind := live.session.pending) is not None:
                 await self.emitter.emit(live.id, "state", logic.state_payload(live.session))
+                await self.end_speaking(live)
                 if kind is PendingStep.QUESTION:
                     draft = self.drafts.take(live) if self.drafts is not None else None
-                    question = await self.questions.write_question(live, draft)
+                    async with self._notice_if_slow(live, kind):
+                        question = await self.questions.write_question(live, draft)
                     applied = await self._apply(live, kind, question)
                     if question.speech is not None:
-                        try:
-                            if applied:
-                                await question.speech.finish()
-                            else:
+                        if applied:
+                            self._speak_out(live, question.speech)
+                        else:
+                            try:
                                 await question.speech.cancel()
-                        finally:
-                            live.speech_ended(question.speech.speech)
+                            finally:
+                                live.speech_ended(question.speech.speech)
                 else:
-                    await self._apply(live, kind, await self.feedback.write_feedback(live.session))
+                    async with self._notice_if_slow(live, kind):
+                        feedback = await self.feedback.write_feedback(live.session)
+                    await self._apply(live, kind, feedback)
         except asyncio.CancelledError:
             raise
         except Exception:  # pragma: no cover - a bug; keep the process alive
@@ -82,6 +97,54 @@ class StepRunner:
                 live.step_task = None  # a finished task is not kept: it holds its coroutine until replaced
             if self.registry.socket_of(live.id) is None and self.registry.live.get(live.id) is live and not self.closing:
                 self.registry.release(live)
+
+    def _speak_out(self, live: LiveSession, speech: SpeechStage) -> None:
+        """Let the emitted question's speech end (``tts_end``) in its own task; the step goes on at once."""
+
+        async def finish() -> None:
+            try:
+                await speech.finish()
+            except asyncio.CancelledError:
+                await speech.cancel()
+                raise
+            except Exception:  # pragma: no cover - a bug; the interview goes on without this question's audio
+                log.exception("speech of session %s failed", live.id)
+            finally:
+                live.speech_ended(speech.speech)
+
+        live.speaking = asyncio.create_task(finish(), name=f"speech:{live.id}:{speech.speech.index}")
+
+    async def end_speaking(self, live: LiveSession) -> None:
+        """Cut the previous question's speech short (its answer came) and wait for its ``tts_end``."""
+        task, live.speaking = live.speaking, None
+        if task is None:
+            return
+        if live.speech is not None:
+            live.speech.stop()
+        await asyncio.gather(task, return_exceptions=True)
+
+    @contextlib.asynccontextmanager
+    async def _notice_if_slow(self, live: LiveSession, kind: PendingStep) -> AsyncIterator[None]:
+        """Send ``warning`` ``llm_slow`` once if the block takes longer than ``slow_notice`` seconds."""
+        if not self.slow_notice:
+            yield
+            return
+
+        async def notice() -> None:
+            await asyncio.sleep(self.slow_notice)
+            log.info("session %s: the %s is slow (%.1fs)", live.id, kind.value, self.slow_notice)
+            await self.emitter.emit(
+                live.id,
+                "warning",
+                {"code": "llm_slow", "step": kind.value, "message": f"the {kind.value} is taking longer than usual"},
+            )
+
+        timer = asyncio.create_task(notice(), name=f"slow-notice:{live.id}")
+        try:
+            yield
+        finally:
+            timer.cancel()
+            await asyncio.gather(timer, return_exceptions=True)
 
     async def _apply(self, live: LiveSession, kind: PendingStep, work: Any) -> bool:
         """Save and emit a finished step, retrying while the store is down; False when it was superseded."""
@@ -132,7 +195,9 @@ class StepRunner:
     async def close(self) -> None:
         """Stop running steps (they stay pending in the store and finish after a restart)."""
         self.closing = True
-        tasks = [live.step_task for live in self.registry.live.values() if live.step_task is not None]
+        tasks = [
+            task for live in self.registry.live.values() for task in (live.step_task, live.speaking) if task is not None
+        ]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

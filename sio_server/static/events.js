@@ -1,5 +1,5 @@
 // What the page does on each event of the interview client (the adapter).
-import { announce, notify, renderNotices } from "/static/notices.js";
+import { announce, endWaitNotices, notify, renderNotices } from "/static/notices.js";
 import { answerEndedByServer, stopMic } from "/static/microphone.js";
 import { resumeTts, stopTts, tts } from "/static/player.js";
 import { L, S, client, resetInterview } from "/static/state.js";
@@ -67,6 +67,7 @@ function onQuestion(q) {
   S.transcriptFinal = "";
   S.transcriptPartial = "";
   S.answerEnding = null;
+  endWaitNotices();
   if (S.view !== "interview" && !S.feedback) setView("interview");
   announce(`${L("interview.question", { index })}: ${q.text}`);
   render();
@@ -76,6 +77,7 @@ function onFeedback(f) {
   S.feedback = f;
   S.status = "ended";
   S.pendingAnswer = null;
+  endWaitNotices();
   stopMic(false);
   setView("feedback");
   announce(`${L("feedback.heading")}: ${L("feedback.score")} ${Math.round(f.overall_score)}`);

@@ -23,6 +23,7 @@ export function formConfig() {
     interview_type: String(data.get("interview_type") || "mixed"),
     difficulty: String(data.get("difficulty") || "medium"),
     max_questions: clamp(Number.parseInt(String(data.get("max_questions") || "5"), 10) || 5, 1, 20),
+    speak_questions: data.get("speak_questions") === "on",
   };
   for (const key of TEXT_FIELDS) {
     const value = String(data.get(key) || "").trim();
@@ -59,7 +60,7 @@ async function submit(event) {
   }
   const config = formConfig();
   prepare(config);
-  if (config.mode === "voice") tts.unlock();
+  if (config.speak_questions) tts.unlock(); // in the click's gesture: the questions may be played
   try {
     if (client.state === "rejected" || client.state === "idle") client.connect();
     const ack = await client.start(config);
@@ -112,6 +113,10 @@ export function initForm() {
   $("resume_file").addEventListener("change", readResumeFile);
   for (const radio of document.querySelectorAll('input[name="language"]')) {
     radio.addEventListener("change", () => setUiLang(radio.value));
+  }
+  // Spoken questions follow the answer mode (voice: on, text: off) until the candidate sets them.
+  for (const radio of document.querySelectorAll('input[name="mode"]')) {
+    radio.addEventListener("change", () => { $("speak_questions").checked = radio.value === "voice"; });
   }
   $("lang-toggle").addEventListener("click", () => setUiLang(S.uiLang === "ko" ? "en" : "ko"));
   $("new-btn").addEventListener("click", () => {

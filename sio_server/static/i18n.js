@@ -37,6 +37,7 @@ const en = {
   "form.mode": "Answer by",
   "form.mode.voice": "Voice",
   "form.mode.text": "Text",
+  "form.speak_questions": "Read the questions aloud",
   "form.max_questions": "Number of questions",
   "form.max_questions.hint": "1 to 20",
   "form.optional": "optional",
@@ -154,6 +155,7 @@ const ko = {
   "form.mode": "답변 방식",
   "form.mode.voice": "음성",
   "form.mode.text": "텍스트",
+  "form.speak_questions": "질문을 소리 내어 읽어 주기",
   "form.max_questions": "질문 수",
   "form.max_questions.hint": "1~20개",
   "form.optional": "선택",
@@ -243,6 +245,7 @@ const codes = {
   en: {
     audio_dropped: "Some audio was lost because it arrived faster than the server could process it. Please repeat the last sentence.",
     llm_fallback: "The AI interviewer had trouble; a standard question was used instead.",
+    llm_slow: "The AI interviewer is slow to answer. Please wait; a backup takes over if it does not answer soon.",
     tts_failed: "The question could not be read aloud. Please read it on screen.",
     tts_fallback: "The usual voice had trouble; a backup voice reads the question.",
     feedback_fallback: "The AI coach did not answer in time; the built-in scorer wrote your feedback.",
@@ -296,6 +299,7 @@ const codes = {
   ko: {
     audio_dropped: "오디오가 처리 속도보다 빨리 도착해 일부가 손실되었습니다. 마지막 문장을 다시 말씀해 주세요.",
     llm_fallback: "AI 면접관에 문제가 있어 기본 질문으로 대체했습니다.",
+    llm_slow: "AI 면접관의 응답이 늦어지고 있습니다. 잠시 기다려 주세요. 곧 응답이 없으면 예비 면접관이 이어받습니다.",
     tts_failed: "질문을 음성으로 읽어 드리지 못했습니다. 화면의 질문을 읽어 주세요.",
     tts_fallback: "기본 음성에 문제가 있어 예비 음성으로 질문을 읽어 드립니다.",
     feedback_fallback: "AI 코치가 제때 응답하지 않아 기본 채점기로 피드백을 작성했습니다.",

@@ -8,12 +8,23 @@ export function announce(text) {
   setTimeout(() => { el.textContent = text; }, 50);
 }
 
+// Notices about a wait (the interviewer is slow): shown until the question or the feedback arrives.
+const WAIT_CODES = new Set(["llm_slow"]);
+
 export function notify(kind, code, message = "") {
   S.notices = S.notices.filter((n) => n.code !== code);
   const notice = { id: Math.random().toString(36).slice(2), kind, code, message };
   S.notices.push(notice);
   if (S.notices.length > 3) S.notices.shift();
-  if (kind === "warning" || kind === "info") setTimeout(() => dismiss(notice.id), 9000);
+  if ((kind === "warning" || kind === "info") && !WAIT_CODES.has(code)) setTimeout(() => dismiss(notice.id), 9000);
+  renderNotices();
+}
+
+/** The wait is over (a question or the feedback came): drop the notices about it. */
+export function endWaitNotices() {
+  const kept = S.notices.filter((n) => !WAIT_CODES.has(n.code));
+  if (kept.length === S.notices.length) return;
+  S.notices = kept;
   renderNotices();
 }
 

@@ -239,7 +239,8 @@ class InterviewNamespace(socketio.AsyncNamespace):
         admit = partial(self.server.admit_session, sid, self.namespace)
         live, token = await self.service.start_on_socket(sid, config, admit=admit)
         voice = {"interruption_min_ms": self.settings.interruption_min_ms} if live.session.mode == "voice" else {}
-        return ok(session_id=live.id, resume_token=token, mode=live.session.mode, **voice)
+        speak = bool(live.session.config.speak_questions)  # decided when the session was created
+        return ok(session_id=live.id, resume_token=token, mode=live.session.mode, speak_questions=speak, **voice)
 
     async def answer_text(self, sid: str, payload: Any) -> dict[str, Any]:
         """Record a typed answer."""

@@ -11,8 +11,10 @@ LLM and TTS chains; STT has no offline link (no STT means text mode).
   Feedback from vendors is bounded by ``feedback_deadline``; the offline
   link's feedback is marked ``fallback: true``.
 * :class:`FallbackTTS` moves on for a sentence that failed before its first
-  byte; a failure after it ends the sentence (audio is never sent twice).
-  :meth:`FallbackTTS.bind` gives one question's view of the chain.
+  byte, or sent none within ``first_byte_deadline`` (a hung vendor: counted as a
+  failure by its breaker like any other); a failure after it ends the sentence
+  (audio is never sent twice). :meth:`FallbackTTS.bind` gives one question's
+  view of the chain, which does not ask a provider again once it failed.
 * :class:`FallbackSTT` opens the first available provider for each answer.
 """
 
@@ -21,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -168,13 +170,34 @@ class FallbackLLM(Chain[LLMProvider]):
         raise LLMUnavailable("all LLMs failed: " + "; ".join(errors))
 
 
+async def first_chunk(stream: AsyncIterator[bytes]) -> bytes | None:
+    """The first non-empty chunk of ``stream`` (None: it ended without audio)."""
+    async for chunk in stream:
+        if chunk:
+            return chunk
+    return None
+
+
 class FallbackTTS(Chain[TTSProvider]):
     """A :class:`~.tts.TTSProvider` that speaks each sentence with the first provider that starts it.
 
     The offline link (silence) speaks only for a chain without vendors: when
     every vendor failed or is skipped, the sentence raises :class:`TTSError`
     (it cannot be spoken), as a single vendor's failure always has.
+    ``first_byte_deadline`` bounds each provider's wait for its first byte,
+    retries included; past it the provider has failed (:class:`TimeoutError`).
     """
+
+    def __init__(
+        self,
+        providers: Sequence[TTSProvider],
+        breaker: BreakerOptions | None = None,
+        *,
+        first_byte_deadline: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(providers, breaker, clock)
+        self.first_byte_deadline = first_byte_deadline
 
     @property
     def mime(self) -> str:
@@ -182,27 +205,53 @@ class FallbackTTS(Chain[TTSProvider]):
         return self.links[0].provider.mime
 
     async def stream(
-        self, text: str, *, persona: str, language: str, on_attempt: OnAttempt | None = None
+        self,
+        text: str,
+        *,
+        persona: str,
+        language: str,
+        on_attempt: OnAttempt | None = None,
+        exclude: Collection[str] = (),
+        on_failure: Callable[[str], None] | None = None,
     ) -> AsyncIterator[bytes]:
-        """Yield the audio of ``text``; ``on_attempt(name, offline, False)`` each time a provider starts."""
+        """Yield the audio of ``text``; ``on_attempt(name, offline, False)`` each time a provider starts.
+
+        Providers named in ``exclude`` are not asked; ``on_failure(name)`` is told of each one that fails.
+        """
         errors: list[str] = []
         for link in self.available():
             provider = link.provider
             if provider.offline and not self.offline:
                 break
+            if provider.name in exclude:
+                errors.append(f"{provider.name}: failed earlier in this question")
+                link.breaker.release()  # available() may have given it the trial slot
+                continue
             if on_attempt is not None:
                 await on_attempt(provider.name, provider.offline, False)
             sent = False
+            stream = provider.stream(text, persona=persona, language=language)
             try:
                 with link.breaker.call():
-                    async for chunk in provider.stream(text, persona=persona, language=language):
-                        sent = sent or bool(chunk)
+                    async with asyncio.timeout(self.first_byte_deadline):
+                        first = await first_chunk(stream)
+                    if first is None:
+                        return
+                    sent = True
+                    yield first
+                    async for chunk in stream:
                         yield chunk
             except Exception as exc:  # logged by failed(); the chain moves on (re-raised once audio went out)
+                if on_failure is not None:
+                    on_failure(provider.name)
                 if sent:
                     raise TTSError(f"{provider.name}: {exc}") from exc
+                if isinstance(exc, TimeoutError):
+                    exc = TimeoutError(f"no audio within {self.first_byte_deadline:g}s")
                 errors.append(failed("TTS", provider.name, "before its first byte", exc))
                 continue
+            finally:
+                await stream.aclose()  # type: ignore[attr-defined]  # an async generator
             return
         raise TTSError("no TTS provider could speak the sentence: " + ("; ".join(errors) or "all skipped"))
 
@@ -214,12 +263,15 @@ class FallbackTTS(Chain[TTSProvider]):
 class BoundTTS:
     """A :class:`~.tts.TTSProvider` for one question: ``name``/``offline``/``mime`` are the provider speaking now.
 
-    Metrics and ``tts_chunk`` then carry the real provider's name and audio type.
+    Metrics and ``tts_chunk`` then carry the real provider's name and audio type. A provider that
+    failed a sentence (``failed``) is not asked again for the rest of the question: a hung vendor
+    costs the question one deadline, not one per sentence.
     """
 
     def __init__(self, chain: FallbackTTS, on_switch: Callable[[str], Awaitable[None]]) -> None:
         self.chain = chain
         self.on_switch = on_switch
+        self.failed: set[str] = set()
         first = chain.links[0].provider
         self.name, self.offline, self.mime = first.name, first.offline, first.mime
 
@@ -235,7 +287,9 @@ class BoundTTS:
             if attempts > 1:
                 await self.on_switch(name)
 
-        async for chunk in self.chain.stream(text, persona=persona, language=language, on_attempt=attempt):
+        async for chunk in self.chain.stream(
+            text, persona=persona, language=language, on_attempt=attempt, exclude=self.failed, on_failure=self.failed.add
+        ):
             yield chunk
 
 

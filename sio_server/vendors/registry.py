@@ -181,7 +181,11 @@ def make_llm(settings: Settings, vendor: LLMProvider | None = None) -> FallbackL
 
 def make_tts(settings: Settings) -> FallbackTTS:
     """The TTS chain (just silence when no TTS vendor is configured)."""
-    return FallbackTTS([TTS[n].build(settings) for n in chain_names("TTS", settings)], _breaker(settings))
+    return FallbackTTS(
+        [TTS[n].build(settings) for n in chain_names("TTS", settings)],
+        _breaker(settings),
+        first_byte_deadline=settings.tts_question_deadline,
+    )
 
 
 def make_stt(settings: Settings) -> FallbackSTT | None:

@@ -11,6 +11,7 @@ from sio_server.devtools.browser.helpers import (
     answer_current,
     answer_until,
     conversation,
+    fill_form,
     hook,
     open_page,
     start,
@@ -172,3 +173,25 @@ def test_every_contract_code_has_a_message_in_both_languages(server, page):
     )
     for ko, en in messages:
         assert ko and en and ko != en
+
+
+def test_spoken_questions_follow_the_mode_and_a_slow_question_shows_a_notice_until_it_comes(server_factory, page):
+    server = server_factory({"OFFLINE_LLM_DELAY": "2", "QUESTION_SLOW_NOTICE": "0.3"}).start()
+    open_page(page, server.url)
+    form_config = "import('/static/form.js').then(m => m.formConfig())"
+    assert page.is_checked("#speak_questions") and page.evaluate(form_config)["speak_questions"] is True
+    fill_form(page, language="en", mode="text", questions=1)
+    assert not page.is_checked("#speak_questions"), "text answers: questions are not read aloud by default"
+    assert page.evaluate(form_config)["speak_questions"] is False
+    page.locator("label[for='mode-voice']").click()
+    assert page.is_checked("#speak_questions")
+    page.locator("label[for='mode-text']").click()
+    page.check("#speak_questions")  # the candidate asks for spoken questions in a text interview
+    assert page.evaluate(form_config)["speak_questions"] is True
+    page.click("#start-btn")
+    notice = page.locator(".notice[data-code='llm_slow']")
+    notice.wait_for(state="visible", timeout=5_000)
+    assert hook(page, "!s.currentIndex"), "shown while the candidate waits"
+    assert "slow" in notice.inner_text()
+    wait_hook(page, "s.currentIndex === 1")
+    notice.wait_for(state="detached", timeout=2_000)

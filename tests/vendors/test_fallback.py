@@ -155,7 +155,7 @@ async def test_tts_offline_link_speaks_only_without_vendors(fake_elevenlabs: Fak
             pass
 
 
-async def test_bound_tts_names_the_provider_speaking_and_reports_the_switch(
+async def test_bound_tts_names_the_provider_speaking_and_does_not_ask_a_failed_one_again(
     fake_elevenlabs: FakeElevenLabs, fake_openai: FakeOpenAI
 ) -> None:
     fake_elevenlabs.fail_next(1, 401)
@@ -169,7 +169,40 @@ async def test_bound_tts_names_the_provider_speaking_and_reports_the_switch(
     assert b"".join([c async for c in bound.stream("One.", persona="friendly", language="en")]) == audio_for("One.")
     assert bound.name == "openai" and switched == ["openai"]
     assert b"".join([c async for c in bound.stream("Two.", persona="friendly", language="en")]) == audio_for("Two.")
-    assert bound.name == "elevenlabs" and switched == ["openai"]
+    assert bound.name == "openai" and switched == ["openai"], "the rest of the question stays with the provider that works"
+    assert fake_elevenlabs.count == 1
+
+
+async def test_a_hung_tts_vendor_costs_one_first_byte_deadline_then_its_breaker_skips_it(
+    fake_elevenlabs: FakeElevenLabs, fake_openai: FakeOpenAI
+) -> None:
+    fake_elevenlabs.first_byte_delay = 60  # never sends audio; each try would wait its 30 s timeout
+    deadline = 0.5
+    chain = FallbackTTS(
+        [elevenlabs(fake_elevenlabs, timeout=30.0), openai_tts(fake_openai), OfflineTTS()],
+        BreakerOptions(failures=1, cooldown=60),
+        first_byte_deadline=deadline,
+    )
+    started = time.monotonic()
+    audio = b"".join([c async for c in chain.stream("One.", persona="friendly", language="en")])
+    took = time.monotonic() - started
+    assert audio == audio_for("One.") and deadline <= took < deadline + 1.0, took
+    assert chain.links[0].breaker.state == "open", "the deadline counts as a failure"
+    started = time.monotonic()
+    assert b"".join([c async for c in chain.stream("Two.", persona="friendly", language="en")]) == audio_for("Two.")
+    assert time.monotonic() - started < deadline, "skipped at once, in any session"
+    assert fake_elevenlabs.count == 1
+
+
+async def test_a_tts_chain_with_only_a_hung_vendor_fails_the_sentence_at_the_deadline(fake_openai: FakeOpenAI) -> None:
+    fake_openai.speech.header_delay = 60
+    chain = FallbackTTS([openai_tts(fake_openai, timeout=30.0), OfflineTTS()], first_byte_deadline=0.5)
+    started = time.monotonic()
+    with pytest.raises(TTSError, match="no audio within 0.5s"):
+        async for _ in chain.stream("Hi.", persona="friendly", language="en"):
+            pass
+    assert time.monotonic() - started < 1.5
+    assert chain.links[0].breaker.failures == 1
 
 
 class RefusingSTT:

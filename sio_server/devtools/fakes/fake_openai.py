@@ -78,7 +78,7 @@ class FakeOpenAI(FakeServer):
     (None: as fast as possible), :attr:`cut_after_tokens` (close the TCP
     connection after K content tokens; for the next :attr:`cut_times` streams),
     :attr:`stream_error_after_tokens` (send a ``data: {"error": …}`` event),
-    :attr:`include_usage`. Records: :attr:`requests`. Audio: :attr:`speech`
+    :attr:`include_usage`, :meth:`hang` (every route). Records: :attr:`requests`. Audio: :attr:`speech`
     (``POST /v1/audio/speech``) and :attr:`transcriptions`
     (``POST /v1/audio/transcriptions``), each with its own knobs and records.
     """
@@ -99,6 +99,10 @@ class FakeOpenAI(FakeServer):
         self.requests: list[RecordedRequest] = []
         self.speech = SpeechEndpoint(api_key)
         self.transcriptions = TranscriptionEndpoint(api_key)
+
+    def hang(self, seconds: float = 3600.0) -> None:
+        """Hang every route (chat, ``audio/speech``, ``audio/transcriptions``) ``seconds`` before its headers."""
+        self.header_delay = self.speech.header_delay = self.transcriptions.header_delay = seconds
 
     @property
     def speech_requests(self) -> list:
