@@ -9,7 +9,7 @@ import time
 import pytest
 
 from client_adapter import InterviewClient
-from tests.fakes.fake_openai import FakeOpenAI
+from sio_server.devtools.fakes.fake_openai import FakeOpenAI
 
 pytestmark = pytest.mark.integration
 

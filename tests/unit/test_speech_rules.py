@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from sio_server.domain.model import InterviewConfig
 from sio_server.interview import logic
-from sio_server.interview.model import InterviewConfig
 from sio_server.interview.pipeline import QuestionPipeline
 from sio_server.interview.service import InterviewService
 from sio_server.interview.speech import QuestionSpeech
