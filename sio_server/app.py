@@ -29,7 +29,7 @@ from .transport.server import InterviewSocketServer
 from .vendors import make_llm, make_stt, make_tts
 from .vendors.llm import LLMProvider
 from .vendors.options import RETRY_LISTENERS
-from .web import admin, pages, report, resume, security_headers
+from .web import admin, capabilities, pages, report, resume, security_headers
 from .web.cors import OriginPolicy, replit_origins
 from .web.middleware import app_middleware
 
@@ -83,6 +83,7 @@ def create_app(
     app[NAMESPACE_HANDLERS] = namespace
     app.add_routes(admin.routes)
     app.add_routes(report.routes)
+    app.add_routes(capabilities.routes)
     resume.add_resume_upload(app, settings)
     pages.add_static(app)
     security_headers.install(app)

@@ -1,4 +1,4 @@
-// The page's HTTP calls besides the socket: résumé upload and a session's report. A refusal
+// The page's HTTP calls besides the socket: what the server can do, résumé upload and a session's report. A refusal
 // (the `{"error": {"code", "message"}}` body) throws the adapter's InterviewError.
 import { InterviewError } from "/client/interview-client.js";
 
@@ -38,5 +38,11 @@ export async function uploadResume(file) {
   const body = new FormData();
   body.append("file", file, file.name);
   const response = await call("/api/v1/resume", { method: "POST", body });
+  return response.json();
+}
+
+/** What this server can do: `{languages, spoken_questions, voice_answers, hands_free}`, each mode `{available, languages, providers}`. */
+export async function fetchCapabilities() {
+  const response = await call("/api/v1/capabilities");
   return response.json();
 }
