@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import urllib.request
@@ -49,8 +50,7 @@ async def test_with_no_key_a_voice_interviews_questions_arrive_as_speech(server,
     await client.answer_text(1, "I built the billing service and cut its latency in half.")
     await client.wait_for(lambda: (tts_end(client, 2) or {}).get("ok"), timeout=20)
     await client.close()
-    with urllib.request.urlopen(f"{server.url}/metrics", timeout=10) as r:
-        metrics = r.read().decode()
+    metrics = await asyncio.to_thread(lambda: urllib.request.urlopen(f"{server.url}/metrics", timeout=10).read().decode())
     assert 'interview_vendor_seconds_count{outcome="ok",stage="tts_first_byte",vendor="espeak"}' in metrics
 
 
