@@ -31,7 +31,7 @@ from .transport.server import InterviewSocketServer
 from .vendors import make_llm, make_stt, make_tts
 from .vendors.llm import LLMProvider
 from .vendors.options import RETRY_LISTENERS
-from .web import admin, pages, report, resume, security_headers
+from .web import admin, capabilities, pages, report, resume, security_headers
 from .web.cors import OriginPolicy, replit_origins
 from .web.middleware import app_middleware
 
@@ -90,6 +90,7 @@ def create_app(
     app[LISTENER_READY] = lambda: listener_subscribed(sio)
     admin.add_admin_routes(app, settings)
     app.add_routes(report.routes)
+    app.add_routes(capabilities.routes)
     resume.add_resume_upload(app, settings, origins)
     pages.add_static(app)
     security_headers.install(app)

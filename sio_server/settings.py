@@ -135,6 +135,9 @@ class Settings(BaseSettings):
     stt_finalize_timeout: float = Field(default=5.0, gt=0)
     stt_keepalive_interval: float = Field(default=3.0, gt=0)
     stt_buffer_bytes: int = Field(default=2_000_000, ge=1024, description="per-answer audio kept for STT reconnects")
+    offline_tts: bool = Field(
+        default=True, description="speak questions with espeak-ng (GPL-3.0) as the TTS chain's last link; false: silence"
+    )
 
     answer_end_silence_ms: int = Field(default=2500, ge=1000, le=30_000, description="silence that ends a spoken answer (auto)")
     answer_end_notice_ms: int = Field(default=1000, ge=100, description="silence before answer_ending is sent (auto)")

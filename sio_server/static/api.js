@@ -1,4 +1,4 @@
-// The page's HTTP calls besides the socket: résumé upload and a session's report. A refusal
+// The page's HTTP calls besides the socket: what the server can do, résumé upload and a session's report. A refusal
 // (the `{"error": {"code", "message"}}` body) throws the adapter's InterviewError.
 import { InterviewError } from "/client/interview-client.js";
 
@@ -40,5 +40,11 @@ export async function uploadResume(file) {
   body.append("file", file, file.name);
   const headers = { "X-Requested-With": "interview-page" };
   const response = await call("/api/v1/resume", { method: "POST", body, headers });
+  return response.json();
+}
+
+/** What this server can do: `{languages, spoken_questions, voice_answers, hands_free}`, each mode `{available, languages, providers}`. */
+export async function fetchCapabilities() {
+  const response = await call("/api/v1/capabilities");
   return response.json();
 }

@@ -3,6 +3,7 @@
 // server traffic goes through the browser adapter (/client/interview-client.js); each
 // concern has its own module, wired here.
 import { initAnswers } from "/static/answer.js";
+import { initCapabilities } from "/static/capabilities.js";
 import { initEvents } from "/static/events.js";
 import { initFeedback } from "/static/feedback.js";
 import { initForm } from "/static/form.js";
@@ -30,6 +31,7 @@ function boot() {
   S.view = client.hasSession ? "interview" : "start";
   render();
   client.connect();
+  initCapabilities();
 }
 
 boot();

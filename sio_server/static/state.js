@@ -40,6 +40,7 @@ export const S = {
   past: null, // {sessionId, token, entry} while a past interview is shown read-only
   resumeUpload: { state: "idle", pages: null, code: null }, // idle | reading | done | error
   history: [],
+  capabilities: null, // GET /api/v1/capabilities: what this server can do, read before Start
 };
 
 function initialUiLang() {

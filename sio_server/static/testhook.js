@@ -40,6 +40,7 @@ export function installTestHook() {
     get past() { return S.past ? S.past.sessionId : null; },
     get history() { return S.history.map(({ session_id, job_title, company }) => ({ session_id, job_title, company })); },
     get resumeUpload() { return { ...S.resumeUpload }; },
+    get capabilities() { return S.capabilities ? structuredClone(S.capabilities) : null; },
     client,
   });
 }

@@ -181,9 +181,10 @@ async def first_chunk(stream: AsyncIterator[bytes]) -> bytes | None:
 class FallbackTTS(Chain[TTSProvider]):
     """A :class:`~.tts.TTSProvider` that speaks each sentence with the first provider that starts it.
 
-    The offline link (silence) speaks only for a chain without vendors: when
-    every vendor failed or is skipped, the sentence raises :class:`TTSError`
-    (it cannot be spoken), as a single vendor's failure always has.
+    The offline link (silence) speaks only for a chain of nothing else: when
+    every provider before it (the vendors, espeak-ng) failed or is skipped, the
+    sentence raises :class:`TTSError` (it cannot be spoken), as a single
+    vendor's failure always has.
     ``first_byte_deadline`` bounds each provider's wait for its first byte,
     retries included; past it the provider has failed (:class:`TimeoutError`).
     """

@@ -5,8 +5,10 @@ setting and how to build it from :class:`~..settings.Settings`), add its
 settings, and a fake plus tests. ``LLM_PROVIDERS``, ``TTS_PROVIDERS`` and
 ``STT_PROVIDERS`` name the chains' links in order; unset, a chain holds the
 vendors whose key is set, in the order of the tables below (``LLM_PROVIDER``
-first for the LLM). The offline provider is always the last link of the LLM
-and TTS chains; STT has none (no STT provider: voice interviews run in text mode).
+first for the LLM). The local links (:data:`LOCAL`) always end a chain, in
+their order: the offline provider ends the LLM and TTS chains, and TTS speaks
+with espeak-ng before it unless ``OFFLINE_TTS`` is false. STT has none (no STT
+provider: voice interviews run in text mode).
 
 Vendor modules are imported only when their provider is built, so the
 ``openai`` SDK is loaded only in a process that uses an OpenAI provider.
@@ -28,20 +30,27 @@ from .options import ConnectOptions
 from .stt import STTProvider
 from .tts import OfflineTTS, TTSProvider
 
-__all__ = ["LLM", "STT", "TTS", "Entry", "chain_names", "make_llm", "make_stt", "make_tts"]
+__all__ = ["LLM", "LOCAL", "STT", "TTS", "Entry", "chain_names", "make_llm", "make_stt", "make_tts"]
 
 OFFLINE = "offline"
+ESPEAK = "espeak"
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One provider: ``key`` reads its API key setting (None: needs none), ``build`` makes it."""
+    """One provider: ``key`` reads its API key setting (None: needs none), ``build`` makes it.
+
+    ``enabled`` reads the setting that turns a provider without a key off (None: always on).
+    """
 
     key: Callable[[Settings], str | None] | None
     build: Callable[[Settings], Any]
+    enabled: Callable[[Settings], bool] | None = None
 
     def configured(self, settings: Settings) -> bool:
-        """Whether its key is set (always for a provider that needs none)."""
+        """Whether it is turned on and its key is set (always for a provider that needs neither)."""
+        if self.enabled is not None and not self.enabled(settings):
+            return False
         return self.key is None or bool(self.key(settings))
 
 
@@ -94,6 +103,12 @@ def _openai_tts(s: Settings) -> TTSProvider:
     )
 
 
+def _espeak_tts(s: Settings) -> TTSProvider:
+    from .espeak_tts import EspeakTTS
+
+    return EspeakTTS()
+
+
 def _deepgram_stt(s: Settings) -> STTProvider:
     from .deepgram_stt import DeepgramSTT
 
@@ -126,12 +141,15 @@ LLM: dict[str, Entry] = {
 TTS: dict[str, Entry] = {
     "elevenlabs": Entry(lambda s: s.elevenlabs_api_key, _elevenlabs_tts),
     "openai": Entry(lambda s: s.openai_api_key, _openai_tts),
+    ESPEAK: Entry(None, _espeak_tts, enabled=lambda s: s.offline_tts),
     OFFLINE: Entry(None, lambda s: OfflineTTS()),
 }
 STT: dict[str, Entry] = {
     "deepgram": Entry(lambda s: s.deepgram_api_key, _deepgram_stt),
     "openai": Entry(lambda s: s.openai_api_key, _openai_stt),
 }
+LOCAL: dict[str, tuple[str, ...]] = {"LLM": (OFFLINE,), "TTS": (ESPEAK, OFFLINE), "STT": ()}
+"""The links without a vendor that end each kind's chain, in this order (those turned on)."""
 
 
 def _parse(kind: str, raw: str, table: dict[str, Entry], settings: Settings) -> list[str]:
@@ -140,12 +158,13 @@ def _parse(kind: str, raw: str, table: dict[str, Entry], settings: Settings) -> 
         if name not in table:
             raise ValueError(f"{kind}_PROVIDERS: unknown provider {name!r} (known: {', '.join(table)})")
         if not table[name].configured(settings):
-            raise ValueError(f"{kind}_PROVIDERS names {name!r} but its API key is not set")
+            raise ValueError(f"{kind}_PROVIDERS names {name!r} but its API key is not set or it is turned off")
     if len(set(names)) != len(names):
         raise ValueError(f"{kind}_PROVIDERS names a provider twice: {raw!r}")
-    if OFFLINE in names[:-1]:
-        raise ValueError(f"{kind}_PROVIDERS: 'offline' can only be the last link")
-    return names
+    local = [n for n in names if n in LOCAL[kind]]
+    if names[len(names) - len(local) :] != local or local != [n for n in LOCAL[kind] if n in local]:
+        raise ValueError(f"{kind}_PROVIDERS: {' then '.join(map(repr, LOCAL[kind]))} can only be the last link(s)")
+    return names[: len(names) - len(local)]
 
 
 def chain_names(kind: str, settings: Settings) -> list[str]:
@@ -157,13 +176,11 @@ def chain_names(kind: str, settings: Settings) -> list[str]:
     elif kind == "LLM" and settings.llm_provider == OFFLINE:
         names = []
     else:
-        names = [n for n, entry in table.items() if n != OFFLINE and entry.configured(settings)]
+        names = [n for n, entry in table.items() if n not in LOCAL[kind] and entry.configured(settings)]
         if kind == "LLM" and settings.llm_provider in names:
             names.remove(settings.llm_provider)
             names.insert(0, settings.llm_provider)
-    if OFFLINE in table and OFFLINE not in names:
-        names.append(OFFLINE)
-    return names
+    return names + [n for n in LOCAL[kind] if table[n].configured(settings)]
 
 
 def _breaker(settings: Settings) -> BreakerOptions:
@@ -180,7 +197,7 @@ def make_llm(settings: Settings, vendor: LLMProvider | None = None) -> FallbackL
 
 
 def make_tts(settings: Settings) -> FallbackTTS:
-    """The TTS chain (just silence when no TTS vendor is configured)."""
+    """The TTS chain (espeak-ng when no TTS vendor is configured; silence when it is turned off too)."""
     return FallbackTTS(
         [TTS[n].build(settings) for n in chain_names("TTS", settings)],
         _breaker(settings),

@@ -19,7 +19,7 @@ TTS_DEADLINE = 2.0
 SLACK = 2.0  # what the done-when line allows past a deadline
 
 
-async def hung_server(server_factory, fake_openai: FakeOpenAI):
+async def hung_server(server_factory, fake_openai: FakeOpenAI, **extra: str):
     fake_openai.hang()
     server = server_factory(
         {
@@ -31,6 +31,7 @@ async def hung_server(server_factory, fake_openai: FakeOpenAI):
             "QUESTION_SLOW_NOTICE": "1",
             "VENDOR_BREAKER_FAILURES": "0",  # the breaker never opens: every step meets the hung vendor
             "LOG_FORMAT": "text",
+            **extra,
         }
     )
     await asyncio.to_thread(server.start, 60.0)  # a loaded machine starts slowly
@@ -74,7 +75,7 @@ async def test_a_text_interview_keeps_every_deadline_when_openai_hangs_everywher
 
 
 async def test_a_voice_interview_with_spoken_questions_stays_on_time_when_tts_hangs(server_factory, fake_openai):
-    _, client = await hung_server(server_factory, fake_openai)
+    _, client = await hung_server(server_factory, fake_openai, OFFLINE_TTS="false")  # no offline voice to fall back on
     ack = await client.start(language="en", mode="voice", audio_format="linear16", max_questions=2)
     assert ack["mode"] == "voice" and ack["speak_questions"] is True
     await timed_question(client, 1)
@@ -95,4 +96,19 @@ async def test_a_voice_interview_with_spoken_questions_stays_on_time_when_tts_ha
     assert all(d["ok"] is False for d in named(client, "tts_end"))
     assert len(named(client, "warning", code="tts_failed")) <= 2
     assert len(fake_openai.speech_requests) <= 2, "at most one TTS request a question, not one per sentence"
+    await client.close()
+
+
+async def test_with_the_offline_voice_a_hung_openai_tts_costs_one_deadline_then_espeak_speaks(server_factory, fake_openai):
+    _, client = await hung_server(server_factory, fake_openai)
+    ack = await client.start(language="en", mode="voice", audio_format="linear16", max_questions=1)
+    assert ack["speak_questions"] is True
+    await timed_question(client, 1)
+    asked = time.monotonic()
+    await client.wait_for(lambda: named(client, "tts_chunk") or client.audio.of(1), timeout=TTS_DEADLINE + 10)
+    assert time.monotonic() - asked < TTS_DEADLINE + 1.0, "OpenAI's deadline once, then the offline voice"
+    end = await client.wait_for(lambda: named(client, "tts_end", index=1), timeout=30)
+    assert end[0]["ok"] is True and end[0]["chunks"] > 0
+    assert len(named(client, "warning", code="tts_fallback")) == 1
+    assert len(fake_openai.speech_requests) == 1, "the hung vendor is not asked again for the question's next sentences"
     await client.close()

@@ -17,7 +17,8 @@ def names(kind: str, **kw: object) -> list[str]:
 
 
 def test_defaults_are_the_keyed_vendors_then_offline() -> None:
-    assert names("LLM") == ["offline"] and names("TTS") == ["offline"] and names("STT") == []
+    assert names("LLM") == ["offline"] and names("TTS") == ["espeak", "offline"] and names("STT") == []
+    assert names("TTS", offline_tts=False) == ["offline"]
     assert names("LLM", openai_api_key="k", llm_provider="offline") == ["offline"]
     assert names("LLM", google_api_key="g") == ["gemini", "offline"]
     assert names("LLM", openai_api_key="k", google_api_key="g") == ["openai", "gemini", "offline"]
@@ -27,9 +28,10 @@ def test_defaults_are_the_keyed_vendors_then_offline() -> None:
         "offline",
     ]
     keyed = {"openai_api_key": "k", "elevenlabs_api_key": "e", "deepgram_api_key": "d"}
-    assert names("TTS", **keyed) == ["elevenlabs", "openai", "offline"]
+    assert names("TTS", **keyed) == ["elevenlabs", "openai", "espeak", "offline"]
     assert names("STT", **keyed) == ["deepgram", "openai"]
-    assert names("TTS", elevenlabs_api_key="e") == ["elevenlabs", "offline"]
+    assert names("TTS", elevenlabs_api_key="e") == ["elevenlabs", "espeak", "offline"]
+    assert names("TTS", elevenlabs_api_key="e", offline_tts=False) == ["elevenlabs", "offline"]
     assert names("STT", deepgram_api_key="d") == ["deepgram"]
 
 
@@ -37,7 +39,9 @@ def test_provider_lists_choose_and_order_the_links() -> None:
     keyed = {"openai_api_key": "k", "google_api_key": "g", "elevenlabs_api_key": "e", "deepgram_api_key": "d"}
     assert names("LLM", llm_providers="gemini", **keyed) == ["gemini", "offline"]
     assert names("LLM", llm_providers="Gemini, openai, offline", **keyed) == ["gemini", "openai", "offline"]
-    assert names("TTS", tts_providers="openai,elevenlabs", **keyed) == ["openai", "elevenlabs", "offline"]
+    assert names("TTS", tts_providers="openai,elevenlabs", **keyed) == ["openai", "elevenlabs", "espeak", "offline"]
+    assert names("TTS", tts_providers="openai,espeak,offline", **keyed) == ["openai", "espeak", "offline"]
+    assert names("TTS", tts_providers="offline", **keyed) == ["espeak", "offline"]
     assert names("STT", stt_providers="openai", **keyed) == ["openai"]
     assert names("STT", stt_providers="", **keyed) == []
 
@@ -47,7 +51,10 @@ def test_provider_lists_choose_and_order_the_links() -> None:
     [
         ({"tts_providers": "polly"}, "unknown provider 'polly'"),
         ({"tts_providers": "elevenlabs"}, "its API key is not set"),
+        ({"tts_providers": "espeak", "offline_tts": False}, "turned off"),
         ({"llm_providers": "offline,openai", "openai_api_key": "k"}, "only be the last link"),
+        ({"tts_providers": "espeak,openai", "openai_api_key": "k"}, "only be the last link"),
+        ({"tts_providers": "offline,espeak"}, "only be the last link"),
         ({"stt_providers": "openai,openai", "openai_api_key": "k"}, "twice"),
     ],
 )
@@ -62,10 +69,11 @@ async def test_chains_are_built_from_the_registry() -> None:
     llm, tts, stt = make_llm(s), make_tts(s), make_stt(s)
     try:
         assert (
-            llm.name == "openai>offline" and tts.name == "openai>offline" and stt is not None and stt.name == "openai"
+            llm.name == "openai>offline" and tts.name == "openai>espeak>offline" and stt is not None and stt.name == "openai"
         )
         assert all(link.breaker.options.failures == 2 for link in llm.links)
-        assert make_stt(settings()) is None and make_llm(settings()).offline and make_tts(settings()).offline
+        assert make_stt(settings()) is None and make_llm(settings()).offline
+        assert make_tts(settings(offline_tts=False)).offline and not make_tts(settings()).offline, "espeak speaks"
     finally:
         for chain in (llm, tts, stt):
             await chain.aclose()

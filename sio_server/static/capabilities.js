@@ -1,0 +1,57 @@
+// What this server can do by voice (GET /api/v1/capabilities), read before Start: the form
+// offers only what works (voice answers disabled, with the reason, when the server has no
+// speech recognition) and says in one line what will not work in the chosen language.
+import { fetchCapabilities } from "/static/api.js";
+import { $, L, S } from "/static/state.js";
+import { addRenderer, render } from "/static/view.js";
+
+const works = (mode, language) => Boolean(S.capabilities && S.capabilities[mode].languages.includes(language));
+
+/** The notice's i18n key for `language` and the chosen `mode`, or null when everything asked for works. */
+export function capabilityNotice(language, mode) {
+  if (!S.capabilities) return null;
+  const spoken = works("spoken_questions", language);
+  if (!works("voice_answers", language)) return spoken ? "form.capability.spoken_typed" : "form.capability.text_only";
+  if (!spoken) return "form.capability.silent_questions";
+  if (mode === "voice" && !works("hands_free", language)) return "form.capability.manual_end";
+  return null;
+}
+
+function formChoice(name) {
+  const checked = document.querySelector(`input[name="${name}"]:checked`);
+  return checked ? checked.value : null;
+}
+
+function renderCapabilities() {
+  if (!S.capabilities) return;
+  const language = formChoice("language");
+  const voice = $("mode-voice");
+  const noVoice = !works("voice_answers", language);
+  voice.disabled = noVoice;
+  const speak = $("speak_questions");
+  if (noVoice && voice.checked) {
+    $("mode-text").checked = true;
+    speak.checked = true; // the candidate asked for voice: the questions are still read aloud where the server can
+  }
+  speak.disabled = !works("spoken_questions", language);
+  if (speak.disabled) speak.checked = false;
+  const reason = $("mode-voice-reason");
+  reason.hidden = !noVoice;
+  reason.textContent = noVoice ? L("form.mode.voice.unavailable") : "";
+  const key = capabilityNotice(language, formChoice("mode"));
+  const notice = $("capability-notice");
+  notice.hidden = !key;
+  notice.textContent = key ? L(key) : "";
+}
+
+/** Ask the server what works and keep the form to it; without an answer the form stays as it is. */
+export async function initCapabilities() {
+  addRenderer(renderCapabilities);
+  for (const radio of document.querySelectorAll('input[name="mode"]')) radio.addEventListener("change", renderCapabilities);
+  try {
+    S.capabilities = await fetchCapabilities();
+  } catch {
+    return; // an older server: the start ack still says when voice is not available
+  }
+  render();
+}
