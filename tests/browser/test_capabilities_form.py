@@ -44,6 +44,7 @@ def test_with_no_key_the_form_offers_typed_answers_and_says_questions_are_read_a
         "notice": "Questions are read aloud; answers are typed.",
     }
     assert page.is_disabled("#mode-voice"), "voice cannot be chosen"
+    assert page.is_checked("#speak_questions"), "with no key the questions are still read aloud"
     page.locator("label[for='lang-ko']").click()
     korean = form_state(page)
     assert korean["notice"] == "질문은 음성으로 읽어 드리고, 답변은 글로 입력합니다." and korean["voiceDisabled"]

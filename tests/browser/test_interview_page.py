@@ -177,7 +177,10 @@ def test_every_contract_code_has_a_message_in_both_languages(server, page):
 
 
 def test_spoken_questions_follow_the_mode_and_a_slow_question_shows_a_notice_until_it_comes(server_factory, page):
-    server = server_factory({"OFFLINE_LLM_DELAY": "2", "QUESTION_SLOW_NOTICE": "0.3"}).start()
+    # A (refused) Deepgram key: the server can take voice answers, so the form offers both modes.
+    server = server_factory(
+        {"OFFLINE_LLM_DELAY": "2", "QUESTION_SLOW_NOTICE": "0.3", "DEEPGRAM_API_KEY": "dg-test", "DEEPGRAM_BASE_URL": "ws://127.0.0.1:9"}
+    ).start()
     open_page(page, server.url)
     form_config = "import('/static/form.js').then(m => m.formConfig())"
     assert page.is_checked("#speak_questions") and page.evaluate(form_config)["speak_questions"] is True
