@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from ..observability.metrics import Metrics
 from ..vendors.stt import STTProvider, STTStream
 from .audio_queue import AudioQueue
+from .spend import SessionSpend
 from .turn_watch import TurnWatcher
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,9 @@ class AnswerListener:
     :meth:`finish` flushes what is queued, finalizes the stream and returns
     the transcript; the next chunk after that opens a new stream. A
     :class:`~.turn_watch.TurnWatcher` (optional) hears every result and the
-    vendor's speech events, to end the answer by itself.
+    vendor's speech events, to end the answer by itself. The session's
+    :class:`~.spend.SessionSpend` (optional) may refuse a new stream (a
+    cooldown after an empty answer, a cap per answer): the chunk is dropped.
     """
 
     def __init__(
@@ -45,6 +48,7 @@ class AnswerListener:
         language: str,
         metrics: Metrics | None = None,
         watcher: TurnWatcher | None = None,
+        spend: SessionSpend | None = None,
     ) -> None:
         self.stt = stt
         self.audio = audio
@@ -54,6 +58,7 @@ class AnswerListener:
         self.language = language
         self.metrics = metrics
         self.watcher = watcher
+        self.spend = spend
         self.stream: STTStream | None = None
         self.failed = False
         self.final_at: float | None = None
@@ -87,6 +92,10 @@ class AnswerListener:
                 if self.failed:
                     continue  # drop the rest of a failed answer until answer_end resets it
                 if self.stream is None:
+                    refused = self.spend.stt_open() if self.spend is not None else None
+                    if refused is not None:
+                        await self.spend.refused(refused)  # type: ignore[union-attr]  # refused only with a spend
+                        continue
                     self.stream = await self.stt.open(
                         audio_format=self.audio_format,
                         language=self.language,

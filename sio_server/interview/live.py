@@ -11,6 +11,7 @@ from .audio_queue import AudioQueue
 from .listening import AnswerListener
 from .model import Session
 from .speech import QuestionSpeech
+from .spend import SessionSpend
 
 
 class Emitter(Protocol):
@@ -42,6 +43,7 @@ class LiveSession:
     listener: AnswerListener | None = None
     speech: QuestionSpeech | None = None  # the latest question's speech (barge-in stops it)
     closing: dict[int, asyncio.Future[Any]] = field(default_factory=dict)  # spoken answers being closed, by index
+    spend: SessionSpend = field(default_factory=SessionSpend)  # its budgets (drafts, vendor calls, audio, STT)
 
     @property
     def id(self) -> str:

@@ -47,7 +47,7 @@ class _Writing:
         self.writer = pipeline.llm.name
         self.fallback = False
         self.voice_warned = False
-        self.tts = pipeline.tts.bind(self._tts_switched)
+        self.tts = pipeline.tts.bind(self._tts_switched, live.spend)
 
     async def _warn(self, code: str, message: str) -> None:
         await self.pipeline.emitter.emit(self.live.id, "warning", {"code": code, "message": message})
@@ -124,7 +124,7 @@ class QuestionPipeline:
                 sentences.reset()
                 await writing.on_attempt(name, offline, restart)
 
-            async for piece in writer.pieces(request, on_attempt):
+            async for piece in writer.pieces(request, on_attempt, writing.live.spend):
                 parts.append(piece)
                 for sentence in sentences.push(piece):
                     writing.speech.say(sentence)  # type: ignore[union-attr]  # set by the first attempt
@@ -155,7 +155,7 @@ class QuestionPipeline:
                 raise DraftFailed(f"{name} took over after {len(parts)} piece(s)")
 
         try:
-            async for piece in self.llm.stream_question(request, on_attempt):
+            async for piece in self.llm.stream_question(request, on_attempt, live.spend.for_draft()):
                 parts.append(piece)
                 on_piece(piece)
         except DraftFailed as exc:

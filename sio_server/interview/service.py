@@ -33,6 +33,7 @@ from .model import Feedback, InterviewConfig, PendingStep, Session, Status
 from .pipeline import QuestionPipeline
 from .preemptive import Drafts
 from .quota import StoreQuota
+from .spend import SessionSpend, SpendPolicy
 from .registry import SessionRegistry, SocketHost
 from .steps import StepRunner
 from .sweeper import Sweeper, SweepPolicy
@@ -70,6 +71,7 @@ class InterviewService:
         audio_budget: AudioBudget | None = None,
         max_stored_sessions: int | None = None,
         voice_policy: VoicePolicy | None = None,
+        spend_policy: SpendPolicy | None = None,
     ) -> None:
         self.store = store
         self.llm = llm
@@ -78,6 +80,7 @@ class InterviewService:
         self.tts = tts or FallbackTTS([OfflineTTS()])
         self.stt = stt
         self.stt_finalize_timeout = stt_finalize_timeout
+        self.spend_policy = spend_policy or SpendPolicy()
         self.leases = leases or Leases()
         self.questions = QuestionPipeline(llm, self.tts, emitter, self.metrics, pipelining, tts_backlog_bytes)
         self.drafts = Drafts(self.questions.draft_question)
@@ -92,6 +95,7 @@ class InterviewService:
             self.voice.listener_for,
             lambda live: self.ensure_step(live),
             audio_budget=audio_budget,
+            spend_for=self.spend_for,
         )
         self.committer = Committer(store, emitter, self.metrics)
         self.feedback = FeedbackWriter(llm, emitter, self.metrics)
@@ -104,6 +108,10 @@ class InterviewService:
         self.sweep = self.sweeper.sweep
 
     # -- sessions ---------------------------------------------------------------------
+
+    def spend_for(self, session: Session) -> SessionSpend:
+        """The budgets of a session brought into memory (see :mod:`.spend`)."""
+        return SessionSpend(self.spend_policy, session.id, session.config.audio_format, self.emitter, self.metrics)
 
     @property
     def live(self) -> dict[str, LiveSession]:
@@ -235,6 +243,7 @@ class InterviewService:
                 return logic.AnswerOutcome(index=index, duplicate=True)
             outcome = await self.committer.commit(live, lambda s: logic.record_answer(s, index, text, timings=timings))
             self.metrics.turns.inc()
+            live.spend.answer_recorded()
         self.ensure_step(live)
         return outcome
 

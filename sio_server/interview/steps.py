@@ -72,7 +72,7 @@ class StepRunner:
                         finally:
                             live.speech_ended(question.speech.speech)
                 else:
-                    await self._apply(live, kind, await self.feedback.write_feedback(live.session))
+                    await self._apply(live, kind, await self.feedback.write_feedback(live.session, live.spend))
         except asyncio.CancelledError:
             raise
         except Exception:  # pragma: no cover - a bug; keep the process alive

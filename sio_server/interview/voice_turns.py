@@ -26,6 +26,7 @@ from .listening import AnswerListener
 from .live import Emitter, LiveSession
 from .model import Session, Status
 from .preemptive import Drafts
+from .spend import SessionSpend
 from .turn_detection import TurnDetectionConfig
 from .turn_watch import OpenQuestion, TurnWatcher, WatchPolicy
 
@@ -122,14 +123,14 @@ class VoiceTurns:
         self.drafts = drafts
         self.policy = policy or VoicePolicy()
 
-    def listener_for(self, session: Session, audio: AudioQueue) -> AnswerListener | None:
+    def listener_for(self, session: Session, audio: AudioQueue, spend: SessionSpend | None = None) -> AnswerListener | None:
         """The STT listener of a voice session brought into memory (None for text or ended sessions)."""
         if session.mode != "voice" or self.stt is None or session.status is not Status.ACTIVE:
             return None
         watcher = TurnWatcher(self.policy.watch(session), _Hooks(self, session.id))
         listener = AnswerListener(
             self.stt, audio, self.emitter, session.id, session.config.audio_format, session.config.language,
-            self.metrics, watcher,
+            self.metrics, watcher, spend,
         )  # fmt: skip
         watcher.wake()  # the open question's time limit runs from the start
         return listener
@@ -165,6 +166,7 @@ class VoiceTurns:
         stt_name = getattr(self.stt, "name", "stt")
         self.metrics.vendor_seconds.labels(stt_name, "stt_final", "ok" if transcript else "empty").observe(waited)
         if not transcript:
+            live.spend.stt_empty()  # the next chunk does not open a stream at once (STT churn)
             await self.drafts.discard(live.id)
             raise InterviewError("empty_answer", "no speech was recognised; please answer again")
         self.drafts.settle(live.id, index, transcript)
