@@ -118,6 +118,7 @@ def _make_service(
             preemptive_stable_s=settings.preemptive_stable_ms / 1000,
             finalize_timeout=settings.stt_finalize_timeout,
             false_interruption_s=settings.false_interruption_ms / 1000,
+            stt_buffer_bytes=settings.stt_buffer_bytes,
         ),
         sweep_policy=SweepPolicy(
             session_ttl=settings.session_ttl,

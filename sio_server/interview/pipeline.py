@@ -103,6 +103,7 @@ class QuestionPipeline:
             backlog=(lambda: backlog(live.id)) if backlog else (lambda: 0),
             max_backlog_bytes=self.tts_backlog_bytes,
             metrics=self.metrics,
+            audio_budget=live.audio.budget,
         )
         live.speech = speech
         stage = SpeechStage(self.metrics, speech)

@@ -46,6 +46,7 @@ class VoicePolicy:
     preemptive_stable_s: float = 0.8
     finalize_timeout: float = 10.0
     false_interruption_s: float = 1.5
+    stt_buffer_bytes: int = 2_000_000  # audio an STT stream keeps per answer, charged to the audio budget
 
     def watch(self, session: Session) -> WatchPolicy:
         """The watch policy of ``session`` (its ``turn_detection`` option)."""
@@ -130,7 +131,7 @@ class VoiceTurns:
         watcher = TurnWatcher(self.policy.watch(session), _Hooks(self, session.id))
         listener = AnswerListener(
             self.stt, audio, self.emitter, session.id, session.config.audio_format, session.config.language,
-            self.metrics, watcher, spend,
+            self.metrics, watcher, spend, self.policy.stt_buffer_bytes,
         )  # fmt: skip
         watcher.wake()  # the open question's time limit runs from the start
         return listener
