@@ -1,7 +1,9 @@
-"""Re-run the floods of issue 13 against a real ``python -m sio_server`` on loopback, and print the figures.
+"""Re-run the floods of issues 13 and 19 against a real ``python -m sio_server`` on loopback, and print the figures.
 
 ``python -m bench.security_floods``: each flood is bounded in count and time;
 the server runs with default settings (a fake vendor key for the origin check).
+The draft pump (issue 19 row 4) runs against the fake vendors, once with the
+draft and session limits lifted ("before") and once with the defaults.
 """
 
 from __future__ import annotations
@@ -13,11 +15,17 @@ from pathlib import Path
 
 import aiohttp
 
+from client_adapter import InterviewClient
+from tests.fakes.fake_deepgram import FakeDeepgram
+from tests.fakes.fake_elevenlabs import FakeElevenLabs
+from tests.fakes.fake_openai import FakeOpenAI
+from tests.integration.test_voice_turns_crash import vendor_env
 from tests.support.floods import (
     NS,
     audio_flood,
     malformed_flood,
     metric,
+    never_ending_answer,
     rss_kib,
     session_flood,
     socket_hoard,
@@ -128,9 +136,32 @@ async def floods(root: Path) -> dict[str, object]:
     return figures
 
 
+UNLIMITED_DRAFTS = {"PREEMPTIVE_MAX_DRAFTS": "100000", "PREEMPTIVE_MIN_NEW_WORDS": "1", "SESSION_LLM_CALLS": "100000"}
+
+
+async def draft_pump(root: Path, seconds: int = 30) -> dict[str, object]:
+    """Row 4: LLM requests per minute from one never-ending voice answer, without the limits and with the defaults."""
+    figures: dict[str, object] = {}
+    async with FakeOpenAI() as openai, FakeElevenLabs() as elevenlabs, FakeDeepgram() as deepgram:
+        for label, extra in (("before", UNLIMITED_DRAFTS), ("after", {})):
+            server = ServerProcess(root / f"pump-{label}", env={**vendor_env(openai, elevenlabs, deepgram), **extra}).start()
+            client = InterviewClient(server.url)
+            try:
+                await client.connect()
+                await client.start(language="en", mode="voice", audio_format="linear16", max_questions=5)
+                await client.wait_for(lambda: client.questions.get(1), timeout=30)
+                asked = openai.count
+                await never_ending_answer(client, seconds)
+                figures[f"draft_pump_llm_calls_per_minute_{label}"] = round((openai.count - asked) * 60 / seconds, 1)
+            finally:
+                await client.close()
+                server.kill()
+    return figures
+
+
 async def run(root: Path) -> dict[str, object]:
-    """Both parts."""
-    return {**await checks(root), **await floods(root)}
+    """Every part."""
+    return {**await checks(root), **await floods(root), **await draft_pump(root)}
 
 
 def main() -> None:

@@ -15,9 +15,10 @@ import pytest
 from client_adapter import InterviewClient
 from client_adapter.errors import InterviewError
 from tests.integration.test_voice import serve, speak, vendor_settings, voice_client  # noqa: F401 (fixture)
+from tests.integration.test_voice_turns_crash import vendor_env
+from tests.support.floods import never_ending_answer
 
 pytestmark = pytest.mark.integration
-WORDS = "we then measured every slow query and cached the hot keys before sharding the tenants by region".split()
 
 
 def warnings(client: InterviewClient, code: str) -> list[dict]:
@@ -25,26 +26,14 @@ def warnings(client: InterviewClient, code: str) -> list[dict]:
 
 
 async def test_a_never_ending_answer_is_not_an_llm_pump(server_factory, fake_openai, fake_elevenlabs, fake_deepgram):
-    server = server_factory(
-        env={
-            "OPENAI_API_KEY": "sk-test",
-            "OPENAI_BASE_URL": fake_openai.url,
-            "ELEVENLABS_API_KEY": fake_elevenlabs.api_key,
-            "ELEVENLABS_BASE_URL": fake_elevenlabs.url,
-            "DEEPGRAM_API_KEY": fake_deepgram.api_key,
-            "DEEPGRAM_BASE_URL": fake_deepgram.url,
-        }
-    ).start()
+    server = server_factory(env=vendor_env(fake_openai, fake_elevenlabs, fake_deepgram)).start()
     client = InterviewClient(server.url)
     await client.connect()
     await client.start(language="en", mode="voice", audio_format="linear16", max_questions=5)
     await client.wait_for(lambda: client.questions.get(1), timeout=20)
     asked = fake_openai.count
     assert asked == 1
-    started = time.monotonic()
-    for i in range(20):  # a word about every second for 20 s: the transcript is stable between words
-        await speak(client, WORDS[i % len(WORDS)] + " ")
-        await asyncio.sleep(max(0.0, started + i + 1 - time.monotonic()))
+    await never_ending_answer(client, 20)  # a word about every second for 20 s
     assert fake_deepgram.connections and not client.questions.get(2), "the answer is still going on"
     drafts = fake_openai.count - asked
     assert 1 <= drafts <= 3, f"{drafts} LLM requests while one answer went on (at most 4 in all)"

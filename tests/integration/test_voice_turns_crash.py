@@ -19,18 +19,21 @@ pytestmark = pytest.mark.integration
 QUESTIONS = ["Tell me about a hard bug. How did you find it? What did it teach you?", "How do you review code?"]
 
 
-@pytest.fixture
-def voice_server(server_factory, fake_openai, fake_elevenlabs, fake_deepgram):
-    env = {
+def vendor_env(fake_openai, fake_elevenlabs, fake_deepgram) -> dict[str, str]:
+    """A server process's environment pointing every vendor at its fake."""
+    return {
         "OPENAI_API_KEY": "sk-test",
         "OPENAI_BASE_URL": fake_openai.url,
         "ELEVENLABS_API_KEY": fake_elevenlabs.api_key,
         "ELEVENLABS_BASE_URL": fake_elevenlabs.url,
         "DEEPGRAM_API_KEY": fake_deepgram.api_key,
         "DEEPGRAM_BASE_URL": fake_deepgram.url,
-        "FALSE_INTERRUPTION_MS": "5000",
-        "PREEMPTIVE_STABLE_MS": "300",
     }
+
+
+@pytest.fixture
+def voice_server(server_factory, fake_openai, fake_elevenlabs, fake_deepgram):
+    env = {**vendor_env(fake_openai, fake_elevenlabs, fake_deepgram), "FALSE_INTERRUPTION_MS": "5000", "PREEMPTIVE_STABLE_MS": "300"}
     return server_factory(env=env).start()
 
 
