@@ -149,7 +149,7 @@ async def draft_pump(root: Path, seconds: int = 30) -> dict[str, object]:
             try:
                 await client.connect()
                 await client.start(language="en", mode="voice", audio_format="linear16", max_questions=5)
-                await client.wait_for(lambda: client.questions.get(1), timeout=30)
+                await client.wait_for(lambda c=client: c.questions.get(1), timeout=30)
                 asked = openai.count
                 await never_ending_answer(client, seconds)
                 figures[f"draft_pump_llm_calls_per_minute_{label}"] = round((openai.count - asked) * 60 / seconds, 1)

@@ -34,8 +34,9 @@ class AnswerListener:
     the transcript; the next chunk after that opens a new stream. A
     :class:`~.turn_watch.TurnWatcher` (optional) hears every result and the
     vendor's speech events, to end the answer by itself. The session's
-    :class:`~.spend.SessionSpend` (optional) may refuse a new stream (a
-    cooldown after an empty answer, a cap per answer): the chunk is dropped.
+    :class:`~.spend.SessionSpend` (optional) delays a new stream after an empty
+    answer (its chunks wait in the queue: no word is lost) and refuses one past
+    the cap per answer (the chunk is dropped).
 
     The audio a stream keeps for reconnects (up to ``buffer_bytes`` per
     answer, ``STT_BUFFER_BYTES``) is charged to the process's audio budget (the
@@ -103,6 +104,9 @@ class AnswerListener:
                         self.metrics.audio_dropped.inc()
                     continue
                 if self.stream is None:
+                    quiet = self.spend.stt_quiet_for() if self.spend is not None else 0.0
+                    if quiet:
+                        await asyncio.sleep(quiet)  # STT churn: one stream per cooldown at most
                     refused = self.spend.stt_open() if self.spend is not None else None
                     if refused is not None:
                         self._let_go()  # no stream: nothing is kept

@@ -49,7 +49,6 @@ WARNINGS = {
     LLM_CONCURRENT: ("llm_busy", "the AI interviewer is busy; a backup question is used"),
     LLM_PER_MINUTE: ("llm_busy", "the AI interviewer is busy; a backup question is used"),
     AUDIO_REALTIME: ("audio_too_fast", "audio is arriving faster than real time; the excess was dropped"),
-    STT_COOLDOWN: ("stt_cooldown", "nothing was heard; speak again in a moment"),
     STT_STREAMS: ("stt_streams_spent", "this answer cannot be listened to again; please type it"),
 }
 
@@ -118,6 +117,7 @@ class SessionSpend:
         self.audio = TokenBucket(rate, rate * self.policy.audio_burst_s / self.policy.audio_factor)
         self.audio.stamp = clock()
         self.streams = 0  # STT streams opened for the open answer
+        self.streaming = False  # a stream was opened since the last empty answer
         self.quiet_until = -math.inf  # no STT stream before this (after an empty answer_end)
         self.warned: set[str] = set()
 
@@ -197,25 +197,33 @@ class SessionSpend:
         self.count(AUDIO_REALTIME)
         return False
 
+    def stt_quiet_for(self) -> float:
+        """Seconds before a new STT stream may open (the cooldown after an empty answer; counted when > 0)."""
+        quiet = max(0.0, self.quiet_until - self.clock())
+        if quiet:
+            self.count(STT_COOLDOWN)
+        return quiet
+
     def stt_open(self) -> str | None:
-        """None when a new STT stream may open now (counted as opened), else the budget that refuses it."""
-        if self.clock() < self.quiet_until:
-            return STT_COOLDOWN
+        """None when a new STT stream may open (counted as opened), else the budget that refuses it."""
         if self.streams >= self.policy.stt_streams_per_answer:
             return STT_STREAMS
         self.streams += 1
+        self.streaming = True
         return None
 
     def stt_empty(self) -> None:
-        """An answer closed with nothing heard: no new stream for ``stt_cooldown_s`` (warned again)."""
-        self.quiet_until = self.clock() + self.policy.stt_cooldown_s
-        self.warned.discard(STT_COOLDOWN)
+        """An answer whose stream heard nothing closed: the next stream waits ``stt_cooldown_s``."""
+        if self.streaming:
+            self.quiet_until = self.clock() + self.policy.stt_cooldown_s
+        self.streaming = False
 
     def answer_recorded(self) -> None:
         """An answer was recorded: the next one may open its own streams."""
         self.streams = 0
+        self.streaming = False
         self.quiet_until = -math.inf
-        self.warned -= {STT_COOLDOWN, STT_STREAMS}
+        self.warned.discard(STT_STREAMS)
 
 
 class DraftSpend:

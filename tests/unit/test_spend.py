@@ -235,16 +235,19 @@ def test_audio_is_accepted_at_most_a_quarter_faster_than_real_time():
 def test_stt_streams_cool_down_after_an_empty_answer_and_are_capped_per_answer():
     clock = Clock()
     s = spend(clock=clock, stt_cooldown_s=2.0, stt_streams_per_answer=3)
+    s.stt_empty()
+    assert s.stt_quiet_for() == 0, "no stream was open: nothing to cool down"
     assert s.stt_open() is None
     s.stt_empty()
-    assert s.stt_open() == "stt_cooldown"
+    assert s.stt_quiet_for() == 2.0
     clock.now += 2.0
-    assert s.stt_open() is None
+    assert s.stt_quiet_for() == 0 and s.stt_open() is None
     s.stt_empty()
     clock.now += 2.0
     assert s.stt_open() is None
     s.stt_empty()
     clock.now += 2.0
     assert s.stt_open() == "stt_streams_per_answer", "three streams for this answer"
+    assert refusals(s, "stt_cooldown") == 1
     s.answer_recorded()
     assert s.stt_open() is None, "the next answer opens its own"
