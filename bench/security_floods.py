@@ -1,7 +1,9 @@
-"""Re-run the floods of issues 13 and 19 (the résumé upload bombs) against a real ``python -m sio_server`` on loopback, and print the figures.
+"""Re-run the floods of issues 13 and 19 (the résumé upload bombs, the draft pump) against a real ``python -m sio_server`` on loopback, and print the figures.
 
 ``python -m bench.security_floods``: each flood is bounded in count and time;
 the server runs with default settings (a fake vendor key for the origin check).
+The draft pump (issue 19 row 4) runs against the fake vendors, once with the
+draft and session limits lifted ("before") and once with the defaults.
 """
 
 from __future__ import annotations
@@ -14,7 +16,21 @@ from pathlib import Path
 
 import aiohttp
 
-from sio_server.devtools.floods import NS, audio_flood, malformed_flood, metric, rss_kib, session_flood, socket_hoard
+from client_adapter import InterviewClient
+from sio_server.devtools.fakes.env import vendor_env
+from sio_server.devtools.fakes.fake_deepgram import FakeDeepgram
+from sio_server.devtools.fakes.fake_elevenlabs import FakeElevenLabs
+from sio_server.devtools.fakes.fake_openai import FakeOpenAI
+from sio_server.devtools.floods import (
+    NS,
+    audio_flood,
+    malformed_flood,
+    metric,
+    never_ending_answer,
+    rss_kib,
+    session_flood,
+    socket_hoard,
+)
 from sio_server.devtools.process import DEV_ADMIN_TOKEN as ADMIN_TOKEN
 from sio_server.devtools.process import ServerProcess
 from sio_server.devtools.rawpolling import RawPolling
@@ -183,12 +199,34 @@ async def upload_bombs(root: Path) -> dict[str, object]:
         figures["upload_tracebacks_in_log"] = server.log_path.read_text().count("Traceback")
     finally:
         server.kill()
+
+
+UNLIMITED_DRAFTS = {"PREEMPTIVE_MAX_DRAFTS": "100000", "PREEMPTIVE_MIN_NEW_WORDS": "1", "SESSION_LLM_CALLS": "100000"}
+
+
+async def draft_pump(root: Path, seconds: int = 30) -> dict[str, object]:
+    """Row 4: LLM requests per minute from one never-ending voice answer, without the limits and with the defaults."""
+    figures: dict[str, object] = {}
+    async with FakeOpenAI() as openai, FakeElevenLabs() as elevenlabs, FakeDeepgram() as deepgram:
+        for label, extra in (("before", UNLIMITED_DRAFTS), ("after", {})):
+            server = ServerProcess(root / f"pump-{label}", env={**vendor_env(openai, elevenlabs, deepgram), **extra}).start()
+            client = InterviewClient(server.url)
+            try:
+                await client.connect()
+                await client.start(language="en", mode="voice", audio_format="linear16", max_questions=5)
+                await client.wait_for(lambda c=client: c.questions.get(1), timeout=30)
+                asked = openai.count
+                await never_ending_answer(client, seconds)
+                figures[f"draft_pump_llm_calls_per_minute_{label}"] = round((openai.count - asked) * 60 / seconds, 1)
+            finally:
+                await client.close()
+                server.kill()
     return figures
 
 
 async def run(root: Path) -> dict[str, object]:
-    """All three parts."""
-    return {**await checks(root), **await upload_bombs(root), **await floods(root)}
+    """Every part."""
+    return {**await checks(root), **await upload_bombs(root), **await floods(root), **await draft_pump(root)}
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from .cluster_watch import watch_cluster
 from .heap import HeapTrimmer, libc_malloc_trim
 from .interview.audio_budget import AudioBudget
 from .interview.service import InterviewService
+from .interview.spend import SpendPolicy
 from .interview.sweeper import SweepPolicy
 from .interview.voice_turns import VoicePolicy
 from .net.client_address import ClientAddress
@@ -126,6 +127,7 @@ def _make_service(
             preemptive_stable_s=settings.preemptive_stable_ms / 1000,
             finalize_timeout=settings.stt_finalize_timeout,
             false_interruption_s=settings.false_interruption_ms / 1000,
+            stt_buffer_bytes=settings.stt_buffer_bytes,
         ),
         sweep_policy=SweepPolicy(
             session_ttl=settings.session_ttl,
@@ -135,6 +137,18 @@ def _make_service(
         ),
         audio_budget=AudioBudget(settings.audio_buffer_bytes),
         max_stored_sessions=settings.max_stored_sessions,
+        spend_policy=SpendPolicy(
+            max_drafts=settings.preemptive_max_drafts,
+            draft_min_new_words=settings.preemptive_min_new_words,
+            llm_calls=settings.session_llm_calls,
+            tts_chars=settings.session_tts_chars,
+            tts_seconds=settings.session_tts_seconds,
+            audio_factor=settings.audio_realtime_factor,
+            audio_burst_s=settings.audio_burst_seconds,
+            webm_bitrate=settings.audio_webm_bitrate,
+            stt_streams_per_answer=settings.stt_streams_per_answer,
+            stt_cooldown_s=settings.stt_empty_cooldown_ms / 1000,
+        ),
     )
 
 

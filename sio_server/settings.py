@@ -146,6 +146,20 @@ class Settings(BaseSettings):
     interruption_min_ms: int = Field(default=500, ge=0, description="speech over a question shorter than this is noise")
     false_interruption_ms: int = Field(default=1500, ge=100, description="no words this long after an interrupt: resume")
     preemptive_stable_ms: int = Field(default=800, ge=0, description="stable transcript before drafting the next question (0: off)")
+    preemptive_max_drafts: int = Field(default=2, ge=0, description="drafts of the next question per answer (0: no drafting)")
+    preemptive_min_new_words: int = Field(default=4, ge=1, description="words the transcript must grow by before another draft")
+    session_llm_calls: int = Field(default=40, ge=1, description="vendor LLM calls one session may make (questions, feedback, drafts)")
+    session_tts_chars: int = Field(default=12_000, ge=0, description="characters one session may send to TTS vendors")
+    session_tts_seconds: float = Field(default=900, ge=0, description="seconds of vendor speech one session may receive")
+    llm_max_concurrent: int = Field(default=64, ge=1, description="vendor LLM calls running at once in this process")
+    llm_calls_per_minute: int = Field(default=600, ge=1, description="vendor LLM calls this process may start a minute")
+    audio_realtime_factor: float = Field(
+        default=1.25, ge=1.0, description="audio accepted per session, in multiples of its declared format's real time"
+    )
+    audio_burst_seconds: float = Field(default=2.0, gt=0, description="seconds of real-time audio a session may send ahead")
+    audio_webm_bitrate: int = Field(default=128_000, ge=8000, description="bits per second assumed for webm/opus audio")
+    stt_streams_per_answer: int = Field(default=8, ge=1, description="STT streams one answer may open")
+    stt_empty_cooldown_ms: int = Field(default=2000, ge=0, description="no new STT stream this long after an empty answer_end")
 
     rate_events_per_second: float = Field(default=20, gt=0, description="client events per socket per second")
     rate_audio_bytes_per_second: float = Field(default=256_000, gt=0, description="audio bytes per socket per second")

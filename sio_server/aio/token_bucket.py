@@ -17,9 +17,9 @@ class TokenBucket:
         self.tokens = burst
         self.stamp = time.monotonic()
 
-    def take(self, amount: float = 1.0) -> bool:
-        """Spend ``amount`` units; False (and nothing spent) when not enough are left."""
-        now = time.monotonic()
+    def take(self, amount: float = 1.0, now: float | None = None) -> bool:
+        """Spend ``amount`` units; False (and nothing spent) when not enough are left (``now``: the monotonic time)."""
+        now = time.monotonic() if now is None else now
         self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
         if amount > self.tokens:

@@ -137,3 +137,20 @@ def raw_connections(port: int, count: int) -> list[socket.socket]:
         except OSError:
             break
     return conns
+
+
+PUMP_WORDS = "we then measured every slow query and cached the hot keys before sharding the tenants by region".split()
+
+
+async def never_ending_answer(client, seconds: float) -> None:
+    """Issue 19 row 4: a spoken answer that never ends, one new word about every second (linear16 text as audio).
+
+    ``client`` is a :class:`client_adapter.InterviewClient` in a voice interview whose question is asked;
+    the fake Deepgram hears the bytes as words, and the transcript is stable between two words.
+    """
+    started = time.monotonic()
+    for i in range(int(seconds)):
+        word = (PUMP_WORDS[i % len(PUMP_WORDS)] + " ").encode()
+        for j in range(0, len(word), 8):
+            await client.send_audio(word[j : j + 8])
+        await asyncio.sleep(max(0.0, started + i + 1 - time.monotonic()))

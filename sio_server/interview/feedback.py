@@ -6,6 +6,7 @@ import logging
 
 from ..domain.model import Feedback, Session
 from ..observability.metrics import Metrics
+from ..vendors.budget import Spend
 from ..vendors.fallback import FallbackLLM
 from ..vendors.llm import FeedbackRequest
 from .live import Emitter
@@ -21,10 +22,10 @@ class FeedbackWriter:
         self.emitter = emitter
         self.metrics = metrics
 
-    async def write_feedback(self, session: Session) -> Feedback:
-        """The feedback on ``session``'s answers."""
+    async def write_feedback(self, session: Session, spend: Spend | None = None) -> Feedback:
+        """The feedback on ``session``'s answers (``spend``: the session's budget)."""
         request = FeedbackRequest(config=session.config, turns=tuple(t.model_copy() for t in session.turns))
-        feedback = await self.llm.feedback(request)
+        feedback = await self.llm.feedback(request, spend)
         if feedback.fallback:
             log.warning("session %s: no LLM vendor wrote the feedback in time; using heuristics", session.id)
             self.metrics.llm_fallbacks.labels("feedback").inc()

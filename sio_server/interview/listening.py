@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from ..observability.metrics import Metrics
 from ..vendors.stt import STTProvider, STTStream
 from .audio_queue import AudioQueue
+from .spend import SessionSpend
 from .turn_watch import TurnWatcher
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,14 @@ class AnswerListener:
     :meth:`finish` flushes what is queued, finalizes the stream and returns
     the transcript; the next chunk after that opens a new stream. A
     :class:`~.turn_watch.TurnWatcher` (optional) hears every result and the
-    vendor's speech events, to end the answer by itself.
+    vendor's speech events, to end the answer by itself. The session's
+    :class:`~.spend.SessionSpend` (optional) delays a new stream after an empty
+    answer (its chunks wait in the queue: no word is lost) and refuses one past
+    the cap per answer (the chunk is dropped).
+
+    The audio a stream keeps for reconnects (up to ``buffer_bytes`` per
+    answer, ``STT_BUFFER_BYTES``) is charged to the process's audio budget (the
+    queue's) until the stream ends; a chunk the budget cannot hold is dropped.
     """
 
     def __init__(
@@ -45,6 +53,8 @@ class AnswerListener:
         language: str,
         metrics: Metrics | None = None,
         watcher: TurnWatcher | None = None,
+        spend: SessionSpend | None = None,
+        buffer_bytes: int = 2_000_000,
     ) -> None:
         self.stt = stt
         self.audio = audio
@@ -54,6 +64,9 @@ class AnswerListener:
         self.language = language
         self.metrics = metrics
         self.watcher = watcher
+        self.spend = spend
+        self.buffer_bytes = buffer_bytes
+        self.held = 0  # bytes of this answer the stream may keep, charged to the audio budget
         self.stream: STTStream | None = None
         self.failed = False
         self.final_at: float | None = None
@@ -86,7 +99,19 @@ class AnswerListener:
             try:
                 if self.failed:
                     continue  # drop the rest of a failed answer until answer_end resets it
+                if not self._hold(len(chunk)):
+                    if self.metrics is not None:
+                        self.metrics.audio_dropped.inc()
+                    continue
                 if self.stream is None:
+                    quiet = self.spend.stt_quiet_for() if self.spend is not None else 0.0
+                    if quiet:
+                        await asyncio.sleep(quiet)  # STT churn: one stream per cooldown at most
+                    refused = self.spend.stt_open() if self.spend is not None else None
+                    if refused is not None:
+                        self._let_go()  # no stream: nothing is kept
+                        await self.spend.refused(refused)  # type: ignore[union-attr]  # refused only with a spend
+                        continue
                     self.stream = await self.stt.open(
                         audio_format=self.audio_format,
                         language=self.language,
@@ -112,10 +137,24 @@ class AnswerListener:
             if self.watcher is not None:
                 self.watcher.reset()  # after the last results: they belong to this answer
 
+    def _hold(self, size: int) -> bool:
+        """Charge what the stream keeps of ``size`` more bytes to the audio budget; False when it is full."""
+        need = min(size, self.buffer_bytes - self.held)
+        if need > 0 and not self.audio.budget.take(need):
+            return False
+        self.held += max(0, need)
+        return True
+
+    def _let_go(self) -> None:
+        """The stream ended: its kept audio leaves the budget."""
+        self.audio.budget.give(self.held)
+        self.held = 0
+
     async def _finish(self, timeout: float) -> str:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self.audio.join(), timeout)
         stream, self.stream = self.stream, None
+        self._let_go()
         failed, self.failed = self.failed, False
         if stream is None or failed:
             return ""
@@ -135,6 +174,7 @@ class AnswerListener:
 
     async def _drop_stream(self) -> None:
         stream, self.stream = self.stream, None
+        self._let_go()
         if stream is not None:
             with contextlib.suppress(Exception):
                 await stream.abort()

@@ -11,6 +11,7 @@ from ..domain.model import Session
 from .audio_queue import AudioQueue
 from .listening import AnswerListener
 from .speech import QuestionSpeech
+from .spend import SessionSpend
 
 
 class Emitter(Protocol):
@@ -43,6 +44,7 @@ class LiveSession:
     speech: QuestionSpeech | None = None  # the latest question's speech (barge-in stops it)
     speaking: asyncio.Task[None] | None = None  # ends the latest question's speech (owned by the StepRunner)
     closing: dict[int, asyncio.Future[Any]] = field(default_factory=dict)  # spoken answers being closed, by index
+    spend: SessionSpend = field(default_factory=SessionSpend)  # its budgets (drafts, vendor calls, audio, STT)
 
     @property
     def id(self) -> str:

@@ -50,7 +50,7 @@ class _Writing:
         self.fallback = False
         self.voice_warned = False
         self.spoken = logic.speaks_questions(live.session.config)
-        self.tts = pipeline.tts.bind(self._tts_switched)
+        self.tts = pipeline.tts.bind(self._tts_switched, live.spend)
 
     async def _warn(self, code: str, message: str) -> None:
         await self.pipeline.emitter.emit(self.live.id, "warning", {"code": code, "message": message})
@@ -114,6 +114,7 @@ class QuestionPipeline:
             backlog=(lambda: backlog(live.id)) if backlog else (lambda: 0),
             max_backlog_bytes=self.tts_backlog_bytes,
             metrics=self.metrics,
+            audio_budget=live.audio.budget,
         )
         live.speech = speech
         stage = SpeechStage(self.metrics, speech)
@@ -135,7 +136,7 @@ class QuestionPipeline:
                 sentences.reset()
                 await writing.on_attempt(name, offline, restart)
 
-            async for piece in writer.pieces(request, on_attempt):
+            async for piece in writer.pieces(request, on_attempt, writing.live.spend):
                 parts.append(piece)
                 writing.say(sentences.push(piece))
             text = "".join(parts).strip()
@@ -164,7 +165,7 @@ class QuestionPipeline:
                 raise DraftFailed(f"{name} took over after {len(parts)} piece(s)")
 
         try:
-            async for piece in self.llm.stream_question(request, on_attempt):
+            async for piece in self.llm.stream_question(request, on_attempt, live.spend.for_draft()):
                 parts.append(piece)
                 on_piece(piece)
         except DraftFailed as exc:

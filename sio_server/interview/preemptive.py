@@ -7,7 +7,10 @@ silent: nothing is emitted, persisted or spoken. If the candidate goes on
 speaking (the transcript changes) the draft is cancelled and forgotten; if the
 answer closes with the same words it is *settled* and the question step takes
 it (:meth:`Drafts.take`) instead of calling the LLM again, and then saves
-before it emits, as always. One draft per session at most.
+before it emits, as always. One draft per session at a time, and at most
+``PREEMPTIVE_MAX_DRAFTS`` per answer, each after the transcript grew by
+``PREEMPTIVE_MIN_NEW_WORDS`` (the session's :class:`~.spend.SessionSpend`
+decides): an answer that never ends is not an LLM pump.
 
 A settled draft may still be being written when its question is due: the
 question's speech then takes its pieces as the LLM streams them
@@ -99,10 +102,15 @@ class Drafts:
         current = self.drafts.get(live.id)
         if current is not None and current.index == index and current.words == words:
             return
+        if not words or logic.is_last_index(live.session, index):
+            if current is not None:
+                self._drop(live.id)
+            return
+        calls_needed = live.session.config.max_questions - index + 1  # the questions still to ask, and the feedback
+        if not live.spend.may_draft(index, len(words.split()), calls_needed):
+            return  # the current draft (if any) stays: it may still match the answer's end
         if current is not None:
             self._drop(live.id)
-        if not words or logic.is_last_index(live.session, index):
-            return
         draft = Draft(index, words)
         draft.task = self.tasks.spawn(self.write(live, index, transcript, draft.add), name=f"draft:{live.id}:{index + 1}")
         self.drafts[live.id] = draft

@@ -25,6 +25,7 @@ from .audio_budget import AudioBudget
 from .audio_queue import AudioQueue
 from .listening import AnswerListener
 from .live import LiveSession
+from .spend import SessionSpend
 from .token_lookup import session_for_token
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ class SessionRegistry:
 
     ``listener_for`` makes the STT listener of a session brought into memory
     (or None); ``on_restored`` is called with a session loaded from the store,
-    so that its pending step runs again.
+    so that its pending step runs again; ``spend_for`` makes its budgets.
     """
 
     def __init__(
@@ -60,9 +61,10 @@ class SessionRegistry:
         leases: Leases,
         metrics: Metrics,
         audio_queue_chunks: int,
-        listener_for: Callable[[Session, AudioQueue], AnswerListener | None],
+        listener_for: Callable[[Session, AudioQueue, SessionSpend], AnswerListener | None],
         on_restored: Callable[[LiveSession], None],
         audio_budget: AudioBudget | None = None,
+        spend_for: Callable[[Session], SessionSpend] | None = None,
     ) -> None:
         self.store = store
         self.leases = leases
@@ -71,6 +73,7 @@ class SessionRegistry:
         self.audio_budget = audio_budget
         self.listener_for = listener_for
         self.on_restored = on_restored
+        self.spend_for = spend_for or (lambda session: SessionSpend(audio_format=session.config.audio_format))
         self.live: dict[str, LiveSession] = {}
         self.tasks = OwnedTasks("registry")
         self.host: SocketHost | None = None
@@ -83,7 +86,8 @@ class SessionRegistry:
     def hold(self, session: Session) -> LiveSession:
         """Keep ``session`` in memory (a new one, or one loaded from the store)."""
         audio = AudioQueue(self.audio_queue_chunks, budget=self.audio_budget)
-        live = LiveSession(session=session, audio=audio, listener=self.listener_for(session, audio))
+        spend = self.spend_for(session)
+        live = LiveSession(session=session, audio=audio, listener=self.listener_for(session, audio, spend), spend=spend)
         self.live[session.id] = live
         self.metrics.sessions_live.set(len(self.live))
         return live

@@ -35,6 +35,7 @@ from .pipeline import QuestionPipeline
 from .preemptive import Drafts
 from .quota import StoreQuota
 from .registry import SessionRegistry, SocketHost
+from .spend import SessionSpend, SpendPolicy
 from .steps import StepRunner
 from .sweeper import Sweeper, SweepPolicy
 from .voice_turns import VoicePolicy, VoiceTurns
@@ -71,6 +72,7 @@ class InterviewService:
         max_stored_sessions: int | None = None,
         voice_policy: VoicePolicy | None = None,
         slow_notice: float = 0.0,
+        spend_policy: SpendPolicy | None = None,
     ) -> None:
         self.store = store
         self.llm = llm
@@ -79,6 +81,7 @@ class InterviewService:
         self.tts = tts or FallbackTTS([OfflineTTS()])
         self.stt = stt
         self.stt_finalize_timeout = stt_finalize_timeout
+        self.spend_policy = spend_policy or SpendPolicy()
         self.leases = leases or Leases()
         self.questions = QuestionPipeline(llm, self.tts, emitter, self.metrics, pipelining, tts_backlog_bytes)
         self.drafts = Drafts(self.questions.draft_question)
@@ -93,6 +96,7 @@ class InterviewService:
             self.voice.listener_for,
             lambda live: self.ensure_step(live),
             audio_budget=audio_budget,
+            spend_for=self.spend_for,
         )
         self.committer = Committer(store, emitter, self.metrics)
         self.feedback = FeedbackWriter(llm, emitter, self.metrics)
@@ -113,6 +117,10 @@ class InterviewService:
         self.sweep = self.sweeper.sweep
 
     # -- sessions ---------------------------------------------------------------------
+
+    def spend_for(self, session: Session) -> SessionSpend:
+        """The budgets of a session brought into memory (see :mod:`.spend`)."""
+        return SessionSpend(self.spend_policy, session.id, session.config.audio_format, self.emitter, self.metrics)
 
     @property
     def live(self) -> dict[str, LiveSession]:
@@ -244,6 +252,7 @@ class InterviewService:
                 return logic.AnswerOutcome(index=index, duplicate=True)
             outcome = await self.committer.commit(live, lambda s: logic.record_answer(s, index, text, timings=timings))
             self.metrics.turns.inc()
+            live.spend.answer_recorded()
         self.ensure_step(live)
         return outcome
 

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from ..observability.metrics import Metrics
 from ..vendors.tts import TTSProvider
+from .audio_budget import AudioBudget
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,8 @@ class QuestionSpeech:
     :meth:`finish` sends ``tts_end`` once, after the last sentence.
 
     Barge-in: :meth:`interrupt` pauses the question. No new TTS request is
-    sent and the audio still arriving is held (at most ``max_backlog_bytes``;
+    sent and the audio still arriving is held (at most ``max_backlog_bytes``,
+    charged to the process's ``audio_budget``;
     past that the TTS stream is not read further) until the decision: words
     heard within the window (:meth:`heard_words`) confirm it, the rest is
     dropped and ``tts_end`` carries ``interrupted: true``; no words make it a
@@ -58,6 +60,7 @@ class QuestionSpeech:
         backlog: Callable[[], int] = lambda: 0,
         max_backlog_bytes: int = 1 << 20,
         metrics: Metrics | None = None,
+        audio_budget: AudioBudget | None = None,
     ) -> None:
         self.tts = tts
         self.emitter = emitter
@@ -68,6 +71,7 @@ class QuestionSpeech:
         self.backlog = backlog
         self.max_backlog_bytes = max_backlog_bytes
         self.metrics = metrics
+        self.audio_budget = audio_budget or AudioBudget(1 << 62)
         self.chunks = 0
         self.failed = False
         self.given_up = False  # a sentence failed: the rest of the question is not requested
@@ -119,6 +123,13 @@ class QuestionSpeech:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        self._drop_held()
+
+    def _drop_held(self) -> None:
+        """Forget the audio held during an interruption and give its bytes back to the process's budget."""
+        self.audio_budget.give(self._held_bytes)
+        self._held.clear()
+        self._held_bytes = 0
 
     def stop(self) -> None:
         """End the question's speech now (its answer came): nothing more is requested or sent, and the
@@ -157,11 +168,11 @@ class QuestionSpeech:
             while self._held:  # no await between the last check and the release: order is kept
                 audio = self._held.pop(0)
                 self._held_bytes -= len(audio)
+                self.audio_budget.give(len(audio))
                 await self._send(audio)
         else:
             self.interrupted = True
-            self._held.clear()
-            self._held_bytes = 0
+            self._drop_held()
             self._task.cancel()  # the TTS stream and the sentences not yet requested
         finally:
             self._decided.set()
@@ -183,7 +194,8 @@ class QuestionSpeech:
 
     async def _out(self, audio: bytes) -> None:
         """Send a chunk, or hold it while an interruption is decided."""
-        if not self._decided.is_set() and self._held_bytes + len(audio) > self.max_backlog_bytes:
+        over = self._held_bytes + len(audio) > self.max_backlog_bytes
+        if not self._decided.is_set() and (over or not self.audio_budget.take(len(audio))):
             await self._decided.wait()  # held enough: stop reading the TTS stream until the decision
         if not self._decided.is_set():
             self._held.append(audio)

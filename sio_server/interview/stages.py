@@ -15,6 +15,7 @@ from typing import Self
 
 from ..observability.metrics import Metrics
 from ..text.sentences import SentenceSplitter
+from ..vendors.budget import Spend
 from ..vendors.fallback import FallbackLLM
 from ..vendors.llm import QuestionRequest
 from .speech import QuestionSpeech
@@ -69,14 +70,14 @@ class LLMStage(Stage):
         self.first_token: float | None = None
         self.attempt_started = time.perf_counter()
 
-    async def pieces(self, request: QuestionRequest, on_attempt: OnAttempt) -> AsyncIterator[str]:
-        """The pieces of text the LLM writes, as they arrive."""
+    async def pieces(self, request: QuestionRequest, on_attempt: OnAttempt, spend: Spend | None = None) -> AsyncIterator[str]:
+        """The pieces of text the LLM writes, as they arrive (``spend``: the session's budget)."""
 
         async def attempt(name: str, offline: bool, restart: bool) -> None:
             self.first_token, self.attempt_started = None, time.perf_counter()
             await on_attempt(name, offline, restart)
 
-        async for piece in self.llm.stream_question(request, attempt):
+        async for piece in self.llm.stream_question(request, attempt, spend):
             if self.first_token is None and piece:
                 self.first_token = time.perf_counter() - self.attempt_started
             yield piece

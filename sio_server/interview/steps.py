@@ -86,7 +86,7 @@ class StepRunner:
                                 live.speech_ended(question.speech.speech)
                 else:
                     async with self._notice_if_slow(live, kind):
-                        feedback = await self.feedback.write_feedback(live.session)
+                        feedback = await self.feedback.write_feedback(live.session, live.spend)
                     await self._apply(live, kind, feedback)
         except asyncio.CancelledError:
             raise

@@ -26,6 +26,7 @@ from .audio_queue import AudioQueue
 from .listening import AnswerListener
 from .live import Emitter, LiveSession
 from .preemptive import Drafts
+from .spend import SessionSpend
 from .turn_detection import TurnDetectionConfig
 from .turn_watch import OpenQuestion, TurnWatcher, WatchPolicy
 
@@ -45,6 +46,7 @@ class VoicePolicy:
     preemptive_stable_s: float = 0.8
     finalize_timeout: float = 10.0
     false_interruption_s: float = 1.5
+    stt_buffer_bytes: int = 2_000_000  # audio an STT stream keeps per answer, charged to the audio budget
 
     def watch(self, session: Session) -> WatchPolicy:
         """The watch policy of ``session`` (its ``turn_detection`` option)."""
@@ -122,14 +124,14 @@ class VoiceTurns:
         self.drafts = drafts
         self.policy = policy or VoicePolicy()
 
-    def listener_for(self, session: Session, audio: AudioQueue) -> AnswerListener | None:
+    def listener_for(self, session: Session, audio: AudioQueue, spend: SessionSpend | None = None) -> AnswerListener | None:
         """The STT listener of a voice session brought into memory (None for text or ended sessions)."""
         if session.mode != "voice" or self.stt is None or session.status is not Status.ACTIVE:
             return None
         watcher = TurnWatcher(self.policy.watch(session), _Hooks(self, session.id))
         listener = AnswerListener(
             self.stt, audio, self.emitter, session.id, session.config.audio_format, session.config.language,
-            self.metrics, watcher,
+            self.metrics, watcher, spend, self.policy.stt_buffer_bytes,
         )  # fmt: skip
         watcher.wake()  # the open question's time limit runs from the start
         return listener
@@ -165,6 +167,7 @@ class VoiceTurns:
         stt_name = getattr(self.stt, "name", "stt")
         self.metrics.vendor_seconds.labels(stt_name, "stt_final", "ok" if transcript else "empty").observe(waited)
         if not transcript:
+            live.spend.stt_empty()  # the next chunk does not open a stream at once (STT churn)
             await self.drafts.discard(live.id)
             raise InterviewError("empty_answer", "no speech was recognised; please answer again")
         self.drafts.settle(live.id, index, transcript)

@@ -60,6 +60,12 @@ class Metrics:
             registry=r,
         )
         self.vendor_retries = Counter("interview_vendor_retries", "Vendor calls retried", ["vendor"], registry=r)
+        self.budget_refusals = Counter(
+            "interview_budget_refusals",
+            "Work refused, dropped or sent to the offline provider by a spend budget, by budget name",
+            ["budget"],
+            registry=r,
+        )
         self.llm_fallbacks = Counter("interview_llm_fallbacks", "Offline fallbacks after an LLM failure", ["kind"], registry=r)
         self.lease_takeovers = Counter(
             "interview_lease_takeovers", "Sessions taken over from another process", registry=r

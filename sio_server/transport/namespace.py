@@ -22,6 +22,7 @@ from ..aio.tasks import OwnedTasks
 from ..domain.errors import InterviewError
 from ..interview import logic
 from ..interview.service import InterviewService, LiveSession
+from ..interview.spend import AUDIO_REALTIME, warning
 from ..observability.metrics import Metrics
 from ..settings import Settings
 from ..store.base import StoreError
@@ -267,6 +268,11 @@ class InterviewNamespace(socketio.AsyncNamespace):
             if live.session.mode == "text" and limits is not None and not limits.audio_refused:
                 limits.audio_refused = True  # said once; later chunks are dropped silently
                 raise InterviewError("text_mode", "this interview runs in text mode: audio is not accepted")
+            return None
+        if not live.spend.take_audio(len(payload)):  # faster than the declared format's real time: dropped
+            self.metrics.audio_dropped.inc()
+            if live.audio.should_warn():
+                await self._send(sid, "warning", warning(AUDIO_REALTIME))
             return None
         if not live.audio.put(bytes(payload)):
             self.metrics.audio_dropped.inc()

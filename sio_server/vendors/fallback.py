@@ -5,6 +5,11 @@ A chain tries its providers in order, skipping any whose
 one deadline, not one per call. The offline provider is the last link of the
 LLM and TTS chains; STT has no offline link (no STT means text mode).
 
+Before a vendor call a chain asks the caller's :class:`~.budget.Spend` (one
+session's budget) and, for the LLM, the process's :class:`~.budget.LLMGate`;
+a refusal skips the vendor links (the offline link writes; TTS: no vendor
+speech) and is told to the caller's ``Spend``, which counts and warns.
+
 * :class:`FallbackLLM` moves on when a provider fails, even part-way through a
   question: ``on_attempt(name, offline, restart)`` tells the consumer which
   provider starts, ``restart=True`` when it must discard the text it got.
@@ -29,6 +34,7 @@ from typing import Generic, Protocol, TypeVar
 
 from ..domain.model import Feedback
 from .breaker import BreakerOptions, CircuitBreaker
+from .budget import LLMGate, Spend
 from .llm import FeedbackRequest, LLMProvider, LLMUnavailable, OnAttempt, QuestionRequest
 from .stt import OnEvent, OnTranscript, STTError, STTProvider, STTStream
 from .tts import TTSError, TTSProvider
@@ -113,45 +119,82 @@ class FallbackLLM(Chain[LLMProvider]):
         breaker: BreakerOptions | None = None,
         *,
         feedback_deadline: float | None = None,
+        gate: LLMGate | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(providers, breaker, clock)
         self.feedback_deadline = feedback_deadline
+        self.gate = gate
+
+    async def _admit(self, link: Link[LLMProvider], spend: Spend | None, refused: bool) -> bool:
+        """Whether a vendor link may be called now (the gate is entered: :meth:`_leave` after the call).
+
+        ``refused``: an earlier link of this call was refused, so this one is skipped too.
+        """
+        if refused:
+            link.breaker.release()
+            return False
+        budget = spend.llm_allowed() if spend is not None else None
+        if budget is None and self.gate is not None:
+            budget = self.gate.enter(optional=spend is not None and spend.optional)
+        if budget is None:
+            if spend is not None:
+                spend.llm_charged()
+            return True
+        link.breaker.release()  # a trial slot taken by available() is given back unused
+        log.info("LLM %s skipped: the %s budget is spent", link.provider.name, budget)
+        if spend is not None:
+            await spend.refused(budget)
+        return False
+
+    def _leave(self) -> None:
+        if self.gate is not None:
+            self.gate.leave()
 
     async def stream_question(
-        self, request: QuestionRequest, on_attempt: OnAttempt | None = None
+        self, request: QuestionRequest, on_attempt: OnAttempt | None = None, spend: Spend | None = None
     ) -> AsyncIterator[str]:
         """Yield the question from the first provider that writes all of it.
 
         Without ``on_attempt`` a provider that fails part-way ends the question
         (:class:`LLMUnavailable`); with it, the next provider starts over with
         ``restart=True``. Raises :class:`LLMUnavailable` when every provider failed.
+        ``spend`` is the caller's budget (see the module docstring).
         """
         errors: list[str] = []
         wrote = False
+        refused = False
         for link in self.available():
             provider = link.provider
-            if wrote and on_attempt is None:
-                raise LLMUnavailable(f"all LLMs failed: {'; '.join(errors)} (part-way)")
-            if on_attempt is not None:
-                await on_attempt(provider.name, provider.offline, wrote)
-            wrote = False
-            try:
-                with link.breaker.call():
-                    async for piece in provider.stream_question(request):
-                        wrote = wrote or bool(piece)
-                        yield piece
-            except Exception as exc:  # noqa: BLE001 - logged by failed(); the chain moves on
-                errors.append(failed("LLM", provider.name, "part-way" if wrote else "before writing", exc))
+            if not provider.offline and not await self._admit(link, spend, refused):
+                refused = True
                 continue
+            try:
+                if wrote and on_attempt is None:
+                    raise LLMUnavailable(f"all LLMs failed: {'; '.join(errors)} (part-way)")
+                if on_attempt is not None:
+                    await on_attempt(provider.name, provider.offline, wrote)
+                wrote = False
+                try:
+                    with link.breaker.call():
+                        async for piece in provider.stream_question(request):
+                            wrote = wrote or bool(piece)
+                            yield piece
+                except Exception as exc:  # noqa: BLE001 - logged by failed(); the chain moves on
+                    errors.append(failed("LLM", provider.name, "part-way" if wrote else "before writing", exc))
+                    continue
+            finally:
+                if not provider.offline:
+                    self._leave()
             return
         raise LLMUnavailable("all LLMs failed: " + "; ".join(errors))
 
-    async def feedback(self, request: FeedbackRequest) -> Feedback:
+    async def feedback(self, request: FeedbackRequest, spend: Spend | None = None) -> Feedback:
         """The feedback of the first provider that succeeds in time; the offline link's is marked ``fallback``."""
         loop = asyncio.get_running_loop()
         deadline = None if self.feedback_deadline is None else loop.time() + self.feedback_deadline
         errors: list[str] = []
+        refused = False
         for link in self.available():
             provider = link.provider
             if provider.offline:
@@ -161,12 +204,17 @@ class FallbackLLM(Chain[LLMProvider]):
                 errors.append(f"{provider.name}: skipped, past the feedback deadline")
                 link.breaker.release()
                 continue
+            if not await self._admit(link, spend, refused):
+                refused = True
+                continue
             try:
                 with link.breaker.call():
                     async with asyncio.timeout_at(deadline):
                         return await provider.feedback(request)
             except Exception as exc:  # noqa: BLE001 - logged by failed(); TimeoutError past the deadline included
                 errors.append(failed("LLM", provider.name, "to write feedback", exc))
+            finally:
+                self._leave()
         raise LLMUnavailable("all LLMs failed: " + "; ".join(errors))
 
 
@@ -214,15 +262,24 @@ class FallbackTTS(Chain[TTSProvider]):
         on_attempt: OnAttempt | None = None,
         exclude: Collection[str] = (),
         on_failure: Callable[[str], None] | None = None,
+        spend: Spend | None = None,
     ) -> AsyncIterator[bytes]:
         """Yield the audio of ``text``; ``on_attempt(name, offline, False)`` each time a provider starts.
 
         Providers named in ``exclude`` are not asked; ``on_failure(name)`` is told of each one that fails.
+        When ``spend`` refuses the sentence, the offline link speaks it (no audio, no ``TTSError``).
         """
         errors: list[str] = []
+        budget = spend.tts_allowed(len(text)) if spend is not None and not self.offline else None
+        if budget is not None:
+            log.info("TTS vendors skipped: the %s budget is spent", budget)
+            await spend.refused(budget)  # type: ignore[union-attr]  # budget is set only with a spend
         for link in self.available():
             provider = link.provider
-            if provider.offline and not self.offline:
+            if budget is not None and not provider.offline:
+                link.breaker.release()
+                continue
+            if provider.offline and not self.offline and budget is None:
                 break
             if provider.name in exclude:
                 errors.append(f"{provider.name}: failed earlier in this question")
@@ -230,6 +287,9 @@ class FallbackTTS(Chain[TTSProvider]):
                 continue
             if on_attempt is not None:
                 await on_attempt(provider.name, provider.offline, False)
+            charged = spend if spend is not None and not provider.offline else None
+            if charged is not None:
+                charged.tts_charged(chars=len(text))
             sent = False
             stream = provider.stream(text, persona=persona, language=language)
             try:
@@ -239,8 +299,12 @@ class FallbackTTS(Chain[TTSProvider]):
                     if first is None:
                         return
                     sent = True
+                    if charged is not None:
+                        charged.tts_charged(audio=len(first), mime=provider.mime)
                     yield first
                     async for chunk in stream:
+                        if charged is not None:
+                            charged.tts_charged(audio=len(chunk), mime=provider.mime)
                         yield chunk
             except Exception as exc:  # logged by failed(); the chain moves on (re-raised once audio went out)
                 if on_failure is not None:
@@ -256,9 +320,12 @@ class FallbackTTS(Chain[TTSProvider]):
             return
         raise TTSError("no TTS provider could speak the sentence: " + ("; ".join(errors) or "all skipped"))
 
-    def bind(self, on_switch: Callable[[str], Awaitable[None]]) -> BoundTTS:
-        """One question's view of the chain; ``on_switch(name)`` when a sentence moves to a later provider."""
-        return BoundTTS(self, on_switch)
+    def bind(self, on_switch: Callable[[str], Awaitable[None]], spend: Spend | None = None) -> BoundTTS:
+        """One question's view of the chain; ``on_switch(name)`` when a sentence moves to a later provider.
+
+        ``spend``: the session's budget, asked before each sentence.
+        """
+        return BoundTTS(self, on_switch, spend)
 
 
 class BoundTTS:
@@ -269,10 +336,11 @@ class BoundTTS:
     costs the question one deadline, not one per sentence.
     """
 
-    def __init__(self, chain: FallbackTTS, on_switch: Callable[[str], Awaitable[None]]) -> None:
+    def __init__(self, chain: FallbackTTS, on_switch: Callable[[str], Awaitable[None]], spend: Spend | None = None) -> None:
         self.chain = chain
         self.on_switch = on_switch
         self.failed: set[str] = set()
+        self.spend = spend
         first = chain.links[0].provider
         self.name, self.offline, self.mime = first.name, first.offline, first.mime
 
@@ -289,7 +357,13 @@ class BoundTTS:
                 await self.on_switch(name)
 
         async for chunk in self.chain.stream(
-            text, persona=persona, language=language, on_attempt=attempt, exclude=self.failed, on_failure=self.failed.add
+            text,
+            persona=persona,
+            language=language,
+            on_attempt=attempt,
+            exclude=self.failed,
+            on_failure=self.failed.add,
+            spend=self.spend,
         ):
             yield chunk
 

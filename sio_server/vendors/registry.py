@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl
 
 from ..settings import Settings
 from .breaker import BreakerOptions
+from .budget import LLMGate
 from .fallback import FallbackLLM, FallbackSTT, FallbackTTS
 from .llm import LLMProvider
 from .options import ConnectOptions
@@ -193,7 +194,8 @@ def make_llm(settings: Settings, vendor: LLMProvider | None = None) -> FallbackL
     if vendor is not None:
         names = [OFFLINE]
     providers = ([vendor] if vendor is not None else []) + [LLM[n].build(settings) for n in names]
-    return FallbackLLM(providers, _breaker(settings), feedback_deadline=settings.llm_feedback_deadline)
+    gate = LLMGate(settings.llm_max_concurrent, settings.llm_calls_per_minute)
+    return FallbackLLM(providers, _breaker(settings), feedback_deadline=settings.llm_feedback_deadline, gate=gate)
 
 
 def make_tts(settings: Settings) -> FallbackTTS:

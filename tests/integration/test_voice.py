@@ -247,7 +247,12 @@ async def test_pipelining_sends_first_audio_before_the_llm_finishes(aiohttp_serv
 
 async def test_audio_flood_stays_bounded_and_warns_at_most_once_a_second(aiohttp_server, vendor_settings, fake_deepgram, monkeypatch):
     server, url = await serve(
-        aiohttp_server, vendor_settings, audio_queue_chunks=10, rate_audio_bytes_per_second=10_000_000, rate_events_per_second=100_000
+        aiohttp_server,
+        vendor_settings,
+        audio_queue_chunks=10,
+        rate_audio_bytes_per_second=10_000_000,
+        rate_events_per_second=100_000,
+        audio_realtime_factor=1000,  # the queue's bound is tested here, not the real-time rate (test_spend.py)
     )
     fake_deepgram.receive_delay = 0.05
     client = InterviewClient(url)

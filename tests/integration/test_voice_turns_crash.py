@@ -13,6 +13,7 @@ import json
 import pytest
 
 from client_adapter import InterviewClient
+from sio_server.devtools.fakes.env import vendor_env
 from tests.integration.test_voice import chunks_of, speak
 
 pytestmark = pytest.mark.integration
@@ -21,16 +22,7 @@ QUESTIONS = ["Tell me about a hard bug. How did you find it? What did it teach y
 
 @pytest.fixture
 def voice_server(server_factory, fake_openai, fake_elevenlabs, fake_deepgram):
-    env = {
-        "OPENAI_API_KEY": "sk-test",
-        "OPENAI_BASE_URL": fake_openai.url,
-        "ELEVENLABS_API_KEY": fake_elevenlabs.api_key,
-        "ELEVENLABS_BASE_URL": fake_elevenlabs.url,
-        "DEEPGRAM_API_KEY": fake_deepgram.api_key,
-        "DEEPGRAM_BASE_URL": fake_deepgram.url,
-        "FALSE_INTERRUPTION_MS": "5000",
-        "PREEMPTIVE_STABLE_MS": "300",
-    }
+    env = {**vendor_env(fake_openai, fake_elevenlabs, fake_deepgram), "FALSE_INTERRUPTION_MS": "5000", "PREEMPTIVE_STABLE_MS": "300"}
     return server_factory(env=env).start()
 
 

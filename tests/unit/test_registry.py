@@ -43,7 +43,7 @@ async def registry(tmp_path: Path) -> SessionRegistry:
     store = FileSessionStore(tmp_path / "data")
     await store.open()
     restored: list[str] = []
-    registry = SessionRegistry(store, CountingLeases(), Metrics(), 10, lambda s, a: None, lambda live: restored.append(live.id))
+    registry = SessionRegistry(store, CountingLeases(), Metrics(), 10, lambda s, a, spend: None, lambda live: restored.append(live.id))
     registry.restored = restored  # type: ignore[attr-defined]
     return registry
 

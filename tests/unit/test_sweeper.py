@@ -40,7 +40,7 @@ async def parts(tmp_path: Path) -> tuple[SessionRegistry, Sweeper]:
     store = FileSessionStore(tmp_path / "data")
     await store.open()
     metrics = Metrics()
-    registry = SessionRegistry(store, Leases(), metrics, 10, lambda s, a: None, lambda live: None)
+    registry = SessionRegistry(store, Leases(), metrics, 10, lambda s, a, spend: None, lambda live: None)
     committer = Committer(store, NoEmitter(), metrics)
     sweeper = Sweeper(registry, committer, metrics, SweepPolicy(session_ttl=TTL, abandoned_ttl=600, report_retention=RETENTION))
     return registry, sweeper
