@@ -102,7 +102,7 @@ def _praise(f: AnswerFeatures, language: str) -> str | None:
     good = language_pack(language).comments.good
     if f.metrics:
         return good["metrics"].format(m=f.metrics[0])
-    if len(f.star) >= 3:
+    if f.story_expected and not f.star_missing:
         return good["structure"]
     if len(f.hits) >= 2:
         return good["relevance"].format(k=join_terms(f.hits))
@@ -124,10 +124,10 @@ def _gap(f: AnswerFeatures, job: JobProfile) -> tuple[str, dict[str, object]]:
         return "off_topic", {"k": join_terms(missing)}
     if f.loosely_related:
         return "partly", {"k": join_terms(missing)}
-    if f.story_expected and "result" not in f.star:
+    if f.star_missing == ("result",):
         return "result", {}
-    if f.story_expected and len(f.star) < 3:
-        return "structure", {}
+    if f.star_missing:
+        return "structure", {"parts": language_pack(job.language).parts(f.star_missing)}
     if not f.metrics:
         return "metrics", {}
     if job.reference and not f.hits and missing:

@@ -18,7 +18,10 @@ import pytest
 from sio_server.interview.model import InterviewConfig, Turn
 from sio_server.interviewer import build_feedback
 
-LABELLED = json.loads((Path(__file__).parent.parent / "fixtures" / "scoring_labelled.json").read_text("utf-8"))
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+LABELLED = json.loads((FIXTURES / "scoring_labelled.json").read_text("utf-8"))
+HELD_OUT = json.loads((FIXTURES / "scoring_heldout.json").read_text("utf-8"))  # never used to tune
+AGREEMENT = 0.9  # share of (good, flawed) pairs of a held-out question the good answer wins by MARGIN
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 BAD_LABELS = ("too_short", "off_topic", "keyword_stuffing", "repeated")
 MARGIN = 30  # a good answer beats every flawed answer to the same question by at least this much
@@ -38,9 +41,9 @@ WHY = {  # what each flawed answer's comment must name, per language
 }
 
 
-def _scored(language: str) -> dict[tuple[str, str], tuple[int, str]]:
+def _scored(language: str, labelled: dict = LABELLED) -> dict[tuple[str, str], tuple[int, str]]:
     """(case id, label) -> (score, comment) for every labelled answer of ``language``."""
-    data = LABELLED[language]
+    data = labelled[language]
     config = InterviewConfig(**data["config"])
     cases = {case["id"]: case for case in data["cases"]}
     out = {}
@@ -63,6 +66,27 @@ def test_the_labelled_set_covers_every_label(language: str) -> None:
     labels = {label for case in LABELLED[language]["cases"] for label in case["answers"]}
     assert labels == {"good", *BAD_LABELS}
     assert len(LABELLED[language]["cases"]) >= 3
+
+
+def agreement(language: str, labelled: dict) -> tuple[int, int]:
+    """(pairs the good answer wins by at least MARGIN, all pairs) of ``language``'s labelled set."""
+    scored = _scored(language, labelled)
+    pairs = [
+        scored[case["id"], "good"][0] - scored[case["id"], label][0]
+        for case in labelled[language]["cases"]
+        for label in BAD_LABELS
+        if (case["id"], label) in scored
+    ]
+    return sum(gap >= MARGIN for gap in pairs), len(pairs)
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_held_out_agreement(language: str) -> None:
+    """The held-out half (never tuned on): good beats each flawed answer by MARGIN in >= 90 % of pairs."""
+    won, pairs = agreement(language, HELD_OUT)
+    print(f"held-out agreement {language}: {won}/{pairs} = {won / pairs:.0%}")
+    assert {label for case in HELD_OUT[language]["cases"] for label in case["answers"]} == {"good", *BAD_LABELS}
+    assert pairs >= 11 and won / pairs >= AGREEMENT, (won, pairs)
 
 
 @pytest.mark.parametrize("language", ["en", "ko"])
