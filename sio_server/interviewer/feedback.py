@@ -7,11 +7,11 @@ of the answer-quality strengths and improvements (length, structure, numbers).
 
 from __future__ import annotations
 
-from ..interview.model import Feedback, InterviewConfig, QuestionScore, Turn
+from ..interview.model import CategoryScores, Feedback, InterviewConfig, QuestionScore, Turn
 from .analysis import AnswerFeatures, analyse_answer
 from .data import Point, language_pack, tuning
 from .job import JobProfile, job_profile
-from .scorer import comment_for, join_terms, mark_repeats, score
+from .scorer import categories, comment_for, join_terms, mark_repeats, score
 
 __all__ = ["build_feedback", "measure"]
 
@@ -144,7 +144,10 @@ def build_feedback(config: InterviewConfig, turns: tuple[Turn, ...]) -> Feedback
     job = job_profile(config)
     gamma = tuning().difficulties[config.difficulty].score_gamma
     scores = {f.index: score(f, gamma) for f in feats}
-    per_question = [QuestionScore(index=f.index, score=scores[f.index], comment=comment_for(f, job)) for f in feats]
+    per_question = [
+        QuestionScore(index=f.index, score=scores[f.index], comment=comment_for(f, job), categories=categories(f, gamma))
+        for f in feats
+    ]
     asked = len(turns)
     planned = max(asked, config.max_questions)  # the count the report's header shows
     overall = round(sum(scores.values()) / max(asked, len(feats)))
@@ -167,4 +170,6 @@ def build_feedback(config: InterviewConfig, turns: tuple[Turn, ...]) -> Feedback
         improvements=[i.sentence for i in improvements],
         per_question=per_question,
         fallback=False,
+        categories=CategoryScores.overall([q.categories for q in per_question], max(asked, len(feats))),
     )
+

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from sio_server.interview.model import InterviewConfig, Turn
+from sio_server.interview.model import InterviewConfig, QuestionScore, Turn
 from sio_server.interviewer import build_feedback
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -43,6 +43,11 @@ WHY = {  # what each flawed answer's comment must name, per language
 
 def _scored(language: str, labelled: dict = LABELLED) -> dict[tuple[str, str], tuple[int, str]]:
     """(case id, label) -> (score, comment) for every labelled answer of ``language``."""
+    return {key: (q.score, q.comment) for key, q in _question_scores(language, labelled).items()}
+
+
+def _question_scores(language: str, labelled: dict = LABELLED) -> dict[tuple[str, str], QuestionScore]:
+    """(case id, label) -> the scored turn 2 for every labelled answer of ``language``."""
     data = labelled[language]
     config = InterviewConfig(**data["config"])
     cases = {case["id"]: case for case in data["cases"]}
@@ -57,7 +62,7 @@ def _scored(language: str, labelled: dict = LABELLED) -> dict[tuple[str, str], t
             )
             scored = build_feedback(config, turns).per_question[1]
             assert scored.index == 2
-            out[case["id"], label] = (scored.score, scored.comment)
+            out[case["id"], label] = scored
     return out
 
 
@@ -121,3 +126,33 @@ def test_off_topic_comment_names_the_role_and_the_job_terms(language: str) -> No
     _, comment = scored["intro", "off_topic"]
     assert config["company"] in comment
     assert "Kubernetes" in comment or "Spring Boot" in comment or "PostgreSQL" in comment
+
+
+# What each flaw must show in the categories: the category that explains it is well below the good answer's.
+EXPLAINED_BY = {"too_short": "structure", "off_topic": "relevance", "keyword_stuffing": "clarity", "repeated": "relevance"}
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_categories_say_what_is_wrong(language: str) -> None:
+    scored = _question_scores(language)
+    for (case_id, label), q in scored.items():
+        assert q.categories is not None, (case_id, label)
+        if label == "good":
+            assert min(q.categories.model_dump().values()) >= 60, (case_id, q.categories)
+            continue
+        good = scored[case_id, "good"].categories
+        name = EXPLAINED_BY[label]
+        assert getattr(good, name) - getattr(q.categories, name) >= MARGIN, (case_id, label, name, q.categories)
+
+
+def test_overall_categories_count_unanswered_questions_as_zero() -> None:
+    data = LABELLED["en"]
+    config = InterviewConfig(**data["config"])
+    good = data["cases"][2]
+    turns = [Turn(index=1, question=good["question"], asked_at=NOW, answer=good["answers"]["good"])]
+    once = build_feedback(config, tuple(turns))
+    twice = build_feedback(config, (*turns, Turn(index=2, question="-", asked_at=NOW)))
+    assert once.categories == once.per_question[0].categories
+    assert twice.categories is not None
+    for name, value in once.categories.model_dump().items():
+        assert getattr(twice.categories, name) == round(value / 2)
