@@ -116,6 +116,21 @@ def test_terms_match_whatever_their_case_plural_or_particle(language: str) -> No
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
+def test_the_title_scores_the_same_in_any_case_or_form(language: str) -> None:
+    """The issue's example: "data analyst" scored 58 and "Data Analyst" 66."""
+    title = "Data Analyst" if language == "en" else "데이터 엔지니어"
+    said = ("data analyst", "Data Analyst") if language == "en" else ("데이터 엔지니어로", "데이터 엔지니어로서")
+    template = (
+        "I have worked as a {} for three years, building dashboards and SQL reports for marketing."
+        if language == "en"
+        else "저는 3년 동안 {} 일하면서 마케팅 팀의 대시보드와 SQL 리포트를 만들었습니다."
+    )
+    config = cfg(language, job_title=title, job_description="")
+    scored = [feedback(config, [template.format(form)]).per_question[0] for form in said]
+    assert scored[0].score == scored[1].score, scored
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_the_title_in_any_case_is_not_a_missing_key_term(language: str) -> None:
     title = "Data Analyst" if language == "en" else "데이터 엔지니어"
     answers = (
