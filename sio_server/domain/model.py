@@ -74,12 +74,37 @@ class Turn(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict)
 
 
+class CategoryScores(BaseModel):
+    """Scores 0-100 by category, the same four from the LLM and from the offline coach.
+
+    ``relevance`` to the question and the role, ``structure`` (situation, action,
+    result), ``evidence`` (specifics and numbers) and ``clarity``.
+    """
+
+    relevance: int = Field(ge=0, le=100)
+    structure: int = Field(ge=0, le=100)
+    evidence: int = Field(ge=0, le=100)
+    clarity: int = Field(ge=0, le=100)
+
+    @classmethod
+    def overall(cls, answers: list[CategoryScores | None], asked: int) -> CategoryScores | None:
+        """The interview's scores by category: the mean over the ``asked`` questions, an unanswered one counting 0.
+
+        None when any answer has no categories (feedback older than issue 21).
+        """
+        if not answers or any(a is None for a in answers):
+            return None
+        names = cls.model_fields
+        return cls(**{n: round(sum(getattr(a, n) for a in answers) / max(asked, len(answers))) for n in names})
+
+
 class QuestionScore(BaseModel):
-    """Score and comment for one answered question."""
+    """Score and comment for one answered question; ``categories`` is absent in feedback older than issue 21."""
 
     index: int = Field(ge=1)
     score: int = Field(ge=0, le=100)
     comment: str
+    categories: CategoryScores | None = None
 
 
 class Feedback(BaseModel):
@@ -91,6 +116,7 @@ class Feedback(BaseModel):
     improvements: list[str]
     per_question: list[QuestionScore]
     fallback: bool = False
+    categories: CategoryScores | None = None  # overall, by category (absent in older feedback)
 
 
 class Event(BaseModel):

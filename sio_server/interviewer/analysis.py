@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..text.keywords import keyword_set
+from ..text.keywords import keyword_set, match_forms, mentions
 from .data import LanguagePack, language_pack, tuning
 from .job import JobProfile
 from .relevance import content_stems, covered, topic_stems, word_tokens
@@ -18,6 +18,7 @@ from .templates import CLOSING, detect_template
 __all__ = ["AnswerFeatures", "analyse_answer", "answer_units", "metrics_in", "question_kind", "star_parts"]
 
 OFF_TOPIC, PARTLY = 0.2, 0.45  # relevance below these is off-topic / only loosely related
+STORY_PARTS = ("situation", "action", "result")  # a story needs these; the task is often implied by the situation
 _SEPARATORS = re.compile(r"[,/;·•|\n]|\s-\s|\band\b")
 
 
@@ -62,6 +63,11 @@ class AnswerFeatures:
         return self.kind not in tuning().story_free_kinds
 
     @property
+    def star_missing(self) -> tuple[str, ...]:
+        """The parts a story needs that this answer left out (none when no story is expected)."""
+        return tuple(p for p in STORY_PARTS if p not in self.star) if self.story_expected else ()
+
+    @property
     def off_topic(self) -> bool:
         """Hardly related to the question or the job."""
         return self.relevance < OFF_TOPIC
@@ -85,10 +91,27 @@ def star_parts(answer: str, language: str) -> frozenset[str]:
 
 
 def metrics_in(answer: str) -> tuple[str, ...]:
-    """The numbers-with-units of the answer without repeats, those showing impact (45%, 2x) first."""
-    found = list(dict.fromkeys(m.group().strip() for m in tuning().metric_re.finditer(answer)))
-    impact = tuning().impact_re
-    return tuple(sorted(found, key=lambda m: not impact.search(m)))
+    """The numbers-with-units of the answer without repeats, changes and impact (45%, 2x) first.
+
+    A change is quoted as "before → after" (its result is the after figure, never
+    the before one alone); a length of experience ("5 years", "6년차") is no metric.
+    """
+    table = tuning()
+    taken: list[tuple[int, int]] = [m.span() for m in table.experience_re.finditer(answer)]
+    changes: list[tuple[int, str]] = []
+    for pattern in table.change_res:
+        for m in pattern.finditer(answer):
+            if not any(s < m.end() and m.start() < e for s, e in taken):
+                taken.append(m.span())
+                changes.append((m.start(), f"{m.group(1).strip()} → {m.group(2).strip()}"))
+    single = [
+        m.group().strip()
+        for m in table.metric_re.finditer(answer)
+        if not any(s < m.end() and m.start() < e for s, e in taken)
+    ]
+    impact = table.impact_re
+    ranked = sorted(dict.fromkeys(single), key=lambda m: not impact.search(m))
+    return tuple(dict.fromkeys([*(text for _, text in sorted(changes)), *ranked]))
 
 
 def question_kind(question: str, language: str, is_last: bool = False) -> str | None:
@@ -149,7 +172,8 @@ def analyse_answer(
     pack = language_pack(language)
     kind = question_kind(question, language, is_last)
     answer_keys = keyword_set(answer, job.phrases)
-    hits = tuple(display for key, display in job.reference.items() if key in answer_keys)
+    forms = match_forms(answer)
+    hits = tuple(display for display in job.reference.values() if mentions(forms, display))
     stems = content_stems(answer, language)
     return AnswerFeatures(
         index=index,

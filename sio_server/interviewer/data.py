@@ -45,11 +45,23 @@ class _Frozen(BaseModel):
 
 
 class TemplateItem(_Frozen):
-    """One question template: its text (slots {role}, {kw}, {phrase}, {company}), tier and what it asks for."""
+    """One question template: its text (slots {role}, {kw}, {phrase}, {company}), tier and what it asks for.
+
+    ``praise`` marks a template that praises the candidate ("you've done great!"):
+    it is only asked after answers that scored well (see ``Tuning.warm_score``).
+    """
 
     text: str = Field(min_length=8)
     tier: Tier = "core"
     asks: tuple[str, ...] = ()
+    praise: bool = False
+
+
+class Acks(_Frozen):
+    """A persona's nods to the previous answer: ``warm`` ones after a good answer, ``plain`` (no praise) otherwise."""
+
+    warm: tuple[str, ...] = Field(min_length=1)
+    plain: tuple[str, ...] = Field(min_length=1)
 
 
 class Point(_Frozen):
@@ -99,14 +111,23 @@ class EmptyFeedback(_Frozen):
     improvement: str
 
 
+class QuestionRefs(_Frozen):
+    """How feedback names answers by question number: one ("question {i}", "{i}번") or several."""
+
+    one: str
+    many: str
+
+
 class LanguagePack(_Frozen):
     """Everything language-specific the interviewer says or listens for."""
 
     language: Literal["en", "ko"]
     role: RolePhrases
     banks: dict[str, dict[Persona, tuple[TemplateItem, ...]]]
-    acks: dict[Persona, tuple[str, ...]]
+    acks: dict[Persona, Acks]
     star_markers: dict[Literal["situation", "task", "action", "result"], tuple[str, ...]]
+    star_parts: dict[Literal["situation", "task", "action", "result"], str]
+    star_join: str
     function_words: frozenset[str]
     filler_words: frozenset[str]
     sentence_endings: tuple[str, ...]
@@ -116,7 +137,9 @@ class LanguagePack(_Frozen):
     bands: tuple[Band, ...] = Field(min_length=1)
     strengths: dict[str, Point]
     improvements: dict[str, Point]
+    question_refs: QuestionRefs
     summary: str
+    summary_no_strength: str
     empty: EmptyFeedback
 
     @field_validator("banks")
@@ -144,6 +167,15 @@ class LanguagePack(_Frozen):
     def star_res(self) -> dict[str, tuple[re.Pattern[str], ...]]:
         """The STAR markers compiled (case-insensitive)."""
         return {part: tuple(re.compile(p, re.IGNORECASE) for p in ps) for part, ps in self.star_markers.items()}
+
+    def questions(self, indices: list[int]) -> str:
+        """The question numbers ``indices`` as the feedback names them ("questions 2, 4", "2, 4번")."""
+        numbers = ", ".join(str(i) for i in sorted(set(indices)))
+        return (self.question_refs.one if len(set(indices)) == 1 else self.question_refs.many).format(i=numbers)
+
+    def parts(self, parts: tuple[str, ...]) -> str:
+        """STAR parts as the feedback names them ("the situation and your actions", "상황, 본인의 행동")."""
+        return self.star_join.join(self.star_parts[p] for p in parts)  # type: ignore[index]
 
     def band(self, score: int) -> str:
         """How an overall score is described."""
@@ -182,11 +214,15 @@ class Tuning(_Frozen):
 
     metric_pattern: str
     impact_pattern: str
+    experience_pattern: str
+    change_patterns: tuple[str, ...] = Field(min_length=1)
     story_free_kinds: frozenset[str]
     personas: dict[Persona, PersonaTuning]
     difficulties: dict[Literal["easy", "medium", "hard"], DifficultyTuning]
     interview_types: dict[Literal["behavioural", "technical", "mixed"], InterviewPlan]
     short_answer_units: int = Field(ge=1)
+    warm_score: int = Field(ge=0, le=100)
+    strength_score: int = Field(ge=0, le=100)
     long_answer_units: int = Field(ge=1)
     max_job_title: int = Field(ge=10)
     max_company: int = Field(ge=10)
@@ -195,6 +231,19 @@ class Tuning(_Frozen):
     def metric_re(self) -> re.Pattern[str]:
         """The compiled pattern of a number with a unit (45%, 3 months, 2M users, 두 배)."""
         return re.compile(self.metric_pattern, re.IGNORECASE)
+
+    @cached_property
+    def experience_re(self) -> re.Pattern[str]:
+        """The compiled pattern of a length of experience ("5 years", "6년차"): a number that is not impact."""
+        return re.compile(self.experience_pattern, re.IGNORECASE)
+
+    @cached_property
+    def change_res(self) -> tuple[re.Pattern[str], ...]:
+        """Compiled patterns of a change ("from 850 ms to 120 ms", "3.2 s → 1.1 s", "30%에서 75%로"): groups before, after."""
+        before = rf"(?:{self.metric_pattern}|\d[\d,.]*)"
+        return tuple(
+            re.compile(p.format(before=before, after=self.metric_pattern), re.IGNORECASE) for p in self.change_patterns
+        )
 
     @cached_property
     def impact_re(self) -> re.Pattern[str]:

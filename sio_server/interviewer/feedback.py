@@ -7,11 +7,11 @@ of the answer-quality strengths and improvements (length, structure, numbers).
 
 from __future__ import annotations
 
-from ..domain.model import Feedback, InterviewConfig, QuestionScore, Turn
+from ..domain.model import CategoryScores, Feedback, InterviewConfig, QuestionScore, Turn
 from .analysis import AnswerFeatures, analyse_answer
 from .data import Point, language_pack, tuning
 from .job import JobProfile, job_profile
-from .scorer import comment_for, join_terms, mark_repeats, score
+from .scorer import categories, comment_for, join_terms, mark_repeats, score
 
 __all__ = ["build_feedback", "measure"]
 
@@ -35,15 +35,17 @@ def _point(table: dict[str, Point], key: str, **slots: object) -> Point:
 
 
 def _strengths(feats: list[AnswerFeatures], scores: dict[int, int], asked: int, job: JobProfile) -> list[Point]:
-    """Strengths supported by the measurements (at most three, best evidence first)."""
+    """Strengths supported by answers that scored at least ``strength_score`` (at most three, best evidence first)."""
     table = language_pack(job.language).strengths
-    body = [f for f in feats if f.closing is None and f.repeat_of is None and not f.stuffing and not f.off_topic]
+    floor = tuning().strength_score
+    good = [f for f in feats if scores[f.index] >= floor]
+    body = [f for f in good if f.closing is None and f.repeat_of is None and not f.stuffing and not f.off_topic]
     n = len([f for f in feats if f.closing is None])
     out: list[Point] = []
     with_metrics = [f for f in body if f.metrics]
     if with_metrics:
         out.append(_point(table, "metrics", n=n, k=len(with_metrics), m=with_metrics[0].metrics[0]))
-    structured = [f for f in body if len(f.star) >= 3 and "result" in f.star]
+    structured = [f for f in body if f.story_expected and not f.star_missing]
     if structured and len(structured) * 2 >= n:
         out.append(_point(table, "structure"))
     hits = list(dict.fromkeys(h for f in body for h in f.hits))
@@ -52,53 +54,73 @@ def _strengths(feats: list[AnswerFeatures], scores: dict[int, int], asked: int, 
     detailed = [f for f in body if 60 <= f.units <= tuning().long_answer_units]
     if detailed and len(detailed) * 2 >= n:
         out.append(_point(table, "detail"))
-    if any(f.closing == "question" for f in feats):
+    if any(f.closing == "question" for f in good):
         out.append(_point(table, "closing_question"))
-    if len(feats) == asked and asked >= 3:
+    if len(feats) == asked and asked >= 3 and sum(scores.values()) >= floor * asked:
         out.append(_point(table, "complete"))
-    if not out and feats:
-        best = max(feats, key=lambda f: (scores[f.index], -f.index))
+    if not out and good:
+        best = max(good, key=lambda f: (scores[f.index], -f.index))
         out.append(_point(table, "best", i=best.index, s=scores[best.index]))
     return out[:3]
 
 
-def _improvement_keys(feats: list[AnswerFeatures], asked: int, job: JobProfile) -> list[tuple[str, dict[str, object]]]:
-    """The improvements the measurements call for, biggest gap first, with their slots."""
+Improvement = tuple[str, dict[str, object], list[int]]  # key, slots, the answers (question numbers) it is about
+
+
+def _improvement_keys(feats: list[AnswerFeatures], scores: dict[int, int], asked: int, job: JobProfile) -> list[Improvement]:
+    """The improvements the measurements call for, biggest gap first, with their slots and the answers concerned."""
     body = [f for f in feats if f.closing is None]
     n = max(1, len(body))
-    out: list[tuple[str, dict[str, object]]] = []
+    refs = language_pack(job.language).questions
+    out: list[Improvement] = []
+
+    def add(key: str, about: list[AnswerFeatures], **slots: object) -> None:
+        indices = [f.index for f in about]
+        out.append((key, {"qs": refs(indices), **slots}, indices))
+
     repeats = [f for f in body if f.repeat_of is not None]
     if repeats:
-        out.append(("repeated", {"i": repeats[0].index}))
-    if any(f.stuffing for f in body):
-        out.append(("stuffing", {}))
-    if any(f.off_topic and not (f.stuffing or f.too_short or f.repeat_of) for f in body):
-        out.append(("off_topic", {"role": job.role}))
-    if body and sum(f.too_short for f in body) * 2 >= n:
-        out.append(("brief", {}))
-    if body and sum(f.story_expected and "result" not in f.star for f in body) * 2 >= n:
-        out.append(("result", {}))
+        out.append(("repeated", {"i": repeats[0].index}, [repeats[0].index]))
+    stuffed = [f for f in body if f.stuffing]
+    if stuffed:
+        add("stuffing", stuffed)
+    drifted = [
+        f
+        for f in body
+        if (f.off_topic or (f.loosely_related and scores[f.index] < tuning().strength_score))
+        and not (f.stuffing or f.too_short or f.repeat_of)
+    ]
+    if drifted:
+        add("off_topic", drifted, role=job.role)
+    short = [f for f in body if f.too_short]
+    if short and len(short) * 2 >= n:
+        add("brief", short)
+    no_result = [f for f in body if "result" in f.star_missing and not (f.too_short or f.off_topic)]
+    if no_result and len(no_result) * 2 >= n:
+        add("result", no_result)
     if body and not any(f.metrics for f in body):
-        out.append(("metrics", {}))
+        add("metrics", [])
     hit_keys = {h for f in body for h in f.hits}
     missing = [d for d in job.reference.values() if d not in hit_keys]
     if job.reference and len(hit_keys) < 2 and missing:
-        out.append(("relevance", {"kws": join_terms(missing)}))
+        add("relevance", [], kws=join_terms(missing))
     if asked > len(feats):
-        out.append(("unanswered", {"u": asked - len(feats)}))
+        add("unanswered", [], u=asked - len(feats))
     if any(f.too_long for f in body):
-        out.append(("long", {}))
+        add("long", [f for f in body if f.too_long])
     return out
 
 
 def _improvements(feats: list[AnswerFeatures], scores: dict[int, int], asked: int, job: JobProfile) -> list[Point]:
-    """Improvements supported by the measurements (at most three)."""
+    """Improvements supported by the measurements (at most three), always naming the weakest answer when it scored low."""
     table = language_pack(job.language).improvements
-    out = [_point(table, key, **slots) for key, slots in _improvement_keys(feats, asked, job)]
-    if not out and feats:
-        worst = min(feats, key=lambda f: (scores[f.index], f.index))
-        out.append(_point(table, "weakest", i=worst.index, s=scores[worst.index]))
-    return out[:3]
+    chosen = _improvement_keys(feats, scores, asked, job)[:3]
+    named = {i for *_, indices in chosen for i in indices}
+    body = [f for f in feats if f.closing is None] or feats
+    worst = min(body, key=lambda f: (scores[f.index], f.index)) if body else None
+    if worst is not None and (not chosen or (scores[worst.index] < tuning().strength_score and worst.index not in named)):
+        chosen.insert(min(1, len(chosen)), ("weakest", {"i": worst.index, "s": scores[worst.index]}, [worst.index]))
+    return [_point(table, key, **slots) for key, slots, _ in chosen[:3]]
 
 
 def _empty_feedback(language: str) -> Feedback:
@@ -122,19 +144,23 @@ def build_feedback(config: InterviewConfig, turns: tuple[Turn, ...]) -> Feedback
     job = job_profile(config)
     gamma = tuning().difficulties[config.difficulty].score_gamma
     scores = {f.index: score(f, gamma) for f in feats}
-    per_question = [QuestionScore(index=f.index, score=scores[f.index], comment=comment_for(f, job)) for f in feats]
+    per_question = [
+        QuestionScore(index=f.index, score=scores[f.index], comment=comment_for(f, job), categories=categories(f, gamma))
+        for f in feats
+    ]
     asked = len(turns)
+    planned = max(asked, config.max_questions)  # the count the report's header shows
     overall = round(sum(scores.values()) / max(asked, len(feats)))
     strengths = _strengths(feats, scores, asked, job)
     improvements = _improvements(feats, scores, asked, job)
     pack = language_pack(config.language)
-    summary = pack.summary.format(
+    summary = (pack.summary if strengths else pack.summary_no_strength).format(
         answered=len(feats),
-        asked=asked,
+        asked=planned,
         role=job.role,
         overall=overall,
         band=pack.band(overall),
-        strength=strengths[0].short,
+        strength=strengths[0].short if strengths else "",
         improvement=improvements[0].short,
     )
     return Feedback(
@@ -144,4 +170,6 @@ def build_feedback(config: InterviewConfig, turns: tuple[Turn, ...]) -> Feedback
         improvements=[i.sentence for i in improvements],
         per_question=per_question,
         fallback=False,
+        categories=CategoryScores.overall([q.categories for q in per_question], max(asked, len(feats))),
     )
+

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..domain.model import InterviewConfig
-from ..text.keywords import extract_keywords, has_hangul, job_phrases, normalize
+from ..text.keywords import extract_keywords, has_hangul, job_phrases, match_forms, mentions, normalize
 from .data import language_pack, tuning
 from .relevance import content_stems
 
@@ -22,6 +22,8 @@ class JobProfile:
     ``jd_terms``/``resume_terms`` are their best terms usable in this language;
     ``reference`` maps each job term's key to its display form (answers are
     checked against it); ``stems`` are the content stems of everything above.
+    The job title is one term ("데이터 엔지니어", not two) and, like the company,
+    is never among the terms: it names the job, it is not a skill to ask about.
     """
 
     language: str
@@ -64,16 +66,24 @@ def _role_phrase(config: InterviewConfig) -> str:
 def job_profile(config: InterviewConfig) -> JobProfile:
     """The job profile of an interview's settings (cached: settings are immutable)."""
     language = config.language
+    title = clean_line(config.job_title, tuning().max_job_title)
+    company = clean_line(config.company, tuning().max_company)
     phrases = job_phrases(config.job_description, config.resume_text)
+    if len(title.split()) > 1:
+        phrases |= {normalize(title)}
+    names = match_forms(f"{title} . {company}")
+
+    def skill(term: str) -> bool:
+        """Not the title, the company or a piece of them ("Backend Engineer" in "Senior Backend Engineer")."""
+        return not set(match_forms(term)) <= set(names) and not mentions(names, term)
 
     def terms(text: str, limit: int) -> tuple[str, ...]:
         words = extract_keywords(text, limit=limit, phrases=phrases)
-        return tuple(w for w in words if language == "ko" or not has_hangul(w))
+        return tuple(w for w in words if (language == "ko" or not has_hangul(w)) and skill(w))
 
     jd_terms, resume_terms = terms(config.job_description, 12), terms(config.resume_text, 12)
     source = config.job_description.strip() or config.job_title
-    reference = {normalize(k): k for k in extract_keywords(source, limit=25, phrases=phrases)}
-    company = clean_line(config.company, tuning().max_company)
+    reference = {normalize(k): k for k in terms(source, 25)}
     everything = " ".join([config.job_title, company, *reference.values(), *resume_terms])
     return JobProfile(
         language=language,

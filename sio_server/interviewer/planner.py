@@ -7,7 +7,8 @@
 3. questions in between follow an *agenda* of kinds chosen by the interview
    type (behavioural, technical or mixed, see ``tuning.json``), shuffled per
    interview; after a previous answer the interviewer may follow up instead:
-   a very short answer gets a request for a concrete example, an off-topic one
+   a very short answer always gets a request for the specifics (even after
+   another follow-up, but not twice in a row), an off-topic one
    a request to connect it to the role, and a substantial one sometimes a
    question on its most relevant term (kept whole: "Spring Boot", "머신 러닝"),
    never asking for what the answer already gave (numbers, the result, the
@@ -31,8 +32,10 @@ from ..domain.model import InterviewConfig, Turn
 from ..text.keywords import extract_keywords, is_tech_term
 from .analysis import AnswerFeatures, analyse_answer, answer_units
 from .data import DifficultyTuning, language_pack, tuning
+from .feedback import measure
 from .job import JobProfile, job_profile
 from .relevance import content_stems
+from .scorer import score
 from .templates import (
     CLOSING,
     FAILURE,
@@ -86,6 +89,7 @@ class _Context:
     last_answer: str | None
     last: AnswerFeatures | None
     rng: random.Random
+    warm: bool
     asked_text: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -116,6 +120,7 @@ def _context(config: InterviewConfig, turns: Sequence[Turn], index: int, is_last
     if last and last_answer:
         features = analyse_answer(last.index, last.question, last_answer, job, level.too_short_units)
     return _Context(
+        warm=_going_well(config, turns, level),
         config=config,
         job=job,
         level=level,
@@ -126,6 +131,15 @@ def _context(config: InterviewConfig, turns: Sequence[Turn], index: int, is_last
         last=features,
         rng=random.Random(_seed(config, turns, index, is_last)),
     )
+
+
+def _going_well(config: InterviewConfig, turns: Sequence[Turn], level: DifficultyTuning) -> bool:
+    """Whether the last answer and the interview so far scored well enough to be praised."""
+    feats = measure(config, tuple(turns))
+    if not turns or not feats or feats[-1].index != turns[-1].index:
+        return False
+    scores = [score(f, level.score_gamma) for f in feats]
+    return min(scores[-1], sum(scores) / len(turns)) >= tuning().warm_score
 
 
 def _agenda(config: InterviewConfig) -> list[str]:
@@ -178,7 +192,7 @@ def _by_tier(pool: list[Template], tiers: Sequence[str]) -> list[Template]:
 def _candidates(kind: str, ctx: _Context, keyword: str | None) -> list[Template]:
     """Unused templates of ``kind`` that fit: slots fillable, nothing asked that was already said."""
     options = [t for t in templates(ctx.language, kind, ctx.persona) if t not in ctx.used]
-    options = [t for t in options if "company" not in t.slots or ctx.job.company]
+    options = [t for t in options if ("company" not in t.slots or ctx.job.company) and (ctx.warm or not t.praise)]
     if kind in FOLLOWUPS and ctx.last is not None:
         last = ctx.last
         options = [t for t in options if not any(_ALREADY_GIVEN.get(a, lambda f: False)(last) for a in t.asks)]
@@ -214,10 +228,12 @@ def _choose_kind(index: int, is_last: bool, ctx: _Context) -> str | None:
         return SINGLE if is_last else OPENER
     if is_last:
         return CLOSING
-    if ctx.last is None or _trailing_followups(ctx.prev_kinds) >= ctx.level.followup_depth:
+    if ctx.last is None:
         return None
-    if answer_units(ctx.last_answer or "", ctx.language) < tuning().short_answer_units:
+    if answer_units(ctx.last_answer or "", ctx.language) < tuning().short_answer_units:  # probed even after a follow-up
         return FOLLOWUP_SHORT if ctx.prev_kinds[-1:] != [FOLLOWUP_SHORT] else None
+    if _trailing_followups(ctx.prev_kinds) >= ctx.level.followup_depth:
+        return None
     if ctx.last.off_topic or ctx.last.stuffing:
         return FOLLOWUP_RELEVANCE
     rate = tuning().personas[ctx.persona].followup_rate * ctx.level.followup_factor
@@ -240,7 +256,7 @@ def _agenda_render(ctx: _Context) -> str:
 
 
 def _acknowledgement(index: int, ctx: _Context, kind: str | None) -> str:
-    """A short persona-flavoured nod to a real, on-topic previous answer, or ''."""
+    """A short persona-flavoured nod to a real, on-topic previous answer, or ''; warm only after a good one."""
     if index <= 1 or kind in (CLOSING, FOLLOWUP_SHORT, FOLLOWUP_RELEVANCE) or ctx.last is None:
         return ""
     if kind == FOLLOWUP and ctx.persona == "friendly":  # those templates already open warmly
@@ -252,7 +268,8 @@ def _acknowledgement(index: int, ctx: _Context, kind: str | None) -> str:
     if ctx.rng.random() >= tuning().personas[ctx.persona].ack_rate:
         return ""
     last_question = ctx.previous[-1] if ctx.previous else ""
-    options = [a for a in language_pack(ctx.language).acks[ctx.config.persona] if not last_question.startswith(a)]
+    acks = language_pack(ctx.language).acks[ctx.config.persona]
+    options = [a for a in (acks.warm if ctx.warm else acks.plain) if not last_question.startswith(a)]
     return ctx.rng.choice(options)
 
 

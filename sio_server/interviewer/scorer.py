@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from .analysis import AnswerFeatures
+from ..domain.model import CategoryScores
+from .analysis import PARTLY, STORY_PARTS, AnswerFeatures
 from .data import language_pack, tuning
 from .job import JobProfile
 from .relevance import similarity
 
-__all__ = ["comment_for", "join_terms", "mark_repeats", "score"]
+__all__ = ["categories", "comment_for", "join_terms", "mark_repeats", "score"]
 
 REPEAT_SIMILARITY = 0.55  # Jaccard of content stems at or above this is "the same answer"
 MIN_STEMS_FOR_REPEAT = 6
@@ -88,6 +89,45 @@ def score(f: AnswerFeatures, gamma: float = 1.0) -> int:
     return max(0, min(100, round(value)))
 
 
+def _curved(value: float, gamma: float) -> int:
+    """0-100 bent by the difficulty like the score."""
+    return max(0, min(100, round(100 * (max(0.0, min(100.0, value)) / 100) ** gamma)))
+
+
+def categories(f: AnswerFeatures, gamma: float = 1.0) -> CategoryScores:
+    """The answer's scores by category, from the same measurements as its score.
+
+    relevance: overlap with the question and the job, and the job's terms named;
+    structure: the story's parts present (situation, action, result), or for a
+    question that asks no story, being developed rather than a fragment;
+    evidence: numbers (a before → after change counts most), else detail;
+    clarity: a readable length, not a list of keywords.
+    The closing turn, judged on its own terms, gets its score in every category.
+    """
+    if f.closing is not None:
+        value = score(f, gamma)
+        return CategoryScores(relevance=value, structure=value, evidence=value, clarity=value)
+    terms = min(len(f.hits), 3) / 3 if f.has_reference else 1.0
+    relevance = 100 * min(1.0, f.relevance / PARTLY) * (0.75 + 0.25 * terms)
+    if f.story_expected:
+        structure = 100 * (len(STORY_PARTS) - len(f.star_missing)) / len(STORY_PARTS)
+    else:
+        structure = 85.0 if f.star else 70.0
+    if any("→" in m for m in f.metrics):
+        evidence = 100.0
+    else:
+        evidence = (40.0 if f.units >= 60 else 25.0, 75.0, 90.0)[min(len(f.metrics), 2)]
+    clarity = 100 * _length_points(f.units) / 35
+    if f.too_short:
+        structure, evidence = (v * f.units / f.short_units for v in (structure, evidence))
+    if f.stuffing:  # names the terms without answering
+        relevance, structure, clarity = min(relevance, 40.0), min(structure, 15.0), min(clarity, 25.0)
+    if f.repeat_of is not None:
+        relevance = min(relevance, 30.0)
+    values = {"relevance": relevance, "structure": structure, "evidence": evidence, "clarity": clarity}
+    return CategoryScores(**{k: _curved(v, gamma) for k, v in values.items()})
+
+
 def _closing_comment(f: AnswerFeatures, language: str) -> str:
     texts = language_pack(language).comments.closing
     if f.closing == "question":
@@ -102,7 +142,7 @@ def _praise(f: AnswerFeatures, language: str) -> str | None:
     good = language_pack(language).comments.good
     if f.metrics:
         return good["metrics"].format(m=f.metrics[0])
-    if len(f.star) >= 3:
+    if f.story_expected and not f.star_missing:
         return good["structure"]
     if len(f.hits) >= 2:
         return good["relevance"].format(k=join_terms(f.hits))
@@ -124,10 +164,10 @@ def _gap(f: AnswerFeatures, job: JobProfile) -> tuple[str, dict[str, object]]:
         return "off_topic", {"k": join_terms(missing)}
     if f.loosely_related:
         return "partly", {"k": join_terms(missing)}
-    if f.story_expected and "result" not in f.star:
+    if f.star_missing == ("result",):
         return "result", {}
-    if f.story_expected and len(f.star) < 3:
-        return "structure", {}
+    if f.star_missing:
+        return "structure", {"parts": language_pack(job.language).parts(f.star_missing)}
     if not f.metrics:
         return "metrics", {}
     if job.reference and not f.hits and missing:

@@ -43,6 +43,7 @@ class Template:
     text: str
     tier: str = "core"
     asks: tuple[str, ...] = ()
+    praise: bool = False
 
     @property
     def slots(self) -> frozenset[str]:
@@ -59,7 +60,7 @@ class Template:
 @cache
 def _all(language: str) -> tuple[Template, ...]:
     return tuple(
-        Template(kind, persona, item.text, item.tier, item.asks)
+        Template(kind, persona, item.text, item.tier, item.asks, item.praise)
         for kind, by_persona in language_pack(language).banks.items()
         for persona, items in by_persona.items()
         for item in items

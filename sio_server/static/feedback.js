@@ -1,4 +1,4 @@
-// The feedback view: score, summary, lists, per-question comments, the whole conversation,
+// The feedback view: score, scores by category, summary, lists, per-question comments, the whole conversation,
 // and the report to keep ("Download report" as Markdown, "Print" with the print style sheet).
 import { fetchReportFile } from "/static/api.js";
 import { codeMessage } from "/static/i18n.js";
@@ -16,6 +16,20 @@ function fillList(id, items) {
   );
 }
 
+const CATEGORIES = ["relevance", "structure", "evidence", "clarity"];
+
+/** "Relevance 80" chips for a feedback's categories ([] when it has none: feedback from before they existed). */
+function categoryItems(categories) {
+  if (!categories || typeof categories !== "object") return [];
+  return CATEGORIES.filter((name) => Number.isFinite(Number(categories[name]))).map((name) => {
+    const score = Math.round(Number(categories[name]));
+    const text = L("feedback.category_score", { name: L(`feedback.category.${name}`), score });
+    const li = el("li", `category band-${band(score)}`, text);
+    li.dataset.category = name;
+    return li;
+  });
+}
+
 function perQuestionItem(item) {
   const li = el("li", "pq");
   li.dataset.index = item.index;
@@ -29,6 +43,13 @@ function perQuestionItem(item) {
   const q = S.questions.get(Number(item.index));
   if (q) li.append(el("p", "pq-question", q.text));
   li.append(el("p", "pq-comment", item.comment || ""));
+  const chips = categoryItems(item.categories);
+  if (chips.length) {
+    const ul = el("ul", "categories pq-categories");
+    ul.setAttribute("aria-label", L("feedback.categories"));
+    ul.append(...chips);
+    li.append(ul);
+  }
   return li;
 }
 
@@ -40,6 +61,9 @@ function renderFeedback() {
   $("score-ring").style.setProperty("--score", String(score || 0));
   $("score-ring").dataset.band = score === null ? "" : band(score);
   $("summary").textContent = f ? f.summary || "" : S.feedbackError ? codeMessage(S.uiLang, S.feedbackError) : "";
+  const overall = categoryItems(f && f.categories);
+  $("categories").replaceChildren(...overall);
+  $("categories-block").hidden = !overall.length;
   fillList("strengths", f && f.strengths);
   fillList("improvements", f && f.improvements);
   $("per-question").replaceChildren(...((f && f.per_question) || []).map(perQuestionItem));

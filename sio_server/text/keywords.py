@@ -33,7 +33,16 @@ from itertools import pairwise
 
 from .lexicon import lexicon
 
-__all__ = ["extract_keywords", "has_hangul", "is_tech_term", "job_phrases", "keyword_set", "normalize"]
+__all__ = [
+    "extract_keywords",
+    "has_hangul",
+    "is_tech_term",
+    "job_phrases",
+    "keyword_set",
+    "match_forms",
+    "mentions",
+    "normalize",
+]
 
 _TOKEN_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[.\-/][A-Za-z0-9]+)*[+#]*|[가-힣]+")
 _HANGUL_RE = re.compile(r"[가-힣]")
@@ -91,9 +100,17 @@ def has_hangul(text: str) -> bool:
 
 
 def _strip_particle(token: str) -> str:
-    """Remove one trailing Korean particle, keeping at least two characters."""
-    for particle in lexicon().ko_particles:
+    """Remove one trailing Korean particle, keeping at least two characters.
+
+    A particle of two or more syllables may leave a one-syllable noun (팀에서 -> 팀),
+    but only when no particle leaves two (결과는 -> 결과, not 결).
+    """
+    particles = lexicon().ko_particles
+    for particle in particles:
         if token.endswith(particle) and len(token) - len(particle) >= 2:
+            return token[: -len(particle)]
+    for particle in particles:
+        if len(particle) >= 2 and token.endswith(particle) and len(token) > len(particle):
             return token[: -len(particle)]
     return token
 
@@ -223,7 +240,7 @@ def _latin_candidate(form: str, sentence_start: bool) -> tuple[str, bool, bool] 
 def _korean_candidate(form: str) -> str | None:
     """Keep/drop decision for a Hangul token: its key or None."""
     lex = lexicon()
-    if len(form) > _MAX_WORD or form in lex.ko_stop or form.endswith(lex.ko_verb_endings):
+    if len(form) > _MAX_WORD or form in lex.ko_stop or form in lex.ko_particles or form.endswith(lex.ko_verb_endings):
         return None
     key = _strip_particle(form)
     if len(key) < 2 or key in lex.ko_stop or key.endswith(lex.ko_verb_endings):
@@ -284,6 +301,54 @@ def extract_keywords(
         return []
     ranked = [c for c in _ranked(text, phrases) if c.salient or not salient_only]
     return [c.display for c in ranked[:limit]]
+
+
+def _singular(word: str) -> str:
+    """An English plural's singular, roughly (queries -> query, dashboards -> dashboard, class stays)."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def _match_form(form: str) -> str:
+    """How one word is compared: English lower-case and singular, Korean without its particle.
+
+    An ambiguous tech name keeps its capital (``Go`` the language, not "go").
+    """
+    if has_hangul(form):
+        return _strip_particle(form)
+    key = form.lower()
+    if key in lexicon().ambiguous_tech and form[0].isupper():
+        return form
+    return _singular(key)
+
+
+def match_forms(text: str) -> tuple[str, ...]:
+    """The words of ``text`` in their compared form (see :func:`mentions`)."""
+    return tuple(_match_form(t.form) for t in _tokens(text or ""))
+
+
+def mentions(forms: tuple[str, ...], term: str) -> bool:
+    """Whether a text (its :func:`match_forms`) names ``term``, whatever the case, plural, particle or spacing.
+
+    "data analyst" names "Data Analyst", "dashboard" names "dashboards", "결제화면을"
+    names "결제 화면".
+    """
+    parts = match_forms(term)
+    target = "".join(parts)
+    if not target:
+        return False
+    for i in range(len(forms)):
+        joined = ""
+        for form in forms[i : i + len(parts) + 1]:
+            joined += form
+            if joined == target:
+                return True
+            if len(joined) >= len(target):
+                break
+    return False
 
 
 def keyword_set(text: str, phrases: frozenset[str] = frozenset()) -> set[str]:

@@ -12,7 +12,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..domain.model import Feedback, InterviewConfig, QuestionScore, Turn
+from ..domain.model import CategoryScores, Feedback, InterviewConfig, QuestionScore, Turn
 from .llm import FeedbackRequest, QuestionRequest
 
 RESUME_CHARS = 4000
@@ -162,12 +162,16 @@ def feedback_messages(request: FeedbackRequest) -> list[dict[str, str]]:
         "You are an experienced interview coach scoring a mock job interview. "
         "Reply with ONE JSON object and nothing else, with exactly these keys:\n"
         '{"overall_score": int 0-100, "summary": string (2-4 sentences), '
-        '"strengths": [1-3 strings], "improvements": [1-3 strings], '
-        '"per_question": [{"index": int, "score": int 0-100, "comment": string (1-2 sentences)}]}\n'
+        '"strengths": [1-3 strings], "improvements": [1-3 strings], "categories": CATEGORIES, '
+        '"per_question": [{"index": int, "score": int 0-100, "comment": string (1-2 sentences), '
+        '"categories": CATEGORIES}]}\n'
+        'where CATEGORIES is {"relevance": int 0-100, "structure": int 0-100, "evidence": int 0-100, '
+        '"clarity": int 0-100}: relevance to the question and the role, structure (situation, action, result), '
+        "evidence (specifics and numbers) and clarity.\n"
         f"Write every string in {language}. per_question must have exactly one entry for each answered "
-        f"question, with the indexes {indexes}; unanswered questions get no entry but count as 0 in overall_score. "
-        "Score on relevance to the role, concrete examples (situation, action, result), measurable impact and clarity, "
-        f"at the bar of a {cfg.difficulty} {cfg.interview_type} interview."
+        f"question, with the indexes {indexes}; unanswered questions get no entry but count as 0 in overall_score "
+        "and in the overall categories. Score on relevance to the role, concrete examples (situation, action, "
+        f"result), measurable impact and clarity, at the bar of a {cfg.difficulty} {cfg.interview_type} interview."
     )
     context = _context_block(cfg, ko=False)
     user = (
@@ -188,6 +192,7 @@ class FeedbackReply(BaseModel):
     strengths: list[str]
     improvements: list[str]
     per_question: list[QuestionScore]
+    categories: CategoryScores | None = None
 
 
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
@@ -197,7 +202,10 @@ def parse_feedback(content: str | None, request: FeedbackRequest) -> Feedback:
     """Validate the LLM's reply into :class:`Feedback`; raise :class:`InvalidFeedback` saying what is wrong.
 
     Scores must be integers 0-100 and ``per_question`` must cover exactly the
-    answered turns, each once (returned in index order).
+    answered turns, each once (returned in index order). Categories, when given,
+    must be the four names with integers 0-100; missing overall categories are the
+    mean of the answers' (unanswered turns counting 0); a reply without any is
+    still accepted (``categories`` None), as before issue 21.
     """
     if not content or not content.strip():
         raise InvalidFeedback("the reply was empty")
@@ -227,4 +235,6 @@ def parse_feedback(content: str | None, request: FeedbackRequest) -> Feedback:
         improvements=[s.strip() for s in reply.improvements if s.strip()],
         per_question=sorted(reply.per_question, key=lambda q: q.index),
         fallback=False,
+        categories=reply.categories
+        or CategoryScores.overall([q.categories for q in reply.per_question], len(request.turns)),
     )

@@ -20,7 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..domain.model import Feedback, Session, Status
+from ..domain.model import CategoryScores, Feedback, Session, Status
 from .admin import ApiError, require_admin_or_session
 
 routes = web.RouteTableDef()
@@ -57,8 +57,12 @@ def labels_for(language: str) -> Labels:
 
 
 def report_data(session: Session) -> dict[str, Any]:
-    """The report's content as JSON-ready data (no token material, no résumé or job description)."""
+    """The report's content as JSON-ready data (no token material, no résumé or job description).
+
+    ``category_labels`` names the feedback's score categories in the interview's language.
+    """
     cfg = session.config
+    t = labels_for(cfg.language)
     return {
         "session_id": session.id,
         "status": session.status.value,
@@ -67,6 +71,7 @@ def report_data(session: Session) -> dict[str, Any]:
         "config": cfg.model_dump(mode="json", exclude={"resume_text", "job_description", "audio_format"}),
         "turns": [{"index": t.index, "question": t.question, "answer": t.answer} for t in session.turns],
         "feedback": session.feedback.model_dump(mode="json") if session.feedback else None,
+        "category_labels": {name: t(f"category.{name}") for name in CategoryScores.model_fields},
     }
 
 
@@ -101,6 +106,17 @@ def _scores(feedback: Feedback | None) -> dict[int, tuple[int, str]]:
     return {q.index: (q.score, q.comment) for q in feedback.per_question} if feedback else {}
 
 
+def _categories(categories: CategoryScores | None, t: Labels) -> list[str]:
+    """Each category's score as a localised phrase ("Relevance 80/100", "관련성 80점"); [] when there are none."""
+    if categories is None:
+        return []
+    return [t("category.value", name=t(f"category.{n}"), score=v) for n, v in categories.model_dump().items()]
+
+
+def _turn_categories(feedback: Feedback | None, t: Labels) -> dict[int, list[str]]:
+    return {q.index: _categories(q.categories, t) for q in feedback.per_question} if feedback else {}
+
+
 # -- Markdown --------------------------------------------------------------------------------
 
 
@@ -133,6 +149,8 @@ def _md_feedback(session: Session, t: Labels) -> list[str]:
     out += [f"**{t('overall')}: {f.overall_score}/100**", "", md_escape(f.summary), ""]
     if f.fallback:
         out += [f"_{t('fallback')}_", ""]
+    if f.categories is not None:
+        out += [f"### {t('categories')}", "", *(f"- {md_escape(c)}" for c in _categories(f.categories, t)), ""]
     for key, items in (("strengths", f.strengths), ("improvements", f.improvements)):
         out += [f"### {t(key)}", ""]
         out += [f"- {md_line(item)}" for item in items if item.strip()] or [f"- {t('none')}"]
@@ -147,6 +165,7 @@ def render_markdown(session: Session) -> str:
     out += [f"- **{label}:** {md_line(value)}" for label, value in _meta(session, t)]
     out += ["", *_md_feedback(session, t), f"## {t('transcript')}", ""]
     scores = _scores(session.feedback)
+    by_category = _turn_categories(session.feedback, t)
     for turn in session.turns:
         heading = t("question", index=turn.index)
         if turn.index in scores:
@@ -156,6 +175,8 @@ def render_markdown(session: Session) -> str:
         out += [_md_quote(answer) if answer else f"_{t('no_answer')}_", ""]
         if turn.index in scores and scores[turn.index][1].strip():
             out += [f"*{t('comment')}:* {md_escape(scores[turn.index][1])}", ""]
+        if by_category.get(turn.index):
+            out += [f"*{t('categories')}:* {md_escape(' · '.join(by_category[turn.index]))}", ""]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -177,6 +198,9 @@ def _html_feedback(session: Session, t: Labels) -> str:
     ]
     if f.fallback:
         parts.append(f'<p class="muted">{_e(t("fallback"))}</p>')
+    if f.categories is not None:
+        lis = "".join(f"<li>{_e(c)}</li>" for c in _categories(f.categories, t))
+        parts.append(f'<h3>{_e(t("categories"))}</h3><ul class="categories">{lis}</ul>')
     for key, items in (("strengths", f.strengths), ("improvements", f.improvements)):
         lis = "".join(f"<li>{_e(item)}</li>" for item in items if item.strip()) or f"<li>{_e(t('none'))}</li>"
         parts.append(f"<h3>{_e(t(key))}</h3><ul>{lis}</ul>")
@@ -185,6 +209,7 @@ def _html_feedback(session: Session, t: Labels) -> str:
 
 def _html_turns(session: Session, t: Labels) -> str:
     scores = _scores(session.feedback)
+    by_category = _turn_categories(session.feedback, t)
     parts = []
     for turn in session.turns:
         heading = t("question", index=turn.index)
@@ -194,6 +219,8 @@ def _html_turns(session: Session, t: Labels) -> str:
         body = f"<blockquote>{_e(answer)}</blockquote>" if answer else f'<p class="muted">{_e(t("no_answer"))}</p>'
         comment = scores.get(turn.index, (0, ""))[1]
         note = f"<p><em>{_e(t('comment'))}:</em> {_e(comment)}</p>" if comment.strip() else ""
+        if by_category.get(turn.index):
+            note += f'<p class="categories"><em>{_e(t("categories"))}:</em> {_e(" · ".join(by_category[turn.index]))}</p>'
         parts.append(
             f'<section class="turn"><h3>{_e(heading)}</h3><p class="q">{_e(turn.question)}</p>{body}{note}</section>'
         )

@@ -43,6 +43,13 @@ def test_whole_text_interview_reaches_the_feedback_view(server, page):
     assert page.inner_text("#score") == str(round(feedback["overall_score"]))
     assert page.locator("#per-question > li").count() == 3
     assert page.inner_text("#summary").strip() == feedback["summary"].strip()
+    # Scores by category, overall and for each answer, as the feedback gives them.
+    overall = feedback["categories"]
+    assert page.is_visible("#categories-block")
+    assert page.inner_text("#categories li[data-category=relevance]") == f"Relevance {overall['relevance']}"
+    assert page.locator("#per-question .pq-categories li").count() == 3 * 4
+    first = feedback["per_question"][0]["categories"]
+    assert page.inner_text("#per-question > li:first-child [data-category=clarity]") == f"Clarity {first['clarity']}"
     assert hook(page, "s.last_seq") == 4  # three questions and the feedback, no gaps
     assert hook(page, "s.duplicatesDropped") == 0
     # The whole conversation stays readable: 3 questions, 3 answers.

@@ -11,8 +11,9 @@ import pytest
 from sio_server.app import create_app
 from sio_server.appkeys import STORE
 from sio_server.devtools.resume_files import RESUME_LINES, docx_file, encrypted_pdf, image_only_pdf, text_pdf
-from sio_server.domain.model import Feedback, InterviewConfig, QuestionScore, Session, Status, Turn
+from sio_server.domain.model import CategoryScores, Feedback, InterviewConfig, QuestionScore, Session, Status, Turn
 from sio_server.domain.tokens import hash_token, new_token
+from sio_server.web.report import render_html, render_markdown
 from tests.support.server import ADMIN
 
 PAGE = {"X-Requested-With": "interview-page"}  # what the interview page sends with an upload
@@ -20,11 +21,14 @@ HOSTILE = "I used <script>alert(1)</script> and **bold** [links](http://x) # not
 WHEN = datetime(2026, 11, 30, 9, 15, tzinfo=UTC)
 
 
-def make_session(ended: bool = True) -> tuple[Session, str]:
+CATS = CategoryScores(relevance=80, structure=67, evidence=55, clarity=90)
+
+
+def make_session(ended: bool = True, language: str = "en") -> tuple[Session, str]:
     session_id = uuid.uuid4()
     token = new_token(session_id)
     config = InterviewConfig(
-        language="en",
+        language=language,
         mode="text",
         job_title="Backend <Engineer>",
         company="Acme & Co",
@@ -44,7 +48,8 @@ def make_session(ended: bool = True) -> tuple[Session, str]:
             summary="Clear <b>answers</b>.",
             strengths=["Specific numbers"],
             improvements=[],
-            per_question=[QuestionScore(index=1, score=70, comment="Good & concrete.")],
+            per_question=[QuestionScore(index=1, score=70, comment="Good & concrete.", categories=CATS)],
+            categories=CategoryScores(relevance=40, structure=34, evidence=28, clarity=45),
         )
         if ended
         else None
@@ -101,6 +106,8 @@ async def test_markdown_report_is_an_escaped_attachment(http, ended):
     )
     assert "### Question 2\n\nWhy this role?\n\n_(no answer)_" in text
     assert "secret résumé text" not in text
+    assert "### Scores by category\n\n- Relevance 40/100\n- Structure 34/100\n- Evidence 28/100\n- Clarity 45/100" in text
+    assert "*Scores by category:* Relevance 80/100 · Structure 67/100 · Evidence 55/100 · Clarity 90/100" in text
 
 
 async def test_html_report_is_escaped_printable_and_has_no_script(http, ended):
@@ -112,6 +119,8 @@ async def test_html_report_is_escaped_printable_and_has_no_script(http, ended):
     assert "<title>Interview report: Backend &lt;Engineer&gt; at Acme &amp; Co</title>" in page
     assert '<link rel="stylesheet" href="/static/report.css">' in page
     assert "default-src 'none'" in r.headers["Content-Security-Policy"]
+    assert '<ul class="categories"><li>Relevance 40/100</li><li>Structure 34/100</li>' in page
+    assert "Relevance 80/100 · Structure 67/100 · Evidence 55/100 · Clarity 90/100</p>" in page
     assert (await http.get("/static/report.css")).status == 200
 
 
@@ -126,6 +135,25 @@ async def test_json_report_has_the_options_and_no_secrets(http, ended):
         {"index": 2, "question": "Why this role?", "answer": None},
     ]
     assert "resume_text" not in data["config"] and "token_hash" not in str(data)
+    assert data["feedback"]["categories"] == {"relevance": 40, "structure": 34, "evidence": 28, "clarity": 45}
+    assert data["feedback"]["per_question"][0]["categories"] == CATS.model_dump()
+    assert data["category_labels"] == {
+        "relevance": "Relevance",
+        "structure": "Structure",
+        "evidence": "Evidence",
+        "clarity": "Clarity",
+    }
+
+
+def test_scores_by_category_are_localised_and_optional():
+    session, _ = make_session(language="ko")
+    text, page = render_markdown(session), render_html(session)
+    assert "### 항목별 점수\n\n- 관련성 40점\n- 구조 34점\n- 근거 28점\n- 명확성 45점" in text
+    assert "관련성 80점 · 구조 67점 · 근거 55점 · 명확성 90점" in page
+    old = session.model_copy(
+        update={"feedback": Feedback(overall_score=61, summary="s", strengths=[], improvements=[], per_question=[])}
+    )
+    assert "항목별 점수" not in render_markdown(old) and "항목별 점수" not in render_html(old)
 
 
 async def test_report_of_an_active_session_says_it_has_not_ended(http, app_server):

@@ -15,6 +15,7 @@ from sio_server.vendors.openai_llm import gemini_llm, openai_llm
 
 from .helpers import collect, feedback_request, llm, question
 
+CATS = {"relevance": 80, "structure": 70, "evidence": 60, "clarity": 90}
 REPLY = "Welcome! Could you tell me about yourself? What drew you to backend work?"
 
 
@@ -155,6 +156,21 @@ async def test_feedback_parses_json(fake_openai: FakeOpenAI) -> None:
     assert feedback.overall_score == 72 and feedback.fallback is False
     body = fake_openai.requests[0].body
     assert body["response_format"] == {"type": "json_object"} and not body.get("stream")
+    assert feedback.categories is not None and feedback.categories.evidence == 61
+    assert [q.categories.relevance for q in feedback.per_question] == [76, 78]
+    prompt = body["messages"][0]["content"]
+    assert all(f'"{name}": int 0-100' in prompt for name in ("relevance", "structure", "evidence", "clarity"))
+
+
+async def test_feedback_overall_categories_default_to_the_mean_of_the_answers(fake_openai: FakeOpenAI) -> None:
+    per = [
+        {"index": 1, "score": 80, "comment": "c", "categories": CATS | {"relevance": 90}},
+        {"index": 2, "score": 60, "comment": "c", "categories": CATS | {"relevance": 70}},
+    ]
+    reply = {"overall_score": 47, "summary": "s", "strengths": [], "improvements": [], "per_question": per}
+    fake_openai.json_replies.append(json.dumps(reply))
+    feedback = await llm(fake_openai.url).feedback(feedback_request("A.", "B.", None))
+    assert feedback.categories is not None and feedback.categories.relevance == round(160 / 3)
 
 
 async def test_feedback_invalid_json_retried_once_then_ok(fake_openai: FakeOpenAI) -> None:
@@ -179,6 +195,25 @@ async def test_feedback_invalid_json_retried_once_then_ok(fake_openai: FakeOpenA
                 "strengths": [],
                 "improvements": [],
                 "per_question": [{"index": 7, "score": 50, "comment": "c"}],
+            }
+        ),
+        json.dumps(
+            {
+                "overall_score": 50,
+                "summary": "s",
+                "strengths": [],
+                "improvements": [],
+                "per_question": [{"index": 1, "score": 50, "comment": "c", "categories": CATS | {"evidence": 101}}],
+            }
+        ),
+        json.dumps(
+            {
+                "overall_score": 50,
+                "summary": "s",
+                "strengths": [],
+                "improvements": [],
+                "categories": {"relevance": 50, "structure": 50, "evidence": 50},
+                "per_question": [{"index": 1, "score": 50, "comment": "c"}],
             }
         ),
     ],

@@ -52,7 +52,7 @@ def pieces(text: str) -> list[str]:
 
 
 def default_feedback(body: dict[str, Any]) -> str:
-    """A valid feedback JSON covering the answered questions named in the prompt (``Answer N: …``)."""
+    """A valid feedback JSON covering the answered questions named in the prompt (``Answer N: …``), categories included."""
     text = "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
     answered = [
         int(n) for n, a in re.findall(r"^Answer (\d+): (.*)$", text, re.MULTILINE) if a.strip() != "(no answer)"
@@ -63,7 +63,16 @@ def default_feedback(body: dict[str, Any]) -> str:
             "summary": "A solid interview with clear examples.",
             "strengths": ["Clear structure"],
             "improvements": ["Quantify your impact"],
-            "per_question": [{"index": i, "score": 70 + i, "comment": f"Answer {i} was clear."} for i in answered],
+            "categories": {"relevance": 78, "structure": 70, "evidence": 61, "clarity": 80},
+            "per_question": [
+                {
+                    "index": i,
+                    "score": 70 + i,
+                    "comment": f"Answer {i} was clear.",
+                    "categories": {"relevance": 75 + i, "structure": 70, "evidence": 60 + i, "clarity": 80},
+                }
+                for i in answered
+            ],
         }
     )
 
