@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import fake_mic
+from tests.browser.a11y import contrast
 from tests.browser.conftest import launch_chromium, new_page
 from tests.browser.helpers import conversation, fill_form, hook, open_page, start, wait_feedback, wait_hook
 from tests.browser.vendors import Vendors
@@ -111,6 +112,8 @@ def speak_answer(page, vendors: Vendors, index: int) -> None:
     assert hook(page, "s.mic") == "off" and page.is_disabled("#done-btn")
     assert page.inner_text("#done-hint") == "“Done answering” becomes available once your words are heard."
     assert page.get_attribute("#done-btn", "aria-describedby") == "done-hint"
+    disabled = contrast(page, "#done-btn")  # still readable: WCAG AA, not a faded copy
+    assert disabled["ratio"] >= 4.5 and disabled["opacity"] == 1, disabled
     page.click("#mic-btn")
     wait_hook(page, "s.mic === 'recording'")
     started_ms = page.evaluate("performance.now()")
