@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from sio_server.web.pages import socketio_bundle
+from tests.browser import fake_mic
 from tests.support.services import need
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -77,3 +78,10 @@ def browser() -> Iterator[object]:
 def page(browser) -> Iterator[object]:
     """A fresh page of ``browser`` (see :func:`new_page`)."""
     yield from new_page(browser)
+
+
+def spoken_page(wav_path, *parts: bytes) -> Iterator[object]:
+    """A page of a fresh Chromium whose fake microphone plays ``parts`` (written to ``wav_path``)."""
+    need("espeak-ng", fake_mic.espeak_available())
+    for browser in launch_chromium(fake_mic.chromium_args(fake_mic.write(wav_path, *parts))):
+        yield from new_page(browser)

@@ -18,10 +18,9 @@ import pytest
 
 from tests.browser import fake_mic
 from tests.browser.a11y import violations
-from tests.browser.conftest import launch_chromium, new_page
+from tests.browser.conftest import spoken_page
 from tests.browser.helpers import ANSWERS, answer_until, fill_form, hook, open_page, wait_feedback, wait_hook
 from tests.browser.test_voice_page import vendors  # noqa: F401 (fixture)
-from tests.support.services import need
 
 QUESTIONS = ["Tell me about a project you are proud of.", "How do you handle disagreement in a team?"]
 SPOKEN = ["I owned the payment service.", "I listen first."]
@@ -29,11 +28,8 @@ SPOKEN = ["I owned the payment service.", "I listen first."]
 
 @pytest.fixture
 def a11y_page(tmp_path: Path) -> Iterator[object]:
-    """A page of a Chromium whose fake microphone plays 4 s of silence, an answer, then silence."""
-    need("espeak-ng", fake_mic.espeak_available())
-    wav = fake_mic.write(tmp_path / "a11y.wav", fake_mic.silence(4), fake_mic.speech(SPOKEN[0]), fake_mic.silence(40))
-    for browser in launch_chromium(fake_mic.chromium_args(wav)):
-        yield from new_page(browser)
+    """A page whose fake microphone plays 4 s of silence, an answer, then silence."""
+    yield from spoken_page(tmp_path / "a11y.wav", fake_mic.silence(4), fake_mic.speech(SPOKEN[0]), fake_mic.silence(40))
 
 
 @pytest.fixture

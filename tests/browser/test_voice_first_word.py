@@ -19,10 +19,9 @@ from pathlib import Path
 import pytest
 
 from tests.browser import fake_mic
-from tests.browser.conftest import launch_chromium, new_page
+from tests.browser.conftest import spoken_page
 from tests.browser.helpers import hook, open_page, wait_hook
 from tests.browser.test_voice_page import vendors  # noqa: F401 (fixture)
-from tests.support.services import need
 
 QUESTIONS = ["Tell me about a project you are proud of.", "How do you handle disagreement in a team?"]
 ANSWERS = [
@@ -54,11 +53,8 @@ RECORD = """() => {
 
 @pytest.fixture
 def answer_page(tmp_path: Path) -> Iterator[object]:
-    """A page of a Chromium whose fake microphone plays answer 1, then silence."""
-    need("espeak-ng", fake_mic.espeak_available())
-    wav = fake_mic.write(tmp_path / "answer.wav", fake_mic.speech(ANSWERS[0]), fake_mic.silence(30))
-    for browser in launch_chromium(fake_mic.chromium_args(wav)):
-        yield from new_page(browser)
+    """A page whose fake microphone plays answer 1, then silence."""
+    yield from spoken_page(tmp_path / "answer.wav", fake_mic.speech(ANSWERS[0]), fake_mic.silence(30))
 
 
 @pytest.fixture
