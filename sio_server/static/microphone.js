@@ -210,8 +210,9 @@ export async function answerEndedByServer(data) {
 
 /** Hands-free: the candidate's turn once the open question has been played. The microphone opens by
  * itself (not again after a refusal: "Start speaking" asks again); recording starts unless the question
- * still plays (the candidate's voice over it starts it). */
-export async function listenForAnswer() {
+ * still plays (the candidate's voice over it starts it). `questionOver`: called as its audio ended (the
+ * player may not have marked it stopped yet). */
+export async function listenForAnswer(questionOver = false) {
   const index = openIndex();
   if (!S.handsFree || S.mode !== "voice" || !index || S.questionPlayed !== index) return;
   if (S.mic === "off") {
@@ -228,7 +229,7 @@ export async function listenForAnswer() {
     if (openIndex() !== index) return stopMic(false); // answered meanwhile (typed)
     S.mic = "listening";
   }
-  if (S.mic === "listening" && !S.tts.playing) startRecorder();
+  if (S.mic === "listening" && (questionOver || !S.tts.playing)) startRecorder();
   else renderInterview();
 }
 
@@ -238,7 +239,7 @@ export function afterQuestionPlayed() {
   const index = openIndex();
   if (!index) return;
   S.questionPlayed = index;
-  listenForAnswer();
+  listenForAnswer(true);
 }
 
 /** How this interview's answers end, from the start ack or `session_resumed` (`turn_detection`). */

@@ -105,8 +105,10 @@ def test_the_microphone_listens_by_itself_once_the_question_was_played(first_wor
     assert hook(page, "s.answers['1']") == ANSWERS[0]
     assert hook(page, "s.mic") == "listening", "hands-free: the microphone stays open between answers"
 
+    # Question 2 played into the open microphone (silence now): recording starts as its audio ends.
+    wait_hook(page, "s.currentIndex === 2 && s.mic === 'recording'", timeout=20_000)
+    assert page.evaluate("document.getElementById('tts-audio').ended")
     # A reload while question 2 is open: the page resumes and listens again by itself.
-    wait_hook(page, "s.currentIndex === 2")
     page.reload()
     open_page(page, first_word_server.url)
     page.evaluate(RECORD)
