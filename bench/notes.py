@@ -206,4 +206,17 @@ flight while `interrupt` travelled; the previous run had none, the last one 39�
 TTS goes on delivering a chunk every 120 ms: the server holds them from the moment it is told (then drops them,
 words being heard), so the aim of no chunk later than one chunk's duration (128 ms) after the server is told is
 met.
+
+### 7. The microphone's upstream (measured in Chromium, not by `python -m bench`)
+
+*A manual measurement, kept here by hand: `python -m bench` does not run a browser.* The page asks
+MediaRecorder for Opus at `audioBitsPerSecond` 24,000 (`sio_server/static/microphone.js`), the rate Deepgram
+and OpenAI recommend for speech. `tests/browser/test_voice_page.py` measures what the server receives from
+Chromium's MediaRecorder (fake microphone playing espeak-ng speech without pauses, 250 ms chunks, the WebM
+header included) as the bytes the server passed on to the fake Deepgram over the seconds recorded, and asserts
+at most 40 kbit/s: **19,537 bytes in 5.78 s = 27.0 kbit/s (about 3.4 kB/s)** per answer (2026-12-07, two
+answers: 27.0 and 26.8 kbit/s). MediaRecorder's default, measured the same way: 98,632 bytes in 5.95 s =
+132.6 kbit/s; the issue saw 106 kbit/s over an answer with pauses. So 4.9× fewer bytes upstream and to the
+STT vendor. Where a page sends PCM (`audio_format: linear16`, 16 kHz mono, 16-bit) the rate is fixed by the
+format: 32,000 bytes/s (256 kbit/s), 9.5× the Opus stream (this page sends Opus only for now).
 """

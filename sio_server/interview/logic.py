@@ -175,7 +175,8 @@ def state_payload(session: Session) -> dict[str, Any]:
 
 
 def resume_payload(session: Session) -> dict[str, Any]:
-    """The ``session_resumed`` event: where the session stands and the conversation so far."""
+    """The ``session_resumed`` event: where the session stands and the conversation so far
+    (a voice session's ``turn_detection`` too, so a reloaded page listens as before)."""
     return {
         "session_id": session.id,
         "status": session.status.value,
@@ -183,7 +184,13 @@ def resume_payload(session: Session) -> dict[str, Any]:
         "max_questions": session.config.max_questions,
         "history": history(session),
         "last_seq": session.last_seq,
+        **voice_turns_payload(session),
     }
+
+
+def voice_turns_payload(session: Session) -> dict[str, Any]:
+    """How a voice session's answers end (``turn_detection``), for the start ack and ``session_resumed``."""
+    return {"turn_detection": session.config.turn_detection} if session.mode == "voice" else {}
 
 
 def resume_events(session: Session, last_seq: int) -> list[tuple[str, dict[str, Any]]]:

@@ -1,8 +1,8 @@
 // What the page does on each event of the interview client (the adapter).
 import { announce, endWaitNotices, notify, renderNotices } from "/static/notices.js";
-import { answerEndedByServer, stopMic } from "/static/microphone.js";
+import { afterQuestionPlayed, answerEndedByServer, heardSpeech, setTurnDetection, stopMic } from "/static/microphone.js";
 import { resumeTts, stopTts, tts } from "/static/player.js";
-import { L, S, client, resetInterview } from "/static/state.js";
+import { L, S, client, openIndex, resetInterview } from "/static/state.js";
 import { PAGE_KEYS, store } from "/static/storage.js";
 import { render, renderConnection, renderInterview, setView } from "/static/view.js";
 
@@ -26,7 +26,10 @@ function onConnection({ state, attempt }) {
   }
 }
 
+let resumed = false; // a session_resumed whose replay is not over yet (ready follows)
+
 function onResumed(data) {
+  resumed = true;
   S.mode = data.mode || S.mode;
   S.status = data.status === "ended" ? "ended" : S.status === "ended" ? null : S.status;
   S.maxQuestions = Number(data.max_questions) || S.maxQuestions;
@@ -46,9 +49,21 @@ function onResumed(data) {
     setView("interview");
   }
   render();
+  if (S.mode === "voice") setTurnDetection(data.turn_detection);
+}
+
+/** After a reconnect or a reload the open question's audio is not sent again: unless it is still
+ * playing here, it counts as played, and hands-free listens. */
+function listenAfterResume() {
+  const open = openIndex();
+  if (open && S.handsFree && !S.tts.playing && tts.index !== open) afterQuestionPlayed();
 }
 
 async function onReady() {
+  if (resumed) {
+    resumed = false;
+    listenAfterResume();
+  }
   // After a reload past the feedback event, fetch it over HTTP (the session's own token).
   if (S.status === "ended" && !S.feedback && client.sessionId) {
     try {
@@ -68,6 +83,7 @@ function onQuestion(q) {
   S.transcriptPartial = "";
   S.answerEnding = null;
   endWaitNotices();
+  S.speechHeard = false;
   if (S.view !== "interview" && !S.feedback) setView("interview");
   announce(`${L("interview.question", { index })}: ${q.text}`);
   render();
@@ -91,7 +107,14 @@ function onTranscript(data) {
   } else {
     S.transcriptPartial = data.text || "";
   }
+  if ((data.text || "").trim()) heardSpeech();
   renderInterview();
+}
+
+function onTtsEnd(data) {
+  tts.end(data);
+  // Nothing to play for the open question (its speech failed): the candidate's turn starts now.
+  if (!data.interrupted && !Number(data.chunks) && Number(data.index) === openIndex()) afterQuestionPlayed();
 }
 
 /** Subscribe the page to the client's events. */
@@ -114,7 +137,7 @@ export function initEvents() {
   client.on("error", (data) => notify("error", data.code || "internal_error", data.message));
   client.on("server_shutdown", () => {});
   client.on("tts_chunk", (data) => tts.chunk(data));
-  client.on("tts_end", (data) => tts.end(data));
+  client.on("tts_end", onTtsEnd);
   // Voice turns (docs/protocol-notes.md): the server ends an answer by itself, and barge-in.
   client.on("answer_ending", (data) => {
     S.answerEnding = { index: Number(data.index), silence_ms: Number(data.silence_ms) };

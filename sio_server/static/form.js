@@ -3,6 +3,7 @@
 import { uploadResume } from "/static/api.js";
 import { history } from "/static/history.js";
 import { codeMessage } from "/static/i18n.js";
+import { setTurnDetection } from "/static/microphone.js";
 import { clearNotices, notifyError } from "/static/notices.js";
 import { stopTts, tts } from "/static/player.js";
 import { $, L, S, client, resetInterview } from "/static/state.js";
@@ -32,6 +33,7 @@ export function formConfig() {
   const limit = Number.parseInt(String(data.get("answer_time_limit_s") || ""), 10);
   if (limit) config.answer_time_limit_s = clamp(limit, 30, 1800);
   if (config.mode === "voice") config.audio_format = "webm";
+  if (config.mode === "voice") config.turn_detection = data.get("turn_detection") === "manual" ? "manual" : "auto";
   return config;
 }
 
@@ -66,6 +68,7 @@ async function submit(event) {
     const ack = await client.start(config);
     S.mode = ack.mode;
     S.interruptionMinMs = Number(ack.interruption_min_ms) || S.interruptionMinMs;
+    setTurnDetection(ack.turn_detection);
     S.status = S.status || "processing";
     S.starting = false;
     history.add({ session_id: ack.session_id, token: ack.resume_token, job_title: config.job_title, company: config.company });

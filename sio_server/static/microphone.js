@@ -1,10 +1,12 @@
-// The microphone: MediaRecorder's WebM chunks sent as binary audio_chunk, a level meter,
-// pause/resume, and "Done answering" (answer_end once the last chunk is out).
-// Hands-free (turn_detection "auto", once the server ended an answer by itself): between answers
-// the microphone stays open ("listening"); recording starts again when the next question has been
-// played or as soon as the candidate speaks. Sound over the question pauses its playback at once;
-// if it lasts INTERRUPTION_MIN_MS it is a barge-in (the server is told: `interrupt`), if it stops
-// sooner (a cough, a door) playback resumes where it paused and the server never hears of it.
+// The microphone: MediaRecorder's WebM chunks (speech-sized Opus) sent as binary audio_chunk, a
+// level meter, pause/resume, and "Done answering" (answer_end once the last chunk is out).
+// Hands-free (turn_detection "auto", as the start ack or session_resumed says): the microphone opens
+// by itself once a question has been played (the Start click gave the page its user gesture and the
+// permission), also after a reconnect or a reload, and stays open between answers ("listening");
+// recording starts when the question has been played or as soon as the candidate speaks. Sound over
+// the question pauses its playback at once; if it lasts INTERRUPTION_MIN_MS it is a barge-in (the
+// server is told: `interrupt`), if it stops sooner (a cough, a door) playback resumes where it paused
+// and the server never hears of it. Push-to-talk ("manual"): nothing opens until "Start speaking".
 import { notify, notifyError } from "/static/notices.js";
 import { pauseTts, resumeTts, stopTts } from "/static/player.js";
 import { $, S, client, openIndex } from "/static/state.js";
@@ -12,8 +14,12 @@ import { render, renderInterview } from "/static/view.js";
 
 const mic = { stream: null, recorder: null, ctx: null, raf: 0, chain: Promise.resolve(), stopped: null };
 let ending = null; // the question whose answer_end is on its way
+let opening = false; // getUserMedia is being asked (once at a time)
 const VAD_LEVEL = 20; // meter level (0-100) above which the microphone hears speech
 const VAD_HANGOVER_MS = 250; // quieter moments inside speech (between syllables) shorter than this are speech
+// Opus at a speech bitrate (what Deepgram and OpenAI recommend for speech): about 3 kB/s upstream
+// instead of MediaRecorder's default (~13 kB/s); docs/benchmarks.md has the measured figure.
+const OPUS_BITS_PER_SECOND = 24_000;
 // speech began at, last loud frame at (ms); the question interrupted; the question paused for a sound not yet
 // long enough to be an interruption
 const vad = { since: 0, loud: 0, interrupted: null, held: null };
@@ -57,6 +63,7 @@ function hearLevel(level) {
   vad.loud = now;
   if (!vad.since) vad.since = now;
   if (S.mic === "listening" && openIndex()) startRecorder(); // the candidate speaks: it is the answer's audio
+  if (S.mic === "recording" && !S.speechHeard && now - vad.since >= S.interruptionMinMs) heardSpeech();
   if (!S.handsFree) return;
   if (S.tts.playing && vad.held === null && vad.interrupted !== S.tts.index) holdQuestion();
   if (vad.held !== null && vad.held === S.tts.index && now - vad.since >= S.interruptionMinMs) bargeIn();
@@ -77,12 +84,20 @@ async function openStream() {
     notify("error", "mic_denied");
     return false;
   }
+  S.micDenied = false;
   startMeter(mic.stream);
   return true;
 }
 
+/** Words (or INTERRUPTION_MIN_MS of speech) were heard in this answer: "Done answering" can end it. */
+export function heardSpeech() {
+  if (S.speechHeard || !openIndex()) return;
+  S.speechHeard = true;
+  renderInterview();
+}
+
 async function startMic() {
-  if (S.tts.playing && S.turnDetection === "auto") bargeIn(); // speaking over the question on purpose
+  if (S.tts.playing && S.handsFree) bargeIn(); // speaking over the question on purpose
   else stopTts();
   if (!mic.stream && !(await openStream())) return;
   startRecorder();
@@ -90,7 +105,9 @@ async function startMic() {
 
 function startRecorder() {
   const mime = "audio/webm;codecs=opus";
-  const recorder = new MediaRecorder(mic.stream, MediaRecorder.isTypeSupported(mime) ? { mimeType: mime } : {});
+  const options = { audioBitsPerSecond: OPUS_BITS_PER_SECOND };
+  if (MediaRecorder.isTypeSupported(mime)) options.mimeType = mime;
+  const recorder = new MediaRecorder(mic.stream, options);
   mic.recorder = recorder;
   mic.chain = Promise.resolve();
   recorder.addEventListener("dataavailable", (e) => {
@@ -118,6 +135,11 @@ function startMeter(stream) {
     const data = new Float32Array(analyser.fftSize);
     const bar = $("mic-meter-bar");
     const meter = $("mic-meter");
+    // After a reload the context may wait for a gesture: the first click or key starts the meter.
+    if (mic.ctx.state === "suspended") {
+      const wake = () => mic.ctx && mic.ctx.resume().catch(() => {});
+      for (const name of ["pointerdown", "keydown"]) document.addEventListener(name, wake, { once: true });
+    }
     const tick = () => {
       analyser.getFloatTimeDomainData(data);
       let sum = 0;
@@ -133,7 +155,8 @@ function startMeter(stream) {
     };
     tick();
   } catch {
-    /* no meter: recording still works */
+    mic.ctx = null; // no meter: recording still works, and "Done answering" cannot wait for heard speech
+    S.speechHeard = true;
   }
 }
 
@@ -175,9 +198,9 @@ export async function answerEndedByServer(data) {
   S.transcriptFinal = "";
   S.transcriptPartial = "";
   S.answerEnding = null;
+  S.speechHeard = false;
   S.status = "processing";
-  if (S.turnDetection === "auto" && data.reason !== "time_limit" && S.mic === "recording") {
-    S.handsFree = true;
+  if (S.handsFree && data.reason !== "time_limit" && S.mic === "recording") {
     await listen(false);
   } else if (S.mic !== "off") {
     await stopMic(false); // the server closed the answer: its tail is not sent
@@ -185,9 +208,45 @@ export async function answerEndedByServer(data) {
   render();
 }
 
-/** Hands-free: the question has been played; the candidate's turn (recording starts). */
+/** Hands-free: the candidate's turn once the open question has been played. The microphone opens by
+ * itself (not again after a refusal: "Start speaking" asks again); recording starts unless the question
+ * still plays (the candidate's voice over it starts it). `questionOver`: called as its audio ended (the
+ * player may not have marked it stopped yet). */
+export async function listenForAnswer(questionOver = false) {
+  const index = openIndex();
+  if (!S.handsFree || S.mode !== "voice" || !index || S.questionPlayed !== index) return;
+  if (S.mic === "off") {
+    if (S.micDenied || opening) return;
+    opening = true;
+    try {
+      if (!(await openStream())) {
+        S.micDenied = true;
+        return;
+      }
+    } finally {
+      opening = false;
+    }
+    if (openIndex() !== index) return stopMic(false); // answered meanwhile (typed)
+    S.mic = "listening";
+  }
+  if (S.mic === "listening" && (questionOver || !S.tts.playing)) startRecorder();
+  else renderInterview();
+}
+
+/** The open question's audio is over (played to its end, failed, or not to be played again after a
+ * reload): hands-free listens now. */
 export function afterQuestionPlayed() {
-  if (S.handsFree && S.mic === "listening" && openIndex()) startRecorder();
+  const index = openIndex();
+  if (!index) return;
+  S.questionPlayed = index;
+  listenForAnswer(true);
+}
+
+/** How this interview's answers end, from the start ack or `session_resumed` (`turn_detection`). */
+export function setTurnDetection(turnDetection) {
+  S.turnDetection = turnDetection === "manual" ? "manual" : "auto";
+  S.handsFree = S.mode === "voice" && S.turnDetection === "auto";
+  listenForAnswer(); // the question may have been played before the ack came
 }
 
 /** The spoken answer is complete ("Done answering", or the answer's time ran out). */
@@ -195,6 +254,7 @@ export async function finishVoiceAnswer() {
   const index = openIndex();
   if (!index || ending === index) return; // Done pressed as the time ran out: one answer_end
   ending = index;
+  S.speechHeard = false;
   if (S.mic === "recording" && S.handsFree) {
     S.mic = "finishing";
     renderInterview();
@@ -232,5 +292,13 @@ export function initMicrophone() {
     renderInterview();
   });
   $("done-btn").addEventListener("click", () => finishVoiceAnswer());
-  $("tts-audio").addEventListener("ended", () => afterQuestionPlayed());
+  for (const name of ["ended", "error"]) $("tts-audio").addEventListener(name, () => afterQuestionPlayed());
+  for (const radio of document.querySelectorAll('input[name="mode"]')) radio.addEventListener("change", renderTurnChoice);
+  renderTurnChoice();
+}
+
+/** The start form's choice of how answers end is offered for voice interviews only. */
+function renderTurnChoice() {
+  const voice = document.querySelector('input[name="mode"]:checked');
+  $("turn-choice").hidden = !voice || voice.value !== "voice";
 }

@@ -25,9 +25,12 @@ export const S = {
   notices: [],
   transcriptFinal: "",
   transcriptPartial: "",
-  mic: "off", // off | recording | paused | finishing | listening (hands-free, between answers)
-  turnDetection: "auto", // the server's default for voice (docs/protocol-notes.md, "Voice turns")
-  handsFree: false, // the server ended an answer by itself: the microphone stays open between answers
+  mic: "off", // off | recording | paused | finishing | listening (hands-free: open, nothing recorded yet)
+  turnDetection: null, // "auto" | "manual": how answers end, from the start ack or session_resumed
+  handsFree: false, // a voice interview with turn_detection "auto": the microphone opens by itself
+  questionPlayed: null, // the latest question whose audio is over (hands-free listens from then on)
+  speechHeard: false, // words (or speech) heard in the open answer: "Done answering" is enabled
+  micDenied: false, // getUserMedia was refused: hands-free does not ask again by itself
   answerEnding: null, // {index, silence_ms}: the server is about to end the answer (answer_ending)
   interruptionMinMs: 500, // speech over a question that stops it (the start ack's interruption_min_ms)
   bargeIns: 0,
@@ -70,6 +73,14 @@ export function openIndex() {
   return last.index;
 }
 
+/** What the microphone is doing, as the page shows it: "" (off), listening (open, no words yet),
+ * recording (the answer is heard), paused, or finishing. */
+export function micStatus() {
+  if (S.mic === "off") return "";
+  if (S.mic === "listening" || (S.mic === "recording" && !S.speechHeard)) return "listening";
+  return S.mic;
+}
+
 /** Forget the interview's turns and feedback (the caller stops any question audio first). */
 export function resetInterview() {
   S.mode = null;
@@ -85,7 +96,10 @@ export function resetInterview() {
   S.transcriptPartial = "";
   S.countdown = { index: null, deadline: 0, remaining: null, expired: [] };
   S.past = null;
+  S.turnDetection = null;
   S.handsFree = false;
+  S.questionPlayed = null;
+  S.speechHeard = false;
   S.answerEnding = null;
 }
 

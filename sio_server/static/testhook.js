@@ -1,5 +1,5 @@
 // window.__interview: the page's state for tests and debugging (state, not pixels).
-import { S, client, openIndex } from "/static/state.js";
+import { S, client, micStatus, openIndex } from "/static/state.js";
 
 export function installTestHook() {
   window.__interview = Object.freeze({
@@ -22,6 +22,9 @@ export function installTestHook() {
     get notices() { return S.notices.map(({ kind, code }) => ({ kind, code })); },
     get mic() { return S.mic; },
     get handsFree() { return S.handsFree; },
+    get turnDetection() { return S.turnDetection; },
+    get speechHeard() { return S.speechHeard; },
+    get micStatus() { return micStatus(); },
     get bargeIns() { return S.bargeIns; },
     get ttsHolds() { return S.ttsHolds; },
     get noiseResumes() { return S.noiseResumes; },

@@ -2,7 +2,7 @@
 // controls; which view is shown. Other modules add their parts with addRenderer().
 import { LANGUAGES } from "/static/i18n.js";
 import { renderNotices } from "/static/notices.js";
-import { $, L, S, client, openIndex, sortedQuestions } from "/static/state.js";
+import { $, L, S, client, micStatus, openIndex, sortedQuestions } from "/static/state.js";
 import { PAGE_KEYS, store } from "/static/storage.js";
 
 const renderers = [];
@@ -22,7 +22,34 @@ export function applyI18n() {
   const toggle = $("lang-toggle");
   toggle.textContent = L("lang.toggle");
   toggle.lang = S.uiLang === "ko" ? "en" : "ko";
-  toggle.setAttribute("aria-label", L("lang.toggle.label"));
+  // The visible text is the button's name (axe: label-content-name-mismatch); what it does is its description.
+  $("lang-toggle-hint").textContent = L("lang.toggle.label");
+}
+
+const MIC_LABELS = { recording: "interview.mic.stop", paused: "interview.mic.resume" };
+
+/** The voice controls: one instruction for the turn detection in force, the microphone's state
+ * (shown and announced), and the buttons' enabled states and hints. */
+function renderVoice(open) {
+  const handsFree = S.turnDetection !== "manual";
+  $("turn-mode").textContent = L(handsFree ? "interview.turn.auto" : "interview.turn.manual");
+  const status = open ? micStatus() : "";
+  const statusEl = $("mic-status");
+  statusEl.dataset.state = status;
+  statusEl.textContent = status ? L(`interview.mic.state.${status}`) : "";
+  const micBtn = $("mic-btn");
+  micBtn.disabled = !open || S.mic === "finishing";
+  micBtn.setAttribute("aria-pressed", String(S.mic === "recording"));
+  micBtn.dataset.state = S.mic;
+  $("mic-label").textContent = L(MIC_LABELS[S.mic] || "interview.mic.start");
+  const done = $("done-btn");
+  const waitingForWords = Boolean(open) && S.mic !== "finishing" && !S.speechHeard;
+  done.disabled = !open || S.mic === "finishing" || !S.speechHeard;
+  const hint = waitingForWords ? L("interview.done.hint") : "";
+  $("done-hint").textContent = hint;
+  $("done-hint").hidden = !hint;
+  if (hint) done.title = hint;
+  else done.removeAttribute("title");
 }
 
 export function renderConnection() {
@@ -100,13 +127,7 @@ export function renderInterview() {
   $("mode-notice").hidden = !(S.requestedMode === "voice" && S.mode === "text");
   $("send-btn").disabled = !open;
   $("send-btn").textContent = S.pendingAnswer ? L("interview.sending") : L("interview.send");
-  const micBtn = $("mic-btn");
-  micBtn.disabled = !open || S.mic === "finishing";
-  micBtn.setAttribute("aria-pressed", String(S.mic === "recording"));
-  micBtn.classList.toggle("recording", S.mic === "recording");
-  $("mic-label").textContent = S.mic === "recording" ? L("interview.mic.stop") : L("interview.mic.start");
-  $("done-btn").disabled = !open || S.mic === "finishing";
-  $("turn-mode").textContent = L(S.turnDetection === "auto" ? "interview.turn.auto" : "interview.turn.manual");
+  if (voice) renderVoice(open);
   const ending = Boolean(open && S.answerEnding && S.answerEnding.index === open);
   $("answer-ending").hidden = !ending;
   $("answer-ending").textContent = ending ? L("interview.ending") : "";

@@ -240,6 +240,7 @@ class InterviewNamespace(socketio.AsyncNamespace):
         admit = partial(self.server.admit_session, sid, self.namespace)
         live, token = await self.service.start_on_socket(sid, config, admit=admit)
         voice = {"interruption_min_ms": self.settings.interruption_min_ms} if live.session.mode == "voice" else {}
+        voice |= logic.voice_turns_payload(live.session)
         speak = bool(live.session.config.speak_questions)  # decided when the session was created
         return ok(session_id=live.id, resume_token=token, mode=live.session.mode, speak_questions=speak, **voice)
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from sio_server.devtools.browser import fake_mic
 from sio_server.devtools.browser.chromium import CHROMIUM, CHROMIUM_ARGS
 from sio_server.web.pages import socketio_bundle
 from tests.support.services import need
@@ -66,3 +67,10 @@ def browser() -> Iterator[object]:
 def page(browser) -> Iterator[object]:
     """A fresh page of ``browser`` (see :func:`new_page`)."""
     yield from new_page(browser)
+
+
+def spoken_page(wav_path, *parts: bytes) -> Iterator[object]:
+    """A page of a fresh Chromium whose fake microphone plays ``parts`` (written to ``wav_path``)."""
+    need("espeak-ng", fake_mic.espeak_available())
+    for browser in launch_chromium(fake_mic.chromium_args(fake_mic.write(wav_path, *parts))):
+        yield from new_page(browser)

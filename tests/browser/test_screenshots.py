@@ -1,5 +1,6 @@
 """Screenshots of the page for the README: start form, interview in progress and feedback, in
-English and Korean, at 1280x800 and phone size (390x844), checked for size so a blank page fails.
+English and Korean, at 1280x800 and phone size (390x844), checked for size so a blank
+page fails (the hands-free microphone's states: test_voice_screenshots.py).
 
 Written to the test's temporary folder, so an ordinary run leaves the tracked images alone;
 ``UPDATE_SCREENSHOTS=1`` writes them to docs/screenshots/ (the README's images), and

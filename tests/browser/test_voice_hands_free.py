@@ -1,6 +1,7 @@
 """Hands-free voice in headless Chromium with the fake microphone (espeak-ng WAV, played in a loop).
 
-After one press of "Start speaking" the interview runs by itself: the server ends each answer
+After the Start click the interview runs by itself: the microphone opens once question 1 has
+been played (nothing is pressed; tests/browser/test_voice_first_word.py times it), the server ends each answer
 after its pause (the scripted fake Deepgram stops hearing new words), the page keeps the
 microphone open, and the candidate's voice over the next question stops its playback at once
 (the page's own voice-activity check), the server drops the rest of that question's audio
@@ -49,11 +50,11 @@ def test_a_hands_free_interview_with_a_barge_in(hands_free_server, vendors, mic_
     start(page, language="en", mode="voice", questions=2)
     assert "Hands-free" in page.inner_text("#turn-mode")
     wait_hook(page, "s.ttsEnded >= 1", timeout=20_000)
-    page.wait_for_function("() => document.getElementById('tts-audio').ended", timeout=20_000)  # question 1 was heard
     vendors.elevenlabs.chunk_size = 128
     vendors.elevenlabs.chunk_delay = 0.1  # question 2's audio streams for a few seconds
 
-    page.click("#mic-btn")  # the only press: the microphone is switched on once
+    wait_hook(page, "s.mic === 'recording'", timeout=20_000)  # question 1 was heard: the microphone opened
+    assert page.evaluate("document.getElementById('tts-audio').ended")
     wait_hook(page, "s.answers['1'] !== undefined", timeout=40_000)
     assert hook(page, "s.bargeIns") == 0
     assert hook(page, "s.answers['1']") == SPOKEN[0]

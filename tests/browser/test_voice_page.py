@@ -21,10 +21,13 @@ from sio_server.devtools.browser.helpers import (
 )
 from sio_server.devtools.browser.vendors import Vendors
 from sio_server.devtools.fakes.fake_elevenlabs import silent_mp3_for
+from tests.browser.a11y import contrast
 from tests.browser.conftest import launch_chromium, new_page
 from tests.support.services import need
 
 EBML_MAGIC = bytes.fromhex("1a45dfa3")  # a WebM (Matroska) file starts with an EBML header
+MAX_KBIT_PER_S = 40  # speech-sized Opus (the page asks MediaRecorder for 24 kbit/s; its default was ~106)
+SPOKEN_CHUNKS = 20  # 250 ms chunks recorded per answer: 5 s of speech, enough to measure the bitrate
 QUESTIONS = [
     "Tell me about a project you are proud of. What did you own?",
     "How do you handle disagreement in a team?",
@@ -113,8 +116,15 @@ def question_audio_is_received_and_queued(page, vendors: Vendors, index: int) ->
 def speak_answer(page, vendors: Vendors, index: int) -> None:
     """Answer question ``index`` through the microphone: record, see the live transcript, press done."""
     sent_before = hook(page, "s.audioChunksSent")
+    # Push-to-talk: nothing listens by itself, and "Done answering" waits for words (its reason is said).
+    assert hook(page, "s.mic") == "off" and page.is_disabled("#done-btn")
+    assert page.inner_text("#done-hint") == "“Done answering” becomes available once your words are heard."
+    assert page.get_attribute("#done-btn", "aria-describedby") == "done-hint"
+    disabled = contrast(page, "#done-btn")  # still readable: WCAG AA, not a faded copy
+    assert disabled["ratio"] >= 4.5 and disabled["opacity"] == 1, disabled
     page.click("#mic-btn")
     wait_hook(page, "s.mic === 'recording'")
+    started_ms = page.evaluate("performance.now()")
     assert page.get_attribute("#mic-btn", "aria-pressed") == "true"
     # The fake microphone really plays the WAV: the level meter moves.
     page.wait_for_function("() => Number(document.getElementById('mic-meter').getAttribute('aria-valuenow')) > 0")
@@ -122,6 +132,8 @@ def speak_answer(page, vendors: Vendors, index: int) -> None:
     page.wait_for_function("() => document.getElementById('transcript-partial').textContent.trim().length > 0")
     partial = page.inner_text("#transcript-partial").strip()
     assert partial in SPOKEN[index - 1], partial  # the words after the last final result
+    wait_hook(page, f"s.audioChunksSent - {sent_before} >= {SPOKEN_CHUNKS}")
+    recorded_s = (page.evaluate("performance.now()") - started_ms) / 1000
     page.click("#done-btn")
     wait_hook(page, f"s.answers['{index}'] !== undefined && s.mic === 'off'")
     assert hook(page, f"s.answers['{index}']") == SPOKEN[index - 1]
@@ -130,6 +142,10 @@ def speak_answer(page, vendors: Vendors, index: int) -> None:
     sent = hook(page, "s.audioChunksSent") - sent_before
     assert sent >= 2 and conn.frames == sent, (sent, conn.frames)
     assert bytes(conn.audio[:4]) == EBML_MAGIC, bytes(conn.audio[:16]).hex()
+    # Speech-sized: the bytes the server received (and passed on) over the seconds recorded.
+    kbit_per_s = len(conn.audio) * 8 / recorded_s / 1000
+    print(f"answer {index}: {len(conn.audio)} bytes of Opus/WebM in {recorded_s:.2f} s = {kbit_per_s:.1f} kbit/s")
+    assert 8 < kbit_per_s <= MAX_KBIT_PER_S, (len(conn.audio), recorded_s)
     assert "encoding" not in conn.query and "sample_rate" not in conn.query  # WebM: Deepgram reads the header
     assert conn.query["language"] == "en" and conn.query["interim_results"] == "true"
     assert [t["type"] for t in conn.texts if t["type"] != "KeepAlive"] == ["Finalize", "CloseStream"]
@@ -139,8 +155,9 @@ def test_voice_interview_with_the_fake_microphone(voice_server, vendors, mic_pag
     page = mic_page
     open_page(page, voice_server.url)
     page.evaluate(RECORD)
-    start(page, language="en", mode="voice", questions=2)
+    start(page, language="en", mode="voice", questions=2, turn="manual")
     assert hook(page, "s.mode") == "voice"  # the start ack: STT and TTS are configured
+    assert hook(page, "s.turnDetection") == "manual" and hook(page, "s.handsFree") is False
     assert page.is_visible("#voice-controls") and page.is_hidden("#mode-notice")
 
     question_audio_is_received_and_queued(page, vendors, 1)
@@ -165,7 +182,7 @@ def test_time_limit_ends_a_spoken_answer(voice_server, vendors, mic_page):
     """At zero the page ends the spoken answer as "Done answering" would: the last chunk, then answer_end."""
     page = mic_page
     open_page(page, voice_server.url)
-    fill_form(page, language="en", mode="voice", questions=1)
+    fill_form(page, language="en", mode="voice", questions=1, turn="manual")
     page.select_option("#answer_time_limit_s", "30")
     page.click("#start-btn")
     wait_hook(page, "s.view === 'interview' && s.currentIndex === 1 && s.mode === 'voice'")

@@ -47,10 +47,14 @@ def fill_form(
     job_description: str = "",
     resume_text: str = "",
     persona: str = "professional",
+    turn: str | None = None,
 ) -> None:
+    """Fill the start form; ``turn`` (voice: ``auto`` or ``manual``) leaves the form's default when None."""
     page.locator(f"label[for='lang-{language}']").click()
     if page.is_enabled(f"#mode-{mode}"):  # a mode this server cannot run is disabled: the form's default stays
         page.locator(f"label[for='mode-{mode}']").click()
+    if turn is not None:
+        page.locator(f"label[for='turn-{turn}']").click()
     page.fill("#job_title", job_title)
     page.fill("#company", company)
     page.fill("#job_description", job_description)
