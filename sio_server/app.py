@@ -15,6 +15,7 @@ from .cluster.leases import make_leases
 from .cluster.watch import make_client_manager, start_manager, watch_cluster
 from .heap import HeapTrimmer, libc_malloc_trim
 from .interview.audio_budget import AudioBudget
+from .interview.quota import QuotaPolicy
 from .interview.service import InterviewService
 from .interview.sweeper import SweepPolicy
 from .interview.voice_turns import VoicePolicy
@@ -122,10 +123,16 @@ def _make_service(
             session_ttl=settings.session_ttl,
             abandoned_ttl=settings.abandoned_ttl,
             report_retention=settings.report_retention,
+            unanswered_ttl=settings.unanswered_ttl,
             interval=settings.sweep_interval,
         ),
         audio_budget=AudioBudget(settings.audio_buffer_bytes),
-        max_stored_sessions=settings.max_stored_sessions,
+        quota=QuotaPolicy(
+            max_sessions=settings.max_stored_sessions,
+            max_per_client=settings.max_stored_sessions_per_client,
+            unanswered_ttl=settings.unanswered_ttl,
+            min_retention=settings.report_min_retention,
+        ),
     )
 
 

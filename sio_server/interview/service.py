@@ -32,7 +32,7 @@ from .live import Emitter, LiveSession
 from .model import Feedback, InterviewConfig, PendingStep, Session, Status
 from .pipeline import QuestionPipeline
 from .preemptive import Drafts
-from .quota import StoreQuota
+from .quota import QuotaPolicy, StoreQuota, client_key
 from .registry import SessionRegistry, SocketHost
 from .steps import StepRunner
 from .sweeper import Sweeper, SweepPolicy
@@ -68,7 +68,7 @@ class InterviewService:
         leases: Leases | None = None,
         sweep_policy: SweepPolicy | None = None,
         audio_budget: AudioBudget | None = None,
-        max_stored_sessions: int | None = None,
+        quota: QuotaPolicy | None = None,
         voice_policy: VoicePolicy | None = None,
     ) -> None:
         self.store = store
@@ -98,7 +98,7 @@ class InterviewService:
         self.steps = StepRunner(
             self.registry, self.committer, self.questions, self.feedback, emitter, self.metrics, store_retry_delay, self.drafts
         )
-        self.quota = StoreQuota(self.registry, self.metrics, max_stored_sessions) if max_stored_sessions else None
+        self.quota = StoreQuota(self.registry, self.metrics, quota) if quota is not None else None
         self.sweeper = Sweeper(self.registry, self.committer, self.metrics, sweep_policy or SweepPolicy())
         # End abandoned sessions, free expired live state, purge expired reports (see Sweeper.sweep).
         self.sweep = self.sweeper.sweep
@@ -165,11 +165,12 @@ class InterviewService:
         return live
 
     async def start_on_socket(
-        self, sid: str, config: InterviewConfig, admit: Callable[[], None] | None = None
+        self, sid: str, config: InterviewConfig, admit: Callable[[], None] | None = None, client: str | None = None
     ) -> tuple[LiveSession, str]:
         """Start an interview for socket ``sid``; a previous ended interview of the socket is let go.
 
-        ``admit`` (admission control) may refuse the new session; it runs before any work.
+        ``admit`` (admission control) may refuse the new session; it runs before any work. ``client`` is the
+        address the quota counts the session against (see :meth:`start`).
         """
         current = self.registry.session_of(sid)
         if current is not None and current.session.status is Status.ACTIVE:
@@ -178,7 +179,7 @@ class InterviewService:
             admit()
         if current is not None:
             await self.registry.unbind(sid, leave=True)
-        live, token = await self.start(config)
+        live, token = await self.start(config, client)
         await self.registry.bind(sid, live, join=True)
         self.ensure_step(live)
         return live, token
@@ -204,18 +205,20 @@ class InterviewService:
         """The mode a new interview runs in: voice only when STT is available."""
         return "voice" if config.mode == "voice" and self.stt is not None else "text"
 
-    async def start(self, config: InterviewConfig) -> tuple[LiveSession, str]:
+    async def start(self, config: InterviewConfig, client: str | None = None) -> tuple[LiveSession, str]:
         """Create and save a session (its first question is pending).
 
+        ``client``: the client address that starts it (its hash is stored and counted by the quota).
         Returns the live session and its resume token (shown once, never stored).
         """
         session = logic.new_session(config, token_hash="", mode=self.effective_mode(config))
         token = new_token(session.session_id)
         session.token_hash = hash_token(token)
+        session.client_key = client_key(client) if client is not None else None
         session.version = 1
         try:
             if self.quota is not None:
-                await self.quota.make_room()  # store_full before anything is written
+                await self.quota.make_room(session.client_key)  # refused before anything is written
             await self.leases.acquire(session.id)
             await self.store.save(session)
         except StoreError as exc:

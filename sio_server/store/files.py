@@ -22,7 +22,8 @@ from pydantic import BaseModel, ValidationError
 
 from ..interview.ids import parse_session_id
 from ..interview.model import Session, SessionSummary, Status
-from .base import SessionStore, StoreError, Tombstone, VersionConflict
+from .base import Clock, SessionStore, StoreError, Tombstone, VersionConflict
+from .file_index import Entry, SessionIndex
 
 log = logging.getLogger(__name__)
 _fsync = aiofiles.os.wrap(os.fsync)
@@ -70,9 +71,10 @@ class FileSessionStore(SessionStore):
         self.free_margin_bytes = free_margin_bytes
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._versions: dict[str, int] = {}  # last version read or written here: saves skip re-reading the file
+        self.index = SessionIndex()  # what the sweeper and the quota ask, without reading files
 
     async def open(self) -> None:
-        """Create the sessions folder and remove temp files left by a crash.
+        """Create the sessions folder, remove temp files left by a crash and build the index.
 
         Nothing here stops the process: a folder that cannot be created, a
         ``*.tmp`` that is a directory or cannot be removed (read-only
@@ -92,6 +94,25 @@ class FileSessionStore(SessionStore):
                 await aiofiles.os.remove(self.root / name)
             except OSError as exc:
                 log.warning("file store: left %s in place at start-up (%s)", name, exc.strerror)
+        await asyncio.to_thread(self._build_index, names)
+
+    def _build_index(self, names: list[str]) -> None:
+        """Index every session file in ``names`` (run in a thread: one read each, at start-up only)."""
+        self.index.clear()
+        unreadable = 0
+        for name in names:
+            session_id = name.removesuffix(".json")
+            path = self.path_for(session_id) if name.endswith(".json") else None
+            if path is None:
+                continue
+            try:
+                self.index.put(session_id, Entry.of_json(path.read_bytes()))
+            except FileNotFoundError:
+                continue
+            except (OSError, ValueError, KeyError, TypeError):
+                unreadable += 1
+        if unreadable:
+            log.warning("file store: %d session files could not be indexed (unreadable or corrupt)", unreadable)
 
     def forget(self, session_id: str) -> None:
         """Drop the remembered version (the next save of a reloaded session re-learns it from ``load``)."""
@@ -151,6 +172,7 @@ class FileSessionStore(SessionStore):
                 )
             await self._write_atomic(path, data)
             self._versions[session.id] = session.version
+            self.index.put(session.id, Entry.of(session))
 
     async def _write_atomic(self, path: Path, data: bytes) -> None:
         tmp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}{_TMP_SUFFIX}")
@@ -184,9 +206,11 @@ class FileSessionStore(SessionStore):
             try:
                 await aiofiles.os.remove(path)
             except FileNotFoundError:
+                self.index.drop(session_id)
                 return False
             except OSError as exc:
                 raise StoreError(f"cannot delete {path.name}: {exc}") from exc
+            self.index.drop(session_id)
             await asyncio.to_thread(_fsync_dir, path.parent)
             return True
 
@@ -231,8 +255,16 @@ class FileSessionStore(SessionStore):
         return [session_id for session_id in ids if parse_session_id(session_id) is not None]
 
     async def count(self) -> int:
-        """How many session files there are (no file is read, no path built)."""
-        return len(await self._session_ids())
+        """How many sessions are indexed (no file is read, no folder listed)."""
+        return len(self.index)
+
+    async def due(self, clock: Clock, before: datetime, limit: int) -> list[str]:
+        """Ids due on ``clock``, from the index (no file is read)."""
+        return self.index.due(clock, before, limit)
+
+    async def count_active(self, client_key: str) -> int:
+        """Active sessions of ``client_key``, from the index."""
+        return self.index.count_active(client_key)
 
     async def list_summaries(self, status: Status | None = None, limit: int | None = None) -> list[SessionSummary]:
         """Summaries of every stored session, newest first."""

@@ -120,8 +120,8 @@ async def require_admin_or_session(request: web.Request) -> Session:
 
 
 def session_view(session: Session) -> dict:
-    """The whole session as JSON, without token material."""
-    return session.model_dump(mode="json", exclude={"token_hash"})
+    """The whole session as JSON, without token material or the client key."""
+    return session.model_dump(mode="json", exclude={"token_hash", "client_key"})
 
 
 @routes.get("/healthz")

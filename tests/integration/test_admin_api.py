@@ -109,7 +109,7 @@ async def test_list_detail_feedback_delete(http, app_server):
     assert (await http.get("/api/v1/sessions?limit=0", headers=ADMIN)).status == 400
 
     detail = await (await http.get(f"/api/v1/sessions/{sid}", headers=ADMIN)).json()
-    assert detail["session_id"] == sid and "token_hash" not in detail
+    assert detail["session_id"] == sid and "token_hash" not in detail and "client_key" not in detail
     assert client.resume_token not in str(detail)
 
     own = {"Authorization": f"Bearer {client.resume_token}"}

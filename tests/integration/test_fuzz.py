@@ -133,6 +133,7 @@ def harness(tmp_path_factory: pytest.TempPathFactory):
         rate_audio_bytes_per_second=1e12,
         sessions_per_client_per_minute=1_000_000,
         max_sockets_per_client=10_000,
+        max_stored_sessions_per_client=1_000_000,
     )
     server = LoopServer(settings).start()
     h = Harness(server)
