@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import aiohttp
@@ -16,7 +17,9 @@ from client_adapter import InterviewClient
 from sio_server.app import create_app
 from sio_server.appkeys import SERVICE
 from sio_server.interview.model import utcnow
+from tests.support.cluster import PG_DSN, drop_schema, new_schema, pg_available
 from tests.support.refusals import connect_error
+from tests.support.services import need
 
 NS = "/interview"
 ADMIN = {"Authorization": "Bearer admin-secret"}
@@ -86,7 +89,19 @@ async def abandoned_start(url: str, forwarded_for: str | None = None) -> str:
     return "ok" if ack.get("ok") else ack["error"]["code"]
 
 
-async def test_abandoned_starts_never_push_finished_reports_out_of_a_full_store(server_factory):
+@pytest.fixture(params=["files", "postgres"])
+async def store_env(request) -> AsyncIterator[dict[str, str]]:
+    """Environment of a server on the file store, or on PostgreSQL (a fresh schema, dropped afterwards)."""
+    if request.param == "files":
+        yield {}
+        return
+    need("PostgreSQL at 127.0.0.1:5432", await pg_available())
+    schema = new_schema()
+    yield {"DATABASE_URL": PG_DSN, "DATABASE_SCHEMA": schema}
+    await drop_schema(schema)
+
+
+async def test_abandoned_starts_never_push_finished_reports_out_of_a_full_store(server_factory, store_env):
     """Issue 19 row 6: with MAX_STORED_SESSIONS=30, 60 abandoned starts from one client, then 60 more naming
     60 addresses, leave 5 earlier finished reports readable; the newcomers are refused instead."""
     server = server_factory(
@@ -95,6 +110,7 @@ async def test_abandoned_starts_never_push_finished_reports_out_of_a_full_store(
             "MAX_STORED_SESSIONS_PER_CLIENT": "10",
             "SESSIONS_PER_CLIENT_PER_MINUTE": "1000",  # the attack spread over hours, in seconds
             "TRUSTED_PROXIES": "127.0.0.1",
+            **store_env,
         }
     ).start()
 
