@@ -29,7 +29,7 @@ from .registry import SessionRegistry
 log = logging.getLogger(__name__)
 
 
-def client_key(address: str) -> str:
+def client_hash(address: str) -> str:
     """What a session stores of the client address that started it: a hash, counted per client, never shown."""
     return hashlib.sha256(f"sio-server client {address}".encode()).hexdigest()[:32]
 

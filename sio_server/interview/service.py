@@ -32,7 +32,7 @@ from .live import Emitter, LiveSession
 from .model import Feedback, InterviewConfig, PendingStep, Session, Status
 from .pipeline import QuestionPipeline
 from .preemptive import Drafts
-from .quota import QuotaPolicy, StoreQuota, client_key
+from .quota import QuotaPolicy, StoreQuota, client_hash
 from .registry import SessionRegistry, SocketHost
 from .steps import StepRunner
 from .sweeper import Sweeper, SweepPolicy
@@ -214,7 +214,7 @@ class InterviewService:
         session = logic.new_session(config, token_hash="", mode=self.effective_mode(config))
         token = new_token(session.session_id)
         session.token_hash = hash_token(token)
-        session.client_key = client_key(client) if client is not None else None
+        session.client_key = client_hash(client) if client is not None else None
         session.version = 1
         try:
             if self.quota is not None:

@@ -194,7 +194,10 @@ class InterviewSocketServer(socketio.AsyncServer):
         self.eio.ws_compression = ws_compression
 
     def client_of(self, sid: str, namespace: str) -> str:
-        """The client address of socket ``sid``, as the handshake resolved it (what every per-client cap counts)."""
+        """The client of socket ``sid`` as per-client caps count it: the address its handshake resolved.
+
+        The one place the store quota's client is taken from; it must be the key admission counts.
+        """
         environ = self.get_environ(sid, namespace) or {}
         return environ.get("REMOTE_ADDR", "?")
 

@@ -11,7 +11,7 @@ import pytest
 
 from sio_server.interview.errors import InterviewError
 from sio_server.interview.model import InterviewConfig, utcnow
-from sio_server.interview.quota import QuotaPolicy, client_key
+from sio_server.interview.quota import QuotaPolicy, client_hash
 from sio_server.interview.service import InterviewService
 from sio_server.store.files import FileSessionStore
 from sio_server.vendors.fallback import FallbackLLM
@@ -153,7 +153,7 @@ async def test_one_client_keeps_at_most_its_cap_of_active_sessions(make_service)
     assert refused.value.code == "too_many_sessions"
     assert sorted(p.name for p in service.store.root.iterdir()) == files
     other, _ = await service.start(InterviewConfig(mode="text"), "198.51.100.1")
-    assert other.session.client_key == client_key("198.51.100.1") != client_key("203.0.113.7")
+    assert other.session.client_key == client_hash("198.51.100.1") != client_hash("203.0.113.7")
     # an ended interview does not count: ending one of the client's sessions lets it start again
     await service.end(await service.get(mine[0]))
     await service.wait_feedback(service.live[mine[0]], timeout=10)
@@ -166,7 +166,7 @@ async def test_the_client_count_survives_a_restart(make_service, tmp_path):
     for _ in range(2):
         await abandoned_start(service, "2001:db8::1")
     again = await make_service(max_sessions=100, max_per_client=2)  # a new store on the same DATA_DIR
-    assert await again.store.count_active(client_key("2001:db8::1")) == 2
+    assert await again.store.count_active(client_hash("2001:db8::1")) == 2
     with pytest.raises(InterviewError) as refused:
         await again.start(InterviewConfig(mode="text"), "2001:db8::1")
     assert refused.value.code == "too_many_sessions"
