@@ -53,7 +53,7 @@ class StoreQuota:
         self.policy = policy
 
     async def make_room(self, client: str | None = None, now: datetime | None = None) -> None:
-        """Check ``client``'s (a :func:`client_key`) own cap, then purge what may go while the store is full.
+        """Check ``client``'s (a :func:`client_hash`) own cap, then purge what may go while the store is full.
 
         Raises ``too_many_sessions`` or ``store_full``; nothing is purged for a refused client.
         """
