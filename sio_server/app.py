@@ -124,6 +124,7 @@ def _make_service(
             abandoned_ttl=settings.abandoned_ttl,
             report_retention=settings.report_retention,
             unanswered_ttl=settings.unanswered_ttl,
+            tombstone_retention=settings.tombstone_retention,
             interval=settings.sweep_interval,
         ),
         audio_budget=AudioBudget(settings.audio_buffer_bytes),

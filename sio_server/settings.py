@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     report_min_retention: float = Field(
         default=604_800, ge=0, description="seconds an ended report is never purged to make room for a new session"
     )
+    tombstone_retention: float = Field(
+        default=31_536_000, gt=0, description="seconds a purged session's tombstone answers 'expired'; then its token is unknown"
+    )
     session_ttl: float = Field(default=3600, gt=0)
     abandoned_ttl: float = Field(default=86400, gt=0)
     report_retention: float = Field(

@@ -17,10 +17,11 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
 from ..cluster.leases import Leases
 from ..observability.metrics import Metrics
-from ..store.base import SessionStore, StoreError
+from ..store.base import SessionStore, StoreError, Tombstone
 from ..vendors.fallback import FallbackLLM, FallbackSTT, FallbackTTS
 from ..vendors.tts import OfflineTTS
 from . import logic
@@ -29,7 +30,7 @@ from .committer import Committer
 from .errors import InterviewError
 from .feedback import FeedbackWriter
 from .live import Emitter, LiveSession
-from .model import Feedback, InterviewConfig, PendingStep, Session, Status
+from .model import Feedback, InterviewConfig, PendingStep, Session, Status, utcnow
 from .pipeline import QuestionPipeline
 from .preemptive import Drafts
 from .quota import QuotaPolicy, StoreQuota, client_hash
@@ -130,9 +131,19 @@ class InterviewService:
         session_id = session_id_of(token)  # called when no stored session matched the token
         if session_id is None:
             return
-        tombstone = await self.store.tombstone(session_id)
+        tombstone = await self.tombstone(session_id)
         if tombstone is not None and token_matches(token, tombstone.token_hash):
             raise InterviewError("expired", "this interview's report was deleted after its retention period")
+
+    async def tombstone(self, session_id: str) -> Tombstone | None:
+        """The tombstone of a purged session while it is kept (``TOMBSTONE_RETENTION``), else None.
+
+        A tombstone past its retention that the sweep has not deleted yet is already as good as gone.
+        """
+        tombstone = await self.store.tombstone(session_id)
+        if tombstone is None or utcnow() - tombstone.purged_at >= timedelta(seconds=self.sweeper.policy.tombstone_retention):
+            return None
+        return tombstone
 
     def release(self, live: LiveSession) -> None:
         """Drop ``live`` from memory when no socket holds it and no step runs."""

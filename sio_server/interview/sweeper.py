@@ -1,17 +1,18 @@
 """The TTL sweeper: ends abandoned sessions, frees live state, purges expired reports and idle unanswered sessions.
 
-Four clocks (see docs/protocol-notes.md): an active session nobody touched
+Five clocks (see docs/protocol-notes.md): an active session nobody touched
 for ``abandoned_ttl`` is ended; an active session never answered and idle for
 ``unanswered_ttl`` is purged; ``session_ttl`` after an interview ended its
 live state (memory, STT listener, audio queue) is freed while the session
 stays readable in the store; ``report_retention`` after it ended the session is
 purged. A purge leaves a tombstone so the token is answered ``expired``; a
-session a socket holds is never purged.
+session a socket holds is never purged. ``tombstone_retention`` after the
+purge the tombstone goes too, and the token is as unknown as any other.
 
 A sweep costs what it does: the store names the sessions due on each clock
 (:meth:`~sio_server.store.base.SessionStore.due`, from an index), batch by
 batch, and only those are read; live state is freed from what this process
-holds in memory.
+holds in memory; tombstones go through the store's expiry index.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class SweepPolicy:
     abandoned_ttl: float = 86400
     report_retention: float = 2_592_000
     unanswered_ttl: float = 3600
+    tombstone_retention: float = 31_536_000
     interval: float = 60
     batch: int = 500
 
@@ -74,7 +76,19 @@ class Sweeper:
         self._free(now - ttl)
         for live in list(self.registry.live.values()):
             self.registry.release(live)
+        await self._expire_tombstones(now - timedelta(seconds=policy.tombstone_retention))
+        store = self.registry.store
+        self.metrics.stored.set(await store.count())
+        self.metrics.tombstones.set(await store.count_tombstones())
         return {"purged": purged, "ended": ended}
+
+    async def _expire_tombstones(self, before: datetime) -> None:
+        """Delete the tombstones purged by ``before``, a batch at a time (their tokens become unknown)."""
+        while True:
+            gone = await self.registry.store.expire_tombstones(before, self.policy.batch)
+            self.metrics.swept.labels("tombstone_expired").inc(gone)
+            if gone < self.policy.batch:
+                return
 
     async def _each(self, clock: Clock, before: datetime, act: Callable[[str], Awaitable[int]]) -> int:
         """Apply ``act`` to the sessions due on ``clock`` at ``before``, a batch at a time; the sum of what it returned.

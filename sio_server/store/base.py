@@ -101,6 +101,17 @@ class SessionStore(abc.ABC):
         """
 
     @abc.abstractmethod
+    async def expire_tombstones(self, before: datetime, limit: int) -> int:
+        """Delete tombstones purged at or before ``before``, about ``limit`` at a time at most; how many went.
+
+        Costs what it deletes: younger tombstones are not read. A token whose tombstone went is unknown (401).
+        """
+
+    @abc.abstractmethod
+    async def count_tombstones(self) -> int:
+        """How many tombstones are kept."""
+
+    @abc.abstractmethod
     async def count_active(self, client_key: str) -> int:
         """How many active sessions were started by ``client_key`` (see ``Session.client_key``)."""
 

@@ -14,46 +14,21 @@ import secrets
 import weakref
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
 
 import aiofiles
 import aiofiles.os
-from pydantic import BaseModel, ValidationError
 
 from ..interview.ids import parse_session_id
 from ..interview.model import Session, SessionSummary, Status
 from .base import Clock, SessionStore, StoreError, Tombstone, VersionConflict
 from .file_index import Entry, SessionIndex
+from .file_io import fsync_dir, read_model
+from .file_tombstones import TombstoneFiles
 
 log = logging.getLogger(__name__)
 _fsync = aiofiles.os.wrap(os.fsync)
 _statvfs = aiofiles.os.wrap(os.statvfs)
 _TMP_SUFFIX = ".tmp"
-M = TypeVar("M", bound=BaseModel)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-async def _read_model(path: Path, model: type[M], what: str) -> M | None:
-    """The JSON file at ``path`` as ``model``; None when it does not exist, StoreError when unreadable."""
-    # One executor hop whether or not the file exists (open, read and close together), so a
-    # missing session costs the same I/O round trip as a present one (session ids are not timeable).
-    try:
-        raw = await asyncio.to_thread(path.read_bytes)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise StoreError(f"cannot read {path.name}: {exc}") from exc
-    try:
-        return model.model_validate_json(raw)
-    except ValidationError as exc:
-        raise StoreError(f"corrupt {what} {path.name}") from exc
 
 
 class FileSessionStore(SessionStore):
@@ -66,15 +41,18 @@ class FileSessionStore(SessionStore):
 
     name = "files"
 
-    def __init__(self, data_dir: str | os.PathLike[str], free_margin_bytes: int = 0) -> None:
+    def __init__(
+        self, data_dir: str | os.PathLike[str], free_margin_bytes: int = 0, tombstone_retention: float = 31_536_000
+    ) -> None:
         self.root = Path(data_dir).resolve() / "sessions"
+        self.tombstones = TombstoneFiles(self.root.parent, tombstone_retention)
         self.free_margin_bytes = free_margin_bytes
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._versions: dict[str, int] = {}  # last version read or written here: saves skip re-reading the file
         self.index = SessionIndex()  # what the sweeper and the quota ask, without reading files
 
     async def open(self) -> None:
-        """Create the sessions folder, remove temp files left by a crash and build the index.
+        """Create the sessions folder, remove temp files left by a crash, build the index, count the tombstones.
 
         Nothing here stops the process: a folder that cannot be created, a
         ``*.tmp`` that is a directory or cannot be removed (read-only
@@ -95,6 +73,10 @@ class FileSessionStore(SessionStore):
             except OSError as exc:
                 log.warning("file store: left %s in place at start-up (%s)", name, exc.strerror)
         await asyncio.to_thread(self._build_index, names)
+        try:
+            await asyncio.to_thread(self.tombstones.open)
+        except OSError as exc:
+            log.warning("file store: cannot prepare the tombstone journal (%s); /readyz reports it", exc.strerror)
 
     def _build_index(self, names: list[str]) -> None:
         """Index every session file in ``names`` (run in a thread: one read each, at start-up only)."""
@@ -133,7 +115,7 @@ class FileSessionStore(SessionStore):
         return lock
 
     async def _read(self, path: Path) -> Session | None:
-        return await _read_model(path, Session, "session file")
+        return await read_model(path, Session, "session file")
 
     async def load(self, session_id: str) -> Session | None:
         """Return the stored session, or None."""
@@ -184,7 +166,7 @@ class FileSessionStore(SessionStore):
                     view = view[await f.write(view) :]
                 await _fsync(f.fileno())
             await self._replace(tmp, path)
-            await asyncio.to_thread(_fsync_dir, path.parent)
+            await asyncio.to_thread(fsync_dir, path.parent)
         except OSError as exc:
             try:
                 await aiofiles.os.remove(tmp)
@@ -211,16 +193,15 @@ class FileSessionStore(SessionStore):
             except OSError as exc:
                 raise StoreError(f"cannot delete {path.name}: {exc}") from exc
             self.index.drop(session_id)
-            await asyncio.to_thread(_fsync_dir, path.parent)
+            await asyncio.to_thread(fsync_dir, path.parent)
             return True
 
     def tombstone_path(self, session_id: str) -> Path | None:
         """The tombstone file of ``session_id`` (``DATA_DIR/tombstones/<uuid>.json``), or None for a bad id."""
-        uid = parse_session_id(session_id)
-        return None if uid is None else self.root.parent / "tombstones" / f"{uid}.json"
+        return self.tombstones.path_for(session_id)
 
     async def purge(self, session_id: str, purged_at: datetime) -> bool:
-        """Write the tombstone (atomically), then remove the session's file.
+        """Journal the tombstone for its expiry, write it (atomically), then remove the session's file.
 
         A crash in between leaves both: the session is still readable and the
         next sweep purges it again.
@@ -234,16 +215,29 @@ class FileSessionStore(SessionStore):
                 return False
             tombstone = Tombstone(session_id=session.id, token_hash=session.token_hash, purged_at=purged_at)
             try:
-                await aiofiles.os.makedirs(tomb_path.parent, exist_ok=True)
+                await asyncio.to_thread(self.tombstones.journal, tombstone)
             except OSError as exc:
-                raise StoreError(f"cannot create the tombstones folder: {exc}") from exc
+                raise StoreError(f"cannot journal a tombstone: {exc}") from exc
             await self._write_atomic(tomb_path, tombstone.model_dump_json().encode())
+            self.tombstones.count += 1
         return await self.delete(session_id)
 
     async def tombstone(self, session_id: str) -> Tombstone | None:
         """The tombstone of a purged session, or None."""
-        path = self.tombstone_path(session_id)
-        return None if path is None else await _read_model(path, Tombstone, "tombstone")
+        return await self.tombstones.read(session_id)
+
+    async def expire_tombstones(self, before: datetime, limit: int) -> int:
+        """Delete the tombstones whose expiry bucket ended by ``before`` (the journal names them; others are not read)."""
+        try:
+            gone = await asyncio.to_thread(self.tombstones.expire, before, limit)
+        except OSError as exc:
+            raise StoreError(f"cannot expire tombstones: {exc}") from exc
+        self.tombstones.count -= gone
+        return gone
+
+    async def count_tombstones(self) -> int:
+        """How many tombstones are kept (counted at start-up, then kept up to date)."""
+        return self.tombstones.count
 
     async def _session_ids(self) -> list[str]:
         """The ids of every session file (other names in the folder are left out)."""

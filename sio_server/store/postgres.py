@@ -366,6 +366,30 @@ class PostgresSessionStore(SessionStore):
                 )
         return [str(row[0]) for row in rows]
 
+    async def expire_tombstones(self, before: datetime, limit: int) -> int:
+        """Delete the oldest tombstones purged at or before ``before``, at most ``limit`` (through ``purged_at``'s index)."""
+        tombs = self._tombstones
+        with Wrap("expiring tombstones"):
+            async with self._acquire() as conn:
+                return int(
+                    await conn.fetchval(
+                        f"""WITH gone AS (
+                                DELETE FROM {tombs} WHERE session_id IN (
+                                    SELECT session_id FROM {tombs} WHERE purged_at <= $1 ORDER BY purged_at LIMIT $2::bigint
+                                ) RETURNING 1
+                            )
+                            SELECT count(*) FROM gone""",
+                        before,
+                        max(0, int(limit)),
+                    )
+                )
+
+    async def count_tombstones(self) -> int:
+        """How many tombstone rows there are."""
+        with Wrap("counting tombstones"):
+            async with self._acquire() as conn:
+                return int(await conn.fetchval(f"SELECT count(*) FROM {self._tombstones}"))
+
     async def count_active(self, client_key: str) -> int:
         """Active rows of ``client_key`` (a partial index)."""
         with Wrap("counting a client's sessions"):

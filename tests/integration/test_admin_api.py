@@ -156,6 +156,14 @@ async def test_cleanup_runs_the_sweep(http, app_server, settings):
     await client.close()
 
 
+async def test_the_store_counts_are_admin_only(http, app_server):
+    client = await run_interview(app_server)
+    assert (await http.get("/api/v1/maintenance/store")).status == 401
+    r = await http.get("/api/v1/maintenance/store", headers=ADMIN)
+    assert r.status == 200 and await r.json() == {"sessions": 1, "tombstones": 0}
+    await client.close()
+
+
 async def test_unknown_route_is_json_404(http):
     r = await http.get("/nope")
     assert r.status == 404 and (await r.json())["error"]["code"] == "not_found"

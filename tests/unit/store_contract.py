@@ -200,3 +200,20 @@ class StoreContract:
         assert await store.count_active("a" * 32) == 1
         assert await store.count_active("c" * 32) == 0
         assert (await store.load(theirs.id)).client_key == "b" * 32
+
+    async def test_tombstones_expire_oldest_first_and_are_counted(self, store: SessionStore):
+        start = await store.count_tombstones()
+        sessions = [make_session() for _ in range(3)]
+        base = sessions[0].created_at
+        purged_at = [base, base + timedelta(days=1), base + timedelta(days=10)]
+        for session, at in zip(sessions, purged_at):
+            await store.save(session)
+            await store.purge(session.id, at)
+        assert await store.count_tombstones() == start + 3
+        assert await store.expire_tombstones(base - timedelta(days=1), 100) == 0
+        assert await store.expire_tombstones(base + timedelta(days=5), 100) == 2
+        assert [await store.tombstone(s.id) is None for s in sessions] == [True, True, False]
+        assert await store.count_tombstones() == start + 1
+        assert await store.expire_tombstones(base + timedelta(days=5), 100) == 0, "nothing left that old"
+        assert await store.expire_tombstones(base + timedelta(days=30), 100) == 1
+        assert await store.tombstone(sessions[2].id) is None and await store.count_tombstones() == start
