@@ -90,7 +90,8 @@ class BenchServer(TempServer):
         base = {"LOG_LEVEL": "WARNING" if quiet else "INFO", "LOG_FORMAT": "text", "ADMIN_TOKEN": DEV_ADMIN_TOKEN,
                 # every benchmark client comes from 127.0.0.1: lift the per-address caps of issue 13
                 "SESSIONS_PER_CLIENT_PER_MINUTE": "1000000", "MAX_SOCKETS_PER_CLIENT": "1000000",
-                "MAX_ACTIVE_SESSIONS": "1000000", "MAX_STORED_SESSIONS": "1000000"}
+                "MAX_ACTIVE_SESSIONS": "1000000", "MAX_STORED_SESSIONS": "1000000",
+                "MAX_STORED_SESSIONS_PER_CLIENT": "1000000"}
         for key in list(os.environ):  # never inherit vendor keys or a database from the caller's shell
             if key.split("_")[0] in {"OPENAI", "ELEVENLABS", "DEEPGRAM", "GOOGLE"} or key in {"DATABASE_URL", "REDIS_URL"}:
                 base[key] = ""

@@ -97,6 +97,8 @@ def _patch_file_store() -> None:
 
     from sio_server.store import files
     from sio_server.store.base import StoreError, VersionConflict
+    from sio_server.store.file_index import Entry
+    from sio_server.store.file_io import fsync_dir
 
     def write_sync(path: Any, data: bytes) -> None:
         tmp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}{files._TMP_SUFFIX}")
@@ -107,7 +109,7 @@ def _patch_file_store() -> None:
                     view = view[f.write(view):]
                 os.fsync(f.fileno())
             os.replace(tmp, path)
-            files._fsync_dir(path.parent)
+            fsync_dir(path.parent)
         except OSError as exc:
             try:
                 os.remove(tmp)
@@ -129,6 +131,7 @@ def _patch_file_store() -> None:
                 raise VersionConflict(f"session {session.id}: stored version {stored}, write based on {session.version - 1}")
             await asyncio.to_thread(write_sync, path, data)
             self._versions[session.id] = session.version
+            self.index.put(session.id, Entry.of(session))
 
     files.FileSessionStore.save = save  # type: ignore[method-assign]
 

@@ -15,6 +15,7 @@ from .cluster.factory import make_leases
 from .cluster_watch import watch_cluster
 from .heap import HeapTrimmer, libc_malloc_trim
 from .interview.audio_budget import AudioBudget
+from .interview.quota import QuotaPolicy
 from .interview.service import InterviewService
 from .interview.spend import SpendPolicy
 from .interview.sweeper import SweepPolicy
@@ -133,10 +134,17 @@ def _make_service(
             session_ttl=settings.session_ttl,
             abandoned_ttl=settings.abandoned_ttl,
             report_retention=settings.report_retention,
+            unanswered_ttl=settings.unanswered_ttl,
+            tombstone_retention=settings.tombstone_retention,
             interval=settings.sweep_interval,
         ),
         audio_budget=AudioBudget(settings.audio_buffer_bytes),
-        max_stored_sessions=settings.max_stored_sessions,
+        quota=QuotaPolicy(
+            max_sessions=settings.max_stored_sessions,
+            max_per_client=settings.max_stored_sessions_per_client,
+            unanswered_ttl=settings.unanswered_ttl,
+            min_retention=settings.report_min_retention,
+        ),
         spend_policy=SpendPolicy(
             max_drafts=settings.preemptive_max_drafts,
             draft_min_new_words=settings.preemptive_min_new_words,

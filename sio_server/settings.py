@@ -27,6 +27,18 @@ class Settings(BaseSettings):
     max_stored_sessions: int = Field(
         default=5000, ge=1, description="sessions the store keeps; past it the oldest ended ones are purged first"
     )
+    max_stored_sessions_per_client: int = Field(
+        default=10, ge=1, description="active sessions one client address may have stored; past it starts are refused"
+    )
+    unanswered_ttl: float = Field(
+        default=3600, gt=0, description="seconds a never-answered session nobody is connected to is kept before it is purged"
+    )
+    report_min_retention: float = Field(
+        default=604_800, ge=0, description="seconds an ended report is never purged to make room for a new session"
+    )
+    tombstone_retention: float = Field(
+        default=31_536_000, gt=0, description="seconds a purged session's tombstone answers 'expired'; then its token is unknown"
+    )
     session_ttl: float = Field(default=3600, gt=0)
     abandoned_ttl: float = Field(default=86400, gt=0)
     report_retention: float = Field(

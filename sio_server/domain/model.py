@@ -131,7 +131,8 @@ class Session(BaseModel):
     """Everything the server keeps about one interview.
 
     ``token_hash`` is the SHA-256 of the resume token; the token itself is never
-    stored. ``version`` increases by one on every save (optimistic concurrency).
+    stored. ``client_key`` is a hash of the address that started the session
+    (what the store quota counts per client), never the address itself. ``version`` increases by one on every save (optimistic concurrency).
     """
 
     session_id: uuid.UUID
@@ -148,6 +149,12 @@ class Session(BaseModel):
     feedback: Feedback | None = None
     pending: PendingStep | None = None
     version: int = 0
+    client_key: str | None = None
+
+    @property
+    def answered(self) -> bool:
+        """Whether the candidate answered any question (a never-answered session is the quota's first to go)."""
+        return any(turn.answer is not None for turn in self.turns)
 
     @property
     def id(self) -> str:

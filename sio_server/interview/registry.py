@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Protocol
 
 from ..aio.tasks import OwnedTasks
@@ -169,6 +170,16 @@ class SessionRegistry:
             self.metrics.sessions_live.set(len(self.live))
             self.close_listener(live)
         return live
+
+    async def purge(self, session_id: str, now: datetime) -> bool:
+        """Purge a stored session no socket holds, leaving its tombstone (its token is then ``expired``).
+
+        False when a socket holds it or it is gone already.
+        """
+        if self.socket_of(session_id) is not None:
+            return False
+        self.forget(session_id)
+        return await self.store.purge(session_id, now)
 
     def close_listener(self, live: LiveSession) -> None:
         """Stop the session's STT listener (in the background, owned by the registry)."""

@@ -17,13 +17,14 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
 from ..cluster.leases import Leases
 from ..domain.errors import InterviewError
-from ..domain.model import Feedback, InterviewConfig, PendingStep, Session, Status
+from ..domain.model import Feedback, InterviewConfig, PendingStep, Session, Status, utcnow
 from ..domain.tokens import hash_token, new_token, session_id_of, token_matches
 from ..observability.metrics import Metrics
-from ..store.base import SessionStore, StoreError
+from ..store.base import SessionStore, StoreError, Tombstone
 from ..vendors.fallback import FallbackLLM, FallbackSTT, FallbackTTS
 from ..vendors.tts import OfflineTTS
 from . import logic
@@ -33,7 +34,7 @@ from .feedback import FeedbackWriter
 from .live import Emitter, LiveSession
 from .pipeline import QuestionPipeline
 from .preemptive import Drafts
-from .quota import StoreQuota
+from .quota import QuotaPolicy, StoreQuota, client_hash
 from .registry import SessionRegistry, SocketHost
 from .spend import SessionSpend, SpendPolicy
 from .steps import StepRunner
@@ -69,7 +70,7 @@ class InterviewService:
         leases: Leases | None = None,
         sweep_policy: SweepPolicy | None = None,
         audio_budget: AudioBudget | None = None,
-        max_stored_sessions: int | None = None,
+        quota: QuotaPolicy | None = None,
         voice_policy: VoicePolicy | None = None,
         slow_notice: float = 0.0,
         spend_policy: SpendPolicy | None = None,
@@ -111,7 +112,7 @@ class InterviewService:
             self.drafts,
             slow_notice=slow_notice,
         )
-        self.quota = StoreQuota(self.registry, self.metrics, max_stored_sessions) if max_stored_sessions else None
+        self.quota = StoreQuota(self.registry, self.metrics, quota) if quota is not None else None
         self.sweeper = Sweeper(self.registry, self.committer, self.metrics, sweep_policy or SweepPolicy())
         # End abandoned sessions, free expired live state, purge expired reports (see Sweeper.sweep).
         self.sweep = self.sweeper.sweep
@@ -147,9 +148,19 @@ class InterviewService:
         session_id = session_id_of(token)  # called when no stored session matched the token
         if session_id is None:
             return
-        tombstone = await self.store.tombstone(session_id)
+        tombstone = await self.tombstone(session_id)
         if tombstone is not None and token_matches(token, tombstone.token_hash):
             raise InterviewError("expired", "this interview's report was deleted after its retention period")
+
+    async def tombstone(self, session_id: str) -> Tombstone | None:
+        """The tombstone of a purged session while it is kept (``TOMBSTONE_RETENTION``), else None.
+
+        A tombstone past its retention that the sweep has not deleted yet is already as good as gone.
+        """
+        tombstone = await self.store.tombstone(session_id)
+        if tombstone is None or utcnow() - tombstone.purged_at >= timedelta(seconds=self.sweeper.policy.tombstone_retention):
+            return None
+        return tombstone
 
     def release(self, live: LiveSession) -> None:
         """Drop ``live`` from memory when no socket holds it and no step runs."""
@@ -182,11 +193,12 @@ class InterviewService:
         return live
 
     async def start_on_socket(
-        self, sid: str, config: InterviewConfig, admit: Callable[[], None] | None = None
+        self, sid: str, config: InterviewConfig, admit: Callable[[], None] | None = None, client: str | None = None
     ) -> tuple[LiveSession, str]:
         """Start an interview for socket ``sid``; a previous ended interview of the socket is let go.
 
-        ``admit`` (admission control) may refuse the new session; it runs before any work.
+        ``admit`` (admission control) may refuse the new session; it runs before any work. ``client`` is the
+        address the quota counts the session against (see :meth:`start`).
         """
         current = self.registry.session_of(sid)
         if current is not None and current.session.status is Status.ACTIVE:
@@ -195,7 +207,7 @@ class InterviewService:
             admit()
         if current is not None:
             await self.registry.unbind(sid, leave=True)
-        live, token = await self.start(config)
+        live, token = await self.start(config, client)
         await self.registry.bind(sid, live, join=True)
         self.ensure_step(live)
         return live, token
@@ -221,18 +233,20 @@ class InterviewService:
         """The mode a new interview runs in: voice only when STT is available."""
         return "voice" if config.mode == "voice" and self.stt is not None else "text"
 
-    async def start(self, config: InterviewConfig) -> tuple[LiveSession, str]:
+    async def start(self, config: InterviewConfig, client: str | None = None) -> tuple[LiveSession, str]:
         """Create and save a session (its first question is pending).
 
+        ``client``: the client address that starts it (its hash is stored and counted by the quota).
         Returns the live session and its resume token (shown once, never stored).
         """
         session = logic.new_session(config, token_hash="", mode=self.effective_mode(config))
         token = new_token(session.session_id)
         session.token_hash = hash_token(token)
+        session.client_key = client_hash(client) if client is not None else None
         session.version = 1
         try:
             if self.quota is not None:
-                await self.quota.make_room()  # store_full before anything is written
+                await self.quota.make_room(session.client_key)  # refused before anything is written
             await self.leases.acquire(session.id)
             await self.store.save(session)
         except StoreError as exc:

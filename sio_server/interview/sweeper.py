@@ -1,22 +1,31 @@
-"""The TTL sweeper: ends abandoned sessions, frees live state, purges expired reports.
+"""The TTL sweeper: ends abandoned sessions, frees live state, purges expired reports and idle unanswered sessions.
 
-Three clocks (see docs/protocol-notes.md): an active session nobody touched
-for ``abandoned_ttl`` is ended; ``session_ttl`` after an interview ended its
+Five clocks (see docs/protocol-notes.md): an active session nobody touched
+for ``abandoned_ttl`` is ended; an active session never answered and idle for
+``unanswered_ttl`` is purged; ``session_ttl`` after an interview ended its
 live state (memory, STT listener, audio queue) is freed while the session
 stays readable in the store; ``report_retention`` after it ended the session is
-purged, leaving a tombstone so its token is answered ``expired``.
+purged. A purge leaves a tombstone so the token is answered ``expired``; a
+session a socket holds is never purged. ``tombstone_retention`` after the
+purge the tombstone goes too, and the token is as unknown as any other.
+
+A sweep costs what it does: the store names the sessions due on each clock
+(:meth:`~sio_server.store.base.SessionStore.due`, from an index), batch by
+batch, and only those are read; live state is freed from what this process
+holds in memory; tombstones go through the store's expiry index.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..domain.model import SessionSummary, Status, utcnow
+from ..domain.model import Status, utcnow
 from ..observability.metrics import Metrics
-from ..store.base import StoreError
+from ..store.base import Clock, StoreError
 from . import logic
 from .committer import Committer
 from .registry import SessionRegistry
@@ -26,12 +35,16 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SweepPolicy:
-    """The sweeper's clocks, in seconds."""
+    """The sweeper's clocks, in seconds; how many due sessions it asks the store for at a time, and handles at once."""
 
     session_ttl: float = 3600
     abandoned_ttl: float = 86400
     report_retention: float = 2_592_000
+    unanswered_ttl: float = 3600
+    tombstone_retention: float = 31_536_000
     interval: float = 60
+    batch: int = 500
+    concurrency: int = 16
 
 
 class Sweeper:
@@ -53,35 +66,66 @@ class Sweeper:
     ) -> dict[str, int]:
         """One sweep; arguments left out come from the policy. Returns what was purged and ended."""
         now = now or utcnow()
-        ttl = timedelta(seconds=self.policy.session_ttl if session_ttl is None else session_ttl)
-        abandoned = timedelta(seconds=self.policy.abandoned_ttl if abandoned_ttl is None else abandoned_ttl)
-        retention = timedelta(seconds=self.policy.report_retention if report_retention is None else report_retention)
-        purged = ended = 0
-        for summary in await self.registry.store.list_summaries():
-            if summary.status is Status.ENDED:
-                purged += await self._ended(summary, now, ttl, retention)
-            elif now - summary.updated_at >= abandoned:
-                ended += await self._abandon(summary.session_id, now)
+        policy = self.policy
+        ttl = timedelta(seconds=policy.session_ttl if session_ttl is None else session_ttl)
+        abandoned = timedelta(seconds=policy.abandoned_ttl if abandoned_ttl is None else abandoned_ttl)
+        retention = timedelta(seconds=policy.report_retention if report_retention is None else report_retention)
+        unanswered = timedelta(seconds=policy.unanswered_ttl)
+        purged = await self._each(Clock.UNANSWERED, now - unanswered, lambda sid: self._purge(sid, now, "unanswered"))
+        ended = await self._each(Clock.ABANDONED, now - abandoned, lambda sid: self._abandon(sid, now))
+        purged += await self._each(Clock.ENDED, now - retention, lambda sid: self._purge(sid, now, "purged"))
+        self._free(now - ttl)
         for live in list(self.registry.live.values()):
             self.registry.release(live)
+        await self._expire_tombstones(now - timedelta(seconds=policy.tombstone_retention))
+        store = self.registry.store
+        self.metrics.stored.set(await store.count())
+        self.metrics.tombstones.set(await store.count_tombstones())
         return {"purged": purged, "ended": ended}
 
-    async def _ended(self, summary: SessionSummary, now: datetime, ttl: timedelta, retention: timedelta) -> int:
-        """Purge an ended session past its retention (1), or free its live state past ``ttl`` (0)."""
-        session_id = summary.session_id
-        age = now - (summary.ended_at or summary.updated_at)
-        live = self.registry.live.get(session_id)
-        if age >= retention and self.registry.socket_of(session_id) is None:
-            self.registry.forget(session_id)
-            if await self.registry.store.purge(session_id, now):
-                self.metrics.swept.labels("purged").inc()
-                return 1
-        elif age >= ttl and live is not None:
-            self.registry.close_listener(live)
-            self.registry.release(live)
-            if self.registry.live.get(session_id) is not live:
-                self.metrics.swept.labels("freed").inc()
+    async def _expire_tombstones(self, before: datetime) -> None:
+        """Delete the tombstones purged by ``before``, a batch at a time (their tokens become unknown)."""
+        while True:
+            gone = await self.registry.store.expire_tombstones(before, self.policy.batch)
+            self.metrics.swept.labels("tombstone_expired").inc(gone)
+            if gone < self.policy.batch:
+                return
+
+    async def _each(self, clock: Clock, before: datetime, act: Callable[[str], Awaitable[int]]) -> int:
+        """Apply ``act`` to the sessions due on ``clock`` at ``before``, a batch at a time; the sum of what it returned.
+
+        Stops when a batch is the last one or when nothing in it could be acted on (all held by sockets).
+        """
+        done = 0
+        slots = asyncio.Semaphore(self.policy.concurrency)
+
+        async def one(session_id: str) -> int:
+            async with slots:  # a purge is a few fsyncs: several at once share the disk's flushes
+                return await act(session_id)
+
+        while True:
+            ids = await self.registry.store.due(clock, before, self.policy.batch)
+            acted = sum(await asyncio.gather(*(one(session_id) for session_id in ids)))
+            done += acted
+            if len(ids) < self.policy.batch or acted == 0:
+                return done
+
+    async def _purge(self, session_id: str, now: datetime, action: str) -> int:
+        """Purge a due session nobody holds (1), or leave it (0)."""
+        if await self.registry.purge(session_id, now):
+            self.metrics.swept.labels(action).inc()
+            return 1
         return 0
+
+    def _free(self, ended_before: datetime) -> None:
+        """Free the live state of sessions held here that ended before ``ended_before`` (they stay stored)."""
+        for live in list(self.registry.live.values()):
+            session = live.session
+            if session.status is Status.ENDED and (session.ended_at or session.updated_at) <= ended_before:
+                self.registry.close_listener(live)
+                self.registry.release(live)
+                if self.registry.live.get(live.id) is not live:
+                    self.metrics.swept.labels("freed").inc()
 
     async def _abandon(self, session_id: str, now: datetime) -> int:
         """End an active session nobody touched for too long (1 when it was ended here)."""

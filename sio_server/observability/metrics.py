@@ -75,6 +75,8 @@ class Metrics:
             "interview_redis_listener_restarts", "Times the Redis manager's listener was restarted", registry=r
         )
         self.swept = Counter("interview_swept_sessions", "Sessions handled by the TTL sweeper", ["action"], registry=r)
+        self.stored = Gauge("interview_stored_sessions", "Sessions in the store, as of the last sweep", registry=r)
+        self.tombstones = Gauge("interview_tombstones", "Tombstones in the store, as of the last sweep", registry=r)
 
     def count_retry(self, vendor: str) -> None:
         """Count a retry of a call to the provider named ``vendor`` (its own ``name``)."""

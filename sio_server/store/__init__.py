@@ -13,7 +13,11 @@ def make_store(settings: Settings) -> SessionStore:
         from .postgres import PostgresSessionStore
 
         return PostgresSessionStore(settings.database_url, schema=settings.database_schema)
-    return FileSessionStore(settings.data_dir, free_margin_bytes=settings.store_free_margin_bytes)
+    return FileSessionStore(
+        settings.data_dir,
+        free_margin_bytes=settings.store_free_margin_bytes,
+        tombstone_retention=settings.tombstone_retention,
+    )
 
 
 __all__ = ["FileSessionStore", "SessionStore", "StoreError", "Tombstone", "VersionConflict", "make_store"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 from datetime import datetime
+from enum import Enum
 
 from pydantic import BaseModel
 
@@ -24,6 +25,14 @@ class Tombstone(BaseModel):
     session_id: str
     token_hash: str
     purged_at: datetime
+
+
+class Clock(str, Enum):
+    """What makes a stored session due for the sweeper or the quota (see :meth:`SessionStore.due`)."""
+
+    ABANDONED = "abandoned"  # active, ``updated_at`` at or before the bound
+    UNANSWERED = "unanswered"  # active, no answer recorded, ``updated_at`` at or before the bound
+    ENDED = "ended"  # ended, ``ended_at`` at or before the bound
 
 
 class SessionStore(abc.ABC):
@@ -83,6 +92,28 @@ class SessionStore(abc.ABC):
     @abc.abstractmethod
     async def list_summaries(self, status: Status | None = None, limit: int | None = None) -> list[SessionSummary]:
         """Summaries of stored sessions, newest ``updated_at`` first."""
+
+    @abc.abstractmethod
+    async def due(self, clock: Clock, before: datetime, limit: int) -> list[str]:
+        """Ids of the sessions due on ``clock`` at ``before``, oldest first, at most ``limit``.
+
+        Costs what it returns: sessions that are not due are not read.
+        """
+
+    @abc.abstractmethod
+    async def expire_tombstones(self, before: datetime, limit: int) -> int:
+        """Delete tombstones purged at or before ``before``, about ``limit`` at a time at most; how many went.
+
+        Costs what it deletes: younger tombstones are not read. A token whose tombstone went is unknown (401).
+        """
+
+    @abc.abstractmethod
+    async def count_tombstones(self) -> int:
+        """How many tombstones are kept."""
+
+    @abc.abstractmethod
+    async def count_active(self, client_key: str) -> int:
+        """How many active sessions were started by ``client_key`` (see ``Session.client_key``)."""
 
     @abc.abstractmethod
     async def ping(self) -> None:

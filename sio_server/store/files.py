@@ -14,45 +14,21 @@ import secrets
 import weakref
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
 
 import aiofiles
 import aiofiles.os
-from pydantic import BaseModel, ValidationError
 
 from ..domain.ids import parse_session_id
 from ..domain.model import Session, SessionSummary, Status
-from .base import SessionStore, StoreError, Tombstone, VersionConflict
+from .base import Clock, SessionStore, StoreError, Tombstone, VersionConflict
+from .file_index import Entry, SessionIndex
+from .file_io import fsync_dir, read_model
+from .file_tombstones import TombstoneFiles
 
 log = logging.getLogger(__name__)
 _fsync = aiofiles.os.wrap(os.fsync)
 _statvfs = aiofiles.os.wrap(os.statvfs)
 _TMP_SUFFIX = ".tmp"
-M = TypeVar("M", bound=BaseModel)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-async def _read_model(path: Path, model: type[M], what: str) -> M | None:
-    """The JSON file at ``path`` as ``model``; None when it does not exist, StoreError when unreadable."""
-    # One executor hop whether or not the file exists (open, read and close together), so a
-    # missing session costs the same I/O round trip as a present one (session ids are not timeable).
-    try:
-        raw = await asyncio.to_thread(path.read_bytes)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise StoreError(f"cannot read {path.name}: {exc}") from exc
-    try:
-        return model.model_validate_json(raw)
-    except ValidationError as exc:
-        raise StoreError(f"corrupt {what} {path.name}") from exc
 
 
 class FileSessionStore(SessionStore):
@@ -65,14 +41,18 @@ class FileSessionStore(SessionStore):
 
     name = "files"
 
-    def __init__(self, data_dir: str | os.PathLike[str], free_margin_bytes: int = 0) -> None:
+    def __init__(
+        self, data_dir: str | os.PathLike[str], free_margin_bytes: int = 0, tombstone_retention: float = 31_536_000
+    ) -> None:
         self.root = Path(data_dir).resolve() / "sessions"
+        self.tombstones = TombstoneFiles(self.root.parent, tombstone_retention)
         self.free_margin_bytes = free_margin_bytes
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._versions: dict[str, int] = {}  # last version read or written here: saves skip re-reading the file
+        self.index = SessionIndex()  # what the sweeper and the quota ask, without reading files
 
     async def open(self) -> None:
-        """Create the sessions folder and remove temp files left by a crash.
+        """Create the sessions folder, remove temp files left by a crash, build the index, count the tombstones.
 
         Nothing here stops the process: a folder that cannot be created, a
         ``*.tmp`` that is a directory or cannot be removed (read-only
@@ -92,6 +72,29 @@ class FileSessionStore(SessionStore):
                 await aiofiles.os.remove(self.root / name)
             except OSError as exc:
                 log.warning("file store: left %s in place at start-up (%s)", name, exc.strerror)
+        await asyncio.to_thread(self._build_index, names)
+        try:
+            await asyncio.to_thread(self.tombstones.open)
+        except OSError as exc:
+            log.warning("file store: cannot prepare the tombstone journal (%s); /readyz reports it", exc.strerror)
+
+    def _build_index(self, names: list[str]) -> None:
+        """Index every session file in ``names`` (run in a thread: one read each, at start-up only)."""
+        self.index.clear()
+        unreadable = 0
+        for name in names:
+            session_id = name.removesuffix(".json")
+            path = self.path_for(session_id) if name.endswith(".json") else None
+            if path is None:
+                continue
+            try:
+                self.index.put(session_id, Entry.of_json(path.read_bytes()))
+            except FileNotFoundError:
+                continue
+            except (OSError, ValueError, KeyError, TypeError):
+                unreadable += 1
+        if unreadable:
+            log.warning("file store: %d session files could not be indexed (unreadable or corrupt)", unreadable)
 
     def forget(self, session_id: str) -> None:
         """Drop the remembered version (the next save of a reloaded session re-learns it from ``load``)."""
@@ -112,7 +115,7 @@ class FileSessionStore(SessionStore):
         return lock
 
     async def _read(self, path: Path) -> Session | None:
-        return await _read_model(path, Session, "session file")
+        return await read_model(path, Session, "session file")
 
     async def load(self, session_id: str) -> Session | None:
         """Return the stored session, or None."""
@@ -151,6 +154,7 @@ class FileSessionStore(SessionStore):
                 )
             await self._write_atomic(path, data)
             self._versions[session.id] = session.version
+            self.index.put(session.id, Entry.of(session))
 
     async def _write_atomic(self, path: Path, data: bytes) -> None:
         tmp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}{_TMP_SUFFIX}")
@@ -162,7 +166,7 @@ class FileSessionStore(SessionStore):
                     view = view[await f.write(view) :]
                 await _fsync(f.fileno())
             await self._replace(tmp, path)
-            await asyncio.to_thread(_fsync_dir, path.parent)
+            await asyncio.to_thread(fsync_dir, path.parent)
         except OSError as exc:
             try:
                 await aiofiles.os.remove(tmp)
@@ -184,19 +188,20 @@ class FileSessionStore(SessionStore):
             try:
                 await aiofiles.os.remove(path)
             except FileNotFoundError:
+                self.index.drop(session_id)
                 return False
             except OSError as exc:
                 raise StoreError(f"cannot delete {path.name}: {exc}") from exc
-            await asyncio.to_thread(_fsync_dir, path.parent)
+            self.index.drop(session_id)
+            await asyncio.to_thread(fsync_dir, path.parent)
             return True
 
     def tombstone_path(self, session_id: str) -> Path | None:
         """The tombstone file of ``session_id`` (``DATA_DIR/tombstones/<uuid>.json``), or None for a bad id."""
-        uid = parse_session_id(session_id)
-        return None if uid is None else self.root.parent / "tombstones" / f"{uid}.json"
+        return self.tombstones.path_for(session_id)
 
     async def purge(self, session_id: str, purged_at: datetime) -> bool:
-        """Write the tombstone (atomically), then remove the session's file.
+        """Journal the tombstone for its expiry, write it (atomically), then remove the session's file.
 
         A crash in between leaves both: the session is still readable and the
         next sweep purges it again.
@@ -210,16 +215,29 @@ class FileSessionStore(SessionStore):
                 return False
             tombstone = Tombstone(session_id=session.id, token_hash=session.token_hash, purged_at=purged_at)
             try:
-                await aiofiles.os.makedirs(tomb_path.parent, exist_ok=True)
+                await asyncio.to_thread(self.tombstones.journal, tombstone)
             except OSError as exc:
-                raise StoreError(f"cannot create the tombstones folder: {exc}") from exc
+                raise StoreError(f"cannot journal a tombstone: {exc}") from exc
             await self._write_atomic(tomb_path, tombstone.model_dump_json().encode())
+            self.tombstones.count += 1
         return await self.delete(session_id)
 
     async def tombstone(self, session_id: str) -> Tombstone | None:
         """The tombstone of a purged session, or None."""
-        path = self.tombstone_path(session_id)
-        return None if path is None else await _read_model(path, Tombstone, "tombstone")
+        return await self.tombstones.read(session_id)
+
+    async def expire_tombstones(self, before: datetime, limit: int) -> int:
+        """Delete the tombstones whose expiry bucket ended by ``before`` (the journal names them; others are not read)."""
+        try:
+            gone = await asyncio.to_thread(self.tombstones.expire, before, limit)
+        except OSError as exc:
+            raise StoreError(f"cannot expire tombstones: {exc}") from exc
+        self.tombstones.count -= gone
+        return gone
+
+    async def count_tombstones(self) -> int:
+        """How many tombstones are kept (counted at start-up, then kept up to date)."""
+        return self.tombstones.count
 
     async def _session_ids(self) -> list[str]:
         """The ids of every session file (other names in the folder are left out)."""
@@ -231,8 +249,16 @@ class FileSessionStore(SessionStore):
         return [session_id for session_id in ids if parse_session_id(session_id) is not None]
 
     async def count(self) -> int:
-        """How many session files there are (no file is read, no path built)."""
-        return len(await self._session_ids())
+        """How many sessions are indexed (no file is read, no folder listed)."""
+        return len(self.index)
+
+    async def due(self, clock: Clock, before: datetime, limit: int) -> list[str]:
+        """Ids due on ``clock``, from the index (no file is read)."""
+        return self.index.due(clock, before, limit)
+
+    async def count_active(self, client_key: str) -> int:
+        """Active sessions of ``client_key``, from the index."""
+        return self.index.count_active(client_key)
 
     async def list_summaries(self, status: Status | None = None, limit: int | None = None) -> list[SessionSummary]:
         """Summaries of every stored session, newest first."""

@@ -29,7 +29,7 @@ from pydantic import ValidationError
 
 from ..domain.ids import parse_session_id
 from ..domain.model import Session, SessionSummary, Status
-from .base import SessionStore, StoreError, Tombstone, VersionConflict
+from .base import Clock, SessionStore, StoreError, Tombstone, VersionConflict
 from .postgres_sql import DB_ERRORS, MAX_IDENT, Wrap, ident, session_json
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,21 @@ class PostgresSessionStore(SessionStore):
                 )""",
             ]
 
-        return [m1, m2]
+        def m3() -> list[str]:
+            # What the sweeper and the quota ask, answered from indexes: who started an active session,
+            # whether it was ever answered, the sessions due on each clock, and the tombstones past theirs.
+            answered = "EXISTS (SELECT 1 FROM jsonb_array_elements(data->'turns') turn WHERE turn->>'answer' IS NOT NULL)"
+            return [
+                f"ALTER TABLE {t} ADD COLUMN client_key text NULL, ADD COLUMN answered boolean NOT NULL DEFAULT false",
+                f"UPDATE {t} SET client_key = data->>'client_key', answered = {answered}",
+                f"CREATE INDEX {ident(self.table + '_ended_idx', 'index')} ON {t} (ended_at) WHERE status = 'ended'",
+                f"""CREATE INDEX {ident(self.table + '_unanswered_idx', 'index')} ON {t} (updated_at)
+                    WHERE status = 'active' AND NOT answered""",
+                f"CREATE INDEX {ident(self.table + '_client_idx', 'index')} ON {t} (client_key) WHERE status = 'active'",
+                f"CREATE INDEX {ident(self.table + '_tomb_purged_idx', 'index')} ON {self._tombstones} (purged_at)",
+            ]
+
+        return [m1, m2, m3]
 
     @property
     def latest_version(self) -> int:
@@ -263,6 +277,8 @@ class PostgresSessionStore(SessionStore):
             len(session.turns),
             session.config.max_questions,
             session_json(session),
+            session.client_key,
+            session.answered,
         )
         t = self._qualified
         with Wrap("save"):
@@ -270,8 +286,8 @@ class PostgresSessionStore(SessionStore):
                 if version == 1:
                     written = await conn.fetchval(
                         f"""INSERT INTO {t} (session_id, status, version, created_at, updated_at, ended_at,
-                                             language, mode, questions_asked, max_questions, data)
-                            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb)
+                                             language, mode, questions_asked, max_questions, data, client_key, answered)
+                            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13)
                             ON CONFLICT (session_id) DO NOTHING
                             RETURNING 1""",
                         *args,
@@ -280,7 +296,7 @@ class PostgresSessionStore(SessionStore):
                     written = await conn.fetchval(
                         f"""UPDATE {t} SET status = $2, version = $3, created_at = $4, updated_at = $5,
                                 ended_at = $6, language = $7, mode = $8, questions_asked = $9,
-                                max_questions = $10, data = $11::jsonb
+                                max_questions = $10, data = $11::jsonb, client_key = $12, answered = $13
                             WHERE session_id = $1 AND version = $3 - 1
                             RETURNING 1""",
                         *args,
@@ -333,6 +349,56 @@ class PostgresSessionStore(SessionStore):
         with Wrap("counting sessions"):
             async with self._acquire() as conn:
                 return int(await conn.fetchval(f"SELECT count(*) FROM {self._qualified}"))
+
+    async def due(self, clock: Clock, before: datetime, limit: int) -> list[str]:
+        """Ids due on ``clock``, oldest first, through the clock's index (rows that are not due are not read)."""
+        where, order = {
+            Clock.ABANDONED: ("status = 'active' AND updated_at <= $1", "updated_at"),
+            Clock.UNANSWERED: ("status = 'active' AND NOT answered AND updated_at <= $1", "updated_at"),
+            Clock.ENDED: ("status = 'ended' AND ended_at <= $1", "ended_at"),
+        }[clock]
+        with Wrap("listing due sessions"):
+            async with self._acquire() as conn:
+                rows = await conn.fetch(
+                    f"SELECT session_id FROM {self._qualified} WHERE {where} ORDER BY {order} LIMIT $2::bigint",
+                    before,
+                    max(0, int(limit)),
+                )
+        return [str(row[0]) for row in rows]
+
+    async def expire_tombstones(self, before: datetime, limit: int) -> int:
+        """Delete the oldest tombstones purged at or before ``before``, at most ``limit`` (through ``purged_at``'s index)."""
+        tombs = self._tombstones
+        with Wrap("expiring tombstones"):
+            async with self._acquire() as conn:
+                return int(
+                    await conn.fetchval(
+                        f"""WITH gone AS (
+                                DELETE FROM {tombs} WHERE session_id IN (
+                                    SELECT session_id FROM {tombs} WHERE purged_at <= $1 ORDER BY purged_at LIMIT $2::bigint
+                                ) RETURNING 1
+                            )
+                            SELECT count(*) FROM gone""",
+                        before,
+                        max(0, int(limit)),
+                    )
+                )
+
+    async def count_tombstones(self) -> int:
+        """How many tombstone rows there are."""
+        with Wrap("counting tombstones"):
+            async with self._acquire() as conn:
+                return int(await conn.fetchval(f"SELECT count(*) FROM {self._tombstones}"))
+
+    async def count_active(self, client_key: str) -> int:
+        """Active rows of ``client_key`` (a partial index)."""
+        with Wrap("counting a client's sessions"):
+            async with self._acquire() as conn:
+                return int(
+                    await conn.fetchval(
+                        f"SELECT count(*) FROM {self._qualified} WHERE status = 'active' AND client_key = $1", client_key
+                    )
+                )
 
     async def list_summaries(self, status: Status | None = None, limit: int | None = None) -> list[SessionSummary]:
         """Summaries from the summary columns, newest ``updated_at`` first."""

@@ -4,7 +4,7 @@ Every refusal comes before any work is done, with a documented code:
 ``too_many_sockets`` / ``server_busy`` at the Engine.IO handshake (HTTP 429 /
 503, the client's ``connect_error``), ``too_many_sessions`` /
 ``server_busy`` in the ``start_interview`` ack. Addresses are counted by
-:func:`..web.client_address.client_key` (an IPv6 client with its /64). The socket cap is kept below
+:func:`..net.client_address.client_key` (an IPv6 client with its /64). The socket cap is kept below
 the process's descriptor limit, so new sockets are refused before accept()
 starts failing.
 """

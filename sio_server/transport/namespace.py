@@ -238,7 +238,8 @@ class InterviewNamespace(socketio.AsyncNamespace):
         config = parse(StartInterview, payload).config()
         # too_many_sessions / server_busy are decided after already_in_session and before any work
         admit = partial(self.server.admit_session, sid, self.namespace)
-        live, token = await self.service.start_on_socket(sid, config, admit=admit)
+        client = self.server.client_of(sid, self.namespace)
+        live, token = await self.service.start_on_socket(sid, config, admit=admit, client=client)
         voice = {"interruption_min_ms": self.settings.interruption_min_ms} if live.session.mode == "voice" else {}
         voice |= logic.voice_turns_payload(live.session)
         speak = bool(live.session.config.speak_questions)  # decided when the session was created

@@ -193,11 +193,18 @@ class InterviewSocketServer(socketio.AsyncServer):
         self.eio.malformed_log = KeyedGate(malformed_log_interval)
         self.eio.ws_compression = ws_compression
 
+    def client_of(self, sid: str, namespace: str) -> str:
+        """The client of socket ``sid`` as per-client caps count it: the address its handshake resolved.
+
+        The one place the store quota's client is taken from; it must be the key admission counts.
+        """
+        environ = self.get_environ(sid, namespace) or {}
+        return client_key(environ.get("REMOTE_ADDR", "?"))  # IPv6 per /64, as admission counts
+
     def admit_session(self, sid: str, namespace: str) -> None:
         """Raise ``too_many_sessions`` / ``server_busy`` when the socket's client may not start an interview now."""
         if self.admission is not None:
-            environ = self.get_environ(sid, namespace) or {}
-            self.admission.admit_session(environ.get("REMOTE_ADDR", "?"))
+            self.admission.admit_session(self.client_of(sid, namespace))
 
     def _address(self, eio_sid: str) -> str:
         # Upstream keeps each Engine.IO socket's environ in ``self.environ`` until it disconnects.

@@ -117,7 +117,7 @@ async def _peek_or_404(request: web.Request, session_id: str) -> Session:
     """The session as held or stored, without taking it over (for reads); 410 when it was purged."""
     try:
         session = await request.app[SERVICE].peek(session_id)
-        if session is None and await request.app[STORE].tombstone(session_id) is not None:
+        if session is None and await request.app[SERVICE].tombstone(session_id) is not None:
             raise ApiError(410, "expired", "this session was deleted after its retention period")
     except StoreError as exc:
         raise _store_unavailable(exc) from None
@@ -148,8 +148,8 @@ async def require_admin_or_session(request: web.Request) -> Session:
 
 
 def session_view(session: Session) -> dict:
-    """The whole session as JSON, without token material."""
-    return session.model_dump(mode="json", exclude={"token_hash"})
+    """The whole session as JSON, without token material or the client key."""
+    return session.model_dump(mode="json", exclude={"token_hash", "client_key"})
 
 
 @routes.get("/healthz")
@@ -281,6 +281,18 @@ async def delete_session(request: web.Request) -> web.Response:
     if not existed:
         raise ApiError(404, "not_found", "no such session")
     return web.Response(status=204)
+
+
+@routes.get("/api/v1/maintenance/store")
+async def store_counts(request: web.Request) -> web.Response:
+    """Admin: how many sessions and tombstones the store keeps now."""
+    require_admin(request)
+    store = request.app[STORE]
+    try:
+        counts = {"sessions": await store.count(), "tombstones": await store.count_tombstones()}
+    except StoreError as exc:
+        raise _store_unavailable(exc) from None
+    return web.json_response(counts)
 
 
 @routes.post("/api/v1/maintenance/cleanup")

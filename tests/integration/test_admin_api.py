@@ -109,7 +109,7 @@ async def test_list_detail_feedback_delete(http, app_server):
     assert (await http.get("/api/v1/sessions?limit=0", headers=ADMIN)).status == 400
 
     detail = await (await http.get(f"/api/v1/sessions/{sid}", headers=ADMIN)).json()
-    assert detail["session_id"] == sid and "token_hash" not in detail
+    assert detail["session_id"] == sid and "token_hash" not in detail and "client_key" not in detail
     assert client.resume_token not in str(detail)
 
     own = {"Authorization": f"Bearer {client.resume_token}"}
@@ -153,6 +153,14 @@ async def test_cleanup_runs_the_sweep(http, app_server, settings):
     client = await run_interview(app_server)
     r = await http.post("/api/v1/maintenance/cleanup", headers=ADMIN)
     assert r.status == 200 and await r.json() == {"purged": 0, "ended": 0}
+    await client.close()
+
+
+async def test_the_store_counts_are_admin_only(http, app_server):
+    client = await run_interview(app_server)
+    assert (await http.get("/api/v1/maintenance/store")).status == 401
+    r = await http.get("/api/v1/maintenance/store", headers=ADMIN)
+    assert r.status == 200 and await r.json() == {"sessions": 1, "tombstones": 0}
     await client.close()
 
 

@@ -35,7 +35,11 @@ async def test_sigkill_loop_keeps_every_acked_answer_exactly_once(server_factory
     seed = int(os.environ.get("CRASH_SEED") or random.SystemRandom().randrange(1, 2**31))
     print(f"\ncrash-consistency seed: CRASH_SEED={seed}")
     rng = random.Random(seed)
-    load = {"SESSIONS_PER_CLIENT_PER_MINUTE": "100000", "MAX_SOCKETS_PER_CLIENT": "10000"}  # 8 workers on one address
+    load = {  # 8 workers on one address
+        "SESSIONS_PER_CLIENT_PER_MINUTE": "100000",
+        "MAX_SOCKETS_PER_CLIENT": "10000",
+        "MAX_STORED_SESSIONS_PER_CLIENT": "100000",
+    }
     server = server_factory(env={"OFFLINE_LLM_DELAY": f"{rng.uniform(0.05, 0.2):.3f}", **load}).start()
     sessions_dir = Path(server.data_dir) / "sessions"
     ledger = Ledger(seed=seed)

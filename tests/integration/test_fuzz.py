@@ -135,6 +135,7 @@ def harness(tmp_path_factory: pytest.TempPathFactory):
         sessions_per_client_per_minute=1_000_000,
         max_sockets_per_client=10_000,
         admin_failures_per_minute=1_000_000,  # wrong tokens are drawn all the time: keep reaching the routes
+        max_stored_sessions_per_client=1_000_000,
     )
     server = LoopServer(settings).start()
     h = Harness(server)

@@ -10,7 +10,7 @@ import pytest
 
 from sio_server.domain.model import InterviewConfig, Status
 from sio_server.interview import logic
-from sio_server.store.base import SessionStore, VersionConflict
+from sio_server.store.base import Clock, SessionStore, VersionConflict
 
 BAD_IDS = [
     "",
@@ -29,8 +29,9 @@ BAD_IDS = [
 ]
 
 
-def make_session(questions: int = 0, max_questions: int = 5):
+def make_session(questions: int = 0, max_questions: int = 5, client_key: str | None = None):
     session = logic.new_session(InterviewConfig(max_questions=max_questions), token_hash="0" * 64, mode="text")
+    session.client_key = client_key
     for i in range(questions):
         logic.add_question(session, f"Q{i + 1}?", fallback=False)
         logic.record_answer(session, i + 1, f"answer {i + 1}")
@@ -157,3 +158,62 @@ class StoreContract:
     async def test_invalid_ids_have_no_tombstone(self, store: SessionStore, bad_id: str):
         assert await store.tombstone(bad_id) is None
         assert await store.purge(bad_id, make_session().created_at) is False
+
+    async def test_due_names_the_sessions_due_on_each_clock_oldest_first(self, store: SessionStore):
+        base = make_session().created_at
+        asked = make_session()  # a question asked, never answered
+        logic.add_question(asked, "Q1?", fallback=False)
+        answered = make_session(questions=1)
+        ended_old, ended_new = make_session(questions=1), make_session(questions=1)
+        for minutes, session in ((10, asked), (20, answered), (30, ended_old), (40, ended_new)):
+            session.updated_at = base + timedelta(minutes=minutes)
+        for minutes, session in ((50, ended_old), (45, ended_new)):
+            session.status, session.ended_at = Status.ENDED, base + timedelta(minutes=minutes)
+        for session in (asked, answered, ended_old, ended_new):
+            await store.save(session)
+        late = base + timedelta(hours=1)
+        assert await store.due(Clock.ABANDONED, late, 10) == [asked.id, answered.id]
+        assert await store.due(Clock.UNANSWERED, late, 10) == [asked.id]
+        assert await store.due(Clock.ENDED, late, 10) == [ended_new.id, ended_old.id], "by ended_at"
+        assert await store.due(Clock.ENDED, late, 1) == [ended_new.id]
+        assert await store.due(Clock.ENDED, base + timedelta(minutes=45), 10) == [ended_new.id], "the bound is inclusive"
+        assert await store.due(Clock.ABANDONED, base + timedelta(minutes=15), 10) == [asked.id]
+        assert await store.due(Clock.UNANSWERED, base, 10) == []
+        asked.version = 2
+        logic.record_answer(asked, 1, "an answer")
+        await store.save(asked)
+        assert await store.due(Clock.UNANSWERED, late, 10) == [], "answered since"
+        await store.purge(ended_new.id, late)
+        await store.delete(answered.id)
+        assert await store.due(Clock.ENDED, late, 10) == [ended_old.id]
+        assert await store.due(Clock.ABANDONED, late, 10) == [asked.id]
+
+    async def test_count_active_counts_a_clients_active_sessions(self, store: SessionStore):
+        mine = [make_session(client_key="a" * 32) for _ in range(3)]
+        theirs = make_session(client_key="b" * 32)
+        for session in (*mine, theirs, make_session()):
+            await store.save(session)
+        assert await store.count_active("a" * 32) == 3 and await store.count_active("b" * 32) == 1
+        mine[0].status, mine[0].version = Status.ENDED, 2
+        await store.save(mine[0])
+        await store.delete(mine[1].id)
+        assert await store.count_active("a" * 32) == 1
+        assert await store.count_active("c" * 32) == 0
+        assert (await store.load(theirs.id)).client_key == "b" * 32
+
+    async def test_tombstones_expire_oldest_first_and_are_counted(self, store: SessionStore):
+        start = await store.count_tombstones()
+        sessions = [make_session() for _ in range(3)]
+        base = sessions[0].created_at
+        purged_at = [base, base + timedelta(days=1), base + timedelta(days=10)]
+        for session, at in zip(sessions, purged_at):
+            await store.save(session)
+            await store.purge(session.id, at)
+        assert await store.count_tombstones() == start + 3
+        assert await store.expire_tombstones(base - timedelta(days=1), 100) == 0
+        assert await store.expire_tombstones(base + timedelta(days=5), 100) == 2
+        assert [await store.tombstone(s.id) is None for s in sessions] == [True, True, False]
+        assert await store.count_tombstones() == start + 1
+        assert await store.expire_tombstones(base + timedelta(days=5), 100) == 0, "nothing left that old"
+        assert await store.expire_tombstones(base + timedelta(days=30), 100) == 1
+        assert await store.tombstone(sessions[2].id) is None and await store.count_tombstones() == start

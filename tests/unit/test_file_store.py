@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from sio_server.domain.ids import parse_session_id
-from sio_server.store.base import StoreError
+from sio_server.store.base import Clock, StoreError
 from sio_server.store.files import FileSessionStore
 from tests.unit.store_contract import StoreContract, make_session
 
@@ -97,3 +99,37 @@ def test_no_id_yields_a_path_outside_the_sessions_folder(value: str):
     assert path.parent == root / "sessions"
     assert path.name == f"{value}.json"
     assert os.path.commonpath([path.resolve(), root]) == str(root)
+
+
+async def test_a_reopened_store_rebuilds_its_index_and_keeps_its_tombstones_expiring(tmp_path: Path):
+    store = FileSessionStore(tmp_path)
+    await store.open()
+    kept, purged = make_session(client_key="k" * 32), make_session()
+    for session in (kept, purged):
+        await store.save(session)
+    await store.purge(purged.id, purged.created_at)
+    again = FileSessionStore(tmp_path)
+    await again.open()
+    assert await again.count() == 1 and await again.count_active("k" * 32) == 1
+    assert await again.due(Clock.ABANDONED, kept.updated_at, 10) == [kept.id]
+    assert await again.count_tombstones() == 1
+    assert await again.expire_tombstones(purged.created_at + timedelta(days=2), 10) == 1
+    assert await again.tombstone(purged.id) is None
+
+
+async def test_tombstones_from_before_the_expiry_journal_are_adopted_by_their_age(tmp_path: Path):
+    store = FileSessionStore(tmp_path)
+    await store.open()
+    sessions = [make_session() for _ in range(2)]
+    for session in sessions:
+        await store.save(session)
+        await store.purge(session.id, session.created_at)
+    shutil.rmtree(tmp_path / "tombstone-expiry")  # as a server of the previous release left DATA_DIR
+    old = store.tombstone_path(sessions[0].id)
+    written = old.stat().st_mtime - 10 * 86400
+    os.utime(old, (written, written))
+    again = FileSessionStore(tmp_path)
+    await again.open()
+    assert await again.count_tombstones() == 2
+    assert await again.expire_tombstones(sessions[0].created_at - timedelta(days=5), 10) == 1
+    assert await again.tombstone(sessions[0].id) is None and await again.tombstone(sessions[1].id) is not None

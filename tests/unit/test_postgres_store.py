@@ -194,9 +194,9 @@ async def test_open_twice_and_concurrent_opens_are_fine(make_store: StoreFactory
     await stores[0].save(session)
     for s in stores:
         assert (await s.load(session.id)).model_dump() == session.model_dump()
-        assert await s.schema_version() == s.latest_version == 2
+        assert await s.schema_version() == s.latest_version == 3
     rows = await _sql(f'SELECT table_name, version FROM "{schema}".{VERSION_TABLE}')
-    assert [tuple(r) for r in rows] == [("interview_sessions", 2)]
+    assert [tuple(r) for r in rows] == [("interview_sessions", 3)]
     # A later process reopening a migrated schema changes nothing and keeps the data.
     later = make_store()
     await later.open()
@@ -218,6 +218,32 @@ async def test_migration_creates_the_documented_table_and_index(store: PostgresS
     assert {"status", "created_at", "updated_at", "language", "mode", "questions_asked", "max_questions"} <= set(types)
     indexes = await _sql("SELECT indexdef FROM pg_indexes WHERE schemaname = $1", schema)
     assert any("(status, updated_at DESC)" in r["indexdef"] for r in indexes)
+
+
+async def test_migration_3_fills_the_quota_columns_of_existing_rows(make_store: StoreFactory, schema: str):
+    store = make_store()
+    await store.open()
+    answered, asked = make_session(questions=1, client_key="k" * 32), make_session(client_key="k" * 32)
+    for session in (answered, asked):
+        await store.save(session)
+    table = f'"{schema}".interview_sessions'
+    for statement in (  # back to schema version 2, as a server of the previous release left it
+        f"ALTER TABLE {table} DROP COLUMN client_key, DROP COLUMN answered",
+        f'DROP INDEX "{schema}".interview_sessions_ended_idx',
+        f'DROP INDEX "{schema}".interview_sessions_tomb_purged_idx',
+        f"UPDATE \"{schema}\".{VERSION_TABLE} SET version = 2",
+    ):
+        await _sql(statement, fetch="execute")
+    await store.close()
+    again = make_store()
+    await again.open()
+    assert await again.schema_version() == 3
+    rows = await _sql(f"SELECT session_id::text AS id, client_key, answered FROM {table}")
+    assert {r["id"]: (r["client_key"], r["answered"]) for r in rows} == {
+        answered.id: ("k" * 32, True),
+        asked.id: ("k" * 32, False),
+    }
+    assert await again.count_active("k" * 32) == 2
 
 
 async def test_two_tables_in_one_schema_have_their_own_versions(make_store: StoreFactory, schema: str):

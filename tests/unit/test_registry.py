@@ -108,14 +108,14 @@ async def test_a_resume_reads_the_session_once_and_holds_what_it_read(registry, 
     await registry.store.save(session)
     registry.store.forget(session.id)  # as after a restart: nothing remembered
     reads = 0
-    read_model = files._read_model
+    read_model = files.read_model
 
     async def counting(*args, **kwargs):
         nonlocal reads
         reads += 1
         return await read_model(*args, **kwargs)
 
-    monkeypatch.setattr(files, "_read_model", counting)
+    monkeypatch.setattr(files, "read_model", counting)
     live = await registry.authenticate(token)
     assert live is not None and live.id == session.id and reads == 1
     assert await registry.authenticate(new_token(session.session_id)) is None  # a wrong secret: no session

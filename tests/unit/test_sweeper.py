@@ -19,12 +19,14 @@ from sio_server.interview.registry import SessionRegistry
 from sio_server.interview.service import InterviewService
 from sio_server.interview.sweeper import Sweeper, SweepPolicy
 from sio_server.observability.metrics import Metrics
+from sio_server.store.file_tombstones import bucket_width
 from sio_server.store.files import FileSessionStore
 from sio_server.vendors.fallback import FallbackLLM
 from sio_server.vendors.offline_llm import OfflineLLM
 
 TTL = 60.0
 RETENTION = 3600.0
+TOMBSTONE_RETENTION = 86400.0
 
 
 class NoEmitter:
@@ -123,3 +125,79 @@ async def test_the_periodic_sweep_is_owned_and_stopped(parts):
     finally:
         await sweeper.stop()
     assert sweeper._task is None
+
+
+class CountingStore(FileSessionStore):
+    """The file store, counting the session files it reads."""
+
+    reads = 0
+
+    async def _read(self, path):
+        self.reads += 1
+        return await super()._read(path)
+
+
+async def saved(store, *, ended_ago: float | None = None, idle: float = 0.0) -> str:
+    """A session saved as ended ``ended_ago`` seconds ago (or active, untouched for ``idle`` seconds), answered."""
+    now = utcnow()
+    session = logic.new_session(InterviewConfig(max_questions=3), token_hash="0" * 64, mode="text", now=now - timedelta(seconds=idle))
+    logic.add_question(session, "Q1?", fallback=False)
+    logic.record_answer(session, 1, "an answer")
+    session.updated_at = now - timedelta(seconds=idle)
+    if ended_ago is not None:
+        session.status, session.ended_at = Status.ENDED, now - timedelta(seconds=ended_ago)
+        session.updated_at = session.ended_at
+    session.version = 1
+    await store.save(session)
+    return session.id
+
+
+async def test_a_sweep_reads_only_the_sessions_due(tmp_path: Path):
+    store = CountingStore(tmp_path / "data")
+    await store.open()
+    metrics = Metrics()
+    registry = SessionRegistry(store, Leases(), metrics, 10, lambda s, a, spend: None, lambda live: None)
+    sweeper = Sweeper(registry, Committer(store, NoEmitter(), metrics), metrics, SweepPolicy(report_retention=RETENTION, abandoned_ttl=600, batch=4))
+    for _ in range(150):  # ended recently or active and touched recently: not due on any clock
+        await saved(store, ended_ago=60)
+        await saved(store, idle=60)
+    expired = [await saved(store, ended_ago=RETENTION + 60) for _ in range(5)]
+    abandoned = [await saved(store, idle=700) for _ in range(3)]
+    store.reads = 0
+    assert await sweeper.sweep() == {"purged": 5, "ended": 3}
+    assert store.reads == 5 + 3, "one read per purge and per abandoned session, none for the 300 others"
+    assert all([await store.load(i) is None for i in expired]) and all([(await store.load(i)).status is Status.ENDED for i in abandoned])
+    assert metrics.registry.get_sample_value("interview_stored_sessions") == 303
+    assert metrics.registry.get_sample_value("interview_tombstones") == 5
+
+
+async def test_tombstones_expire_and_then_the_token_is_unknown(tmp_path: Path):
+    store = FileSessionStore(tmp_path / "data", tombstone_retention=TOMBSTONE_RETENTION)
+    await store.open()
+    policy = SweepPolicy(report_retention=RETENTION, tombstone_retention=TOMBSTONE_RETENTION)
+    service = InterviewService(store, FallbackLLM([OfflineLLM()]), NoEmitter(), sweep_policy=policy)
+    session_id, token = await ended_session(service.registry)
+    purge_time = utcnow() + timedelta(seconds=RETENTION + 1)
+    assert await service.sweep(now=purge_time) == {"purged": 1, "ended": 0}
+    with pytest.raises(InterviewError):
+        await service.authenticate(token)
+    await service.sweep(now=purge_time + timedelta(seconds=TOMBSTONE_RETENTION - 1))
+    assert await store.tombstone(session_id) is not None, "kept for its retention"
+    await service.sweep(now=purge_time + timedelta(seconds=TOMBSTONE_RETENTION + bucket_width(TOMBSTONE_RETENTION)))
+    assert await store.tombstone(session_id) is None and await store.count_tombstones() == 0
+    assert await service.authenticate(token) is None, "the same answer as any unknown token"
+    swept = service.metrics.registry.get_sample_value("interview_swept_sessions_total", {"action": "tombstone_expired"})
+    assert swept == 1 and service.metrics.registry.get_sample_value("interview_tombstones") == 0
+    await service.close()
+
+
+async def test_a_tombstone_past_its_retention_is_unknown_before_the_sweep_deletes_it(tmp_path: Path):
+    store = FileSessionStore(tmp_path / "data")
+    await store.open()
+    policy = SweepPolicy(report_retention=RETENTION, tombstone_retention=TOMBSTONE_RETENTION)
+    service = InterviewService(store, FallbackLLM([OfflineLLM()]), NoEmitter(), sweep_policy=policy)
+    session_id, token = await ended_session(service.registry)
+    await store.purge(session_id, utcnow() - timedelta(seconds=TOMBSTONE_RETENTION))
+    assert await store.tombstone(session_id) is not None
+    assert await service.tombstone(session_id) is None and await service.authenticate(token) is None
+    await service.close()
