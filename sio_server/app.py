@@ -27,8 +27,8 @@ from .store.base import SessionStore
 from .transport.admission import socket_guards
 from .transport.namespace import InterviewNamespace, SocketEmitter
 from .transport.protocol import NAMESPACE
-from .transport.redis_manager import listener_subscribed, make_client_manager, start_manager
-from .transport.server import InterviewSocketServer
+from .transport.redis_manager import listener_subscribed, make_client_manager
+from .transport.upstream import InterviewSocketServer, start_manager
 from .vendors import make_llm, make_stt, make_tts
 from .vendors.llm import LLMProvider
 from .vendors.options import RETRY_LISTENERS
