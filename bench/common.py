@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sio_server.vendors.plugins import vendor_env_names
 from sio_server.devtools.process import DEV_ADMIN_TOKEN, ROOT, ServerProcess, free_port, rss_of, wait_healthy  # noqa: F401  (re-exported to the benchmarks)
 
 NAMESPACE = "/interview"
@@ -91,8 +92,9 @@ class BenchServer(TempServer):
                 # every benchmark client comes from 127.0.0.1: lift the per-address caps of issue 13
                 "SESSIONS_PER_CLIENT_PER_MINUTE": "1000000", "MAX_SOCKETS_PER_CLIENT": "1000000",
                 "MAX_ACTIVE_SESSIONS": "1000000", "MAX_STORED_SESSIONS": "1000000"}
+        scrubbed = {*vendor_env_names(), "DATABASE_URL", "REDIS_URL"}  # every vendor's variables, from the registry
         for key in list(os.environ):  # never inherit vendor keys or a database from the caller's shell
-            if key.split("_")[0] in {"OPENAI", "ELEVENLABS", "DEEPGRAM", "GOOGLE"} or key in {"DATABASE_URL", "REDIS_URL"}:
+            if key.upper() in scrubbed:
                 base[key] = ""
         self.patches = list(patches)
         if self.patches:
