@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sio_server.devtools.process import DEV_ADMIN_TOKEN, ROOT, ServerProcess, free_port, rss_of, wait_healthy  # noqa: F401  (re-exported to the benchmarks)
+from sio_server.vendors.plugins import vendor_env_names
 
 NAMESPACE = "/interview"
 # permessage-deflate as browsers offer it (client_max_window_bits 15). python-socketio's
@@ -92,8 +93,9 @@ class BenchServer(TempServer):
                 "SESSIONS_PER_CLIENT_PER_MINUTE": "1000000", "MAX_SOCKETS_PER_CLIENT": "1000000",
                 "MAX_ACTIVE_SESSIONS": "1000000", "MAX_STORED_SESSIONS": "1000000",
                 "MAX_STORED_SESSIONS_PER_CLIENT": "1000000"}
+        scrubbed = {*vendor_env_names(), "DATABASE_URL", "REDIS_URL"}  # every vendor's variables, from the registry
         for key in list(os.environ):  # never inherit vendor keys or a database from the caller's shell
-            if key.split("_")[0] in {"OPENAI", "ELEVENLABS", "DEEPGRAM", "GOOGLE"} or key in {"DATABASE_URL", "REDIS_URL"}:
+            if key.upper() in scrubbed:
                 base[key] = ""
         self.patches = list(patches)
         if self.patches:

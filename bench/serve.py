@@ -86,7 +86,7 @@ def _patch_room_scan() -> None:
     """``socketio_room_scan``: a disconnect finds the socket's rooms by upstream's scan of every room."""
     from socketio.base_manager import BaseManager
 
-    from sio_server.transport.rooms import RoomIndex
+    from sio_server.transport.upstream.rooms import RoomIndex
 
     RoomIndex.basic_disconnect = BaseManager.basic_disconnect  # type: ignore[method-assign]
 

@@ -49,6 +49,7 @@ def main() -> None:
     import_socketio(redis=bool(settings.redis_url))  # before anything imports socketio: see that module
     from .app import create_app
     from .transport.admission import raise_descriptor_limit
+    from .vendors.registry import chain_names
 
     setup_logging(settings.log_level, settings.log_format)
     descriptors = raise_descriptor_limit()  # before create_app: the socket cap is sized from it
@@ -56,7 +57,7 @@ def main() -> None:
     loop, loop_name = event_loop()
     logging.getLogger("sio_server").info(
         "interview server on http://%s:%s (llm=%s, store=%s, ping %ss, %d descriptors, loop=%s)",
-        settings.host, settings.port, settings.llm_provider,
+        settings.host, settings.port, ">".join(chain_names("LLM", settings)),
         "postgresql" if settings.database_url else "files", settings.ping_interval, descriptors, loop_name,
     )
     web.run_app(

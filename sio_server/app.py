@@ -22,17 +22,18 @@ from .interview.sweeper import SweepPolicy
 from .interview.voice_turns import VoicePolicy
 from .net.client_address import ClientAddress
 from .observability.metrics import Metrics
-from .settings import Settings
+from .settings import Hooks, Settings
 from .store import make_store
 from .store.base import SessionStore
 from .transport.admission import socket_guards
 from .transport.namespace import InterviewNamespace, SocketEmitter
 from .transport.protocol import NAMESPACE
-from .transport.redis_manager import listener_subscribed, make_client_manager, start_manager
-from .transport.server import InterviewSocketServer
+from .transport.redis_manager import listener_subscribed, make_client_manager
+from .transport.upstream import InterviewSocketServer, start_manager
 from .vendors import make_llm, make_stt, make_tts
 from .vendors.llm import LLMProvider
 from .vendors.options import RETRY_LISTENERS
+from .vendors.plugins import offline
 from .web import admin, capabilities, pages, report, resume, security_headers
 from .web.cors import OriginPolicy, replit_origins
 from .web.middleware import app_middleware
@@ -55,7 +56,7 @@ def create_app(
     """
     metrics = Metrics()
     addresses = ClientAddress.from_settings(settings)
-    origins = OriginPolicy(settings.cors_origins, extra=replit_origins())
+    origins = OriginPolicy(settings.cors_origins(offline(settings)), extra=replit_origins())
     app = web.Application(
         middlewares=[app_middleware(origins)],
         client_max_size=settings.max_message_bytes,
@@ -116,7 +117,7 @@ def _make_service(
         tts=make_tts(settings),
         stt=make_stt(settings),
         leases=make_leases(settings),
-        pipelining=settings.tts_pipelining,
+        pipelining=Hooks().tts_pipelining,
         tts_backlog_bytes=settings.tts_socket_backlog_bytes,
         slow_notice=settings.question_slow_notice,
         stt_finalize_timeout=settings.stt_finalize_timeout,

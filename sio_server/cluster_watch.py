@@ -10,8 +10,7 @@ import socketio
 from .interview.service import InterviewService
 from .observability.metrics import Metrics
 from .settings import Settings
-from .transport.redis_manager import listener_alive
-from .transport.server import restart_listener
+from .transport.upstream import listener_alive, restart_listener
 
 log = logging.getLogger(__name__)
 

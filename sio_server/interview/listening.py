@@ -84,7 +84,7 @@ class AnswerListener:
     def _event_option(self) -> dict[str, Any]:
         """``on_event`` for providers with end-of-speech events, when the answer may end by itself."""
         auto = self.watcher is not None and self.watcher.policy.auto
-        return {"on_event": self._on_event} if auto and getattr(self.stt, "end_of_speech_events", False) else {}
+        return {"on_event": self._on_event} if auto and self.stt.capabilities.end_of_speech_events else {}
 
     async def _warn(self) -> None:
         await self.emitter.emit(

@@ -26,7 +26,7 @@ from ..domain.tokens import hash_token, new_token, session_id_of, token_matches
 from ..observability.metrics import Metrics
 from ..store.base import SessionStore, StoreError, Tombstone
 from ..vendors.fallback import FallbackLLM, FallbackSTT, FallbackTTS
-from ..vendors.tts import OfflineTTS
+from ..vendors.silent_tts import OfflineTTS
 from . import logic
 from .audio_budget import AudioBudget
 from .committer import Committer

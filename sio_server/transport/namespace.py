@@ -41,6 +41,7 @@ from .protocol import (
     room_of,
 )
 from .ratelimit import SocketLimits
+from .upstream import InterviewSocketServer
 
 log = logging.getLogger(__name__)
 Handler = Callable[[str, Any], Awaitable[dict[str, Any] | None]]
@@ -50,7 +51,7 @@ CONNECT_WAIT = 10.0  # seconds a resume replay waits for the socket's CONNECT to
 class SocketEmitter:
     """Sends a session's events to its Socket.IO room."""
 
-    def __init__(self, sio: socketio.AsyncServer) -> None:
+    def __init__(self, sio: InterviewSocketServer) -> None:
         self.sio = sio
 
     async def emit(self, session_id: str, event: str, data: dict[str, Any]) -> None:
@@ -72,13 +73,8 @@ class SocketEmitter:
         makes it grow. Each socket's queue (a :class:`.packet_queue.PacketQueue`)
         counts the bytes of the packets not yet written to it.
         """
-        total = 0
-        for sid, _ in self.sio.manager.get_participants(NAMESPACE, room_of(session_id)):
-            eio_sid = self.sio.manager.eio_sid_from_sid(sid, NAMESPACE)
-            socket = self.sio.eio.sockets.get(eio_sid) if eio_sid else None
-            if socket is not None:
-                total += socket.queue.bytes
-        return total
+        participants = self.sio.manager.get_participants(NAMESPACE, room_of(session_id))
+        return sum(self.sio.queued_bytes(sid, NAMESPACE) for sid, _ in participants)
 
 
 class InterviewNamespace(socketio.AsyncNamespace):

@@ -1,7 +1,7 @@
 """Decoding Socket.IO packets without ever raising: hostile JSON becomes an event the namespace refuses.
 
 python-socketio's packet class takes its ``json`` module as a class attribute
-(a public hook); :class:`SafePacket` is the one :class:`~.server.InterviewSocketServer`
+(a public hook); :class:`SafePacket` is the one :class:`~.upstream.server.InterviewSocketServer`
 uses. :func:`attachment_count` reads a binary packet's header before any
 attachment is buffered.
 """

@@ -1,4 +1,8 @@
-"""Several processes: the Redis client manager, whose listener notices a lost subscription, and its health."""
+"""Several processes: the Redis client manager, whose listener notices a lost subscription, and its health.
+
+It builds on :mod:`.upstream.managers`, which owns the python-socketio side of
+the listener (its seam, start and restart); this module only speaks Redis.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import time
 import socketio
 
 from ..settings import Settings
-from .server import ListenerRedisManager, LocalManager
+from .upstream import ListenerRedisManager, LocalManager, listener_alive
 
 log = logging.getLogger(__name__)
 
@@ -89,27 +93,6 @@ def make_client_manager(settings: Settings) -> socketio.AsyncManager:
         logger=logging.getLogger("sio_server.redis_manager"),
         redis_options={"socket_timeout": None, "socket_connect_timeout": 3, "socket_keepalive": True},
     )
-
-
-def start_manager(sio: socketio.AsyncServer) -> None:
-    """Initialize the client manager now rather than at the first connection.
-
-    python-socketio starts the Redis listener lazily; started at boot, a
-    process hears the other processes (and ``/readyz`` can vouch for it) before
-    any client arrives.
-    """
-    if not sio.manager_initialized:
-        sio.manager_initialized = True
-        sio.manager.initialize()
-
-
-def listener_alive(sio: socketio.AsyncServer) -> bool | None:
-    """Whether the Redis manager's listener task runs (None without a Redis manager, or before it started)."""
-    manager = sio.manager
-    if not isinstance(manager, socketio.AsyncRedisManager) or not sio.manager_initialized:
-        return None
-    thread = getattr(manager, "thread", None)
-    return thread is not None and not thread.done()
 
 
 def listener_subscribed(sio: socketio.AsyncServer) -> bool:

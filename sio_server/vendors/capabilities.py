@@ -2,14 +2,14 @@
 
 The page asks before Start, so it offers only what works here:
 
-* ``spoken_questions``: a TTS link that makes sound (every link but the silent
-  ``offline`` one: a vendor or espeak-ng);
+* ``spoken_questions``: a TTS link whose capabilities say ``audible`` (every
+  link but the silent ``offline`` one: a vendor or espeak-ng);
 * ``voice_answers``: an STT chain exists (without one a voice interview runs in text mode);
-* ``hands_free``: an STT provider that sends end-of-speech events
-  (``end_of_speech_events``, today Deepgram), so an answer can end by itself.
+* ``hands_free``: an STT provider whose capabilities say ``end_of_speech_events``
+  (today Deepgram), so an answer can end by itself.
 
-A provider may declare the interview ``languages`` it handles; one that does
-not handles them all. Each mode lists the providers that give it and the
+Each provider's capabilities record (:mod:`.plugins`) may name the interview
+``languages`` it handles; None handles them all. Each mode lists the providers that give it and the
 languages at least one of them handles.
 """
 
@@ -45,7 +45,7 @@ class Capabilities(BaseModel):
 def mode(providers: Iterable[Any], languages: Sequence[str]) -> Mode:
     """The mode the ``providers`` give, in the interview ``languages`` (their order kept)."""
     found = list(providers)
-    handled = {lang for p in found for lang in (getattr(p, "languages", None) or languages)}
+    handled = {lang for p in found for lang in (p.capabilities.languages or languages)}
     spoken = [lang for lang in languages if lang in handled]
     return Mode(available=bool(spoken), languages=spoken, providers=[p.name for p in found])
 
@@ -55,7 +55,7 @@ def capabilities(tts: FallbackTTS, stt: FallbackSTT | None, languages: Sequence[
     listeners = list(stt.providers) if stt is not None else []
     return Capabilities(
         languages=list(languages),
-        spoken_questions=mode((p for p in tts.providers if not p.offline), languages),
+        spoken_questions=mode((p for p in tts.providers if p.capabilities.audible), languages),
         voice_answers=mode(listeners, languages),
-        hands_free=mode((p for p in listeners if getattr(p, "end_of_speech_events", False)), languages),
+        hands_free=mode((p for p in listeners if p.capabilities.end_of_speech_events), languages),
     )

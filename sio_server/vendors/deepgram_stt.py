@@ -37,12 +37,15 @@ import json
 import logging
 from collections import deque
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import aiohttp
+from pydantic import Field
 
+from ..settings import Settings
 from .http_client import SessionOwner
 from .options import ConnectOptions
+from .plugins import STTCapabilities, Vendor, VendorSettings, register, stt_options, vendor_config
 from .retry import is_retryable, retrying
 from .stt import OnEvent, OnTranscript, STTError
 
@@ -340,7 +343,7 @@ class DeepgramSTT(SessionOwner):
 
     name = "deepgram"
     offline = False
-    end_of_speech_events = True  # SpeechStarted / UtteranceEnd (on_event)
+    capabilities = STTCapabilities(streaming=True, interim_results=True, end_of_speech_events=True)  # SpeechStarted / UtteranceEnd
 
     def __init__(
         self,
@@ -398,3 +401,32 @@ class DeepgramSTT(SessionOwner):
         stream = DeepgramStream(self, url, audio_format, on_transcript, on_event)
         await stream._start()
         return stream
+
+
+class DeepgramSettings(VendorSettings):
+    """Deepgram's settings: ``DEEPGRAM_API_KEY``, ``_BASE_URL``, ``_MODEL``, ``_QUERY``."""
+
+    model_config = vendor_config("DEEPGRAM_")
+
+    api_key: str | None = None
+    base_url: str = "wss://api.deepgram.com"
+    model: str = "nova-2"
+    query: str = Field(default="", description="extra /v1/listen query parameters, e.g. 'endpointing=500&filler_words=true'")
+
+
+def build(settings: Settings, own: DeepgramSettings) -> DeepgramSTT:
+    """Deepgram as ``settings`` and its own settings describe it."""
+    return DeepgramSTT(
+        own.api_key or "",
+        own.base_url,
+        own.model,
+        stt_options(settings),
+        keepalive_interval=settings.stt_keepalive_interval,
+        finalize_timeout=settings.stt_finalize_timeout,
+        buffer_bytes=settings.stt_buffer_bytes,
+        query=dict(parse_qsl(own.query)),
+        utterance_end_ms=settings.answer_end_silence_ms,
+    )
+
+
+VENDOR = register(Vendor("deepgram", "STT", DeepgramSettings, build, rank=10))

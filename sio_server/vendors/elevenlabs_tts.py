@@ -15,9 +15,12 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 
 import aiohttp
+from pydantic import Field
 
+from ..settings import Settings
 from .http_client import SessionOwner
 from .options import ConnectOptions
+from .plugins import TTSCapabilities, Vendor, VendorSettings, register, tts_options, vendor_config
 from .retry import VendorHTTPError, parse_retry_after, retrying
 from .tts import TTSError, relay
 
@@ -55,6 +58,7 @@ class ElevenLabsTTS(SessionOwner):
     name = "elevenlabs"
     offline = False
     mime = "audio/mpeg"
+    capabilities = TTSCapabilities(streaming=True)
 
     def __init__(
         self,
@@ -127,3 +131,25 @@ class ElevenLabsTTS(SessionOwner):
                 yield chunk
         finally:
             resp.close()
+
+
+class ElevenLabsSettings(VendorSettings):
+    """ElevenLabs' settings: ``ELEVENLABS_API_KEY``, ``_BASE_URL``, ``_MODEL`` and a voice per persona."""
+
+    model_config = vendor_config("ELEVENLABS_")
+
+    api_key: str | None = None
+    base_url: str = "https://api.elevenlabs.io"
+    model: str = "eleven_multilingual_v2"
+    voice_professional: str | None = Field(default=None, description="unset: the built-in voice")
+    voice_friendly: str | None = None
+    voice_challenging: str | None = None
+
+
+def build(settings: Settings, own: ElevenLabsSettings) -> ElevenLabsTTS:
+    """ElevenLabs as ``settings`` and its own settings describe it."""
+    voices = {"professional": own.voice_professional, "friendly": own.voice_friendly, "challenging": own.voice_challenging}
+    return ElevenLabsTTS(own.api_key or "", own.base_url, own.model, voices=voices, options=tts_options(settings))
+
+
+VENDOR = register(Vendor("elevenlabs", "TTS", ElevenLabsSettings, build, rank=10))

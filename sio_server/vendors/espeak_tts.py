@@ -26,8 +26,12 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import Any, ClassVar
 
+from pydantic import Field
+
+from ..settings import Settings
+from .plugins import TTSCapabilities, Vendor, VendorSettings, register, vendor_config
 from .tts import TTSError
 
 __all__ = ["EspeakTTS", "Voice", "load_voices"]
@@ -160,9 +164,9 @@ class EspeakTTS:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="espeak")
 
     @property
-    def languages(self) -> frozenset[str]:
-        """The interview languages it speaks."""
-        return frozenset(self.voices)
+    def capabilities(self) -> TTSCapabilities:
+        """MP3 streamed as synthesised, in the interview languages it has voices for."""
+        return TTSCapabilities(streaming=True, languages=frozenset(self.voices))
 
     def voice_for(self, persona: str, language: str) -> Voice:
         """The voice of ``persona`` in ``language`` (:class:`TTSError` for a language it does not speak)."""
@@ -236,3 +240,23 @@ class EspeakTTS:
         finally:
             stop.set()
             job.cancel()  # not started yet: never starts; running: stops at its next block
+
+
+class EspeakSettings(VendorSettings):
+    """espeak-ng needs no key; ``OFFLINE_TTS`` turns it off."""
+
+    model_config = vendor_config("ESPEAK_")
+    key_field: ClassVar[str | None] = None
+
+    enabled: bool = Field(
+        default=True, validation_alias="OFFLINE_TTS",
+        description="speak questions with espeak-ng (GPL-3.0) as the TTS chain's last link; false: silence",
+    )
+
+
+def build(settings: Settings, own: EspeakSettings) -> EspeakTTS:
+    """espeak-ng with the voices of ``espeak_voices.json``."""
+    return EspeakTTS()
+
+
+VENDOR = register(Vendor("espeak", "TTS", EspeakSettings, build, rank=1, local=True, enabled=lambda own: own.enabled))

@@ -36,6 +36,7 @@ from ..domain.model import Feedback
 from .breaker import BreakerOptions, CircuitBreaker
 from .budget import LLMGate, Spend
 from .llm import FeedbackRequest, LLMProvider, LLMUnavailable, OnAttempt, QuestionRequest
+from .plugins import STTCapabilities
 from .stt import OnEvent, OnTranscript, STTError, STTProvider, STTStream
 from .tts import TTSError, TTSProvider
 
@@ -407,10 +408,11 @@ class FallbackSTT(Chain[STTProvider]):
     """An :class:`~.stt.STTProvider` that opens each answer's stream with the first available provider.
 
     ``on_event`` (speech start, end of utterance) goes to the providers that send such events
-    (``end_of_speech_events``); the listener judges the others from the timing of their results.
+    (``capabilities.end_of_speech_events``); the listener judges the others from the timing of their results.
     """
 
-    end_of_speech_events = True
+    capabilities = STTCapabilities(streaming=True, interim_results=True, end_of_speech_events=True)
+    """The chain takes ``on_event`` and passes it to the links whose own capabilities send such events."""
 
     async def open(
         self, *, audio_format: str, language: str, on_transcript: OnTranscript, on_event: OnEvent | None = None
@@ -418,7 +420,7 @@ class FallbackSTT(Chain[STTProvider]):
         """Open a stream for one answer; :class:`STTError` when no provider could."""
         errors: list[str] = []
         for link in self.available():
-            events = {"on_event": on_event} if on_event and getattr(link.provider, "end_of_speech_events", False) else {}
+            events = {"on_event": on_event} if on_event and link.provider.capabilities.end_of_speech_events else {}
             try:
                 with link.breaker.call():  # reachable; a failure of the stream itself counts in _TrackedStream
                     stream = await link.provider.open(

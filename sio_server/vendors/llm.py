@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..domain.model import Feedback, InterviewConfig, Turn
+
+if TYPE_CHECKING:
+    from .plugins import LLMCapabilities
 
 OnAttempt = Callable[[str, bool, bool], Awaitable[None]]
 """``on_attempt(provider_name, offline, restart)``: a fallback chain is starting ``provider_name``.
@@ -47,6 +50,7 @@ class LLMProvider(Protocol):
 
     name: str
     offline: bool
+    capabilities: LLMCapabilities
 
     def stream_question(self, request: QuestionRequest) -> AsyncIterator[str]:
         """Yield the next question's text in pieces as they are written."""

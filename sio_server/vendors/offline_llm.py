@@ -8,10 +8,15 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from typing import ClassVar
+
+from pydantic import Field
 
 from ..domain.model import Feedback
 from ..interviewer import build_feedback, next_question
+from ..settings import Settings
 from .llm import FeedbackRequest, QuestionRequest
+from .plugins import LLMCapabilities, Vendor, VendorSettings, register, vendor_config
 
 __all__ = ["OfflineLLM"]
 
@@ -29,6 +34,7 @@ class OfflineLLM:
 
     name = "offline"
     offline = True
+    capabilities = LLMCapabilities(streaming=True)
 
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = max(0.0, float(delay))
@@ -47,3 +53,20 @@ class OfflineLLM:
         if self.delay:
             await asyncio.sleep(self.delay)
         return build_feedback(request.config, request.turns)
+
+
+class OfflineLLMSettings(VendorSettings):
+    """The offline interviewer needs no key; ``OFFLINE_LLM_DELAY`` is a test hook."""
+
+    model_config = vendor_config("OFFLINE_LLM_")
+    key_field: ClassVar[str | None] = None
+
+    delay: float = Field(default=0.0, ge=0, description="test hook: seconds the offline LLM waits per question")
+
+
+def build(settings: Settings, own: OfflineLLMSettings) -> OfflineLLM:
+    """The offline interviewer."""
+    return OfflineLLM(delay=own.delay)
+
+
+VENDOR = register(Vendor("offline", "LLM", OfflineLLMSettings, build, rank=1, local=True))

@@ -1,4 +1,6 @@
-"""An LLM behind the OpenAI Chat Completions API: OpenAI itself or Gemini's compatible endpoint.
+"""The OpenAI LLM vendor (``OPENAI_API_KEY``, ``OPENAI_MODEL``): the OpenAI Chat Completions API.
+
+Gemini's compatible endpoint uses the same client (:mod:`.gemini_llm`).
 
 :class:`OpenAICompatLLM` implements :class:`~.llm.LLMProvider` with the
 official ``openai`` SDK (its own retries switched off; ours are in
@@ -17,16 +19,15 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from openai import APIError
-
 from ..domain.model import Feedback
 from ..settings import Settings
 from .llm import FeedbackRequest, LLMUnavailable, QuestionRequest
 from .llm_prompts import InvalidFeedback, feedback_messages, parse_feedback, question_messages
-from .openai_client import make_client, retrying
+from .openai_client import OpenAIAccount, make_client, retrying
 from .options import ConnectOptions
+from .plugins import LLMCapabilities, Vendor, register
 
-__all__ = ["OpenAICompatLLM", "gemini_llm", "openai_llm"]
+__all__ = ["OpenAICompatLLM", "OpenAILLMSettings", "compat_llm", "llm_options", "openai_llm"]
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,8 @@ class _QuestionStream:
             if isinstance(chunk, dict) and chunk.get("error"):
                 error = chunk["error"]
                 message = error.get("message", "stream error") if isinstance(error, dict) else str(error)
+                from openai import APIError
+
                 raise APIError(message, self._response.http_request, body=error)
             if isinstance(chunk, dict):
                 yield chunk
@@ -98,6 +101,7 @@ class OpenAICompatLLM:
     """
 
     offline = False
+    capabilities = LLMCapabilities(streaming=True)
 
     def __init__(
         self,
@@ -236,7 +240,8 @@ class OpenAICompatLLM:
             raise LLMUnavailable(f"{self.name}: unusable feedback twice ({exc})") from exc
 
 
-def _options(settings: Settings) -> ConnectOptions:
+def llm_options(settings: Settings) -> ConnectOptions:
+    """How hard an LLM call is tried (the core's ``LLM_*`` settings)."""
     return ConnectOptions(
         max_tries=settings.llm_max_tries,
         base_delay=settings.llm_retry_base,
@@ -246,29 +251,22 @@ def _options(settings: Settings) -> ConnectOptions:
     )
 
 
-def openai_llm(settings: Settings) -> OpenAICompatLLM:
-    """The OpenAI client that ``settings`` describes (``OPENAI_API_KEY`` must be set)."""
-    if not settings.openai_api_key:
-        raise ValueError("OPENAI_API_KEY is not set")
-    return OpenAICompatLLM(
-        "openai",
-        settings.openai_api_key,
-        settings.openai_base_url,
-        settings.openai_model,
-        _options(settings),
-        settings.llm_question_deadline,
-    )
+class OpenAILLMSettings(OpenAIAccount):
+    """The OpenAI LLM's settings: ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``OPENAI_MODEL``."""
+
+    model: str = "gpt-4o-mini"
 
 
-def gemini_llm(settings: Settings) -> OpenAICompatLLM:
-    """Gemini through its OpenAI-compatible endpoint (``GOOGLE_API_KEY`` must be set)."""
-    if not settings.google_api_key:
-        raise ValueError("GOOGLE_API_KEY is not set")
-    return OpenAICompatLLM(
-        "gemini",
-        settings.google_api_key,
-        settings.gemini_base_url,
-        settings.gemini_model,
-        _options(settings),
-        settings.llm_question_deadline,
-    )
+def compat_llm(name: str, settings: Settings, own: Any) -> OpenAICompatLLM:
+    """The ``name`` client on the endpoint ``own`` settings describe (``api_key``, ``base_url``, ``model``)."""
+    if not own.api_key:
+        raise ValueError(f"{own.key_env()} is not set")
+    return OpenAICompatLLM(name, own.api_key, own.base_url, own.model, llm_options(settings), settings.llm_question_deadline)
+
+
+def openai_llm(settings: Settings, own: OpenAILLMSettings | None = None) -> OpenAICompatLLM:
+    """The OpenAI client that ``settings`` describe (``OPENAI_API_KEY`` must be set)."""
+    return compat_llm("openai", settings, own or OpenAILLMSettings.from_core(settings))
+
+
+VENDOR = register(Vendor("openai", "LLM", OpenAILLMSettings, openai_llm, rank=10))

@@ -13,13 +13,16 @@ file, WebM as it came. A failure (status, connection, a stream cut before
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 import wave
 from typing import Any
 
-from .openai_client import make_client, retrying
+from ..settings import Settings
+from .openai_client import OpenAIAccount, make_client, retrying
 from .options import ConnectOptions
+from .plugins import STTCapabilities, Vendor, register, stt_options
 from .stt import OnTranscript, STTError
 
 __all__ = ["OpenAISTT", "OpenAIStream", "as_file"]
@@ -96,6 +99,7 @@ class OpenAISTT:
 
     name = "openai"
     offline = False
+    capabilities = STTCapabilities(streaming=False, interim_results=True, end_of_speech_events=False)
 
     def __init__(
         self, api_key: str, base_url: str | None, model: str, options: ConnectOptions, buffer_bytes: int = 2_000_000
@@ -141,3 +145,19 @@ class OpenAISTT:
             await on_transcript(text, is_final)
         except Exception:
             log.exception("openai stt: on_transcript failed")
+
+
+class OpenAISTTSettings(OpenAIAccount):
+    """OpenAI STT's settings: ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``OPENAI_STT_MODEL``."""
+
+    stt_model: str = "gpt-4o-mini-transcribe"
+
+
+def build(settings: Settings, own: OpenAISTTSettings) -> OpenAISTT:
+    """OpenAI STT as ``settings`` and its own settings describe it."""
+    # The whole transcription happens inside answer_end's wait: its retries must fit in it.
+    options = dataclasses.replace(stt_options(settings), deadline=settings.stt_finalize_timeout)
+    return OpenAISTT(own.api_key or "", own.base_url, own.stt_model, options, settings.stt_buffer_bytes)
+
+
+VENDOR = register(Vendor("openai", "STT", OpenAISTTSettings, build, rank=20))

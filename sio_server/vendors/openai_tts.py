@@ -13,11 +13,15 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .openai_client import make_client, retrying
+from pydantic import Field
+
+from ..settings import Settings
+from .openai_client import OpenAIAccount, make_client, retrying
 from .options import ConnectOptions
+from .plugins import TTSCapabilities, Vendor, register, tts_options
 from .tts import TTSError, relay
 
-__all__ = ["DEFAULT_VOICES", "OpenAITTS"]
+__all__ = ["DEFAULT_VOICES", "OpenAITTS", "OpenAITTSSettings"]
 
 DEFAULT_VOICES: dict[str, str] = {"professional": "alloy", "friendly": "coral", "challenging": "onyx"}
 MAX_INPUT_CHARS = 4096  # the endpoint's limit on ``input``
@@ -33,6 +37,7 @@ class OpenAITTS:
     name = "openai"
     offline = False
     mime = "audio/mpeg"
+    capabilities = TTSCapabilities(streaming=True)
 
     def __init__(
         self, api_key: str, base_url: str | None, model: str, options: ConnectOptions, *, voice: str | None = None
@@ -81,3 +86,18 @@ class OpenAITTS:
                 yield chunk
         finally:
             await stack.aclose()
+
+
+class OpenAITTSSettings(OpenAIAccount):
+    """OpenAI TTS's settings: ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``OPENAI_TTS_MODEL``, ``OPENAI_TTS_VOICE``."""
+
+    tts_model: str = "gpt-4o-mini-tts"
+    tts_voice: str | None = Field(default=None, description="one OpenAI voice for every persona; unset: one per persona")
+
+
+def build(settings: Settings, own: OpenAITTSSettings) -> OpenAITTS:
+    """OpenAI TTS as ``settings`` and its own settings describe it."""
+    return OpenAITTS(own.api_key or "", own.base_url, own.tts_model, tts_options(settings), voice=own.tts_voice)
+
+
+VENDOR = register(Vendor("openai", "TTS", OpenAITTSSettings, build, rank=20))

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .plugins import STTCapabilities
 
 OnTranscript = Callable[[str, bool], Awaitable[None]]
 OnEvent = Callable[[str], Awaitable[None]]
@@ -35,6 +38,7 @@ class STTProvider(Protocol):
 
     name: str
     offline: bool
+    capabilities: STTCapabilities
 
     async def open(
         self, *, audio_format: str, language: str, on_transcript: OnTranscript, on_event: OnEvent | None = None
@@ -42,7 +46,7 @@ class STTProvider(Protocol):
         """Open a stream for one answer; ``on_transcript(text, is_final)`` gets every result.
 
         ``on_event`` gets the vendor's speech-start and end-of-utterance signals; it is passed
-        only to providers whose ``end_of_speech_events`` is True (the others are judged from
+        only to providers whose ``capabilities.end_of_speech_events`` is True (the others are judged from
         the timing of their results).
         """
         ...

@@ -1,9 +1,12 @@
-"""The TTS interface, and the offline provider that speaks nothing."""
+"""The TTS interface (a provider, its errors) and the relay of a vendor's audio stream."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .plugins import TTSCapabilities
 
 
 class TTSError(Exception):
@@ -16,6 +19,7 @@ class TTSProvider(Protocol):
     name: str
     offline: bool
     mime: str
+    capabilities: TTSCapabilities
 
     def stream(self, text: str, *, persona: str, language: str) -> AsyncIterator[bytes]:
         """Yield the audio of ``text`` chunk by chunk as the vendor sends it.
@@ -24,19 +28,6 @@ class TTSProvider(Protocol):
         that raises :class:`TTSError` (nothing is ever yielded twice).
         """
         ...
-
-
-class OfflineTTS:
-    """No speech: yields no audio, so each question ends with ``tts_end ok: false``."""
-
-    name = "offline"
-    offline = True
-    mime = "audio/mpeg"
-
-    async def stream(self, text: str, *, persona: str, language: str) -> AsyncIterator[bytes]:
-        """Yield nothing."""
-        return
-        yield b""  # pragma: no cover - makes this an async generator
 
 
 async def relay(vendor: str, first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

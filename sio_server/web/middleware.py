@@ -7,7 +7,7 @@ each frame would cost every held session memory. The jobs live with their
 concern: :func:`.admin.error_response` (the JSON error body) and
 :func:`.cors.apply_cors` (the origin policy for HTTP routes; python-engineio
 applies the same policy to the Socket.IO path). Refusing permessage-deflate
-on websockets is the engine.io websocket's job (``transport/server.py``).
+on websockets is the engine.io websocket's job (``transport/upstream/server.py``).
 """
 
 from __future__ import annotations

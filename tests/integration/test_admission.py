@@ -18,7 +18,7 @@ import socketio
 from sio_server.app import create_app
 from sio_server.net.client_address import ClientAddress, parse_networks
 from sio_server.transport.admission import raise_descriptor_limit, socket_budget
-from sio_server.transport.server import InterviewEngineServer, InterviewSocketServer
+from sio_server.transport.upstream import InterviewEngineServer, InterviewSocketServer
 from tests.support.services import need
 
 NS = "/interview"

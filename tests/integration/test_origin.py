@@ -7,6 +7,7 @@ import pytest
 import socketio
 
 from sio_server.app import create_app
+from sio_server.vendors.plugins import key_env_names, offline
 from sio_server.web.cors import OriginPolicy, replit_origins
 
 NS = "/interview"
@@ -38,7 +39,7 @@ async def websocket_connects(server, origin: str | None) -> bool:
 
 
 async def test_foreign_origin_is_refused_by_default_with_a_vendor_key(aiohttp_server, keyed):
-    assert keyed.cors_allowed_origins is None and keyed.cors_origins is None
+    assert keyed.cors_allowed_origins is None and not offline(keyed) and keyed.cors_origins(offline(keyed)) is None
     server = await aiohttp_server(create_app(keyed))
     own = f"http://{server.host}:{server.port}"
     assert not await websocket_connects(server, EVIL)
@@ -77,3 +78,12 @@ def test_policy_decisions():
     assert fixed.allows("https://ok.test", []) and not fixed.allows("http://h", ["h"])
     assert OriginPolicy("*").allows(EVIL, [])
     assert replit_origins({"REPLIT_DOMAINS": " a.dev , b.dev", "REPLIT_DEV_DOMAIN": "a.dev"}) == ["https://a.dev", "https://b.dev"]
+
+
+@pytest.mark.parametrize("key", key_env_names())
+def test_any_registered_vendors_key_closes_cors_by_default(settings, key):
+    """The key list is the registry's: a vendor that registers a key closes CORS when it is set, with no list to edit."""
+    assert offline(settings) and settings.cors_origins(offline(settings)) == "*"
+    keyed = settings.model_copy(update={key.lower(): "k"})
+    assert not offline(keyed) and keyed.cors_origins(offline(keyed)) is None
+

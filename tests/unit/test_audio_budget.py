@@ -9,6 +9,7 @@ from sio_server.interview.audio_budget import AudioBudget
 from sio_server.interview.audio_queue import AudioQueue
 from sio_server.interview.listening import AnswerListener
 from sio_server.interview.speech import QuestionSpeech
+from sio_server.vendors.plugins import STTCapabilities
 
 
 async def test_queues_share_one_budget_and_give_it_back():
@@ -107,6 +108,7 @@ class KeptStream:
 class KeepingSTT:
     name = "fake"
     offline = False
+    capabilities = STTCapabilities(streaming=True, interim_results=False)
 
     def __init__(self) -> None:
         self.streams: list[KeptStream] = []

@@ -12,7 +12,7 @@ from sio_server.interview.pipeline import QuestionPipeline
 from sio_server.observability.metrics import Metrics
 from sio_server.vendors.fallback import FallbackLLM, FallbackTTS
 from sio_server.vendors.offline_llm import OfflineLLM
-from sio_server.vendors.tts import OfflineTTS
+from sio_server.vendors.silent_tts import OfflineTTS
 
 
 class Emitter:

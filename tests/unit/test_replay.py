@@ -12,7 +12,7 @@ from sio_server.observability.metrics import Metrics
 from sio_server.settings import Settings
 from sio_server.store.files import FileSessionStore
 from sio_server.transport.namespace import InterviewNamespace
-from sio_server.transport.server import InterviewSocketServer, LocalManager
+from sio_server.transport.upstream import InterviewSocketServer, LocalManager
 from sio_server.vendors.fallback import FallbackLLM
 from sio_server.vendors.offline_llm import OfflineLLM
 

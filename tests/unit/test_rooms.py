@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from socketio.base_manager import BaseManager
 
-from sio_server.transport.server import ListenerRedisManager, LocalManager
+from sio_server.transport.upstream import ListenerRedisManager, LocalManager
 
 NS = ["/interview", "/"]
 ROOMS = ["room-a", "room-b", "room-c"]

@@ -1,6 +1,6 @@
-"""Pins the python-socketio / python-engineio internals that transport/server.py relies on.
+"""Pins the python-socketio / python-engineio internals that transport/upstream/ relies on.
 
-Each test names the upstream behaviour a comment in ``sio_server/transport/server.py``
+Each test names the upstream behaviour a comment in ``sio_server/transport/upstream/``
 relies on; an upgrade that changes it fails here, before it breaks the server.
 """
 
@@ -16,7 +16,7 @@ from socketio import packet
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from sio_server.transport.packet_queue import PacketQueue
-from sio_server.transport.server import (
+from sio_server.transport.upstream import (
     InterviewEngineServer,
     InterviewSocketServer,
     ListenerRedisManager,
@@ -73,13 +73,24 @@ async def test_engineio_sockets_take_their_queue_from_create_queue_and_poll_thro
     assert server.get_queue_empty_exception() is asyncio.QueueEmpty
 
 
-def test_redis_manager_listens_through_redis_listen_with_retries():
-    assert inspect.isasyncgenfunction(socketio.AsyncRedisManager._redis_listen_with_retries)
-    assert "self._redis_listen_with_retries()" in inspect.getsource(socketio.AsyncRedisManager._listen)
-    assert inspect.isasyncgenfunction(ListenerRedisManager._redis_listen_with_retries)
+async def test_the_pubsub_listener_iterates_the_listen_seam_and_ours_yields_the_channels_data():
+    """``AsyncPubSubManager._thread`` handles what ``_listen()`` yields; ours keeps the data of our channel's messages."""
+    assert "async for message in self._listen()" in inspect.getsource(AsyncPubSubManager._thread)
+    assert "self.json.loads(message)" in inspect.getsource(AsyncPubSubManager._thread)
+    assert inspect.isasyncgenfunction(ListenerRedisManager._listen)
     for name in ("redis_url", "redis_options", "channel"):
         manager = socketio.AsyncRedisManager("redis://127.0.0.1:1/0", channel="c", redis_options={"x": 1})
         assert hasattr(manager, name), name
+
+    class Scripted(ListenerRedisManager):
+        async def listen_messages(self):
+            yield {"type": "subscribe", "channel": b"c", "data": 1}
+            yield {"type": "message", "channel": b"other", "data": b"no"}
+            yield {"type": "message", "channel": b"c", "data": b'{"method": "emit"}'}
+            yield {"type": "message", "channel": "c", "data": "text"}
+
+    manager = Scripted("redis://127.0.0.1:1/0", channel="c")
+    assert [m async for m in manager._listen()] == [b'{"method": "emit"}', "text"]
 
 
 async def test_the_pubsub_listener_task_is_thread_started_from_initialize():

@@ -18,7 +18,8 @@ from sio_server.observability.metrics import Metrics
 from sio_server.store.files import FileSessionStore
 from sio_server.vendors.fallback import FallbackLLM, FallbackTTS
 from sio_server.vendors.offline_llm import OfflineLLM
-from sio_server.vendors.tts import OfflineTTS, TTSError
+from sio_server.vendors.silent_tts import OfflineTTS
+from sio_server.vendors.tts import TTSError
 from tests.support.waiting import wait_until
 from tests.unit.test_pipeline import EchoTTS, Emitter, TwoSentences, live_session
 

@@ -14,7 +14,7 @@ from sio_server.vendors.budget import LLMGate
 from sio_server.vendors.fallback import FallbackLLM, FallbackTTS
 from sio_server.vendors.llm import FeedbackRequest, QuestionRequest
 from sio_server.vendors.offline_llm import OfflineLLM
-from sio_server.vendors.tts import OfflineTTS
+from sio_server.vendors.silent_tts import OfflineTTS
 
 REQUEST = QuestionRequest(config=InterviewConfig(language="en"), turns=(), index=1, is_last=False)
 

@@ -10,7 +10,8 @@ import pytest
 from sio_server.vendors import espeak_tts
 from sio_server.vendors.espeak_tts import EspeakTTS, load_voices
 from sio_server.vendors.fallback import FallbackTTS
-from sio_server.vendors.tts import OfflineTTS, TTSError
+from sio_server.vendors.silent_tts import OfflineTTS
+from sio_server.vendors.tts import TTSError
 from tests.support.mp3 import duration_s, frames
 
 QUESTIONS = {

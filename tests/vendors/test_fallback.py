@@ -12,8 +12,10 @@ from sio_server.vendors.breaker import BreakerOptions
 from sio_server.vendors.fallback import FallbackLLM, FallbackSTT, FallbackTTS
 from sio_server.vendors.llm import LLMUnavailable
 from sio_server.vendors.offline_llm import OfflineLLM
+from sio_server.vendors.plugins import STTCapabilities
+from sio_server.vendors.silent_tts import OfflineTTS
 from sio_server.vendors.stt import STTError
-from sio_server.vendors.tts import OfflineTTS, TTSError
+from sio_server.vendors.tts import TTSError
 
 from .helpers import collect, elevenlabs, feedback_request, llm, openai_tts, question
 
@@ -208,6 +210,7 @@ async def test_a_tts_chain_with_only_a_hung_vendor_fails_the_sentence_at_the_dea
 class RefusingSTT:
     name = "refusing"
     offline = False
+    capabilities = STTCapabilities(streaming=True, interim_results=False)
 
     def __init__(self) -> None:
         self.opened = 0

@@ -9,9 +9,10 @@ import pytest
 
 from sio_server.devtools.fakes.fake_openai import FakeOpenAI
 from sio_server.settings import Settings
+from sio_server.vendors.gemini_llm import GeminiSettings, gemini_llm
 from sio_server.vendors.llm import LLMUnavailable
 from sio_server.vendors.llm_prompts import question_messages
-from sio_server.vendors.openai_llm import gemini_llm, openai_llm
+from sio_server.vendors.openai_llm import openai_llm
 
 from .helpers import collect, feedback_request, llm, question
 
@@ -265,5 +266,6 @@ def test_factories_use_settings() -> None:
         9,
     )
     assert str(o.client.base_url) == "http://127.0.0.1:1/v1/" and o.client.max_retries == 0
-    assert g.name == "gemini" and g.model == settings.gemini_model
-    assert str(g.client.base_url) == settings.gemini_base_url
+    gemini = GeminiSettings.from_core(settings)
+    assert g.name == "gemini" and g.model == gemini.model == "gemini-2.0-flash" and gemini.api_key == "g-1"
+    assert str(g.client.base_url) == gemini.base_url

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from sio_server.settings import Settings
-from sio_server.vendors.registry import LLM, STT, TTS, chain_names, make_llm, make_stt, make_tts
+from sio_server.vendors.plugins import vendors
+from sio_server.vendors.registry import build, chain_names, make_llm, make_stt, make_tts
 
 
 def settings(**kw: object) -> Settings:
@@ -81,6 +82,8 @@ async def test_chains_are_built_from_the_registry() -> None:
 
 def test_every_entry_builds_a_provider_named_as_registered() -> None:
     s = settings(openai_api_key="k", google_api_key="g", elevenlabs_api_key="e", deepgram_api_key="d")
-    for table in (LLM, TTS, STT):
-        for name, entry in table.items():
-            assert entry.build(s).name == name
+    for kind in ("LLM", "TTS", "STT"):
+        for name, vendor in vendors(kind).items():
+            provider = build(kind, name, s)
+            assert provider.name == name and vendor.kind == kind
+            assert provider.capabilities is not None, "every provider declares its capabilities"

@@ -1,19 +1,17 @@
-"""The Socket.IO and Engine.IO server classes and client managers: python-socketio's and python-engineio's,
-hardened against hostile packets (decoded by :mod:`.packets`), with admission control and the real client address.
+"""The Socket.IO and Engine.IO server classes: python-socketio's and python-engineio's, hardened against
+hostile packets (decoded by :mod:`..packets`), with admission control and the real client address.
 
-**Every use of a private member of python-socketio / python-engineio lives in
-this module**, each with a comment naming the upstream behaviour it relies on;
-``tests/unit/test_socketio_internals.py``, ``tests/integration/test_admission.py``
-and ``test_binary_limits.py`` fail when an upgrade changes one of them. Other
-modules use only public APIs and the helpers defined here.
+Every private member of upstream used here carries a comment naming the
+behaviour it relies on; ``tests/unit/test_socketio_internals.py``,
+``tests/integration/test_admission.py`` and ``test_binary_limits.py`` fail when
+an upgrade changes one of them.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import engineio
@@ -22,13 +20,12 @@ from aiohttp.web import WebSocketResponse
 from engineio.async_drivers import aiohttp as eio_aiohttp
 from socketio import packet
 
-from ..net.client_address import ClientAddress, client_key
-from ..observability.logs import KeyedGate
-from .admission import Admission, Refusal
-from .packet_queue import PacketQueue
-from .packets import INVALID_EVENT, SafePacket, attachment_count
-from .polling import WholeBody, malformed_text
-from .rooms import RoomIndex
+from ...net.client_address import ClientAddress, client_key
+from ...observability.logs import KeyedGate
+from ..admission import Admission, Refusal
+from ..packet_queue import PacketQueue
+from ..packets import INVALID_EVENT, SafePacket, attachment_count
+from ..polling import WholeBody, malformed_text
 
 log = logging.getLogger(__name__)
 
@@ -206,6 +203,14 @@ class InterviewSocketServer(socketio.AsyncServer):
         if self.admission is not None:
             self.admission.admit_session(self.client_of(sid, namespace))
 
+    def queued_bytes(self, sid: str, namespace: str) -> int:
+        """Bytes waiting in the outgoing Engine.IO queue of the socket ``sid`` of ``namespace`` (0 once it is gone)."""
+        # Upstream (python-engineio 4.x): ``eio.sockets`` maps an Engine.IO sid to its socket, whose ``queue``
+        # (made by ``create_queue``: a PacketQueue) holds the packets not yet written to the client.
+        eio_sid = self.manager.eio_sid_from_sid(sid, namespace)
+        socket = self.eio.sockets.get(eio_sid) if eio_sid else None
+        return socket.queue.bytes if socket is not None else 0
+
     def _address(self, eio_sid: str) -> str:
         # Upstream keeps each Engine.IO socket's environ in ``self.environ`` until it disconnects.
         return self.environ.get(eio_sid, {}).get("REMOTE_ADDR", "?")
@@ -305,75 +310,3 @@ class InterviewSocketServer(socketio.AsyncServer):
                 )
             return
         await super()._handle_event(eio_sid, namespace, id, data)
-
-
-# -- client managers -------------------------------------------------------------------
-
-
-class ConnectSignals:
-    """Client-manager mixin: lets a task wait until a socket is fully connected to a namespace.
-
-    python-socketio runs the ``connect`` handler *before* it sends the CONNECT
-    packet, then calls the manager's public ``connect(sid, namespace)``; events
-    sent to the socket before that are not delivered in order. A resume
-    replay waits here for that call instead of polling.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._connect_waiters: dict[tuple[str, str], asyncio.Future[None]] = {}
-
-    async def connect(self, sid: str, namespace: str) -> Any:
-        """Register the client as connected (upstream), then wake whoever waits for it."""
-        result = await super().connect(sid, namespace)  # type: ignore[misc]
-        waiter = self._connect_waiters.pop((sid, namespace), None)
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-        return result
-
-    async def wait_connected(self, sid: str, namespace: str, timeout: float) -> bool:
-        """True once ``sid`` is connected to ``namespace``; False when ``timeout`` passes first."""
-        if self.is_connected(sid, namespace):  # type: ignore[attr-defined]
-            return True
-        key = (sid, namespace)
-        waiter = self._connect_waiters.get(key)
-        if waiter is None:
-            waiter = self._connect_waiters[key] = asyncio.get_running_loop().create_future()
-        try:
-            await asyncio.wait_for(asyncio.shield(waiter), timeout)
-            return True
-        except TimeoutError:
-            return False
-        finally:
-            if self._connect_waiters.get(key) is waiter and not waiter.done():
-                del self._connect_waiters[key]
-
-
-class LocalManager(ConnectSignals, RoomIndex, socketio.AsyncManager):
-    """The in-process client manager (one server process)."""
-
-
-class ListenerRedisManager(ConnectSignals, RoomIndex, socketio.AsyncRedisManager):
-    """``AsyncRedisManager`` whose pub/sub listener loop is :meth:`listen_messages` (a subclass provides it)."""
-
-    def listen_messages(self) -> AsyncIterator[dict[str, Any]]:
-        """Yield the raw pub/sub messages of ``self.channel``, reconnecting as needed, forever."""
-        raise NotImplementedError
-
-    # Upstream (python-socketio 5.x): ``AsyncRedisManager._listen`` iterates
-    # ``self._redis_listen_with_retries()``, an async generator of redis-py
-    # pub/sub message dicts ({"type", "channel", "data"}), and keeps the ones of
-    # ``self.channel``. There is no public hook for the listener's connection
-    # and retry policy, so the generator is replaced.
-    async def _redis_listen_with_retries(self) -> AsyncIterator[dict[str, Any]]:  # type: ignore[override]
-        async for message in self.listen_messages():
-            yield message
-
-
-def restart_listener(manager: socketio.AsyncRedisManager, sio: socketio.AsyncServer) -> None:
-    """Start a pub/sub manager's listener task again after it died."""
-    manager.connected = False  # type: ignore[attr-defined]
-    # Upstream: ``AsyncPubSubManager.initialize`` starts ``self._thread`` (the
-    # listen loop) as a background task kept in ``self.thread``; the public
-    # ``initialize`` also re-runs the base set-up, so only the task is restarted.
-    manager.thread = sio.start_background_task(manager._thread)  # type: ignore[attr-defined]
