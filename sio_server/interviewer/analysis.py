@@ -22,6 +22,9 @@ STORY_PARTS = ("situation", "action", "result")  # a story needs these; the task
 _SEPARATORS = re.compile(r"[,/;·•|\n]|\s-\s|\band\b")
 
 
+MEASURED_PER_JOB = 256  # answers a job profile remembers (an interview has at most 20)
+
+
 @dataclass(frozen=True)
 class AnswerFeatures:
     """What was measured in one answer.
@@ -167,7 +170,18 @@ def is_stuffing(answer: str, pack: LanguagePack, hits: int, terms: int) -> bool:
 def analyse_answer(
     index: int, question: str, answer: str, job: JobProfile, short_units: int, is_last: bool = False
 ) -> AnswerFeatures:
-    """Measure one answer to ``question`` in the interview about ``job``."""
+    """Measure one answer to ``question`` in the interview about ``job`` (remembered by the job profile)."""
+    key = (index, question, answer, short_units, is_last)
+    known = job.measured.get(key)
+    if isinstance(known, AnswerFeatures):
+        return known
+    if len(job.measured) >= MEASURED_PER_JOB:
+        job.measured.clear()
+    job.measured[key] = features = _analyse(index, question, answer, job, short_units, is_last)
+    return features
+
+
+def _analyse(index: int, question: str, answer: str, job: JobProfile, short_units: int, is_last: bool) -> AnswerFeatures:
     language = job.language
     pack = language_pack(language)
     kind = question_kind(question, language, is_last)

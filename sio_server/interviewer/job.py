@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..domain.model import InterviewConfig
@@ -34,6 +34,9 @@ class JobProfile:
     resume_terms: tuple[str, ...]
     reference: dict[str, str]
     stems: frozenset[str]
+    # Answers already measured in this interview (analysis.analyse_answer): the planner measures every
+    # answer so far before each question, so without it an interview costs O(answers²) analyses.
+    measured: dict[tuple, object] = field(default_factory=dict, compare=False, repr=False)
 
     def usable(self, term: str) -> bool:
         """Whether ``term`` can be quoted in this interview's language."""
