@@ -133,6 +133,21 @@ class Settings(BaseSettings):
     tts_pipelining: bool = Field(default=True, description="speak each sentence as soon as the LLM has written it")
     tts_socket_backlog_bytes: int = Field(default=1 << 20, ge=1024, description="TTS audio allowed to wait for one socket")
     stt_finalize_timeout: float = Field(default=5.0, gt=0)
+    vad: Literal["silero", "webrtc", "off"] = Field(
+        default="silero",
+        description="server-side voice activity detector of linear16 answers (silero falls back to webrtc if it cannot load)",
+    )
+    vad_threshold: float = Field(default=0.5, gt=0, lt=1, description="silero speech probability that counts as speech")
+    answer_min_speech_ms: int = Field(
+        default=1000, ge=0, description="speech the VAD hears before an answer may end by itself (or ANSWER_MIN_WORDS words)"
+    )
+    openai_realtime_url: str | None = Field(
+        default=None, description="OpenAI realtime websocket base; unset: OPENAI_BASE_URL with ws(s)://"
+    )
+    openai_realtime_model: str = Field(default="gpt-4o-mini-transcribe", description="realtime transcription model")
+    openai_realtime_silence_ms: int = Field(
+        default=500, ge=200, le=5000, description="pause that closes a realtime transcript segment (server_vad)"
+    )
     stt_keepalive_interval: float = Field(default=3.0, gt=0)
     stt_buffer_bytes: int = Field(default=2_000_000, ge=1024, description="per-answer audio kept for STT reconnects")
     offline_tts: bool = Field(

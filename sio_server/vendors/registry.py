@@ -126,6 +126,21 @@ def _deepgram_stt(s: Settings) -> STTProvider:
     )
 
 
+def _openai_realtime_stt(s: Settings) -> STTProvider:
+    from .openai_realtime import OpenAIRealtimeSTT, realtime_url
+
+    return OpenAIRealtimeSTT(
+        s.openai_api_key or "",
+        realtime_url(s.openai_realtime_url or s.openai_base_url),
+        s.openai_realtime_model,
+        stt_options(s),
+        silence_ms=s.openai_realtime_silence_ms,
+        settle_timeout=s.stt_finalize_timeout / 2,  # the rescue (file transcription) gets the other half
+        rescue=_openai_stt(s),
+        buffer_bytes=s.stt_buffer_bytes,
+    )
+
+
 def _openai_stt(s: Settings) -> STTProvider:
     from .openai_stt import OpenAISTT
 
@@ -147,6 +162,7 @@ TTS: dict[str, Entry] = {
 }
 STT: dict[str, Entry] = {
     "deepgram": Entry(lambda s: s.deepgram_api_key, _deepgram_stt),
+    "openai_realtime": Entry(lambda s: s.openai_api_key, _openai_realtime_stt),
     "openai": Entry(lambda s: s.openai_api_key, _openai_stt),
 }
 LOCAL: dict[str, tuple[str, ...]] = {"LLM": (OFFLINE,), "TTS": (ESPEAK, OFFLINE), "STT": ()}
