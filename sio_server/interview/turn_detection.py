@@ -10,6 +10,9 @@ interim or final words, the vendor's speech-start event, or a voiced frame
 of the server's own VAD (``linear16`` audio; :mod:`..vendors.vad`). Enough was
 said once ``min_answer_words`` were transcribed or the VAD heard
 ``min_speech_s`` of speech (a file transcription has no words before the end).
+Once the VAD reports an answer, only it times the speech: transcripts come
+late (a realtime segment about a second after it was said) and would push the
+end back by that much.
 A vendor's own end-of-utterance event (Deepgram's ``UtteranceEnd``) ends the
 answer at once when enough was said; otherwise the silence since the last
 speech decides.
@@ -53,6 +56,7 @@ class TurnDetector:
         self.interim_words = 0
         self.last_speech: float | None = None
         self.speech_s = 0.0  # speech the VAD heard
+        self.by_voice = False  # the VAD reports this answer: it alone times the speech
         self.ending = False
         self.ended = False
 
@@ -69,7 +73,7 @@ class TurnDetector:
             self.interim_words = 0
         else:
             self.interim_words = count
-        if count:
+        if count and not self.by_voice:  # words arrive late (a realtime segment: ~1 s after it was said)
             self.last_speech = now
 
     def speech_started(self, now: float) -> None:
@@ -77,7 +81,8 @@ class TurnDetector:
         self.last_speech = now
 
     def voiced(self, now: float, seconds: float) -> None:
-        """The VAD heard ``seconds`` of speech ending at ``now``."""
+        """The VAD heard ``seconds`` of speech ending at ``now``; from now on it alone times the speech."""
+        self.by_voice = True
         self.last_speech = now
         self.speech_s += seconds
 

@@ -98,3 +98,9 @@ def test_min_speech_zero_leaves_it_to_the_words():
     detector = TurnDetector(TurnDetectionConfig(end_silence_s=2.5, notice_s=1.0, min_answer_words=3, min_speech_s=0))
     detector.voiced(1.0, 5.0)
     assert not detector.enough_said() and detector.poll(10.0) is TurnSignal.NONE
+
+
+def test_with_the_vad_late_words_do_not_push_the_end_back():
+    """A realtime segment's text arrives about a second after it was said: the VAD's timing stands."""
+    signals = run(voiced(0.0, 2.0) + [(2.9, "final", "I fixed the slow query.")], until=6.0)
+    assert signals == [(3.0, TurnSignal.ENDING), (4.5, TurnSignal.END)]
