@@ -129,3 +129,18 @@ async def test_one_key_realtime_unreachable_file_transcription_and_the_vad_end_t
     assert END_SILENCE_S - 0.3 <= got["after_last_word"] <= END_SILENCE_S + 1.0
     request = fake.transcriptions.requests[0]
     assert request.filename == "answer.wav" and not fake.realtime.connections
+
+
+@pytest.mark.parametrize(
+    "audio_format, extra, reason",
+    [("webm", {}, "needs_linear16"), ("linear16", {"VAD": "off"}, "vad_unavailable")],
+)
+async def test_the_ack_says_when_hands_free_cannot_run_and_why(server_factory, audio_format, extra, reason) -> None:
+    async with FakeOpenAI() as fake:
+        server = server_factory(openai_only(fake, **extra)).start()
+        client = InterviewClient(server.url)
+        await client.connect()
+        ack = await client.start(language="en", mode="voice", audio_format=audio_format, turn_detection="auto")
+        assert ack["turn_detection"] == "manual" and ack["turn_detection_reason"] == reason
+        assert ack["audio_format"] == audio_format
+        await client.close()
