@@ -34,6 +34,7 @@ from .vendors import make_llm, make_stt, make_tts
 from .vendors.llm import LLMProvider
 from .vendors.options import RETRY_LISTENERS
 from .vendors.plugins import offline
+from .vendors.vad import make_vad_pool
 from .web import admin, capabilities, pages, report, resume, security_headers
 from .web.cors import OriginPolicy, replit_origins
 from .web.middleware import app_middleware
@@ -116,6 +117,7 @@ def _make_service(
         audio_queue_chunks=settings.audio_queue_chunks,
         tts=make_tts(settings),
         stt=make_stt(settings),
+        vad=make_vad_pool(settings.vad, settings.vad_threshold),
         leases=make_leases(settings),
         pipelining=Hooks().tts_pipelining,
         tts_backlog_bytes=settings.tts_socket_backlog_bytes,
@@ -125,6 +127,7 @@ def _make_service(
             end_silence_s=settings.answer_end_silence_ms / 1000,
             notice_s=settings.answer_end_notice_ms / 1000,
             min_words=settings.answer_min_words,
+            min_speech_s=settings.answer_min_speech_ms / 1000,
             time_limit_grace_s=settings.answer_time_limit_grace_ms / 1000,
             preemptive_stable_s=settings.preemptive_stable_ms / 1000,
             finalize_timeout=settings.stt_finalize_timeout,

@@ -175,6 +175,14 @@ class Settings(BaseSettings):
     answer_end_silence_ms: int = Field(default=2500, ge=1000, le=30_000, description="silence that ends a spoken answer (auto)")
     answer_end_notice_ms: int = Field(default=1000, ge=100, description="silence before answer_ending is sent (auto)")
     answer_min_words: int = Field(default=3, ge=0, description="words heard before an answer may end by itself")
+    vad: Literal["silero", "webrtc", "off"] = Field(
+        default="silero",
+        description="server-side voice activity detector of linear16 answers (silero falls back to webrtc if it cannot load)",
+    )
+    vad_threshold: float = Field(default=0.5, gt=0, lt=1, description="silero speech probability that counts as speech")
+    answer_min_speech_ms: int = Field(
+        default=1000, ge=0, description="speech the VAD hears before an answer may end by itself (or ANSWER_MIN_WORDS words)"
+    )
     answer_time_limit_grace_ms: int = Field(default=1000, ge=0, description="the server enforces a time limit this late")
     interruption_min_ms: int = Field(default=500, ge=0, description="speech over a question shorter than this is noise")
     false_interruption_ms: int = Field(default=1500, ge=100, description="no words this long after an interrupt: resume")

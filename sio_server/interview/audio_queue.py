@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 from .audio_budget import AudioBudget
 
@@ -14,9 +15,13 @@ class AudioQueue:
     ``put`` never blocks: the socket reader must not stall behind a slow STT.
     The ``asyncio.Queue`` is made on first use: a text session, which never
     queues audio, does not pay its ~3 KB (docs/benchmarks.md).
+
+    ``tap`` (optional) hears every queued chunk as it arrives, before the STT
+    reader takes it: the server's VAD judges speech by arrival time, however
+    late the STT stream reads.
     """
 
-    __slots__ = ("_last_warn", "_made", "_maxsize", "_warn_every", "budget", "dropped")
+    __slots__ = ("_last_warn", "_made", "_maxsize", "_warn_every", "budget", "dropped", "tap")
 
     def __init__(self, maxsize: int, warn_every: float = 1.0, budget: AudioBudget | None = None) -> None:
         self._maxsize = maxsize
@@ -25,6 +30,7 @@ class AudioQueue:
         self.dropped = 0
         self._warn_every = warn_every
         self._last_warn = float("-inf")
+        self.tap: Callable[[bytes], None] | None = None
 
     @property
     def _queue(self) -> asyncio.Queue[bytes]:
@@ -38,6 +44,8 @@ class AudioQueue:
             self.dropped += 1
             return False
         self._queue.put_nowait(chunk)
+        if self.tap is not None:
+            self.tap(chunk)
         return True
 
     def should_warn(self) -> bool:

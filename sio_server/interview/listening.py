@@ -13,6 +13,7 @@ from ..vendors.stt import STTProvider, STTStream
 from .audio_queue import AudioQueue
 from .spend import SessionSpend
 from .turn_watch import TurnWatcher
+from .voice_activity import AnswerVoice
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,10 @@ class AnswerListener:
     The audio a stream keeps for reconnects (up to ``buffer_bytes`` per
     answer, ``STT_BUFFER_BYTES``) is charged to the process's audio budget (the
     queue's) until the stream ends; a chunk the budget cannot hold is dropped.
+
+    ``voice`` (optional, ``linear16`` hands-free answers): the server's VAD,
+    which hears every chunk as it is queued and tells the watcher when the
+    candidate speaks (:mod:`.voice_activity`).
     """
 
     def __init__(
@@ -55,6 +60,7 @@ class AnswerListener:
         watcher: TurnWatcher | None = None,
         spend: SessionSpend | None = None,
         buffer_bytes: int = 2_000_000,
+        voice: AnswerVoice | None = None,
     ) -> None:
         self.stt = stt
         self.audio = audio
@@ -70,6 +76,9 @@ class AnswerListener:
         self.stream: STTStream | None = None
         self.failed = False
         self.final_at: float | None = None
+        self.voice = voice
+        if voice is not None:
+            audio.tap = voice.hear
         self._task = asyncio.create_task(self._run(), name=f"stt:{session_id}")
 
     async def _on_transcript(self, text: str, is_final: bool) -> None:
@@ -134,6 +143,8 @@ class AnswerListener:
         try:
             return await self._finish(timeout)
         finally:
+            if self.voice is not None:
+                self.voice.end_answer()
             if self.watcher is not None:
                 self.watcher.reset()  # after the last results: they belong to this answer
 
@@ -184,6 +195,9 @@ class AnswerListener:
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
+        if self.voice is not None:
+            self.audio.tap = None
+            await self.voice.close()
         if self.watcher is not None:
             await self.watcher.close()
         await self._drop_stream()

@@ -189,8 +189,11 @@ def resume_payload(session: Session) -> dict[str, Any]:
 
 
 def voice_turns_payload(session: Session) -> dict[str, Any]:
-    """How a voice session's answers end (``turn_detection``), for the start ack and ``session_resumed``."""
-    return {"turn_detection": session.config.turn_detection} if session.mode == "voice" else {}
+    """How a voice session's answers end (``turn_detection``, the one in force) and the audio the page
+    sends (``audio_format``), for the start ack and ``session_resumed``."""
+    if session.mode != "voice":
+        return {}
+    return {"turn_detection": session.config.turn_detection, "audio_format": session.config.audio_format}
 
 
 def resume_events(session: Session, last_seq: int) -> list[tuple[str, dict[str, Any]]]:

@@ -27,6 +27,7 @@ from ..observability.metrics import Metrics
 from ..store.base import SessionStore, StoreError, Tombstone
 from ..vendors.fallback import FallbackLLM, FallbackSTT, FallbackTTS
 from ..vendors.silent_tts import OfflineTTS
+from ..vendors.vad import VADPool
 from . import logic
 from .audio_budget import AudioBudget
 from .committer import Committer
@@ -74,6 +75,7 @@ class InterviewService:
         voice_policy: VoicePolicy | None = None,
         slow_notice: float = 0.0,
         spend_policy: SpendPolicy | None = None,
+        vad: VADPool | None = None,
     ) -> None:
         self.store = store
         self.llm = llm
@@ -81,6 +83,7 @@ class InterviewService:
         self.metrics = metrics or Metrics()
         self.tts = tts or FallbackTTS([OfflineTTS()])
         self.stt = stt
+        self.vad = vad
         self.stt_finalize_timeout = stt_finalize_timeout
         self.spend_policy = spend_policy or SpendPolicy()
         self.leases = leases or Leases()
@@ -88,7 +91,7 @@ class InterviewService:
         self.drafts = Drafts(self.questions.draft_question)
         policy = voice_policy or VoicePolicy(finalize_timeout=stt_finalize_timeout)
         lookup = lambda session_id: self.registry.live.get(session_id)
-        self.voice = VoiceTurns(lookup, stt, emitter, self.metrics, self.answer, self.drafts, policy)
+        self.voice = VoiceTurns(lookup, stt, emitter, self.metrics, self.answer, self.drafts, policy, vad)
         self.registry = SessionRegistry(
             store,
             self.leases,
@@ -239,7 +242,10 @@ class InterviewService:
         ``client``: the client address that starts it (its hash is stored and counted by the quota).
         Returns the live session and its resume token (shown once, never stored).
         """
-        session = logic.new_session(config, token_hash="", mode=self.effective_mode(config))
+        mode = self.effective_mode(config)
+        if mode == "voice":  # the turn detection in force is stored: a resumed page listens the same way
+            config = config.model_copy(update={"turn_detection": self.voice.turn_detection(config)[0]})
+        session = logic.new_session(config, token_hash="", mode=mode)
         token = new_token(session.session_id)
         session.token_hash = hash_token(token)
         session.client_key = client_hash(client) if client is not None else None
@@ -330,7 +336,7 @@ class InterviewService:
         await self.drafts.close()
         await self.steps.close()
         await self.registry.close()
-        for vendor in (self.llm, self.tts, self.stt):
+        for vendor in (self.llm, self.tts, self.stt, self.vad):
             aclose = getattr(vendor, "aclose", None)
             if aclose is not None:
                 try:

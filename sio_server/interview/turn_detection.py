@@ -6,10 +6,16 @@ interviewer's, not a voice assistant's: nothing ends before
 changes nothing, a longer one tells the candidate the answer is about to end
 (``ENDING``, which speech cancels: ``RESUMED``), and ``end_silence_s`` of
 silence ends it (``END``, once). Speech is anything the STT stream reports:
-interim or final words, or the vendor's speech-start event. A vendor's own
-end-of-utterance event (Deepgram's ``UtteranceEnd``) ends the answer at once
-when enough was said; vendors without one are judged by the timing of their
-results alone.
+interim or final words, the vendor's speech-start event, or a voiced frame
+of the server's own VAD (``linear16`` audio; :mod:`..vendors.vad`). Enough was
+said once ``min_answer_words`` were transcribed or the VAD heard
+``min_speech_s`` of speech (a file transcription has no words before the end).
+Once the VAD reports an answer, only it times the speech: transcripts come
+late (a realtime segment about a second after it was said) and would push the
+end back by that much.
+A vendor's own end-of-utterance event (Deepgram's ``UtteranceEnd``) ends the
+answer at once when enough was said; otherwise the silence since the last
+speech decides.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ class TurnDetectionConfig:
     end_silence_s: float = 2.5
     notice_s: float = 1.0
     min_answer_words: int = 3
+    min_speech_s: float = 1.0  # of VAD-heard speech; 0: words only
 
     def __post_init__(self) -> None:
         if not 0 < self.notice_s < self.end_silence_s:
@@ -48,6 +55,8 @@ class TurnDetector:
         self.final_words = 0
         self.interim_words = 0
         self.last_speech: float | None = None
+        self.speech_s = 0.0  # speech the VAD heard
+        self.by_voice = False  # the VAD reports this answer: it alone times the speech
         self.ending = False
         self.ended = False
 
@@ -64,12 +73,24 @@ class TurnDetector:
             self.interim_words = 0
         else:
             self.interim_words = count
-        if count:
+        if count and not self.by_voice:  # words arrive late (a realtime segment: ~1 s after it was said)
             self.last_speech = now
 
     def speech_started(self, now: float) -> None:
         """The vendor heard speech begin (before any word is recognised)."""
         self.last_speech = now
+
+    def voiced(self, now: float, seconds: float) -> None:
+        """The VAD heard ``seconds`` of speech ending at ``now``; from now on it alone times the speech."""
+        self.by_voice = True
+        self.last_speech = now
+        self.speech_s += seconds
+
+    def enough_said(self) -> bool:
+        """Whether the answer may end by itself: enough words, or enough speech heard by the VAD."""
+        if self.words >= self.config.min_answer_words:
+            return True
+        return self.config.min_speech_s > 0 and self.speech_s >= self.config.min_speech_s
 
     def silence(self, now: float) -> float:
         """Seconds since the last speech (0 before any)."""
@@ -77,13 +98,13 @@ class TurnDetector:
 
     def utterance_end(self, now: float) -> TurnSignal:
         """The vendor says the candidate stopped speaking: end when enough was said."""
-        if self.ended or self.words < self.config.min_answer_words:
+        if self.ended or not self.enough_said():
             return TurnSignal.NONE
         return self._end()
 
     def poll(self, now: float) -> TurnSignal:
         """Check the silence at ``now``; ``END`` is returned once per answer."""
-        if self.ended or self.last_speech is None or self.words < self.config.min_answer_words:
+        if self.ended or self.last_speech is None or not self.enough_said():
             return TurnSignal.NONE
         silence = self.silence(now)
         if silence >= self.config.end_silence_s:
@@ -98,7 +119,7 @@ class TurnDetector:
 
     def next_check(self, now: float) -> float | None:
         """When the next threshold passes if nobody speaks (None: nothing to wait for)."""
-        if self.ended or self.last_speech is None or self.words < self.config.min_answer_words:
+        if self.ended or self.last_speech is None or not self.enough_said():
             return None
         threshold = self.config.end_silence_s if self.ending else self.config.notice_s
         return max(now, self.last_speech + threshold)

@@ -137,6 +137,18 @@ class TurnWatcher:
             self.utterance_ended = True
         self.wake()
 
+    def voiced(self, at: float, seconds: float) -> None:
+        """The server's VAD heard ``seconds`` of speech ending at ``at`` (the loop's clock).
+
+        Wakes the task only when that can change a decision now (a pending ``answer_ending`` to
+        cancel, or the answer just became long enough to end); otherwise the task, asleep until the
+        silence threshold it computed, looks at the newer speech when it wakes.
+        """
+        waiting = self.detector.ending or self.detector.next_check(at) is None
+        self.detector.voiced(at, seconds)
+        if waiting:
+            self.wake()
+
     def reset(self) -> None:
         """The answer was closed: the next audio belongs to the next answer."""
         self.detector = TurnDetector(self.policy.detection)

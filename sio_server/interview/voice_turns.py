@@ -3,6 +3,11 @@
 An answer ends by ``answer_end`` (the candidate's button or the page's
 countdown), by the silence the :class:`~.turn_watch.TurnWatcher` detects
 (``turn_detection: auto``), or by the answer's time limit enforced here.
+The silence is the STT vendor's word (Deepgram's events, the timing of its
+results) or, for ``linear16`` audio, the server's own VAD
+(:mod:`.voice_activity`), so hands-free works with any STT; with neither (WebM
+audio to an STT without end-of-speech events, or no VAD) the session runs
+``manual`` and the start ack says why (:meth:`VoiceTurns.turn_detection`).
 Every way goes through :meth:`VoiceTurns.answer_voice`, which closes the
 answer to an index once: a second close of the same index while the first
 runs waits for it and is told ``duplicate`` (as a later ``answer_end`` is).
@@ -18,9 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..domain.errors import InterviewError
-from ..domain.model import Session, Status
+from ..domain.model import InterviewConfig, Session, Status
 from ..observability.metrics import Metrics
 from ..vendors.stt import STTProvider
+from ..vendors.vad import VADPool
 from . import logic
 from .audio_queue import AudioQueue
 from .listening import AnswerListener
@@ -29,6 +35,7 @@ from .preemptive import Drafts
 from .spend import SessionSpend
 from .turn_detection import TurnDetectionConfig
 from .turn_watch import OpenQuestion, TurnWatcher, WatchPolicy
+from .voice_activity import AnswerVoice
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +44,13 @@ Answer = Callable[[LiveSession, int, str, dict[str, float]], Awaitable[logic.Ans
 
 @dataclass(frozen=True)
 class VoicePolicy:
-    """Turn-taking settings (``ANSWER_END_*``, ``ANSWER_MIN_WORDS``, ``ANSWER_TIME_LIMIT_GRACE_MS``, ``PREEMPTIVE_STABLE_MS``)."""
+    """Turn-taking settings (``ANSWER_END_*``, ``ANSWER_MIN_WORDS``, ``ANSWER_MIN_SPEECH_MS``,
+    ``ANSWER_TIME_LIMIT_GRACE_MS``, ``PREEMPTIVE_STABLE_MS``)."""
 
     end_silence_s: float = 2.5
     notice_s: float = 1.0
     min_words: int = 3
+    min_speech_s: float = 1.0
     time_limit_grace_s: float = 1.0
     preemptive_stable_s: float = 0.8
     finalize_timeout: float = 10.0
@@ -50,7 +59,7 @@ class VoicePolicy:
 
     def watch(self, session: Session) -> WatchPolicy:
         """The watch policy of ``session`` (its ``turn_detection`` option)."""
-        detection = TurnDetectionConfig(self.end_silence_s, self.notice_s, self.min_words)
+        detection = TurnDetectionConfig(self.end_silence_s, self.notice_s, self.min_words, self.min_speech_s)
         auto = session.config.turn_detection == "auto"
         return WatchPolicy(auto=auto, detection=detection, preemptive_stable_s=self.preemptive_stable_s if auto else 0.0)
 
@@ -115,8 +124,10 @@ class VoiceTurns:
         answer: Answer,
         drafts: Drafts,
         policy: VoicePolicy | None = None,
+        vad: VADPool | None = None,
     ) -> None:
         self.lookup = lookup  # the registry's live sessions, by id
+        self.vad = vad
         self.stt = stt
         self.emitter = emitter
         self.metrics = metrics
@@ -128,13 +139,37 @@ class VoiceTurns:
         """The STT listener of a voice session brought into memory (None for text or ended sessions)."""
         if session.mode != "voice" or self.stt is None or session.status is not Status.ACTIVE:
             return None
-        watcher = TurnWatcher(self.policy.watch(session), _Hooks(self, session.id))
+        policy = self.policy.watch(session)
+        watcher = TurnWatcher(policy, _Hooks(self, session.id))
+        judged = policy.auto and session.config.audio_format == "linear16" and self.vad is not None
+        voice = None
+        if judged:
+            assert self.vad is not None
+            self.vad.warm()  # a detector is made while the question is asked, not at the first word
+            voice = AnswerVoice(self.vad, watcher.voiced)
         listener = AnswerListener(
             self.stt, audio, self.emitter, session.id, session.config.audio_format, session.config.language,
-            self.metrics, watcher, spend, self.policy.stt_buffer_bytes,
+            self.metrics, watcher, spend, self.policy.stt_buffer_bytes, voice,
         )  # fmt: skip
         watcher.wake()  # the open question's time limit runs from the start
         return listener
+
+    def turn_detection(self, config: InterviewConfig) -> tuple[str, str | None]:
+        """The turn detection a voice interview asking for ``config`` gets, and why when it is not what was asked.
+
+        ``auto`` needs someone to hear the end of speech: the STT chain's first provider
+        (``end_of_speech_events``: Deepgram), or the server's VAD on ``linear16`` audio.
+        """
+        if config.turn_detection != "auto" or self.stt is None:
+            return config.turn_detection, None
+        lead = getattr(self.stt, "providers", (self.stt,))[0]
+        if lead.capabilities.end_of_speech_events:
+            return "auto", None
+        if config.audio_format != "linear16":
+            return "manual", "needs_linear16"
+        if self.vad is None or self.vad.broken:
+            return "manual", "vad_unavailable"
+        return "auto", None
 
     async def answer_voice(self, live: LiveSession, index: int) -> tuple[logic.AnswerOutcome, str]:
         """Close the spoken answer to ``index`` once (see the module docstring)."""

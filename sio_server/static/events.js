@@ -49,7 +49,7 @@ function onResumed(data) {
     setView("interview");
   }
   render();
-  if (S.mode === "voice") setTurnDetection(data.turn_detection);
+  if (S.mode === "voice") setTurnDetection(data.turn_detection, data.audio_format);
 }
 
 /** After a reconnect or a reload the open question's audio is not sent again: unless it is still

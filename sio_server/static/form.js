@@ -4,6 +4,7 @@ import { uploadResume } from "/static/api.js";
 import { history } from "/static/history.js";
 import { codeMessage } from "/static/i18n.js";
 import { setTurnDetection } from "/static/microphone.js";
+import { pcmSupported } from "/static/pcm_recorder.js";
 import { clearNotices, notifyError } from "/static/notices.js";
 import { stopTts, tts } from "/static/player.js";
 import { $, L, S, client, resetInterview } from "/static/state.js";
@@ -13,6 +14,12 @@ import { addRenderer, render, setUiLang, setView } from "/static/view.js";
 
 const TEXT_FIELDS = ["job_title", "company", "job_description", "resume_text"];
 const clamp = (value, low, high) => Math.min(high, Math.max(low, value));
+
+/** Opus (WebM) unless the server asks for linear16 (its VAD ends the answers) and the browser can capture it. */
+function preferredAudioFormat() {
+  const asked = S.capabilities && S.capabilities.audio_format;
+  return asked === "linear16" && pcmSupported() ? "linear16" : "webm";
+}
 
 /** The `start_interview` payload from the form. */
 export function formConfig() {
@@ -32,7 +39,7 @@ export function formConfig() {
   }
   const limit = Number.parseInt(String(data.get("answer_time_limit_s") || ""), 10);
   if (limit) config.answer_time_limit_s = clamp(limit, 30, 1800);
-  if (config.mode === "voice") config.audio_format = "webm";
+  if (config.mode === "voice") config.audio_format = preferredAudioFormat();
   if (config.mode === "voice") config.turn_detection = data.get("turn_detection") === "manual" ? "manual" : "auto";
   return config;
 }
@@ -68,7 +75,7 @@ async function submit(event) {
     const ack = await client.start(config);
     S.mode = ack.mode;
     S.interruptionMinMs = Number(ack.interruption_min_ms) || S.interruptionMinMs;
-    setTurnDetection(ack.turn_detection);
+    setTurnDetection(ack.turn_detection, ack.audio_format, ack.turn_detection_reason);
     S.status = S.status || "processing";
     S.starting = false;
     history.add({ session_id: ack.session_id, token: ack.resume_token, job_title: config.job_title, company: config.company });

@@ -1,5 +1,6 @@
-// The microphone: MediaRecorder's WebM chunks (speech-sized Opus) sent as binary audio_chunk, a
-// level meter, pause/resume, and "Done answering" (answer_end once the last chunk is out).
+// The microphone: MediaRecorder's WebM chunks (speech-sized Opus) sent as binary audio_chunk, or, when
+// the server asks for linear16 (`audio_format` of the start ack), 16 kHz PCM16 from an AudioWorklet
+// (pcm_recorder.js); a level meter, pause/resume, and "Done answering" (answer_end once the last chunk is out).
 // Hands-free (turn_detection "auto", as the start ack or session_resumed says): the microphone opens
 // by itself once a question has been played (the Start click gave the page its user gesture and the
 // permission), also after a reconnect or a reload, and stays open between answers ("listening");
@@ -8,6 +9,7 @@
 // server is told: `interrupt`), if it stops sooner (a cough, a door) playback resumes where it paused
 // and the server never hears of it. Push-to-talk ("manual"): nothing opens until "Start speaking".
 import { notify, notifyError } from "/static/notices.js";
+import { PcmRecorder, loadPcmCapture } from "/static/pcm_recorder.js";
 import { pauseTts, resumeTts, stopTts } from "/static/player.js";
 import { $, S, client, openIndex } from "/static/state.js";
 import { render, renderInterview } from "/static/view.js";
@@ -86,6 +88,14 @@ async function openStream() {
   }
   S.micDenied = false;
   startMeter(mic.stream);
+  if (S.audioFormat === "linear16") {
+    try {
+      await loadPcmCapture(mic.ctx);
+    } catch {
+      notify("error", "mic_unsupported");
+      return false;
+    }
+  }
   return true;
 }
 
@@ -107,7 +117,8 @@ function startRecorder() {
   const mime = "audio/webm;codecs=opus";
   const options = { audioBitsPerSecond: OPUS_BITS_PER_SECOND };
   if (MediaRecorder.isTypeSupported(mime)) options.mimeType = mime;
-  const recorder = new MediaRecorder(mic.stream, options);
+  const pcm = S.audioFormat === "linear16";
+  const recorder = pcm ? new PcmRecorder(mic.ctx, mic.stream) : new MediaRecorder(mic.stream, options);
   mic.recorder = recorder;
   mic.chain = Promise.resolve();
   recorder.addEventListener("dataavailable", (e) => {
@@ -119,7 +130,7 @@ function startRecorder() {
     });
   });
   mic.stopped = new Promise((resolve) => recorder.addEventListener("stop", resolve, { once: true }));
-  recorder.start(250);
+  recorder.start(pcm ? undefined : 250); // PCM comes in the worklet's 100 ms chunks
   S.mic = "recording";
   renderInterview();
 }
@@ -242,9 +253,12 @@ export function afterQuestionPlayed() {
   listenForAnswer(true);
 }
 
-/** How this interview's answers end, from the start ack or `session_resumed` (`turn_detection`). */
-export function setTurnDetection(turnDetection) {
+/** How this interview's answers end and the audio it sends, from the start ack or `session_resumed`
+ * (`turn_detection` in force, `turn_detection_reason` when not what was asked, `audio_format`). */
+export function setTurnDetection(turnDetection, audioFormat, reason = null) {
   S.turnDetection = turnDetection === "manual" ? "manual" : "auto";
+  S.audioFormat = audioFormat === "linear16" ? "linear16" : "webm";
+  S.turnReason = reason || null;
   S.handsFree = S.mode === "voice" && S.turnDetection === "auto";
   listenForAnswer(); // the question may have been played before the ack came
 }

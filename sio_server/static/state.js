@@ -28,6 +28,8 @@ export const S = {
   mic: "off", // off | recording | paused | finishing | listening (hands-free: open, nothing recorded yet)
   turnDetection: null, // "auto" | "manual": how answers end, from the start ack or session_resumed
   handsFree: false, // a voice interview with turn_detection "auto": the microphone opens by itself
+  turnReason: null, // why the turn detection in force is not the one asked for (the start ack's turn_detection_reason)
+  audioFormat: "webm", // what the microphone sends: "webm" (Opus) or "linear16" (16 kHz PCM16), from the ack
   questionPlayed: null, // the latest question whose audio is over (hands-free listens from then on)
   speechHeard: false, // words (or speech) heard in the open answer: "Done answering" is enabled
   micDenied: false, // getUserMedia was refused: hands-free does not ask again by itself
@@ -97,6 +99,8 @@ export function resetInterview() {
   S.countdown = { index: null, deadline: 0, remaining: null, expired: [] };
   S.past = null;
   S.turnDetection = null;
+  S.turnReason = null;
+  S.audioFormat = "webm";
   S.handsFree = false;
   S.questionPlayed = null;
   S.speechHeard = false;

@@ -8,6 +8,7 @@ export function installTestHook() {
     get reconnectAttempt() { return S.attempt; },
     get sessionId() { return client.sessionId; },
     get mode() { return S.mode; },
+    get audioFormat() { return S.audioFormat; },
     get status() { return S.status; },
     get language() { return S.language; },
     get uiLanguage() { return S.uiLang; },

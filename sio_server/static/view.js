@@ -32,7 +32,8 @@ const MIC_LABELS = { recording: "interview.mic.stop", paused: "interview.mic.res
  * (shown and announced), and the buttons' enabled states and hints. */
 function renderVoice(open) {
   const handsFree = S.turnDetection !== "manual";
-  $("turn-mode").textContent = L(handsFree ? "interview.turn.auto" : "interview.turn.manual");
+  const why = S.turnReason ? ` ${L(`interview.turn.reason.${S.turnReason}`)}` : ""; // hands-free asked, not in force
+  $("turn-mode").textContent = L(handsFree ? "interview.turn.auto" : "interview.turn.manual") + why;
   const status = open ? micStatus() : "";
   const statusEl = $("mic-status");
   statusEl.dataset.state = status;

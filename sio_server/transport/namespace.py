@@ -238,6 +238,8 @@ class InterviewNamespace(socketio.AsyncNamespace):
         live, token = await self.service.start_on_socket(sid, config, admit=admit, client=client)
         voice = {"interruption_min_ms": self.settings.interruption_min_ms} if live.session.mode == "voice" else {}
         voice |= logic.voice_turns_payload(live.session)
+        if live.session.mode == "voice" and live.session.config.turn_detection != config.turn_detection:
+            voice["turn_detection_reason"] = self.service.voice.turn_detection(config)[1]
         speak = bool(live.session.config.speak_questions)  # decided when the session was created
         return ok(session_id=live.id, resume_token=token, mode=live.session.mode, speak_questions=speak, **voice)
 

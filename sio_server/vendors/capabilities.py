@@ -5,8 +5,12 @@ The page asks before Start, so it offers only what works here:
 * ``spoken_questions``: a TTS link whose capabilities say ``audible`` (every
   link but the silent ``offline`` one: a vendor or espeak-ng);
 * ``voice_answers``: an STT chain exists (without one a voice interview runs in text mode);
-* ``hands_free``: an STT provider whose capabilities say ``end_of_speech_events``
-  (today Deepgram), so an answer can end by itself.
+* ``hands_free``: an answer can end by itself: every STT provider when the
+  server's VAD runs (it judges ``linear16`` audio, whatever the STT), else only
+  the providers that send end-of-speech events (``end_of_speech_events``: Deepgram);
+* ``audio_format``: what the page should capture: ``webm`` (Opus) when the
+  chain's first provider hears the end of speech itself, else ``linear16``
+  (16 kHz PCM16) when the VAD runs, so the answer still ends by itself.
 
 Each provider's capabilities record (:mod:`.plugins`) may name the interview
 ``languages`` it handles; None handles them all. Each mode lists the providers that give it and the
@@ -21,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .fallback import FallbackSTT, FallbackTTS
+from .vad import VADPool
 
 __all__ = ["Capabilities", "Mode", "capabilities"]
 
@@ -40,6 +45,7 @@ class Capabilities(BaseModel):
     spoken_questions: Mode
     voice_answers: Mode
     hands_free: Mode
+    audio_format: str
 
 
 def mode(providers: Iterable[Any], languages: Sequence[str]) -> Mode:
@@ -50,12 +56,19 @@ def mode(providers: Iterable[Any], languages: Sequence[str]) -> Mode:
     return Mode(available=bool(spoken), languages=spoken, providers=[p.name for p in found])
 
 
-def capabilities(tts: FallbackTTS, stt: FallbackSTT | None, languages: Sequence[str]) -> Capabilities:
-    """What ``tts`` and ``stt`` (None: no STT configured) allow, in the interview ``languages``."""
+def capabilities(
+    tts: FallbackTTS, stt: FallbackSTT | None, languages: Sequence[str], vad: VADPool | None = None
+) -> Capabilities:
+    """What ``tts`` and ``stt`` (None: no STT configured) allow, in the interview ``languages``;
+    ``vad``: the server's voice activity detector (None: off or not installed)."""
     listeners = list(stt.providers) if stt is not None else []
+    vad_runs = vad is not None and not vad.broken
+    events = [p for p in listeners if p.capabilities.end_of_speech_events]
+    lead_hears_end = bool(listeners) and listeners[0].capabilities.end_of_speech_events
     return Capabilities(
         languages=list(languages),
         spoken_questions=mode((p for p in tts.providers if p.capabilities.audible), languages),
         voice_answers=mode(listeners, languages),
-        hands_free=mode((p for p in listeners if p.capabilities.end_of_speech_events), languages),
+        hands_free=mode(listeners if vad_runs else events, languages),
+        audio_format="linear16" if vad_runs and listeners and not lead_hears_end else "webm",
     )

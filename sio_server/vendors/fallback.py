@@ -20,7 +20,9 @@ speech) and is told to the caller's ``Spend``, which counts and warns.
   failure by its breaker like any other); a failure after it ends the sentence
   (audio is never sent twice). :meth:`FallbackTTS.bind` gives one question's
   view of the chain, which does not ask a provider again once it failed.
-* :class:`FallbackSTT` opens the first available provider for each answer.
+* :class:`FallbackSTT` opens the first available provider for each answer
+  that takes its audio (a provider's ``audio_formats``, when it declares them:
+  OpenAI realtime takes ``linear16`` only; skipping it costs its breaker nothing).
 """
 
 from __future__ import annotations
@@ -420,6 +422,10 @@ class FallbackSTT(Chain[STTProvider]):
         """Open a stream for one answer; :class:`STTError` when no provider could."""
         errors: list[str] = []
         for link in self.available():
+            formats = link.provider.capabilities.audio_formats
+            if formats is not None and audio_format not in formats:
+                link.breaker.release()  # a trial slot available() may have given it
+                continue
             events = {"on_event": on_event} if on_event and link.provider.capabilities.end_of_speech_events else {}
             try:
                 with link.breaker.call():  # reachable; a failure of the stream itself counts in _TrackedStream

@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 Kind = Literal["LLM", "TTS", "STT"]
-VENDOR_MODULE = re.compile(r"^[a-z0-9]+_(llm|tts|stt)$")
+VENDOR_MODULE = re.compile(r"^[a-z0-9_]+_(llm|tts|stt)$")
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,8 @@ class STTCapabilities:
     """It sends speech-start and end-of-utterance events (``on_event``), so an answer can end by itself."""
     languages: frozenset[str] | None = None
     """The interview languages it recognises (None: all)."""
+    audio_formats: tuple[str, ...] | None = None
+    """The answer audio formats it takes (``linear16``, ``webm``; None: any): the chain skips it for others."""
 
 
 def vendor_config(env_prefix: str) -> SettingsConfigDict:

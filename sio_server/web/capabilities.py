@@ -16,7 +16,7 @@ LANGUAGES = get_args(Language)
 
 @routes.get("/api/v1/capabilities")
 async def get_capabilities(request: web.Request) -> web.Response:
-    """Spoken questions, voice answers and hands-free answers: available, languages, providers (no auth)."""
+    """Spoken questions, voice answers and hands-free answers (available, languages, providers) and the audio to send (no auth)."""
     service = request.app[SERVICE]
-    answer = capabilities(service.tts, service.stt, LANGUAGES)
+    answer = capabilities(service.tts, service.stt, LANGUAGES, service.vad)
     return web.json_response(answer.model_dump(), headers={"Cache-Control": "no-cache"})

@@ -71,9 +71,18 @@ def test_with_no_speech_at_all_the_form_says_everything_is_text(server_factory, 
     assert state["notice"] == "This server has no speech: questions are shown as text and answers are typed."
 
 
-def test_with_speech_recognition_voice_is_the_default_and_a_manual_end_is_announced(server_factory, page):
-    # An OpenAI key gives voice answers but no end-of-speech events (nothing is called before Start).
+def test_with_one_openai_key_voice_and_hands_free_are_the_default(server_factory, page):
+    # No end-of-speech events from OpenAI, but the server's VAD judges linear16 answers (nothing is called before Start).
     server = server_factory({"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}).start()
+    open_form(page, server.url)
+    page.locator("label[for='lang-en']").click()
+    assert form_state(page) == {"voiceDisabled": False, "mode": "voice", "reason": None, "notice": None}
+    assert page.evaluate("import('/static/form.js').then((m) => m.formConfig().audio_format)") == "linear16"
+
+
+def test_with_speech_recognition_but_no_vad_a_manual_end_is_announced(server_factory, page):
+    env = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "VAD": "off"}
+    server = server_factory(env).start()
     open_form(page, server.url)
     page.locator("label[for='lang-en']").click()
     assert form_state(page) == {

@@ -61,6 +61,7 @@ def test_capabilities_with_no_key_say_questions_are_spoken_and_answers_typed(ser
         "spoken_questions": {"available": True, "languages": ["ko", "en"], "providers": ["espeak"]},
         "voice_answers": {"available": False, "languages": [], "providers": []},
         "hands_free": {"available": False, "languages": [], "providers": []},
+        "audio_format": "webm",
     }
 
 
@@ -71,20 +72,25 @@ def test_capabilities_with_offline_tts_off_say_nothing_is_spoken(server_factory)
 
 
 @pytest.mark.parametrize(
-    "keys, spoken, voice, hands_free",
+    "keys, spoken, voice, hands_free, audio_format",
     [
-        ({"openai_api_key": "sk-test"}, ["openai", "espeak"], ["openai"], []),
-        ({"deepgram_api_key": "dg"}, ["espeak"], ["deepgram"], ["deepgram"]),
+        # one OpenAI key: the server's VAD ends answers, so the page sends linear16 (PCM16 for the realtime link)
+        ({"openai_api_key": "sk-test"}, ["openai", "espeak"], ["openai_realtime", "openai"], ["openai_realtime", "openai"], "linear16"),
+        ({"openai_api_key": "sk-test", "vad": "off"}, ["openai", "espeak"], ["openai_realtime", "openai"], [], "webm"),
+        ({"openai_api_key": "sk-test", "vad": "webrtc"}, ["openai", "espeak"], ["openai_realtime", "openai"], ["openai_realtime", "openai"], "linear16"),
+        ({"deepgram_api_key": "dg"}, ["espeak"], ["deepgram"], ["deepgram"], "webm"),
+        ({"deepgram_api_key": "dg", "vad": "off"}, ["espeak"], ["deepgram"], ["deepgram"], "webm"),
         (
             {"openai_api_key": "sk-test", "elevenlabs_api_key": "el", "deepgram_api_key": "dg"},
             ["elevenlabs", "openai", "espeak"],
-            ["deepgram", "openai"],
-            ["deepgram"],
+            ["deepgram", "openai_realtime", "openai"],
+            ["deepgram", "openai_realtime", "openai"],
+            "webm",  # Deepgram leads and hears the end of speech itself: Opus is a tenth of the upload
         ),
-        ({"openai_api_key": "sk-test", "offline_tts": False, "stt_providers": ""}, ["openai"], [], []),
+        ({"openai_api_key": "sk-test", "offline_tts": False, "stt_providers": ""}, ["openai"], [], [], "webm"),
     ],
 )
-async def test_capabilities_follow_the_chains_the_keys_make(aiohttp_client, settings, keys, spoken, voice, hands_free):
+async def test_capabilities_follow_the_chains_the_keys_make(aiohttp_client, settings, keys, spoken, voice, hands_free, audio_format):
     http = await aiohttp_client(create_app(settings.model_copy(update=keys)))
     response = await http.get("/api/v1/capabilities")
     answer = await response.json()
@@ -94,3 +100,4 @@ async def test_capabilities_follow_the_chains_the_keys_make(aiohttp_client, sett
             "languages": ["ko", "en"] if providers else [],
             "providers": providers,
         }, mode
+    assert answer["audio_format"] == audio_format

@@ -253,6 +253,7 @@ async def test_audio_flood_stays_bounded_and_warns_at_most_once_a_second(aiohttp
         rate_audio_bytes_per_second=10_000_000,
         rate_events_per_second=100_000,
         audio_realtime_factor=1000,  # the queue's bound is tested here, not the real-time rate (test_spend.py)
+        vad="off",  # nor the VAD, which judges audio at no more than AUDIO_REALTIME_FACTOR x real time otherwise
     )
     fake_deepgram.receive_delay = 0.05
     client = InterviewClient(url)

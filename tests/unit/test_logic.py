@@ -164,12 +164,13 @@ def test_resume_sends_where_the_session_stands_then_the_missed_events_then_state
 
 
 
-@pytest.mark.parametrize("turn_detection", ["auto", "manual"])
-def test_a_voice_session_resumes_with_its_turn_detection(turn_detection):
-    """A reloaded page learns how answers end (it opens the microphone by itself when hands-free)."""
-    config = InterviewConfig(turn_detection=turn_detection)
+@pytest.mark.parametrize("turn_detection, audio_format", [("auto", "webm"), ("manual", "webm"), ("auto", "linear16")])
+def test_a_voice_session_resumes_with_its_turn_detection(turn_detection, audio_format):
+    """A reloaded page learns how answers end (it opens the microphone by itself when hands-free) and
+    which audio to capture."""
+    config = InterviewConfig(turn_detection=turn_detection, audio_format=audio_format)
     voice = logic.new_session(config, token_hash="h", mode="voice")
     assert logic.resume_payload(voice)["turn_detection"] == turn_detection
-    assert logic.voice_turns_payload(voice) == {"turn_detection": turn_detection}
+    assert logic.voice_turns_payload(voice) == {"turn_detection": turn_detection, "audio_format": audio_format}
     text = logic.new_session(config, token_hash="h", mode="text")
     assert "turn_detection" not in logic.resume_payload(text) and logic.voice_turns_payload(text) == {}

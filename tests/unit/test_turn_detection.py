@@ -24,6 +24,8 @@ def run(timeline: list[tuple[float, str, str]], until: float, step: float = 0.05
                     signals.append((round(at, 2), signal))
             elif kind == "speech_started":
                 detector.speech_started(at)
+            elif kind == "voiced":  # the server's VAD: text is the seconds of speech
+                detector.voiced(at, float(text))
             else:
                 detector.heard(at, text, kind == "final")
         signal = detector.poll(now)
@@ -75,3 +77,30 @@ def test_next_check_is_the_next_threshold():
 def test_config_is_checked():
     with pytest.raises(ValueError):
         TurnDetectionConfig(end_silence_s=1.0, notice_s=1.0)
+
+
+def voiced(start: float, end: float, step: float = 0.1) -> list[tuple[float, str, str]]:
+    """The VAD hearing speech from ``start`` to ``end`` (one report per 100 ms chunk)."""
+    return [(round(start + i * step, 6), "voiced", str(step)) for i in range(1, round((end - start) / step) + 1)]
+
+
+def test_without_words_the_vads_speech_ends_the_answer_after_the_silence():
+    """A file transcription gives no words before the end: the VAD's speech and silence decide."""
+    signals = run(voiced(0.0, 2.0) + voiced(3.5, 5.0), until=9.0)  # a 1.5 s pause, then more speech
+    assert signals == [(3.0, TurnSignal.ENDING), (3.6, TurnSignal.RESUMED), (6.0, TurnSignal.ENDING), (7.5, TurnSignal.END)]
+
+
+def test_too_little_speech_never_ends_by_itself():
+    assert run(voiced(0.0, 0.5), until=6.0) == [], "half a second of sound (a cough) is not an answer"
+
+
+def test_min_speech_zero_leaves_it_to_the_words():
+    detector = TurnDetector(TurnDetectionConfig(end_silence_s=2.5, notice_s=1.0, min_answer_words=3, min_speech_s=0))
+    detector.voiced(1.0, 5.0)
+    assert not detector.enough_said() and detector.poll(10.0) is TurnSignal.NONE
+
+
+def test_with_the_vad_late_words_do_not_push_the_end_back():
+    """A realtime segment's text arrives about a second after it was said: the VAD's timing stands."""
+    signals = run(voiced(0.0, 2.0) + [(2.9, "final", "I fixed the slow query.")], until=6.0)
+    assert signals == [(3.0, TurnSignal.ENDING), (4.5, TurnSignal.END)]

@@ -30,7 +30,7 @@ def test_defaults_are_the_keyed_vendors_then_offline() -> None:
     ]
     keyed = {"openai_api_key": "k", "elevenlabs_api_key": "e", "deepgram_api_key": "d"}
     assert names("TTS", **keyed) == ["elevenlabs", "openai", "espeak", "offline"]
-    assert names("STT", **keyed) == ["deepgram", "openai"]
+    assert names("STT", **keyed) == ["deepgram", "openai_realtime", "openai"]
     assert names("TTS", elevenlabs_api_key="e") == ["elevenlabs", "espeak", "offline"]
     assert names("TTS", elevenlabs_api_key="e", offline_tts=False) == ["elevenlabs", "offline"]
     assert names("STT", deepgram_api_key="d") == ["deepgram"]
@@ -70,8 +70,10 @@ async def test_chains_are_built_from_the_registry() -> None:
     llm, tts, stt = make_llm(s), make_tts(s), make_stt(s)
     try:
         assert (
-            llm.name == "openai>offline" and tts.name == "openai>espeak>offline" and stt is not None and stt.name == "openai"
+            llm.name == "openai>offline" and tts.name == "openai>espeak>offline" and stt is not None and stt.name == "openai_realtime>openai"
         )
+        realtime = stt.providers[0]
+        assert realtime.url == "ws://127.0.0.1:9/v1/realtime?intent=transcription" and realtime.rescue is not None
         assert all(link.breaker.options.failures == 2 for link in llm.links)
         assert make_stt(settings()) is None and make_llm(settings()).offline
         assert make_tts(settings(offline_tts=False)).offline and not make_tts(settings()).offline, "espeak speaks"

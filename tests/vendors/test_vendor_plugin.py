@@ -104,3 +104,22 @@ async def test_the_capabilities_route_reads_its_record(acme, settings, aiohttp_c
     http = await aiohttp_client(create_app(settings.model_copy(update={"acme_api_key": "k", "offline_tts": False})))
     answer = await (await http.get("/api/v1/capabilities")).json()
     assert answer["spoken_questions"] == {"available": True, "languages": ["en"], "providers": ["acme"]}
+
+
+def test_every_vendor_module_is_loaded_by_the_registry():
+    """Each ``<vendor>_<kind>.py`` of vendors/ (a vendor name may hold ``_``) registers itself, in a fresh process."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import sio_server.vendors as package
+
+    files = sorted(p.stem for p in Path(package.__file__).parent.glob("*.py") if p.stem.endswith(("_llm", "_tts", "_stt")))
+    probe = (
+        "import sys; from sio_server.vendors.plugins import load_vendors; load_vendors(); "
+        "print(sorted(m.rsplit('.', 1)[1] for m in sys.modules if m.startswith('sio_server.vendors.') "
+        "and m.endswith(('_llm', '_tts', '_stt'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert "openai_realtime_stt" in files
+    assert eval(out) == files  # noqa: S307 - our own probe's list literal

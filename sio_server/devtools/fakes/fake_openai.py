@@ -28,6 +28,7 @@ from aiohttp import web
 
 from .base import FakeServer, cut
 from .fake_openai_audio import SpeechEndpoint, TranscriptionEndpoint
+from .fake_openai_realtime import RealtimeEndpoint
 from .openai_errors import Fault, refusal
 
 __all__ = ["DEFAULT_REPLY", "FakeOpenAI", "Fault", "RecordedRequest", "default_feedback", "pieces"]
@@ -88,8 +89,9 @@ class FakeOpenAI(FakeServer):
     connection after K content tokens; for the next :attr:`cut_times` streams),
     :attr:`stream_error_after_tokens` (send a ``data: {"error": …}`` event),
     :attr:`include_usage`, :meth:`hang` (every route). Records: :attr:`requests`. Audio: :attr:`speech`
-    (``POST /v1/audio/speech``) and :attr:`transcriptions`
-    (``POST /v1/audio/transcriptions``), each with its own knobs and records.
+    (``POST /v1/audio/speech``), :attr:`transcriptions`
+    (``POST /v1/audio/transcriptions``) and :attr:`realtime` (``GET /v1/realtime``,
+    a websocket), each with its own knobs and records.
     """
 
     def __init__(self, api_key: str | None = None) -> None:
@@ -108,10 +110,12 @@ class FakeOpenAI(FakeServer):
         self.requests: list[RecordedRequest] = []
         self.speech = SpeechEndpoint(api_key)
         self.transcriptions = TranscriptionEndpoint(api_key)
+        self.realtime = RealtimeEndpoint(api_key)
 
     def hang(self, seconds: float = 3600.0) -> None:
-        """Hang every route (chat, ``audio/speech``, ``audio/transcriptions``) ``seconds`` before its headers."""
+        """Hang every route (chat, ``audio/speech``, ``audio/transcriptions``, ``realtime``) ``seconds`` before its headers."""
         self.header_delay = self.speech.header_delay = self.transcriptions.header_delay = seconds
+        self.realtime.hang_handshake = seconds
 
     @property
     def speech_requests(self) -> list:
@@ -156,6 +160,7 @@ class FakeOpenAI(FakeServer):
         app.router.add_post("/v1beta/openai/chat/completions", self._chat)
         app.router.add_post("/v1/audio/speech", self.speech.handle)
         app.router.add_post("/v1/audio/transcriptions", self.transcriptions.handle)
+        app.router.add_get("/v1/realtime", self.realtime.handle)
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         try:

@@ -7,7 +7,9 @@ bytes of :func:`~.fake_elevenlabs.audio_for` (or :attr:`SpeechEndpoint.audio_fac
 ``POST /v1/audio/transcriptions`` takes the multipart form (``file``,
 ``model``, ``language``, ``stream``). The fake "recognises" the audio by
 decoding it as UTF-8 text (a WAV file's frames, or the bytes as sent), as the
-fake Deepgram does. With ``stream=true`` it answers server-sent events:
+fake Deepgram does; real speech cannot be recognised by a fake, so
+:attr:`TranscriptionEndpoint.transcript` (when set) is what every file "says".
+With ``stream=true`` it answers server-sent events:
 ``transcript.text.delta`` word by word, then ``transcript.text.done``;
 otherwise ``{"text": …}``.
 
@@ -111,10 +113,11 @@ def heard(audio: bytes) -> str:
 
 
 class TranscriptionEndpoint(_Endpoint):
-    """``POST /v1/audio/transcriptions``; knobs: ``delta_delay``, ``cut_after_deltas``."""
+    """``POST /v1/audio/transcriptions``; knobs: ``delta_delay``, ``cut_after_deltas``, ``transcript``."""
 
     def __init__(self, api_key: str | None) -> None:
         super().__init__(api_key)
+        self.transcript: str | None = None  # what real speech "says" (None: the audio bytes as text)
         self.delta_delay = 0.0
         self.cut_after_deltas: int | None = None
 
@@ -130,7 +133,7 @@ class TranscriptionEndpoint(_Endpoint):
             return refusal
         if not audio or not fields.get("model"):
             return error_response(Fault(400))
-        text = heard(audio)
+        text = heard(audio) if self.transcript is None else self.transcript
         if fields.get("stream") != "true":
             return web.json_response({"text": text})
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "x-request-id": "req_fake"})
