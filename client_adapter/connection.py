@@ -228,8 +228,10 @@ class Connection:
                 return
             if retry:
                 self._set_state("reconnecting", self.attempt + 1)
+            # python-socketio does not notice a transport that drops while it waits for the namespace's
+            # answer: a retry waits briefly (the server may have died again), the first attempt longer.
+            code = await self._open(PROTOCOL["handshake_wait_ms" if retry else "connect_timeout_ms"] / MS)
             retry = True
-            code = await self._open()
             if code is None:
                 return
             if code and refusal_action(code) == "terminal":
@@ -241,8 +243,9 @@ class Connection:
                 wait_ms, drops = backoff_ms(self.reconnect_policy, drops), drops + 1
             log.info("connect failed (%s); next attempt in %.0f ms", code or "unreachable", wait_ms)
 
-    async def _open(self) -> str | None:
-        """One attempt over the transports in order: None when connected, else the refusal code ("" for none)."""
+    async def _open(self, wait: float) -> str | None:
+        """One attempt over the transports in order, ``wait`` seconds for the namespace's answer:
+        None when connected, else the refusal code ("" for none)."""
         for transport in self.transports:
             self._refused = None
             try:
@@ -251,12 +254,21 @@ class Connection:
                     namespaces=[NAMESPACE],
                     transports=[transport],
                     auth=self._auth,
-                    wait_timeout=PROTOCOL["connect_timeout_ms"] / MS,
+                    wait_timeout=wait,
                 )
-                return None
             except socketio.exceptions.ConnectionError:
                 if self._refused:
                     return self._refused
+                continue
+            if self.sio.eio.state == "connected":
+                return None
+            # The transport dropped after the namespace answered but before connect() returned:
+            # python-socketio then reports no disconnect and still counts itself connected.
+            self.sio.connected, self.sio.namespaces = False, {}
+            self._on_drop()
+            self._set_ready(False)
+            self._dropped.set()
+            return ""
         return ""
 
     def _reject(self, code: str) -> None:
