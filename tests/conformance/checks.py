@@ -2,7 +2,10 @@
 
 A report maps each client name to ``{state, fatal, resumes, has_session,
 duplicates_dropped, sessions: [{session_id, events: [[name, seq, index]],
-answers: [[index, duplicate]], finished, deleted?}]}``.
+answers: [[index, duplicate]], finished, deleted?}], attempts: [ms],
+refusals: [[code, ms]], shutdowns: [[reconnect_after_ms, ms]], errors: [[call,
+code, ms taken]]}``: times in ms since the client was made; an attempt is a
+``connection`` event with ``attempt >= 1`` (a reconnect attempt starting).
 """
 
 from __future__ import annotations
@@ -13,7 +16,12 @@ import urllib.request
 from collections import Counter
 from typing import Any
 
+from client_adapter.protocol import PROTOCOL
+
 from .runner import answer_for
+
+EARLY_MS = 50  # an attempt this much before its delay is still on time (timer and clock granularity)
+LATE_MS = 3000  # how late a timer may fire on a loaded 2-core machine
 
 
 def admin_session(url: str, admin_token: str, session_id: str) -> dict[str, Any] | None:
@@ -39,6 +47,7 @@ def check_client(name: str, report: dict[str, Any], expect: dict[str, Any]) -> N
     sessions = report["sessions"]
     assert len(sessions) == expect["sessions"], (name, sessions)
     assert sum(s["finished"] for s in sessions) == expect["finished"], (name, sessions)
+    check_timing(name, report, expect)
     for s in sessions:
         seqs = [seq for _, seq, _ in s["events"]]
         assert seqs == list(range(1, len(seqs) + 1)), (name, "seq not 1..n without duplicates", s)
@@ -48,6 +57,34 @@ def check_client(name: str, report: dict[str, Any], expect: dict[str, Any]) -> N
         if s["finished"]:
             assert [event for event, _, _ in s["events"]].count("feedback") == 1
             assert s["events"][-1][0] == "feedback"
+
+
+def _next_attempt(report: dict[str, Any], after: float) -> float | None:
+    return next((t for t in report["attempts"] if t > after), None)
+
+
+def check_timing(name: str, report: dict[str, Any], expect: dict[str, Any]) -> None:
+    """The delays of protocol.json as the client kept them: the shutdown pause, the refusal back-off, no retry of an error."""
+    if expect.get("waited_for_shutdown"):
+        assert report["shutdowns"], (name, "no shutdown notice was seen")
+        asked, at = report["shutdowns"][0]
+        first = _next_attempt(report, at)
+        assert first is not None, (name, "no attempt after the notice", report["attempts"])
+        waited, longest = first - at, min(asked, PROTOCOL["shutdown"]["max_delay_ms"]) * (1 + PROTOCOL["shutdown"]["spread"])
+        assert asked - EARLY_MS <= waited <= longest + LATE_MS, (name, "reconnect_after_ms not kept", asked, waited)
+    if "refused" in expect:
+        refusals = [at for code, at in report["refusals"] if code == expect["refused"]]
+        assert refusals, (name, "never refused with", expect["refused"], report["refusals"])
+        policy = PROTOCOL["refusals"]
+        shortest = policy["first_delay_ms"] * (1 - policy["randomization"])
+        for at in refusals:
+            retry = _next_attempt(report, at)
+            assert retry is None or retry - at >= shortest - EARLY_MS, (name, "retried a refusal too soon", at, retry)
+    for call, code in expect.get("errors", {}).items():
+        raised = [(c, ms) for what, c, ms in report["errors"] if what == call]
+        assert len(raised) == 1 and raised[0][0] == code, (name, call, raised)
+        # an error that is not retried comes back in one round trip, long before the request timeout
+        assert raised[0][1] < PROTOCOL["request_retry"]["max_delay_ms"], (name, call, raised)
 
 
 def check_stored(scenario: dict[str, Any], reports: dict[str, Any], url: str, admin_token: str) -> None:

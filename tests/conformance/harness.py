@@ -16,13 +16,39 @@ from .runner import load_scenarios
 ROOT = Path(__file__).resolve().parents[2]
 NODE_RUNNER = Path(__file__).with_name("runner.mjs")
 SCENARIOS = {s["name"]: s for s in load_scenarios()}
-SERVER_ACTIONS = {"kill", "start", "restart"}
+PROCESS_ACTIONS = {"kill", "start", "restart", "terminate"}
+STORE_DOWN = "the session store is down: this file stands where the sessions folder was\n"
+
+
+def store_down(server: ServerProcess) -> None:
+    """Make the file store unreadable: a file stands where the sessions folder was (reads fail with ENOTDIR)."""
+    sessions = server.data_dir / "sessions"
+    sessions.rename(sessions.with_name("sessions.down"))
+    sessions.write_text(STORE_DOWN)
+
+
+def store_up(server: ServerProcess) -> None:
+    """Put the sessions folder back."""
+    sessions = server.data_dir / "sessions"
+    sessions.unlink()
+    sessions.with_name("sessions.down").rename(sessions)
 
 
 def server_action(server: ServerProcess, action: str) -> None:
-    """SIGKILL, start, or SIGKILL and start again on the same port and data dir."""
-    assert action in SERVER_ACTIONS, action
-    getattr(server, action)()
+    """A runner's server action: SIGKILL, start, SIGKILL and start again on the same port and data dir,
+    SIGTERM and wait for the exit (the server sends its shutdown notice first); or the store down / up."""
+    if action in PROCESS_ACTIONS:
+        getattr(server, action)()
+    else:
+        {"store_down": store_down, "store_up": store_up}[action](server)
+
+
+def server_groups(names: list[str]) -> dict[str, list[str]]:
+    """The scenarios of ``names`` grouped by their ``server_env`` (one server per group), as JSON keys."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(json.dumps(SCENARIOS[name].get("server_env", {}), sort_keys=True), []).append(name)
+    return groups
 
 
 def run_node(server: ServerProcess, names: list[str], timeout: float = 120.0) -> dict[str, dict[str, Any]]:

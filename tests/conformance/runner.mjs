@@ -48,7 +48,7 @@ function until(client, predicate) {
         reject(client.fatal);
       }
     };
-    for (const name of ["connection", "ready", "question", "feedback", "session_resumed", "disconnect"]) offs.push(client.on(name, check));
+    for (const name of ["connection", "ready", "question", "feedback", "session_resumed", "disconnect", "connect_error"]) offs.push(client.on(name, check));
     check();
   });
 }
@@ -60,10 +60,23 @@ class Recorder {
     this.client = client;
     this.sessions = [];
     this.pending = null;
+    this.t0 = performance.now();
+    this.attempts = [];
+    this.refusals = [];
+    this.shutdowns = [];
+    this.errors = [];
     if (sessionId) this.newSession(sessionId);
     for (const event of ["question", "feedback"]) {
       client.on(event, (data) => this.sessions.at(-1).events.push([event, data.seq, data.index ?? null]));
     }
+    client.on("connection", ({ attempt }) => attempt >= 1 && this.attempts.push(this.ms()));
+    client.on("connect_error", ({ code }) => this.refusals.push([code, this.ms()]));
+    client.on("server_shutdown", (d) => this.shutdowns.push([d ? d.reconnect_after_ms : null, this.ms()]));
+  }
+
+  /** Milliseconds since this client was made. */
+  ms() {
+    return performance.now() - this.t0;
   }
 
   newSession(sessionId) {
@@ -79,6 +92,10 @@ class Recorder {
       has_session: c.hasSession,
       duplicates_dropped: c.duplicatesDropped,
       sessions: this.sessions,
+      attempts: this.attempts,
+      refusals: this.refusals,
+      shutdowns: this.shutdowns,
+      errors: this.errors,
     };
   }
 }
@@ -104,7 +121,7 @@ class NodeRunner {
       const other = this.clients.get(step.token_of);
       const storage = memoryStorage();
       if (other) storage.setItem("interview.resume_token", other.client.resumeToken);
-      const client = new InterviewClient({ url, io, storage, transports: ["websocket"], reconnectionDelay: 250, reconnectionDelayMax: 2000 });
+      const client = new InterviewClient({ url, io, storage }); // every rule from protocol.json, as in runner.py
       this.clients.set(step.as, new Recorder(step.as, client, other ? other.client.sessionId : null));
       return undefined;
     }
@@ -153,6 +170,11 @@ class NodeRunner {
     return until(client, () => client.resumes >= 1 && client.ready);
   }
 
+  wait_refused(rec, client, step) {
+    const count = step.count ?? 1;
+    return until(client, () => rec.refusals.filter(([code]) => code === step.code).length >= count);
+  }
+
   answer_later(rec, client) {
     const promise = this.answerNext(rec, client);
     rec.pending = { done: false, promise };
@@ -168,11 +190,13 @@ class NodeRunner {
   }
 
   async expect_error(rec, client, step) {
-    if (step.call !== "answer_text") throw new Error(`unknown call ${step.call}`);
+    const calls = { answer_text: () => client.answerText(1, "after the end"), start: () => client.start(step.config) };
+    const began = rec.ms();
     try {
-      await client.answerText(1, "after the end");
+      await calls[step.call]();
     } catch (e) {
       if (!(e instanceof InterviewError) || e.code !== step.code) throw e;
+      rec.errors.push([step.call, e.code, rec.ms() - began]);
       return;
     }
     throw new Error(`${step.call} did not fail with ${step.code}`);

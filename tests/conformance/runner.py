@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import urllib.request
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -39,10 +40,22 @@ class Recorder:
         self.client = client
         self.sessions: list[dict[str, Any]] = []
         self.pending: asyncio.Task[dict[str, Any]] | None = None
+        self.t0 = time.monotonic()
+        self.attempts: list[float] = []
+        self.refusals: list[list[Any]] = []
+        self.shutdowns: list[list[Any]] = []
+        self.errors: list[list[Any]] = []
         if session_id is not None:
             self.new_session(session_id)
         for name in ("question", "feedback"):
             client.on(name, self._recorder(name))
+        client.on("connection", lambda c: self.attempts.append(self.ms()) if c["attempt"] >= 1 else None)
+        client.on("connect_error", lambda e: self.refusals.append([e["code"], self.ms()]))
+        client.on("server_shutdown", lambda d: self.shutdowns.append([d.get("reconnect_after_ms"), self.ms()]))
+
+    def ms(self) -> float:
+        """Milliseconds since this client was made."""
+        return (time.monotonic() - self.t0) * 1000
 
     def new_session(self, session_id: str | None) -> None:
         self.sessions.append({"session_id": session_id, "events": [], "answers": [], "finished": False})
@@ -62,6 +75,10 @@ class Recorder:
             "has_session": c.has_session,
             "duplicates_dropped": c.duplicates_dropped,
             "sessions": self.sessions,
+            "attempts": self.attempts,
+            "refusals": self.refusals,
+            "shutdowns": self.shutdowns,
+            "errors": self.errors,
         }
 
 
@@ -138,6 +155,10 @@ class PythonRunner:
     async def op_wait_resumed(self, rec: Recorder, client: InterviewClient, step: dict[str, Any]) -> None:
         await client.wait_for(lambda: client.resumes >= 1 and client.ready)
 
+    async def op_wait_refused(self, rec: Recorder, client: InterviewClient, step: dict[str, Any]) -> None:
+        count = step.get("count", 1)
+        await client.wait_for(lambda: sum(code == step["code"] for code, _ in rec.refusals) >= count)
+
     async def op_answer_later(self, rec: Recorder, client: InterviewClient, step: dict[str, Any]) -> None:
         rec.pending = asyncio.ensure_future(self._answer_next(rec, client))
 
@@ -149,11 +170,13 @@ class PythonRunner:
         await rec.pending
 
     async def op_expect_error(self, rec: Recorder, client: InterviewClient, step: dict[str, Any]) -> None:
-        assert step["call"] == "answer_text"
+        calls = {"answer_text": lambda: client.answer_text(1, "after the end"), "start": lambda: client.start(step["config"])}
+        began = rec.ms()
         try:
-            await client.answer_text(1, "after the end")
+            await calls[step["call"]]()
         except InterviewError as e:
             assert e.code == step["code"], e
+            rec.errors.append([step["call"], e.code, rec.ms() - began])
         else:
             raise AssertionError(f"{step['call']} did not fail with {step['code']}")
 

@@ -19,9 +19,15 @@ from .runner import PythonRunner
 pytestmark = pytest.mark.integration
 
 
+def server_of(server_factory, name: str):
+    """A started server with the scenario's ``server_env``."""
+    return server_factory(env=SCENARIOS[name].get("server_env")).start()
+
+
 @pytest.mark.parametrize("name", list(SCENARIOS))
-async def test_python_adapter(server, name):
+async def test_python_adapter(server_factory, name):
     scenario = SCENARIOS[name]
+    server = await asyncio.to_thread(server_of, server_factory, name)
 
     async def control(action: str) -> None:
         await asyncio.to_thread(server_action, server, action)
@@ -31,7 +37,8 @@ async def test_python_adapter(server, name):
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
-def test_js_adapter_in_node(server, name):
+def test_js_adapter_in_node(server_factory, name):
+    server = server_of(server_factory, name)
     result = run_node(server, [name])[name]
     assert result["ok"], result["error"]
     check_scenario(SCENARIOS[name], result["report"], server.url, ADMIN_TOKEN)

@@ -66,7 +66,7 @@ def answer_text(seed: int, worker: int, number: int, index: int) -> str:
 
 async def _shutdown(client: InterviewClient) -> None:
     with contextlib.suppress(Exception):
-        await asyncio.wait_for(client.sio.shutdown(), 5)
+        await asyncio.wait_for(client.close(), 5)  # stops the adapter's reconnect loop too
 
 
 async def worker(url: str, n: int, ledger: Ledger, stop: asyncio.Event, rng: random.Random) -> None:
