@@ -12,6 +12,7 @@ from ..observability.metrics import Metrics
 from ..vendors.stt import STTProvider, STTStream
 from .audio_queue import AudioQueue
 from .spend import SessionSpend
+from .spoken import AnswerAudio, Heard
 from .turn_watch import TurnWatcher
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,8 @@ class AnswerListener:
         self.stream: STTStream | None = None
         self.failed = False
         self.final_at: float | None = None
+        self.answer_audio = AnswerAudio()  # the current answer's audio, as sent to the stream
+        self.heard = Heard()  # the last finished answer's timed words and audio length
         self._task = asyncio.create_task(self._run(), name=f"stt:{session_id}")
 
     async def _on_transcript(self, text: str, is_final: bool) -> None:
@@ -119,6 +122,7 @@ class AnswerListener:
                         **self._event_option(),
                     )
                 await self.stream.send(chunk)
+                self.answer_audio.chunk(len(chunk))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -155,6 +159,7 @@ class AnswerListener:
             await asyncio.wait_for(self.audio.join(), timeout)
         stream, self.stream = self.stream, None
         self._let_go()
+        audio, self.answer_audio, self.heard = self.answer_audio, AnswerAudio(), Heard()
         failed, self.failed = self.failed, False
         if stream is None or failed:
             return ""
@@ -167,6 +172,7 @@ class AnswerListener:
                 await stream.abort()
             return ""
         self.final_at = time.monotonic()
+        self.heard = Heard(tuple(getattr(stream, "words", None) or ()), audio.seconds(self.audio_format))
         if getattr(stream, "audio_lost", False):
             # The stream dropped after the answer outgrew the reconnect buffer: words are missing.
             await self._warn()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..domain.errors import InterviewError
-from ..domain.model import Session, Status
+from ..domain.model import Session, Speaking, Status
 from ..observability.metrics import Metrics
 from ..vendors.stt import STTProvider
 from . import logic
@@ -32,7 +32,7 @@ from .turn_watch import OpenQuestion, TurnWatcher, WatchPolicy
 
 log = logging.getLogger(__name__)
 
-Answer = Callable[[LiveSession, int, str, dict[str, float]], Awaitable[logic.AnswerOutcome]]
+Answer = Callable[[LiveSession, int, str, dict[str, float], Speaking | None], Awaitable[logic.AnswerOutcome]]
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,8 @@ class VoiceTurns:
             await self.drafts.discard(live.id)
             raise InterviewError("empty_answer", "no speech was recognised; please answer again")
         self.drafts.settle(live.id, index, transcript)
-        outcome = await self.answer(live, index, transcript, {"stt_final_s": round(waited, 4)})
+        speaking = live.listener.heard.speaking(transcript, live.session.config)
+        outcome = await self.answer(live, index, transcript, {"stt_final_s": round(waited, 4)}, speaking)
         return outcome, transcript
 
     def interrupt(self, live: LiveSession, index: int) -> bool:
