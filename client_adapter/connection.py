@@ -28,8 +28,8 @@ import socketio
 
 from .errors import InterviewError, RequestTimeout, ResumeRejected
 from .protocol import (
-    NAMESPACE,
     MS,
+    NAMESPACE,
     PROTOCOL,
     REFUSALS,
     TERMINAL_STATES,

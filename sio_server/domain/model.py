@@ -62,8 +62,33 @@ class InterviewConfig(BaseModel):
     speak_questions: bool | None = None  # None: spoken in a voice interview, not in a text one (logic.speaks_questions)
 
 
+class Speaking(BaseModel):
+    """How a spoken answer was said (or, with ``answers`` > 1, all of an interview's spoken answers): measured, never scored.
+
+    ``units`` are words (English) or syllables (Korean), as ``unit`` says; ``talk_s`` is the time spoken
+    (first word to last with word timings, else the audio's length); ``rate_per_min`` and
+    ``fillers_per_min`` are None when too little was said to tell; ``longest_pause_s`` is None when the
+    speech-to-text vendor gave no word timings (``timed`` false). ``fillers_heard`` counts each filler
+    heard, most frequent first. ``hints`` are plain-language advice, in the interview's language, for
+    each figure outside its usual range.
+    """
+
+    answers: int = Field(default=1, ge=1)
+    talk_s: float = Field(ge=0)
+    units: int = Field(ge=0)
+    unit: Literal["words", "syllables"]
+    rate_per_min: float | None = None
+    fillers: int = Field(default=0, ge=0)
+    fillers_per_min: float | None = None
+    fillers_heard: dict[str, int] = Field(default_factory=dict)
+    longest_pause_s: float | None = None
+    timed: bool = False
+    time_limit_s: int | None = None
+    hints: list[str] = Field(default_factory=list)
+
+
 class Turn(BaseModel):
-    """One question and, once given, its answer."""
+    """One question and, once given, its answer (``speaking``: how a spoken answer was said)."""
 
     index: int = Field(ge=1)
     question: str
@@ -72,6 +97,7 @@ class Turn(BaseModel):
     answer: str | None = None
     answered_at: datetime | None = None
     timings: dict[str, float] = Field(default_factory=dict)
+    speaking: Speaking | None = None
 
 
 class CategoryScores(BaseModel):
@@ -99,12 +125,14 @@ class CategoryScores(BaseModel):
 
 
 class QuestionScore(BaseModel):
-    """Score and comment for one answered question; ``categories`` is absent in feedback older than issue 21."""
+    """Score and comment for one answered question; ``categories`` is absent in feedback older than issue 21,
+    ``speaking`` for a typed answer (it is the turn's, copied by the server, never part of the score)."""
 
     index: int = Field(ge=1)
     score: int = Field(ge=0, le=100)
     comment: str
     categories: CategoryScores | None = None
+    speaking: Speaking | None = None
 
 
 class Feedback(BaseModel):
@@ -117,6 +145,7 @@ class Feedback(BaseModel):
     per_question: list[QuestionScore]
     fallback: bool = False
     categories: CategoryScores | None = None  # overall, by category (absent in older feedback)
+    speaking: Speaking | None = None  # all the spoken answers together (None when none was spoken)
 
 
 class Event(BaseModel):

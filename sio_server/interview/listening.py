@@ -12,6 +12,7 @@ from ..observability.metrics import Metrics
 from ..vendors.stt import STTProvider, STTStream
 from .audio_queue import AudioQueue
 from .spend import SessionSpend
+from .spoken import AnswerAudio, Heard
 from .turn_watch import TurnWatcher
 from .voice_activity import AnswerVoice
 
@@ -79,6 +80,8 @@ class AnswerListener:
         self.voice = voice
         if voice is not None:
             audio.tap = voice.hear
+        self.answer_audio = AnswerAudio()  # the current answer's audio, as sent to the stream
+        self.heard = Heard()  # the last finished answer's timed words and audio length
         self._task = asyncio.create_task(self._run(), name=f"stt:{session_id}")
 
     async def _on_transcript(self, text: str, is_final: bool) -> None:
@@ -128,6 +131,7 @@ class AnswerListener:
                         **self._event_option(),
                     )
                 await self.stream.send(chunk)
+                self.answer_audio.chunk(len(chunk))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -166,6 +170,7 @@ class AnswerListener:
             await asyncio.wait_for(self.audio.join(), timeout)
         stream, self.stream = self.stream, None
         self._let_go()
+        audio, self.answer_audio, self.heard = self.answer_audio, AnswerAudio(), Heard()
         failed, self.failed = self.failed, False
         if stream is None or failed:
             return ""
@@ -178,6 +183,7 @@ class AnswerListener:
                 await stream.abort()
             return ""
         self.final_at = time.monotonic()
+        self.heard = Heard(tuple(getattr(stream, "words", None) or ()), audio.seconds(self.audio_format))
         if getattr(stream, "audio_lost", False):
             # The stream dropped after the answer outgrew the reconnect buffer: words are missing.
             await self._warn()

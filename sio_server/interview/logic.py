@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from ..domain.errors import InterviewError
-from ..domain.model import Event, Feedback, InterviewConfig, PendingStep, Session, Status, Turn, utcnow
+from ..domain.model import Event, Feedback, InterviewConfig, PendingStep, Session, Speaking, Status, Turn, utcnow
 
 
 @dataclass(frozen=True)
@@ -72,9 +72,14 @@ def check_answer(session: Session, index: int) -> bool:
 
 
 def record_answer(
-    session: Session, index: int, text: str, now: datetime | None = None, timings: dict[str, float] | None = None
+    session: Session,
+    index: int,
+    text: str,
+    now: datetime | None = None,
+    timings: dict[str, float] | None = None,
+    speaking: Speaking | None = None,
 ) -> AnswerOutcome:
-    """Record the answer to question ``index``.
+    """Record the answer to question ``index`` (``speaking``: how a spoken answer was said, kept with the turn).
 
     Idempotent by index: an answer to a question that already has one is a
     duplicate and changes nothing. Otherwise the answer must be for the
@@ -88,6 +93,7 @@ def record_answer(
     turn.answer = text
     turn.answered_at = now
     turn.timings.update(timings or {})
+    turn.speaking = speaking
     session.pending = PendingStep.FEEDBACK if is_last_index(session, index) else PendingStep.QUESTION
     session.updated_at = now
     return AnswerOutcome(index=index, duplicate=False)

@@ -21,7 +21,7 @@ from datetime import timedelta
 
 from ..cluster.leases import Leases
 from ..domain.errors import InterviewError
-from ..domain.model import Feedback, InterviewConfig, PendingStep, Session, Status, utcnow
+from ..domain.model import Feedback, InterviewConfig, PendingStep, Session, Speaking, Status, utcnow
 from ..domain.tokens import hash_token, new_token, session_id_of, token_matches
 from ..observability.metrics import Metrics
 from ..store.base import SessionStore, StoreError, Tombstone
@@ -263,14 +263,19 @@ class InterviewService:
         return live, token
 
     async def answer(
-        self, live: LiveSession, index: int, text: str, timings: dict[str, float] | None = None
+        self,
+        live: LiveSession,
+        index: int,
+        text: str,
+        timings: dict[str, float] | None = None,
+        speaking: Speaking | None = None,
     ) -> logic.AnswerOutcome:
-        """Record an answer (idempotent by index) and start the next step."""
+        """Record an answer (idempotent by index) and start the next step; ``speaking``: how a spoken one was said."""
         async with live.lock:
             self._check_present(live)
             if logic.check_answer(live.session, index):
                 return logic.AnswerOutcome(index=index, duplicate=True)
-            outcome = await self.committer.commit(live, lambda s: logic.record_answer(s, index, text, timings=timings))
+            outcome = await self.committer.commit(live, lambda s: logic.record_answer(s, index, text, timings=timings, speaking=speaking))
             self.metrics.turns.inc()
             live.spend.answer_recorded()
         self.ensure_step(live)

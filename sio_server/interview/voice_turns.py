@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..domain.errors import InterviewError
-from ..domain.model import InterviewConfig, Session, Status
+from ..domain.model import InterviewConfig, Session, Speaking, Status
 from ..observability.metrics import Metrics
 from ..vendors.stt import STTProvider
 from ..vendors.vad import VADPool
@@ -39,7 +39,7 @@ from .voice_activity import AnswerVoice
 
 log = logging.getLogger(__name__)
 
-Answer = Callable[[LiveSession, int, str, dict[str, float]], Awaitable[logic.AnswerOutcome]]
+Answer = Callable[[LiveSession, int, str, dict[str, float], Speaking | None], Awaitable[logic.AnswerOutcome]]
 
 
 @dataclass(frozen=True)
@@ -206,7 +206,8 @@ class VoiceTurns:
             await self.drafts.discard(live.id)
             raise InterviewError("empty_answer", "no speech was recognised; please answer again")
         self.drafts.settle(live.id, index, transcript)
-        outcome = await self.answer(live, index, transcript, {"stt_final_s": round(waited, 4)})
+        speaking = live.listener.heard.speaking(transcript, live.session.config)
+        outcome = await self.answer(live, index, transcript, {"stt_final_s": round(waited, 4)}, speaking)
         return outcome, transcript
 
     def interrupt(self, live: LiveSession, index: int) -> bool:

@@ -118,6 +118,49 @@ class QuestionRefs(_Frozen):
     many: str
 
 
+class UsualSpeech(_Frozen):
+    """The usual range of each speaking measure; a figure outside it gets a hint.
+
+    ``rate`` is the usual pace (words or syllables a minute), ``fillers_per_min`` and
+    ``longest_pause_s`` the most that is usual, ``limit_share`` the share of the answer's
+    time limit from which an answer ran up to it; no hint under ``min_talk_s`` of speech.
+    A word before a gap of ``pause_gap_s`` (or a comma) is "before a pause".
+    """
+
+    rate: tuple[int, int]
+    fillers_per_min: float = Field(gt=0)
+    longest_pause_s: float = Field(gt=0)
+    limit_share: float = Field(gt=0, le=1)
+    min_talk_s: float = Field(ge=0)
+    pause_gap_s: float = Field(gt=0)
+
+
+class SpeakingHints(_Frozen):
+    """Plain-language hints for a figure outside the usual range (slots: {rate} {low} {high} {per_min}
+    {examples} {pause} {talk} {limit} {count})."""
+
+    fast: str
+    slow: str
+    fillers: str
+    pause: str
+    limit: str
+    limit_some: str
+
+
+class SpeakingPack(_Frozen):
+    """How spoken answers are measured in one language: the unit of pace, the fillers, the usual ranges.
+
+    ``fillers`` always count; ``fillers_before_pause`` ("like", "so", "그", "저") only right before a pause,
+    where they fill it (elsewhere they are ordinary words). Phrases are lower case, words separated by one space.
+    """
+
+    unit: Literal["words", "syllables"]
+    fillers: frozenset[str]
+    fillers_before_pause: frozenset[str]
+    usual: UsualSpeech
+    hints: SpeakingHints
+
+
 class LanguagePack(_Frozen):
     """Everything language-specific the interviewer says or listens for."""
 
@@ -141,6 +184,7 @@ class LanguagePack(_Frozen):
     summary: str
     summary_no_strength: str
     empty: EmptyFeedback
+    speaking: SpeakingPack
 
     @field_validator("banks")
     @classmethod

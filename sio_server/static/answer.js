@@ -1,4 +1,5 @@
 // Typed answers (Enter sends, Shift+Enter is a new line) and ending the interview early.
+import { clearDraft } from "/static/drafts.js";
 import { notifyError } from "/static/notices.js";
 import { stopMic } from "/static/microphone.js";
 import { $, L, S, client, openIndex } from "/static/state.js";
@@ -16,6 +17,7 @@ export async function sendAnswer() {
   render();
   try {
     await client.answerText(index, text);
+    clearDraft(index);
     S.answers.set(index, text);
     S.status = S.status === "ended" ? "ended" : "processing";
   } catch (e) {

@@ -15,8 +15,18 @@ async function call(url, options = {}) {
   throw new InterviewError(error.code || `http_${response.status}`, error.message || response.statusText);
 }
 
+/** This browser's IANA time zone ("Asia/Seoul"): the report's dates are shown in it. */
+function timeZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  } catch {
+    return "UTC";
+  }
+}
+
+const sessionPath = (sessionId) => `/api/v1/sessions/${encodeURIComponent(sessionId)}`;
 const reportUrl = (sessionId, format) =>
-  `/api/v1/sessions/${encodeURIComponent(sessionId)}/report?format=${encodeURIComponent(format)}`;
+  `${sessionPath(sessionId)}/report?format=${encodeURIComponent(format)}&tz=${encodeURIComponent(timeZone())}`;
 const bearer = (token) => ({ Authorization: `Bearer ${token}` });
 
 /** The report as data: `{session_id, status, config, turns, feedback}`. */
@@ -31,6 +41,13 @@ export async function fetchReportFile(sessionId, token, format = "md") {
   const disposition = response.headers.get("Content-Disposition") || "";
   const match = /filename="([^"]+)"/.exec(disposition);
   return { blob: await response.blob(), filename: match ? match[1] : `interview-report.${format}` };
+}
+
+/** A URL that opens the HTML report for a few minutes without the token (`POST …/report-link`): `{url, expires_at}`. */
+export async function fetchReportLink(sessionId, token) {
+  const url = `${sessionPath(sessionId)}/report-link?tz=${encodeURIComponent(timeZone())}`;
+  const response = await call(url, { method: "POST", headers: bearer(token) });
+  return response.json();
 }
 
 /** Upload a PDF or DOCX résumé; the server answers its text: `{text, pages?, truncated}`.

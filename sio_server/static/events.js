@@ -1,6 +1,8 @@
 // What the page does on each event of the interview client (the adapter).
 import { announce, endWaitNotices, notify, renderNotices } from "/static/notices.js";
 import { afterQuestionPlayed, answerEndedByServer, heardSpeech, setTurnDetection, stopMic } from "/static/microphone.js";
+import { clearDrafts } from "/static/drafts.js";
+import { history } from "/static/history.js";
 import { resumeTts, stopTts, tts } from "/static/player.js";
 import { L, S, client, openIndex, resetInterview } from "/static/state.js";
 import { PAGE_KEYS, store } from "/static/storage.js";
@@ -30,6 +32,7 @@ let resumed = false; // a session_resumed whose replay is not over yet (ready fo
 
 function onResumed(data) {
   resumed = true;
+  S.resumedSession = data.session_id || client.sessionId;
   S.mode = data.mode || S.mode;
   S.status = data.status === "ended" ? "ended" : S.status === "ended" ? null : S.status;
   S.maxQuestions = Number(data.max_questions) || S.maxQuestions;
@@ -91,6 +94,8 @@ function onQuestion(q) {
 
 function onFeedback(f) {
   S.feedback = f;
+  clearDrafts(client.sessionId);
+  history.update(client.sessionId, { status: "ended", score: Math.round(Number(f.overall_score) || 0) });
   S.status = "ended";
   S.pendingAnswer = null;
   endWaitNotices();

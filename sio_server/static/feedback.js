@@ -1,12 +1,12 @@
-// The feedback view: score, scores by category, summary, lists, per-question comments, the whole conversation,
-// and the report to keep ("Download report" as Markdown, "Print" with the print style sheet).
-import { fetchReportFile } from "/static/api.js";
+// The feedback view: score, scores by category, how they spoke, summary, lists, per-question comments, the whole
+// conversation, and the report to keep ("Open report" in a new tab through a short-lived link, "Download report"
+// as Markdown, "Print" with the print style sheet).
+import { fetchReportFile, fetchReportLink } from "/static/api.js";
 import { codeMessage } from "/static/i18n.js";
 import { notifyError } from "/static/notices.js";
+import { speakingBlock } from "/static/speaking.js";
 import { $, L, S, reportSession } from "/static/state.js";
-import { addRenderer, conversationItems, el } from "/static/view.js";
-
-const band = (score) => (score >= 75 ? "high" : score >= 50 ? "mid" : "low");
+import { addRenderer, band, conversationItems, el } from "/static/view.js";
 
 function fillList(id, items) {
   const ul = $(id);
@@ -50,6 +50,8 @@ function perQuestionItem(item) {
     ul.append(...chips);
     li.append(ul);
   }
+  const spoken = speakingBlock(item.speaking);
+  if (spoken) li.append(spoken);
   return li;
 }
 
@@ -64,6 +66,9 @@ function renderFeedback() {
   const overall = categoryItems(f && f.categories);
   $("categories").replaceChildren(...overall);
   $("categories-block").hidden = !overall.length;
+  const spoken = speakingBlock(f && f.speaking);
+  $("speaking").replaceChildren(...(spoken ? [spoken] : []));
+  $("speaking-block").hidden = !spoken;
   fillList("strengths", f && f.strengths);
   fillList("improvements", f && f.improvements);
   $("per-question").replaceChildren(...((f && f.per_question) || []).map(perQuestionItem));
@@ -101,9 +106,34 @@ async function downloadReport() {
   }
 }
 
+/** Open the HTML report in a new tab: the tab is opened in the click (no popup blocker), then sent to a
+ * short-lived signed link (the resume token stays in the request header, never in a URL). */
+async function openReport() {
+  const session = reportSession();
+  if (!session) return;
+  const tab = window.open("", "_blank");
+  const button = $("open-report-btn");
+  button.disabled = true;
+  try {
+    const { url } = await fetchReportLink(session.sessionId, session.token);
+    if (tab) {
+      tab.opener = null;
+      tab.location.href = url;
+    } else {
+      window.location.assign(url); // no new tab allowed: open it here (the interview resumes on Back)
+    }
+  } catch (e) {
+    if (tab) tab.close();
+    notifyError(e);
+  } finally {
+    button.disabled = false;
+  }
+}
+
 /** Wire the report buttons and render with the rest of the page. */
 export function initFeedback() {
   addRenderer(renderFeedback);
+  $("open-report-btn").addEventListener("click", openReport);
   $("download-btn").addEventListener("click", downloadReport);
   $("print-btn").addEventListener("click", () => window.print());
 }

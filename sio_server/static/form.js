@@ -1,5 +1,6 @@
 // The start form: every interview option, the résumé file upload, the language switches,
-// and "Start a new interview".
+// "Start a new interview" and "Start again with the same set-up" (the form still holds it;
+// after a reload, setup.js put the last one back).
 import { uploadResume } from "/static/api.js";
 import { history } from "/static/history.js";
 import { codeMessage } from "/static/i18n.js";
@@ -8,6 +9,7 @@ import { pcmSupported } from "/static/pcm_recorder.js";
 import { clearNotices, notifyError } from "/static/notices.js";
 import { stopTts, tts } from "/static/player.js";
 import { $, L, S, client, resetInterview } from "/static/state.js";
+import { saveSetup, initSetup } from "/static/setup.js";
 import { PAGE_KEYS, store } from "/static/storage.js";
 import { resetCountdown } from "/static/timer.js";
 import { addRenderer, render, setUiLang, setView } from "/static/view.js";
@@ -68,6 +70,7 @@ async function submit(event) {
     return;
   }
   const config = formConfig();
+  saveSetup(config);
   prepare(config);
   if (config.speak_questions) tts.unlock(); // in the click's gesture: the questions may be played
   try {
@@ -117,7 +120,19 @@ async function readResumeFile() {
   renderResumeStatus();
 }
 
-/** Wire the start form, the language switches and "Start a new interview". */
+/** Leave the interview shown for the start form (the session is forgotten on this tab, not deleted). */
+function backToStart() {
+  client.forget();
+  stopTts();
+  resetInterview();
+  resetCountdown();
+  store(PAGE_KEYS.language, null);
+  clearNotices();
+  setView("start");
+  render();
+}
+
+/** Wire the start form, the language switches, "Start a new interview" and "Start again with the same set-up". */
 export function initForm() {
   $("start-form").addEventListener("submit", submit);
   $("resume_file").addEventListener("change", readResumeFile);
@@ -129,15 +144,14 @@ export function initForm() {
     radio.addEventListener("change", () => { $("speak_questions").checked = radio.value === "voice"; });
   }
   $("lang-toggle").addEventListener("click", () => setUiLang(S.uiLang === "ko" ? "en" : "ko"));
-  $("new-btn").addEventListener("click", () => {
-    client.forget();
-    stopTts();
-    resetInterview();
-    resetCountdown();
-    store(PAGE_KEYS.language, null);
-    clearNotices();
-    setView("start");
-    render();
+  $("new-btn").addEventListener("click", backToStart);
+  $("again-btn").addEventListener("click", () => {
+    backToStart();
+    $("start-form").requestSubmit(); // in the click's gesture: the questions may be played
   });
+  initSetup();
   addRenderer(renderResumeStatus);
+  addRenderer(() => {
+    $("again-btn").hidden = S.view !== "feedback" || Boolean(S.past) || S.starting;
+  });
 }

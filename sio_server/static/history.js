@@ -1,24 +1,31 @@
-// Past interviews on this browser: session id, resume token, job title, company and date in
-// localStorage (they outlive the tab), listed on the start view; one can be forgotten or
-// opened read-only (its conversation and feedback from the report API, no socket resume).
+// Past interviews on this browser: session id, resume token, job title, company, date, status
+// and score in localStorage (they outlive the tab), listed on the start view; one can be
+// forgotten or opened read-only (its conversation and feedback from the report API, no socket
+// resume). The status and score are written when the feedback arrives and when one is opened.
 import { fetchReportData } from "/static/api.js";
 import { clearNotices, notifyError } from "/static/notices.js";
 import { stopTts } from "/static/player.js";
 import { $, L, S, resetInterview } from "/static/state.js";
 import { PAGE_KEYS, loadLocal, storeLocal } from "/static/storage.js";
-import { addRenderer, el, render, setView } from "/static/view.js";
+import { addRenderer, band, el, render, setView } from "/static/view.js";
 
 const MAX_ENTRIES = 50;
 
 const OPTIONAL_TEXT = ["job_title", "company", "started_at"];
 
-/** A stored entry as a fresh plain object, or null when it is malformed (it is skipped, the others stay). */
+const STATUSES = ["active", "ended"];
+
+/** A stored entry as a fresh plain object, or null when it is malformed (it is skipped, the others stay).
+ * A status or score that does not fit is dropped (the row shows none). */
 function entryOf(e) {
   if (!e || typeof e !== "object" || Array.isArray(e)) return null;
   if (typeof e.session_id !== "string" || !e.session_id || typeof e.token !== "string" || !e.token) return null;
   if (OPTIONAL_TEXT.some((key) => e[key] !== undefined && typeof e[key] !== "string")) return null;
   const { session_id, token, job_title = "", company = "", started_at = "" } = e;
-  return { session_id, token, job_title, company, started_at };
+  const entry = { session_id, token, job_title, company, started_at };
+  if (STATUSES.includes(e.status)) entry.status = e.status;
+  if (Number.isInteger(e.score) && e.score >= 0 && e.score <= 100) entry.score = e.score;
+  return entry;
 }
 
 function read() {
@@ -39,8 +46,18 @@ function write(list) {
 export const history = {
   /** Remember a started interview (newest first). */
   add({ session_id, token, job_title = "", company = "" }) {
-    const entry = { session_id, token, job_title, company, started_at: new Date().toISOString() };
+    const entry = { session_id, token, job_title, company, started_at: new Date().toISOString(), status: "active" };
     write([entry, ...read().filter((e) => e.session_id !== session_id)].slice(0, MAX_ENTRIES));
+  },
+
+  /** Note an interview's `status` ("active" | "ended") and `score` (0-100 or null) on its row. */
+  update(sessionId, { status, score = null }) {
+    const list = read();
+    const entry = list.find((e) => e.session_id === sessionId);
+    if (!entry) return;
+    if (STATUSES.includes(status)) entry.status = status;
+    if (Number.isInteger(score)) entry.score = score;
+    write(list);
   },
 
   /** Forget one interview on this browser (the server keeps it until its retention ends). */
@@ -71,6 +88,8 @@ export const history = {
       if (turn.answer !== null && turn.answer !== undefined) S.answers.set(turn.index, turn.answer);
     }
     S.feedback = report.feedback;
+    const score = report.feedback ? Math.round(Number(report.feedback.overall_score) || 0) : null;
+    history.update(entry.session_id, { status: report.status, score });
     if (!report.feedback) S.feedbackError = report.status === "ended" ? "no_feedback" : "session_active";
     setView("feedback");
     render();
@@ -100,7 +119,12 @@ function item(entry) {
   const when = el("time", "muted small", dateFormat(entry.started_at));
   when.dateTime = entry.started_at;
   const text = el("div", "history-text");
-  text.append(el("span", "history-title", title), when);
+  const facts = el("span", "history-facts small");
+  if (entry.status) facts.append(el("span", `history-status status-${entry.status}`, L(`history.status.${entry.status}`)));
+  if (entry.score !== undefined) {
+    facts.append(el("span", `history-score band-${band(entry.score)}`, L("history.score", { score: entry.score })));
+  }
+  text.append(el("span", "history-title", title), when, facts);
   li.append(
     text,
     button("history.open", "history-open", title, () => history.open(entry.session_id)),

@@ -4,6 +4,7 @@
 // concern has its own module, wired here.
 import { initAnswers } from "/static/answer.js";
 import { initCapabilities } from "/static/capabilities.js";
+import { initDrafts } from "/static/drafts.js";
 import { initEvents } from "/static/events.js";
 import { initFeedback } from "/static/feedback.js";
 import { initForm } from "/static/form.js";
@@ -23,6 +24,7 @@ function boot() {
   initEvents();
   initForm();
   initAnswers();
+  initDrafts();
   initMicrophone();
   initPlayer();
   for (const radio of document.querySelectorAll('input[name="language"]')) radio.checked = radio.value === S.uiLang;

@@ -43,6 +43,7 @@ export const S = {
   tts: { mode: null, received: 0, played: 0, playing: false, index: null, blocked: false, ended: 0 },
   countdown: { index: null, deadline: 0, remaining: null, expired: [] },
   past: null, // {sessionId, token, entry} while a past interview is shown read-only
+  resumedSession: null, // the session this page resumed (session_resumed): only then is "Resumed" true
   resumeUpload: { state: "idle", pages: null, code: null }, // idle | reading | done | error
   history: [],
   capabilities: null, // GET /api/v1/capabilities: what this server can do, read before Start
@@ -105,6 +106,7 @@ export function resetInterview() {
   S.questionPlayed = null;
   S.speechHeard = false;
   S.answerEnding = null;
+  S.resumedSession = null;
 }
 
 /** The session whose report the feedback view shows: a past one, or the current one. */

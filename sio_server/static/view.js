@@ -53,12 +53,23 @@ function renderVoice(open) {
   else done.removeAttribute("title");
 }
 
+/** The connection as the badge tells it: "resumed" only while the interview shown is the one this page resumed
+ * (never on the start form or a new interview on the same connection). */
+export function shownConnection() {
+  const resumed = S.resumedSession !== null && S.resumedSession === client.sessionId && S.view !== "start";
+  return S.connection === "resumed" && !resumed ? "connected" : S.connection;
+}
+
 export function renderConnection() {
   const el = $("conn");
-  el.dataset.state = S.connection;
-  const key = S.connection === "reconnecting" && S.attempt > 0 ? "conn.reconnecting.attempt" : `conn.${S.connection}`;
+  const state = shownConnection();
+  el.dataset.state = state;
+  const key = state === "reconnecting" && S.attempt > 0 ? "conn.reconnecting.attempt" : `conn.${state}`;
   $("conn-text").textContent = L(key, { attempt: S.attempt });
 }
+
+/** A score's band, for its colour: high (75+), mid (50+) or low. */
+export const band = (score) => (score >= 75 ? "high" : score >= 50 ? "mid" : "low");
 
 /** A new `tag` element with `className` and, when given, `text`. */
 export function el(tag, className = "", text = null) {

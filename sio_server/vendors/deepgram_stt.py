@@ -47,7 +47,7 @@ from .http_client import SessionOwner
 from .options import ConnectOptions
 from .plugins import STTCapabilities, Vendor, VendorSettings, register, stt_options, vendor_config
 from .retry import is_retryable, retrying
-from .stt import OnEvent, OnTranscript, STTError
+from .stt import OnEvent, OnTranscript, STTError, Word
 
 __all__ = ["DeepgramSTT", "DeepgramStream", "listen_url"]
 
@@ -56,7 +56,7 @@ log = logging.getLogger(__name__)
 LINEAR16_BYTES_PER_SECOND = 16000 * 2
 EPSILON = 1e-6  # tolerance when comparing result times (seconds)
 
-DEFAULT_QUERY = {"smart_format": "true", "punctuate": "true", "endpointing": "300"}
+DEFAULT_QUERY = {"smart_format": "true", "punctuate": "true", "endpointing": "300", "filler_words": "true"}  # fillers kept: "how you spoke"
 VENDOR_EVENTS = {"SpeechStarted": "speech_started", "UtteranceEnd": "utterance_end"}  # VENDORS.md 5.1
 
 
@@ -106,6 +106,7 @@ class DeepgramStream:
         self.reconnects = 0
         self.audio_lost = False  # a reconnect could not re-send audio that had no final result yet
         self._finals: list[str] = []
+        self.words: list[Word] = []  # the final words with their times (answer timeline), as joined in the transcript
         self._covered: float | None = None  # end (seconds, answer timeline) of the last accepted final
         self._shift = 0.0  # seconds of audio missing at the start of the current connection
         self._finalizing = False
@@ -259,6 +260,18 @@ class DeepgramStream:
         kept = [w for w in words if float(w.get("start", 0.0)) + self._shift >= self._covered - EPSILON]
         return " ".join(str(w.get("punctuated_word") or w.get("word") or "") for w in kept).strip()
 
+    def _new_words(self, msg: dict[str, Any], alt: dict[str, Any]) -> list[Word]:
+        """The timed words of a final result that no accepted final covered (as :meth:`_new_text` keeps them)."""
+        shift = self._shift
+        words = [
+            Word(str(w.get("punctuated_word") or w.get("word") or ""), float(w["start"]) + shift, float(w["end"]) + shift)
+            for w in alt.get("words") or []
+            if "start" in w and "end" in w
+        ]
+        if self._covered is None or "start" not in msg:
+            return words
+        return [w for w in words if w.start >= self._covered - EPSILON]
+
     async def _handle(self, msg: dict[str, Any]) -> None:
         kind = msg.get("type")
         if kind in VENDOR_EVENTS and self._on_event is not None:
@@ -271,6 +284,8 @@ class DeepgramStream:
         alts = (msg.get("channel") or {}).get("alternatives") or [{}]
         is_final = bool(msg.get("is_final"))
         text = self._new_text(msg, alts[0])
+        if is_final and text:
+            self.words += self._new_words(msg, alts[0])
         if is_final and "start" in msg:
             end = float(msg["start"]) + float(msg.get("duration") or 0.0) + self._shift
             if text or self._covered is None or end > self._covered:

@@ -39,7 +39,7 @@ from .breaker import BreakerOptions, CircuitBreaker
 from .budget import LLMGate, Spend
 from .llm import FeedbackRequest, LLMProvider, LLMUnavailable, OnAttempt, QuestionRequest
 from .plugins import STTCapabilities
-from .stt import OnEvent, OnTranscript, STTError, STTProvider, STTStream
+from .stt import OnEvent, OnTranscript, STTError, STTProvider, STTStream, Word
 from .tts import TTSError, TTSProvider
 
 __all__ = ["BoundTTS", "FallbackLLM", "FallbackSTT", "FallbackTTS", "LLMUnavailable"]
@@ -383,6 +383,11 @@ class _TrackedStream:
     def audio_lost(self) -> bool:
         """Whether the provider lost audio of this answer."""
         return bool(getattr(self.stream, "audio_lost", False))
+
+    @property
+    def words(self) -> list[Word]:
+        """The provider's timed final words of this answer ([] when it does not time its words)."""
+        return list(getattr(self.stream, "words", None) or [])
 
     async def send(self, chunk: bytes) -> None:
         """Send one audio chunk."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from .plugins import STTCapabilities
@@ -11,6 +11,18 @@ if TYPE_CHECKING:
 OnTranscript = Callable[[str, bool], Awaitable[None]]
 OnEvent = Callable[[str], Awaitable[None]]
 """Vendor end-of-speech signals: ``"speech_started"`` and ``"utterance_end"`` (providers without them send none)."""
+
+
+class Word(NamedTuple):
+    """A final word with its times in seconds from the start of the answer's audio (punctuation kept).
+
+    A stream whose vendor times its words (Deepgram) lists them as ``words`` after
+    :meth:`STTStream.finish`; the others have no such attribute.
+    """
+
+    text: str
+    start: float
+    end: float
 
 
 class STTError(Exception):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import time
 
 from aiohttp import web
 
@@ -18,7 +19,7 @@ from ..appkeys import CLIENT_ADDRESSES, LISTENER_READY, METRICS, SERVICE, SETTIN
 from ..domain.errors import InterviewError
 from ..domain.ids import parse_session_id
 from ..domain.model import Feedback, PendingStep, Session, SessionSummary, Status
-from ..domain.tokens import session_id_of
+from ..domain.tokens import session_id_of, ticket_valid
 from ..interview.live import LiveSession
 from ..interview.token_lookup import session_for_token
 from ..observability.logs import RepeatFilter
@@ -144,6 +145,20 @@ async def require_admin_or_session(request: web.Request) -> Session:
         raise ApiError(410, exc.code, exc.message) from None
     if session is None or session.id != request.match_info["session_id"]:
         raise _unauthorized(request, "wrong bearer token")
+    return session
+
+
+async def require_report_ticket(request: web.Request, ticket: str, max_age_s: int) -> Session:
+    """The session whose HTML report ``ticket`` (from ``POST …/report-link``) opens; 401 when it is wrong or expired."""
+    _check_guesses(request)
+    try:
+        session: Session | None = await _peek_or_404(request, _session_id(request))
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
+        session = None  # an unknown id is answered as a wrong ticket is
+    if session is None or not ticket_valid(ticket, session.token_hash, session.id, time.time(), max_age_s):
+        raise _unauthorized(request, "wrong or expired report link; open the report again from the page")
     return session
 
 

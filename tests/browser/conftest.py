@@ -45,9 +45,10 @@ def launch_chromium(extra_args: list[str] | None = None) -> Iterator[object]:
             browser.close()
 
 
-def new_page(browser) -> Iterator[object]:
-    """A fresh browser context (own sessionStorage) at desktop size; fails the test on a page error."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US")
+def new_page(browser, **options: object) -> Iterator[object]:
+    """A fresh browser context (own sessionStorage) at desktop size (``options``: more context options, e.g.
+    ``timezone_id``); fails the test on a page error."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-US", **options)
     page = context.new_page()
     page.set_default_timeout(15_000)
     errors: list[str] = []

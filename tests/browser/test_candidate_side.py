@@ -115,10 +115,11 @@ def test_every_option_a_pdf_resume_time_limits_and_the_report(server, browser, p
     finally:
         report_page.close()
 
-    # The interview is in this browser's history.
+    # The interview is in this browser's history, ended, with its score.
     page.click("#new-btn")
     wait_hook(page, "s.view === 'start'")
+    score = round(feedback["overall_score"])
     assert hook(page, "s.history") == [
-        {"session_id": session_id, "job_title": "Backend Engineer", "company": "Acme Payments"}
+        {"session_id": session_id, "job_title": "Backend Engineer", "company": "Acme Payments", "status": "ended", "score": score}
     ]
     assert page.is_visible("#history") and "Backend Engineer · Acme Payments" in page.inner_text("#history-list")

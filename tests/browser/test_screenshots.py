@@ -67,13 +67,11 @@ def shot(page, out: Path, name: str, full_page: bool = False) -> None:
 
 
 def report_shot(context, page, out: Path, name: str) -> None:
-    """The printable HTML report of the interview on ``page`` (opened with the session's token)."""
-    session_id = hook(page, "s.sessionId")
-    token = page.evaluate("sessionStorage.getItem('interview.resume_token')")
-    report = context.new_page()
+    """The printable HTML report of the interview on ``page``, opened from its feedback view ("Open report")."""
+    with context.expect_page() as opened:
+        page.click("#open-report-btn")
+    report = opened.value
     try:
-        report.set_extra_http_headers({"Authorization": f"Bearer {token}"})
-        report.goto(page.url.rstrip("/") + f"/api/v1/sessions/{session_id}/report")
         report.wait_for_selector("section.turn")
         shot(report, out, name, full_page=True)
     finally:

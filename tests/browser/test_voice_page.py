@@ -4,6 +4,7 @@ transcript becomes the answer, and the questions' TTS chunks are received and pl
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -196,3 +197,58 @@ def test_time_limit_ends_a_spoken_answer(voice_server, vendors, mic_page):
     assert [t["type"] for t in conn.texts if t["type"] != "KeepAlive"] == ["Finalize", "CloseStream"]
     assert conn.frames == hook(page, "s.audioChunksSent") > 0
     wait_feedback(page)
+
+
+SPOKEN_WITH_FILLERS = [
+    # The fake hears these as the candidate's words; at 15 characters a second a run of 30 spaces is a 2 s pause.
+    "Um, I owned the payment service." + " " * 30 + "Like, we cut latency by forty percent, you know, in a month.",
+    "Uh, I listen first, then we agree on a small experiment, measure it for two weeks and decide together.",
+]
+
+
+def test_feedback_shows_how_each_spoken_answer_was_said(voice_server, vendors, mic_page):
+    """Rate, fillers and the longest pause of each spoken answer, from the fake Deepgram's word timings."""
+    page = mic_page
+    vendors.deepgram.script = SPOKEN_WITH_FILLERS
+    vendors.deepgram.bytes_per_second = 15  # the script's text offsets become speech-like times
+    open_page(page, voice_server.url)
+    start(page, language="en", mode="voice", questions=2, turn="manual")
+    for index in (1, 2):
+        wait_hook(page, f"s.currentIndex === {index}")
+        page.click("#mic-btn")
+        wait_hook(page, "s.speechHeard")  # words heard: "Done answering" is enabled; Finalize flushes the rest
+        page.click("#done-btn")
+        wait_hook(page, f"s.answers['{index}'] !== undefined && s.mic === 'off'")
+    feedback = wait_feedback(page)
+    for item in feedback["per_question"]:
+        spoken = item["speaking"]
+        assert spoken is not None, item
+        assert spoken["timed"] is True and spoken["unit"] == "words" and spoken["rate_per_min"] > 0, spoken
+        figures = page.eval_on_selector_all(
+            f".pq[data-index='{item['index']}'] .speaking-figure",
+            "items => Object.fromEntries(items.map(li => [li.dataset.figure, li.textContent]))",
+        )
+        assert figures["rate"] == f"{round(spoken['rate_per_min'])} words a minute"
+        heard = ", ".join(f"{w} ×{n}" for w, n in list(spoken["fillers_heard"].items())[:3])
+        assert figures["fillers"] == f"{spoken['fillers_per_min']:g} fillers a minute ({heard})"
+        assert figures["pause"] == f"longest pause {spoken['longest_pause_s']:g} s"
+        assert figures["talk"] == f"talked {round(spoken['talk_s'])} s"
+    first, second = (item["speaking"] for item in feedback["per_question"])
+    assert first["fillers_heard"] == {"um": 1, "like": 1, "you know": 1} and second["fillers_heard"] == {"uh": 1}
+    assert 2.0 <= first["longest_pause_s"] <= 2.3 and second["longest_pause_s"] < 1.0
+    shown = page.eval_on_selector_all(".pq[data-index='1'] .speaking-hints li", "items => items.map(li => li.textContent)")
+    assert shown == first["hints"]  # the server's hints, in the interview's language
+    overall = page.eval_on_selector_all("#speaking .speaking-figure", "items => items.map(li => li.dataset.figure)")
+    assert overall == ["answers", "rate", "fillers", "pause", "talk"] and page.is_visible("#speaking-block")
+    shoot(page, "feedback-voice-en.png")
+
+
+def shoot(page, name: str) -> None:
+    """A full-page screenshot: into docs/screenshots with ``UPDATE_SCREENSHOTS=1`` (checked for size), else none."""
+    if os.environ.get("UPDATE_SCREENSHOTS") != "1":
+        return
+    path = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / name
+    page.evaluate("window.scrollTo({top: 0, behavior: 'instant'})")
+    page.wait_for_timeout(400)
+    page.screenshot(path=str(path), full_page=True, animations="disabled", caret="initial")
+    assert path.stat().st_size > 10_000, f"{name} looks blank"

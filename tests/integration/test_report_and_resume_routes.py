@@ -12,8 +12,9 @@ from sio_server.app import create_app
 from sio_server.appkeys import STORE
 from sio_server.devtools.resume_files import RESUME_LINES, docx_file, encrypted_pdf, image_only_pdf, text_pdf
 from sio_server.domain.model import CategoryScores, Feedback, InterviewConfig, QuestionScore, Session, Status, Turn
-from sio_server.domain.tokens import hash_token, new_token
-from sio_server.web.report import render_html, render_markdown
+from sio_server.domain.tokens import hash_token, new_token, report_ticket, ticket_valid
+from sio_server.interviewer.speaking import measure
+from sio_server.web.report import REPORT_LINK_TTL_S, render_html, render_markdown
 from tests.support.server import ADMIN
 
 PAGE = {"X-Requested-With": "interview-page"}  # what the interview page sends with an upload
@@ -131,8 +132,8 @@ async def test_json_report_has_the_options_and_no_secrets(http, ended):
     assert r.status == 200 and data["status"] == "ended" and data["feedback"]["overall_score"] == 61
     assert data["config"]["company"] == "Acme & Co" and data["config"]["difficulty"] == "hard"
     assert data["turns"] == [
-        {"index": 1, "question": "Tell me about *yourself*.", "answer": HOSTILE},
-        {"index": 2, "question": "Why this role?", "answer": None},
+        {"index": 1, "question": "Tell me about *yourself*.", "answer": HOSTILE, "speaking": None},
+        {"index": 2, "question": "Why this role?", "answer": None, "speaking": None},
     ]
     assert "resume_text" not in data["config"] and "token_hash" not in str(data)
     assert data["feedback"]["categories"] == {"relevance": 40, "structure": 34, "evidence": 28, "clarity": 45}
@@ -175,6 +176,91 @@ async def test_report_authentication_is_the_session_routes_own(http, app_server,
     assert r.status == 400 and (await r.json())["error"]["code"] == "invalid_query"
     r = await http.get(f"/api/v1/sessions/{uuid.uuid4()}/report", headers=ADMIN)
     assert r.status == 404 and (await r.json())["error"]["code"] == "not_found"
+
+
+async def test_a_report_link_opens_the_html_report_without_a_header_for_a_short_while(http, app_server, ended):
+    session, token = ended
+    other, other_token = make_session()
+    await app_server.app[STORE].save(other)
+    link = f"/api/v1/sessions/{session.id}/report-link"
+    assert (await http.post(link)).status == 401
+    assert (await http.post(link, headers=bearer(other_token))).status == 401
+    r = await http.post(f"{link}?tz=Mars/Olympus", headers=bearer(token))
+    assert r.status == 400 and (await r.json())["error"]["code"] == "invalid_query"
+    r = await http.post(f"{link}?tz=Asia/Seoul", headers=bearer(token))
+    made = await r.json()
+    assert r.status == 200 and r.headers["Cache-Control"] == "no-store"
+    assert made["url"].startswith(f"/api/v1/sessions/{session.id}/report?format=html&tz=Asia%2FSeoul&ticket=")
+    assert token not in made["url"] and token.split(".")[1] not in made["url"]  # no resume token in the URL
+    page = await http.get(made["url"])  # no Authorization header
+    text = await page.text()
+    assert page.status == 200 and page.content_type == "text/html" and "<script" not in text
+    assert "<dd>2026-11-30 18:15 KST</dd>" in text  # the candidate's time zone
+    ticket = made["url"].rpartition("ticket=")[2]
+    url = f"/api/v1/sessions/{session.id}/report?ticket="
+    other_ticket = report_ticket(other.token_hash, other.id, int(made["url"].rpartition("ticket=")[2].split(".")[0]))
+    wrong_tickets = [ticket[:-1] + ("0" if ticket[-1] != "0" else "1"), other_ticket, "", "x.y", f"99999999999.{ticket.split('.')[1]}"]
+    urls = [url + wrong for wrong in wrong_tickets]
+    urls += [f"/api/v1/sessions/{other.id}/report?ticket={ticket}", f"/api/v1/sessions/{uuid.uuid4()}/report?ticket={ticket}"]
+    answers = []
+    for wrong in urls:  # each refused; every refusal counts against the address's budget of wrong tokens
+        r = await http.get(wrong)
+        answers.append((r.status, (await r.json())["error"]["code"]))
+    assert answers[0] == (401, "unauthorized") and set(answers) <= {(401, "unauthorized"), (429, "rate_limited")}, answers
+    r = await http.get(f"/api/v1/sessions/{session.id}/report?format=json&ticket={ticket}")
+    assert r.status == 400 and (await r.json())["error"]["code"] == "invalid_query"  # HTML only
+
+
+def test_a_report_ticket_expires_and_cannot_be_made_long_lived():
+    token_hash, session_id = "a" * 64, str(uuid.uuid4())
+    now = 1_800_000_000.0
+    ticket = report_ticket(token_hash, session_id, int(now) + 60)
+    assert ticket_valid(ticket, token_hash, session_id, now, REPORT_LINK_TTL_S)
+    assert not ticket_valid(ticket, token_hash, session_id, now + 61, REPORT_LINK_TTL_S)  # expired
+    assert not ticket_valid(ticket, "b" * 64, session_id, now, REPORT_LINK_TTL_S)  # the token changed / another session
+    far = report_ticket(token_hash, session_id, int(now) + 10 * REPORT_LINK_TTL_S)
+    assert not ticket_valid(far, token_hash, session_id, now, REPORT_LINK_TTL_S)  # longer than links are made
+
+
+async def test_report_dates_in_the_candidates_time_zone(http, ended):
+    session, token = ended
+    r = await http.get(f"/api/v1/sessions/{session.id}/report?format=md&tz=America/New_York", headers=bearer(token))
+    assert "- **Date:** 2026-11-30 04:15 EST" in await r.text()
+    r = await http.get(f"/api/v1/sessions/{session.id}/report?format=md", headers=bearer(token))
+    assert "- **Date:** 2026-11-30 09:15 UTC" in await r.text()
+    for bad in ("Nowhere/City", "../../etc/passwd", ""):
+        r = await http.get(f"/api/v1/sessions/{session.id}/report?format=md&tz={bad}", headers=bearer(token))
+        assert r.status == 400 and (await r.json())["error"]["code"] == "invalid_query", bad
+
+
+def spoken_session(language: str) -> Session:
+    session, _ = make_session(language=language)
+    text = "Um, I led it, like, well." if language == "en" else "음, 저는 그, 설계를 맡았습니다."
+    words = [(w, i * 0.5, i * 0.5 + 0.4) for i, w in enumerate(text.split())]
+    words[-1] = (words[-1][0], 7.5, 7.9)  # a long pause before the last word
+    spoken = measure(text, words, 0.0, language, 90)
+    session.turns[0].answer = text
+    session.turns[0].speaking = spoken
+    assert session.feedback is not None
+    session.feedback.per_question[0].speaking = spoken
+    session.feedback.speaking = spoken
+    return session
+
+
+def test_how_they_spoke_is_in_the_report_localised():
+    en = spoken_session("en")  # 6 words, the last after a pause of 5.1 s; "um" and "like," are fillers, "well." is not
+    md, page = render_markdown(en), render_html(en)
+    figures = "46 words a minute · 15.2 filler words a minute (2 in all) · longest pause 5.1 s · talked for 8 s of 90 s"
+    assert f"### How you spoke\n\n- {figures.replace(' · ', chr(10) + '- ')}\n- You spoke slowly (46 words a minute)" in md
+    assert f"*How you spoke:* {figures}\n\n- You spoke slowly" in md
+    assert "- The longest pause was 5.1 s; if you need time to think" in md
+    assert f'<ul class="speaking"><li>{figures.replace(" · ", "</li><li>")}</li></ul>' in page
+    assert '<ul class="speaking-hints"><li>You spoke slowly' in page
+    ko = render_markdown(spoken_session("ko"))
+    assert "### 말하기\n\n- 분당 91음절\n- 군말 분당 15.2번 (모두 2번)\n- 가장 긴 멈춤 5.6초\n- 제한 시간 90초 중 8초 동안 말함" in ko
+    assert "*말하기:* 분당 91음절 · " in ko and "가장 길게 멈춘 시간이 5.6초였습니다" in ko
+    typed = render_markdown(make_session()[0])
+    assert "How you spoke" not in typed  # typed answers have no speaking figures
 
 
 def form(name: str, data: bytes, field: str = "file") -> aiohttp.FormData:

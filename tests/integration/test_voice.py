@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import aiohttp
 import pytest
 
 from client_adapter import InterviewClient
@@ -316,4 +317,34 @@ async def test_stt_drop_after_overflow_is_silent_when_finals_covered_the_lost_au
     assert fake_deepgram.connections[0].dropped
     assert done["transcript"] == words.strip()
     assert not any(n == "warning" and d["code"] == "stt_failed" for n, d in client.live_events)
+    await client.close()
+
+
+async def test_how_a_spoken_answer_was_said_is_kept_with_the_turn_and_in_the_feedback(aiohttp_server, vendor_settings, fake_openai, fake_deepgram):
+    """Deepgram's word timings (the fake: 15 bytes of text a second, zero bytes silence) give pace, fillers and the
+    longest pause; the turn keeps them, the feedback and the report show them, and they are not part of the score."""
+    fake_deepgram.bytes_per_second = 15
+    fake_openai.replies.extend(["Tell me about your last project.", "What did you learn?"])
+    server, url = await serve(aiohttp_server, vendor_settings)
+    client = InterviewClient(url)
+    await client.connect()
+    config = {"language": "en", "mode": "voice", "audio_format": "linear16", "turn_detection": "manual"}
+    await client.start(**config, max_questions=1, answer_time_limit_s=60)
+    await client.next_question()
+    await speak(client, "Um, I led the move to Kubernetes. ")
+    await client.send_audio(bytes(45))  # three seconds of silence
+    await speak(client, "We cut costs by 30%, like, a lot in two months. ")
+    await client.answer_end(1)
+    feedback = await client.feedback()
+    spoken = feedback["per_question"][0]["speaking"]
+    assert spoken["timed"] is True and spoken["unit"] == "words" and spoken["units"] == 18
+    assert spoken["fillers_heard"] == {"um": 1, "like": 1} and spoken["time_limit_s"] == 60
+    assert 3.0 <= spoken["longest_pause_s"] <= 3.2
+    assert abs(spoken["rate_per_min"] - 18 * 60 / spoken["talk_s"]) < 1.5  # talk_s is rounded to 0.1 s
+    assert feedback["speaking"] == spoken  # one spoken answer: the whole interview's figures are its own
+    session = await server.app[SERVICE].peek(client.session_id)
+    assert session.turns[0].speaking is not None and session.turns[0].speaking.model_dump(mode="json") == spoken
+    report = f"{url}/api/v1/sessions/{client.session_id}/report?format=json"
+    async with aiohttp.ClientSession() as http, http.get(report, headers={"Authorization": f"Bearer {client.resume_token}"}) as r:
+        assert (await r.json())["turns"][0]["speaking"] == spoken
     await client.close()

@@ -131,6 +131,18 @@ async def test_reconnect_resends_audio_without_duplicates(fake_deepgram: FakeDee
     assert stream.reconnects == 1
 
 
+async def test_final_words_keep_their_times_once_also_across_a_reconnect(fake_deepgram: FakeDeepgram) -> None:
+    """``words``: every final word once, in order, with Deepgram's times (the fake: one byte per 1/32000 s)."""
+    fake_deepgram.drop_after_bytes = len(b"I led the migration. It cut costs ")
+    stream = await stt(fake_deepgram).open(audio_format="webm", language="en", on_transcript=Recorder())
+    await speak(stream, ANSWER, gap=0.01)
+    assert await stream.finish() == ANSWER
+    assert [w.text for w in stream.words] == ANSWER.split(" ")
+    assert stream.words[0].start == 0.0 and stream.words[1].start == len(b"I ") / 32000
+    assert all(a.end <= b.start for a, b in zip(stream.words, stream.words[1:]))
+    assert fake_deepgram.connections[0].query["filler_words"] == "true"  # Deepgram keeps "um" and "uh"
+
+
 async def test_reconnect_during_finish(fake_deepgram: FakeDeepgram) -> None:
     fake_deepgram.drop_after_bytes = len(b"".join(words(ANSWER)))  # dies on the last chunk
     rec = Recorder()

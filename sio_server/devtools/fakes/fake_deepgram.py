@@ -36,7 +36,8 @@ Real audio (a browser's WebM/Opus) does not decode to words: set
 one word per :attr:`~FakeDeepgram.script_bytes_per_word` audio bytes received
 (the word being spoken stays in the interim result until the next one starts);
 ``Finalize``/``CloseStream`` flush the rest of that answer's words. Times then
-follow the script's text offsets. :attr:`Connection.audio` still records the
+follow the script's text offsets (a run of spaces in the script is a pause: set
+:attr:`~FakeDeepgram.bytes_per_second` to about 15 for speech-like times). :attr:`Connection.audio` still records the
 real bytes (e.g. the EBML magic ``1A 45 DF A3`` of WebM) and
 :attr:`Connection.frames` counts the binary frames.
 
@@ -51,6 +52,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -166,6 +168,7 @@ class _Session:
         self.request_id = str(uuid.uuid4())
         self.drop = fake.drop_after_bytes if fake.drop_times > 0 else None
         self.script_words = conn.script.split() if conn.script is not None else None
+        self.script_ends = [m.end() for m in re.finditer(r"\S+", conn.script)] if conn.script is not None else []
         self.script_heard = 0  # scripted words heard so far
         self.speech = conn.audio if self.script_words is None else bytearray()
         query = conn.query
@@ -181,13 +184,14 @@ class _Session:
         if self.script_words is None:
             return
         words = self.script_words
+        conn_script = self.conn.script or ""
         per_word = max(1, self.fake.script_bytes_per_word)
         heard = len(words) if everything else min(len(words), len(self.conn.audio) // per_word)
         if heard <= self.script_heard:
             return
         self.script_heard = heard
         # The last heard word has no trailing space while more are to come: still being spoken.
-        text = " ".join(words[:heard]) + (" " if heard == len(words) else "")
+        text = conn_script[: self.script_ends[heard - 1]] + (" " if heard == len(words) else "")
         self.speech[:] = text.encode()
 
     @property
