@@ -164,6 +164,14 @@ class Settings(BaseSettings):
     rate_events_per_second: float = Field(default=20, gt=0, description="client events per socket per second")
     rate_audio_bytes_per_second: float = Field(default=256_000, gt=0, description="audio bytes per socket per second")
     lease_ttl: float = Field(default=5.0, gt=0.5, description="seconds a session lease lives without renewal")
+    lease_liveness_ttl: float = Field(
+        default=1.5, gt=0.2, description="seconds a process's liveness key lives without renewal (renewed every third of "
+        "it); a lease whose holder's key is gone is taken at once (failover)"
+    )
+    workers: int = Field(
+        default=1, ge=1, le=64, description="server processes on one port (SO_REUSEPORT) under a supervisor; more "
+        "than 1 needs REDIS_URL (python -m sio_server --workers N sets it too)"
+    )
     shutdown_grace: float = Field(default=2.5, ge=0, description="seconds SIGTERM waits for in-flight turns")
 
     resume_max_bytes: int = Field(default=2_000_000, ge=1024, description="largest résumé file /api/v1/resume reads")
