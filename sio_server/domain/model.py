@@ -22,6 +22,30 @@ Difficulty = Literal["easy", "medium", "hard"]
 TurnDetection = Literal["manual", "auto"]
 
 
+class HeldModel(BaseModel):
+    """A model of which every held session keeps instances: all of them share one set of "fields set".
+
+    pydantic gives each instance its own ``__pydantic_fields_set__`` (the fields given, for
+    ``exclude_unset``): 216-728 bytes, about half of a held session's models (docs/benchmarks.md). Nothing
+    here asks which fields were given, so every instance shares its class's set of all field names:
+    setting an attribute adds a name already there (the set never changes), and ``model_copy`` copies it.
+    ``tests/unit/test_model_memory.py`` holds both to that.
+    """
+
+    def model_post_init(self, context: Any, /) -> None:
+        object.__setattr__(self, "__pydantic_fields_set__", _all_fields(type(self)))
+
+
+_ALL_FIELDS: dict[type[BaseModel], set[str]] = {}
+
+
+def _all_fields(cls: type[BaseModel]) -> set[str]:
+    names = _ALL_FIELDS.get(cls)
+    if names is None:
+        names = _ALL_FIELDS[cls] = set(cls.model_fields)
+    return names
+
+
 def utcnow() -> datetime:
     """Return the current time as an aware UTC datetime."""
     return datetime.now(timezone.utc)
@@ -41,7 +65,7 @@ class PendingStep(str, Enum):
     FEEDBACK = "feedback"
 
 
-class InterviewConfig(BaseModel):
+class InterviewConfig(HeldModel):
     """What the candidate asked for when starting the interview."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -62,7 +86,7 @@ class InterviewConfig(BaseModel):
     speak_questions: bool | None = None  # None: spoken in a voice interview, not in a text one (logic.speaks_questions)
 
 
-class Turn(BaseModel):
+class Turn(HeldModel):
     """One question and, once given, its answer."""
 
     index: int = Field(ge=1)
@@ -119,7 +143,7 @@ class Feedback(BaseModel):
     categories: CategoryScores | None = None  # overall, by category (absent in older feedback)
 
 
-class Event(BaseModel):
+class Event(HeldModel):
     """A persisted outbound event; replayed to a resuming client by ``seq``."""
 
     seq: int = Field(ge=1)
@@ -127,7 +151,7 @@ class Event(BaseModel):
     data: dict[str, Any]
 
 
-class Session(BaseModel):
+class Session(HeldModel):
     """Everything the server keeps about one interview.
 
     ``token_hash`` is the SHA-256 of the resume token; the token itself is never
