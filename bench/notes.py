@@ -61,10 +61,13 @@ about 7 KB a session (the pydantic `Session`, its asked `Turn`, the `question` e
 that were set; the registry's maps; the per-socket rate limiter); pymalloc pools left part-empty by the
 short-lived objects of 50 interviews starting at once about 2.6 KB (opening the same 1,000 sessions one at a
 time instead of 50 at once measured 37.2 instead of 40.4 KiB a session); and about 2.5 KB more of larger
-(`malloc`) blocks. Issue 23 removed the per-instance sets of fields set (2.4 KB a session, by tracemalloc); in
-RSS the change is inside the run-to-run noise of ±1 KiB a session (development runs with 1,000 held, one after
-the other at load average ~10: 37.0 KiB against 36.3 for the code before; see this run's table for the figure).
-What is left for 1.15× is the models' own dicts and the allocator space of concurrent starts. With the `fast` extra (uvloop) a
+(`malloc`) blocks. Issue 23 removed the per-instance sets of fields set (2.4 KB a session, by tracemalloc), but
+RSS did not follow: two pairs of development runs with 1,000 held (one after the other, load average 9–11)
+measured 37.0 and 37.2 KiB a session against 36.3 and 36.4 for the code before (bare python-socketio 30.4).
+pydantic-core still builds each instance's set before it is replaced, and a set of 8 or more names (728 bytes)
+is above pymalloc's 512-byte limit, so it comes from and goes back to `malloc`, whose freed chunks stay in the
+heap. Meeting 1.15× needs the held session never to build those objects: held as its stored JSON bytes or
+slots dataclasses, with the pydantic model built only to validate input and to write (not done in this round). With the `fast` extra (uvloop) a
 process costs about 2 MiB more idle and a little more per session (its own transports): 97.6 MiB with 1,000
 held in this run, over the line; the default install (asyncio's loop) is the one that meets it.
 
