@@ -35,10 +35,16 @@ sockets that only connected (``bench/node/hold.mjs bare``).
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
+import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from sio_server.devtools.redis_server import RedisServer
 
 from .common import (
     BARE_NAMES,
@@ -66,6 +72,7 @@ HOLDER = ROOT / "bench" / "node" / "resume.mjs"
 CONNECTOR = ROOT / "bench" / "node" / "hold.mjs"
 PROCESSES = 2  # Node processes holding the sessions (a few thousand sockets each)
 APP = "this server (resume: token, session read, replay)"
+WORKERS = 2  # the built-in workers' row: python -m sio_server --workers 2, on both cores
 DRAIN_TIMEOUT = 180.0
 
 
@@ -87,6 +94,42 @@ class Holders(NodeHolders):
                 p.wait(5)
 
 
+class WorkersServer(BenchServer):
+    """``python -m sio_server --workers N`` (file store + a private redis-server); a kill SIGKILLs every worker,
+    then the supervisor (a crash of the whole server, as the one-process row's SIGKILL)."""
+
+    def __init__(self, workers: int, redis_url: str, cpus: set[int] | None) -> None:
+        super().__init__(env={"REDIS_URL": redis_url}, cpus=cpus)
+        self.argv += ["--workers", str(workers)]
+
+    def workers(self) -> set[int]:
+        """The supervisor's live children."""
+        try:
+            with open(f"/proc/{self.pid}/task/{self.pid}/children") as f:
+                return {int(p) for p in f.read().split()}
+        except OSError:
+            return set()
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            for pid in self.workers():
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+        super().kill()
+
+    def cpu(self) -> float:
+        """CPU seconds of the supervisor and its live workers."""
+        total = cpu_seconds(self.pid)
+        for pid in self.workers():
+            with contextlib.suppress(OSError):
+                total += cpu_seconds(pid)
+        return total
+
+
+def _cpu(server: TempServer) -> float:
+    return server.cpu() if isinstance(server, WorkersServer) else cpu_seconds(server.pid)
+
+
 def _drain(server: TempServer, tell: Any) -> dict[str, float]:
     """Call ``tell()`` (the clients disconnect) and wait until the server counts no socket: seconds and CPU."""
     cpu = cpu_seconds(server.pid)
@@ -99,13 +142,20 @@ def _drain(server: TempServer, tell: Any) -> dict[str, float]:
     return {"seconds": time.monotonic() - started, "cpu": cpu_seconds(server.pid) - cpu}
 
 
-def measure(kind: str, n: int, wait: float, profile_to: Path | None = None) -> dict[str, Any]:
-    """The storm against ``kind`` ("app", or a bare peer: "python", "node")."""
+def measure(kind: str, n: int, wait: float, profile_to: Path | None = None, workers: int = 1) -> dict[str, Any]:
+    """The storm against ``kind`` ("app", or a bare peer: "python", "node"); ``workers`` > 1: the app's built-in
+    workers on every CPU, sharing a private redis-server (their metrics are per worker: no handler figures)."""
     prof = None
     drained = None
     metrics: dict[str, float] = {}
-    with pinned_to(LOAD_CPUS):
-        server: TempServer = BenchServer(cpus=SERVER_CPUS) if kind == "app" else BareServer(kind, cpus=SERVER_CPUS)
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(pinned_to(LOAD_CPUS))
+        if workers > 1:
+            redis = RedisServer(shutil.which("redis-server") or "redis-server", Path(tempfile.mkdtemp(prefix="bench-redis-")))
+            stack.callback(redis.stop)
+            server: TempServer = WorkersServer(workers, redis.start().url, cpus=None)
+        else:
+            server = BenchServer(cpus=SERVER_CPUS) if kind == "app" else BareServer(kind, cpus=SERVER_CPUS)
         with server:
             holders = Holders(server.url, n, bare=kind != "app")
             try:
@@ -119,14 +169,14 @@ def measure(kind: str, n: int, wait: float, profile_to: Path | None = None) -> d
                 if profile_to is not None:
                     prof = Profile(server.pid, 5, profile_to)
                 parts = holders.read_all()
-                cpu = cpu_seconds(server.pid)  # the new process's CPU from its start to the end of the storm
-                if kind == "app":
+                cpu = _cpu(server)  # the new processes' CPU from their start to the end of the storm
+                if kind == "app" and workers == 1:
                     metrics = server.metrics()
                     drained = _drain(server, lambda: holders.say("close"))
             finally:
                 holders.close()
     resumed = [t for p in parts for t in p["resumed"]]
-    count = metrics.get("interview_resume_seconds_count", 0) if kind == "app" else len(resumed)
+    count = metrics.get("interview_resume_seconds_count", 0) if metrics else len(resumed)
     return {
         "ready": sum(r["ready"] for r in ready),
         "errors": [e for r in ready for e in r["errors"]],
@@ -180,6 +230,7 @@ def run(quick: bool, profile_dir: Path | None = None) -> Result:
     result = Result("3. Resume storm")
     n = 20 if quick else 5000
     r = measure("app", n, 30.0, None if profile_dir is None else profile_dir / "resume.raw")
+    w = measure("app", n, 30.0, workers=WORKERS) if shutil.which("redis-server") else None
     peers = {kind: measure(kind, n, 30.0) for kind in ("python", "node")}
     t = Table(
         f"{n} sessions mid-interview (at question 2), SIGKILL, restart; the bare peers' sockets only reconnect",
@@ -187,6 +238,8 @@ def run(quick: bool, profile_dir: Path | None = None) -> Result:
          "after healthy p50 / p99 / max", "handler p50 / p99 (histogram)", "handler mean", "server CPU s (ms per resume)"],
     )
     t.rows.append(_row(APP, r))
+    if w is not None:
+        t.rows.append(_row(f"this server, built-in `--workers {WORKERS}` (file store + Redis; both CPUs)", w))
     for kind, peer in peers.items():
         t.rows.append(_row(f"{BARE_NAMES[kind]} (reconnect only)", peer))
     t.notes.append(
@@ -194,6 +247,13 @@ def run(quick: bool, profile_dir: Path | None = None) -> Result:
         "start-up included); clients retry with the adapter's back-off (0.25 s doubling to 2 s, ±50 % jitter), so up "
         f"to ~2 s of the wait is the clients' own back-off. Resume-handler samples: {r['handler_count']:.0f}; a bare "
         "peer's CPU is divided by its reconnections."
+    )
+    t.notes.append(
+        f"`--workers {WORKERS}`: a supervisor and {WORKERS} workers on one port (SO_REUSEPORT), sharing the file store "
+        "and a private redis-server (leases, Socket.IO messages), on both CPUs (the clients stay on CPU 1); killed "
+        "as a whole (every worker SIGKILLed); CPU is the workers' together, divided by the sessions resumed; the "
+        "handler histogram is per worker, so not shown" if w is not None else
+        "no redis-server on this machine: the built-in workers' row was not measured"
     )
     if r["errors"]:
         t.notes.append(f"set-up errors: {r['errors']}")
@@ -220,7 +280,13 @@ def run(quick: bool, profile_dir: Path | None = None) -> Result:
             result.tables.append(pt)
     last = max(r["from_spawn"], default=float("inf"))
     floor = peers["python"]
-    check(result, "every session resumed within 10 s of the restart", last <= 10.0 and r["resumed"] == r["ready"], f"{last:.2f} s")
+    if w is not None:
+        last_w = max(w["from_spawn"], default=float("inf"))
+        check(result, f"every session resumed within 10 s of the restart (built-in --workers {WORKERS})",
+              last_w <= 10.0 and w["resumed"] == w["ready"] == n,
+              f"{last_w:.2f} s ({w['lost']} lost); one process: {last:.2f} s")
+    check(result, "every session resumed within 10 s of the restart (one process)", None if w is not None else
+          last <= 10.0 and r["resumed"] == r["ready"], f"{last:.2f} s")
     check(result, "(report only) bare python-socketio, the same storm reconnecting only: last reconnection", None,
           f"{max(floor['from_spawn'], default=float('nan')):.2f} s; server CPU per resume "
           f"{r['cpu'] / max(r['handler_count'], 1) / max(floor['cpu'] / max(floor['handler_count'], 1), 1e-9):.2f}x "

@@ -192,6 +192,14 @@ class Settings(BaseSettings):
 
     # -- cluster: several processes --------------------------------------------------------------------------
     lease_ttl: float = Field(default=5.0, gt=0.5, description="seconds a session lease lives without renewal")
+    lease_liveness_ttl: float = Field(
+        default=1.5, gt=0.2, description="seconds a process's liveness key lives without renewal (renewed every third of "
+        "it); a lease whose holder's key is gone is taken at once (failover)"
+    )
+    workers: int = Field(
+        default=1, ge=1, le=64, description="server processes on one port (SO_REUSEPORT) under a supervisor; more "
+        "than 1 needs REDIS_URL (python -m sio_server --workers N sets it too)"
+    )
     shutdown_grace: float = Field(default=2.5, ge=0, description="seconds SIGTERM waits for in-flight turns")
 
     # -- logs ------------------------------------------------------------------------------------------------

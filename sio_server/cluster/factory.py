@@ -12,4 +12,4 @@ def make_leases(settings: Settings) -> Leases:
         return Leases()
     from .redis_leases import RedisLeases  # only with REDIS_URL: redis stays out of a single process
 
-    return RedisLeases(settings.redis_url, ttl=settings.lease_ttl)
+    return RedisLeases(settings.redis_url, ttl=settings.lease_ttl, liveness_ttl=settings.lease_liveness_ttl)

@@ -4,8 +4,10 @@ With several processes (``REDIS_URL``), a process holds a session only while
 it holds the session's Redis lease (``SET NX PX``, renewed while held). A
 process that wants a session another one holds publishes a release request;
 the holder hands the session over (its socket is superseded) and deletes the
-lease. When the holder dies, the lease expires. The store's optimistic
-versions are the last line: a process that lost its lease without noticing
+lease. When the holder dies, its liveness key (``interview:alive:<process id>``,
+renewed every third of ``LEASE_LIVENESS_TTL``) expires within that TTL and the
+lease is taken at once; a holder that lives but does not answer keeps it until
+the lease itself expires (``LEASE_TTL``). The store's optimistic versions are the last line: a process that lost its lease without noticing
 cannot overwrite the new owner's turn.
 """
 

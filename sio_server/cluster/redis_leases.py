@@ -18,20 +18,40 @@ from .leases import Leases, LeaseUnavailable
 
 log = logging.getLogger(__name__)
 RELEASE_CHANNEL = "interview:release"
+POLL = 0.05  # seconds between two looks at a lease another process holds
 _RENEW = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end
 """
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end
 """
+ALIVE_PREFIX = "interview:alive:"
+# 1: the lease was free and is ours; 2: it was ours already (renewed); 3: its holder's liveness key is gone
+# (the holder died): taken at once; 0: a live process holds it. One script, so nothing changes between the reads.
+# (The liveness key is read by name, not passed in KEYS: standalone Redis, as everywhere in this module.)
+_TAKE = """
+local holder = redis.call('get', KEYS[1])
+if not holder then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+if holder == ARGV[1] then redis.call('pexpire', KEYS[1], ARGV[2]) return 2 end
+if redis.call('exists', ARGV[3] .. holder) == 0 then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 3 end
+return 0
+"""
 
 
 class RedisLeases(Leases):
-    """Leases in Redis: ``interview:lease:<session id>`` holds the owner's process id."""
+    """Leases in Redis: ``interview:lease:<session id>`` holds the owner's process id.
 
-    def __init__(self, url: str, ttl: float = 5.0, handover_wait: float | None = None) -> None:
+    Each process also keeps ``interview:alive:<process id>`` while it runs (set for ``liveness_ttl``,
+    renewed every third of it, deleted at a clean close). A lease whose holder's liveness key is gone
+    is taken at once: when a process dies, its sessions move within ``liveness_ttl`` of a client's
+    reconnect instead of the lease's whole ``ttl``.
+    """
+
+    def __init__(self, url: str, ttl: float = 5.0, handover_wait: float | None = None, liveness_ttl: float = 1.5) -> None:
         self.url = url
         self.ttl_ms = int(ttl * 1000)
+        self.liveness_ttl = liveness_ttl
+        self._liveness: asyncio.Task[None] | None = None
         self.handover_wait = handover_wait if handover_wait is not None else ttl + 1.0
         self.process_id = f"{os.uname().nodename}:{os.getpid()}:{secrets.token_hex(4)}"
         self.redis = aioredis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2, decode_responses=True)
@@ -46,19 +66,40 @@ class RedisLeases(Leases):
         """The Redis key of a session's lease."""
         return f"interview:lease:{session_id}"
 
+    @property
+    def alive_key(self) -> str:
+        """The Redis key that says this process is alive."""
+        return ALIVE_PREFIX + self.process_id
+
     async def open(self, on_release_request: Callable[[str], Awaitable[None]]) -> None:
-        """Start the release-request listener (it reconnects by itself)."""
+        """Say this process is alive, and start the liveness renewal and the release-request listener."""
         self._on_release = on_release_request
+        await self._say_alive()
+        self._liveness = asyncio.create_task(self._keep_alive(), name="lease-liveness")
         self._listener = asyncio.create_task(self._listen(), name="lease-release-listener")
 
     async def close(self) -> None:
-        """Stop the listener and close the connections."""
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
+        """Stop the listener and the liveness renewal, drop the liveness key, close the connections."""
+        for task in (self._listener, self._liveness):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self._handovers.close()
+        with contextlib.suppress(RedisError, OSError):
+            await self.redis.delete(self.alive_key)  # our sessions may be taken at once now
         await self.redis.aclose()
+
+    async def _say_alive(self) -> None:
+        try:
+            await self.redis.set(self.alive_key, "1", px=int(self.liveness_ttl * 1000))
+        except RedisError as exc:
+            log.warning("liveness key not renewed, Redis unavailable: %s", exc)
+
+    async def _keep_alive(self) -> None:
+        while True:
+            await asyncio.sleep(self.liveness_ttl / 3)
+            await self._say_alive()
 
     async def _listen(self) -> None:
         delay = 0.2
@@ -105,20 +146,20 @@ class RedisLeases(Leases):
         asked = False
         try:
             while True:
-                if await self.redis.set(key, self.process_id, nx=True, px=self.ttl_ms):
-                    if asked:
+                taken = await self.redis.eval(_TAKE, 1, key, self.process_id, self.ttl_ms, ALIVE_PREFIX)
+                if taken == 1 or taken == 3:
+                    took_over = asked or taken == 3
+                    if took_over:
                         self.takeovers += 1
-                    return asked
-                holder = await self.redis.get(key)
-                if holder == self.process_id:
-                    await self.redis.pexpire(key, self.ttl_ms)
+                    return took_over
+                if taken == 2:
                     return False
                 if not asked:
                     await self.redis.publish(RELEASE_CHANNEL, session_id)
                     asked = True
                 if time.monotonic() > deadline:
                     raise LeaseUnavailable(f"session {session_id} is held by another process")
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(POLL)
         except RedisError as exc:
             log.warning("lease of session %s not checked, Redis unavailable: %s", session_id, exc)
             return False

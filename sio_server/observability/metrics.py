@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+import os
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, generate_latest
 
 
 class Metrics:
@@ -71,6 +73,8 @@ class Metrics:
             "interview_lease_takeovers", "Sessions taken over from another process", registry=r
         )
         self.lease_handovers = Counter("interview_lease_handovers", "Sessions handed to another process", registry=r)
+        self.process = Info("interview_process", "This process (under --workers: which worker answered)", registry=r)
+        self.process.info({"pid": str(os.getpid())})
         self.listener_restarts = Counter(
             "interview_redis_listener_restarts", "Times the Redis manager's listener was restarted", registry=r
         )

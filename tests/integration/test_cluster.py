@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 import urllib.request
 
 import aiohttp
@@ -12,6 +13,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from client_adapter import InterviewClient
+from sio_server.cluster.leases import LeaseUnavailable
+from sio_server.cluster.redis_leases import RedisLeases
 from sio_server.domain.model import Session
 from sio_server.store.postgres import PostgresSessionStore
 from tests.support.cluster import PG_DSN, HAProxy, RedisServer, drop_schema, new_schema, pg_available
@@ -39,13 +42,14 @@ def metric(server, name: str) -> float:
 
 
 @pytest.fixture
-async def cluster(server_factory, tmp_path):
+async def cluster(server_factory, tmp_path, request):
     need("PostgreSQL at 127.0.0.1:5432", await pg_available())
     redis_server = RedisServer(need_program("redis-server"), tmp_path / "redis").start()
     schema = new_schema()
     env = {
         "DATABASE_URL": PG_DSN, "DATABASE_SCHEMA": schema, "REDIS_URL": redis_server.url,
         "LEASE_TTL": "2", "PING_INTERVAL": "2", "PING_TIMEOUT": "2", **BEHIND_LOCAL_PROXY,
+        **getattr(request, "param", {}),  # a test's own settings (indirect parametrization)
     }
     servers = [server_factory(env=env) for _ in range(2)]
     for server in servers:
@@ -120,6 +124,77 @@ async def test_kill_the_owner_behind_haproxy_and_finish_on_the_survivor(cluster)
     assert_ran_once(session, 4)
     status, body = get(f"{survivor.url}/api/v1/sessions/{ack['session_id']}/feedback", ack["resume_token"])
     assert status == 200 and json.loads(body)["overall_score"] == client.feedback_data["overall_score"]
+
+
+def histogram(server, name: str) -> tuple[float, float]:
+    """(sum, count) of a histogram on the server's /metrics."""
+    return metric(server, f"{name}_sum"), metric(server, f"{name}_count")
+
+
+@pytest.mark.parametrize("cluster", [{"LEASE_TTL": "5"}], indirect=True)  # the default: failover must not wait for it
+async def test_failover_within_two_seconds_of_the_reconnect(cluster):
+    """SIGKILL the holder: the survivor takes the session as soon as the holder's liveness key is gone
+    (LEASE_LIVENESS_TTL, 1.5 s), not when its 5 s lease expires; the resume, from the survivor receiving
+    the client's CONNECT to the replay sent (the resume histogram), takes at most 2 s."""
+    servers, proxy = cluster["servers"], cluster["proxy"]
+    client = InterviewClient(proxy.url)
+    await client.connect()
+    ack = await client.start(language="en", mode="text", max_questions=3)
+    q = await client.next_question()
+    await client.answer_text(q["index"], ANSWER)
+    await client.wait_for(lambda: client.questions.get(2))
+    owner = await holder_of(cluster["redis"].url, ack["session_id"], servers)
+    survivor = servers[1 - owner]
+    assert histogram(survivor, "interview_resume_seconds") == (0, 0)
+    seen: dict[str, float] = {}
+    client.on("disconnect", lambda *_: seen.setdefault("disconnect", time.monotonic()))
+    client.on("session_resumed", lambda *_: seen.setdefault("resumed", time.monotonic()))
+
+    killed = time.monotonic()
+    servers[owner].kill()
+    await client.wait_for(lambda: client.resumes >= 1, timeout=30)
+    handler, count = histogram(survivor, "interview_resume_seconds")
+    print(f"failover: disconnect noticed +{seen['disconnect'] - killed:.2f} s, resumed +{seen['resumed'] - killed:.2f} s "
+          f"after the kill; the survivor's resume took {handler:.3f} s")
+    assert count == 1 and handler <= 2.0, (handler, count)
+    assert seen["resumed"] - killed < 5.0  # sooner than the lease TTL in any case
+    assert metric(survivor, "interview_lease_takeovers_total") == 1
+    q = await client.next_question(timeout=20)
+    await client.answer_text(q["index"], ANSWER)
+    q = await client.next_question(timeout=20)
+    await client.answer_text(q["index"], ANSWER)
+    await client.feedback(timeout=20)
+    await client.close()
+    assert_ran_once(await stored_session(cluster["schema"], ack["session_id"]), 3)
+
+
+async def test_a_live_holder_keeps_its_lease_and_a_dead_one_loses_it_at_once(tmp_path):
+    """The liveness key decides: a holder whose key lives keeps its session (no hand-over answered: the
+    taker gives up); once the key is gone (the holder stopped renewing it), the lease is taken at once and
+    the old holder's renewal reports it lost."""
+    redis_server = RedisServer(need_program("redis-server"), tmp_path / "redis").start()
+    holder = RedisLeases(redis_server.url, ttl=30, liveness_ttl=0.6)
+    taker = RedisLeases(redis_server.url, ttl=30, handover_wait=1.0, liveness_ttl=0.6)
+
+    async def ignore(session_id: str) -> None:
+        return None
+
+    try:
+        await holder.open(ignore)
+        await taker.open(ignore)
+        assert await holder.acquire("s") is False
+        with pytest.raises(LeaseUnavailable):
+            await taker.acquire("s")  # 1 s, longer than the liveness TTL: the holder renews its key meanwhile
+        holder._liveness.cancel()  # the holder "dies": its key is no longer renewed
+        started = time.monotonic()
+        assert await taker.acquire("s") is True
+        assert time.monotonic() - started <= 0.6 + 0.5
+        assert await holder.renew(["s"]) == ["s"]  # the old holder learns it lost the session
+        assert taker.takeovers == 1
+    finally:
+        await holder.close()
+        await taker.close()
+        redis_server.stop()
 
 
 async def test_redis_restart_mid_interview(cluster):

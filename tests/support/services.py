@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 
 import pytest
 
 from sio_server.devtools.process import free_port  # noqa: F401  (one copy, shared with the benchmarks)
+from sio_server.devtools.redis_server import port_open  # noqa: F401  (likewise)
 
 # The settings of a server behind the deploy/ templates' nginx or haproxy on this host: the proxy's address is
 # trusted (TRUSTED_PROXIES is empty by default), as docs/deploy.md tells a real deployment to do.
@@ -38,15 +38,6 @@ def need_program(name: str) -> str:
     need(name, path is not None)
     assert path is not None
     return path
-
-
-def port_open(host: str, port: int) -> bool:
-    """True when something accepts TCP connections at ``host:port``."""
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def start_listening(cmd: list[str], port: int, what: str, timeout: float = 10.0) -> "subprocess.Popen[bytes]":

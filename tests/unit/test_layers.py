@@ -9,7 +9,7 @@ Bottom to top (docs/architecture in the README):
     interview                        the service: sessions, steps, questions, voice
     appkeys                          typed keys of the aiohttp app's state
     transport | web                  the Socket.IO and HTTP edges: never each other
-    app, cluster_watch, __main__
+    app, cluster_watch, supervisor, __main__
 
 A module may import its own layer and the layers below, never one above.
 ``devtools`` (fakes, browser drivers, the process helper) is outside the server:
@@ -34,7 +34,7 @@ LAYERS: list[set[str]] = [
     {"interview"},
     {"appkeys"},
     {"transport", "web"},
-    {"app", "cluster_watch", "heap", "__main__", "__init__"},
+    {"app", "cluster_watch", "heap", "supervisor", "__main__", "__init__"},
 ]
 APART = {("transport", "web"), ("web", "transport")}
 OUTSIDE = {"devtools"}  # used by tests and benchmarks; never imported by the server

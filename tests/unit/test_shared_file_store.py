@@ -1,0 +1,91 @@
+"""The file store shared by several processes (workers): the store contract, and fencing between processes."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from pathlib import Path
+
+import pytest
+
+from sio_server.settings import Settings
+from sio_server.store import make_store
+from sio_server.store.base import VersionConflict
+from sio_server.store.files import FileSessionStore
+from sio_server.store.shared_files import SharedFileSessionStore
+from tests.unit.store_contract import StoreContract, make_session
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> SharedFileSessionStore:
+    s = SharedFileSessionStore(tmp_path / "data")
+    await s.open()
+    return s
+
+
+class TestSharedFileStoreContract(StoreContract):
+    pass
+
+
+def test_redis_without_a_database_selects_the_shared_file_store(tmp_path: Path):
+    assert type(make_store(Settings(data_dir=str(tmp_path), redis_url="redis://127.0.0.1:1/0"))) is SharedFileSessionStore
+    assert type(make_store(Settings(data_dir=str(tmp_path)))) is FileSessionStore
+
+
+async def test_a_process_that_lost_the_session_cannot_overwrite_the_new_holder(tmp_path: Path):
+    """Two stores on one DATA_DIR are two processes: the old holder's write, based on what it last wrote,
+    is refused once the new holder has written (the single-process store would have overwritten it)."""
+    old, new = SharedFileSessionStore(tmp_path / "data"), SharedFileSessionStore(tmp_path / "data")
+    await old.open()
+    await new.open()
+    session = make_session(questions=1)
+    await old.save(session)
+
+    taken = await new.reload(session)  # the new holder reads after taking the lease
+    assert taken is not session and taken.version == 1
+    taken.version = 2
+    taken.end_reason = "the new holder's turn"
+    await new.save(taken)
+
+    stale = session.model_copy(deep=True)
+    stale.version = 2
+    stale.end_reason = "the old holder's turn"
+    with pytest.raises(VersionConflict):
+        await old.save(stale)
+    assert (await new.load(session.id)).end_reason == "the new holder's turn"
+
+
+def _write_many(data_dir: str, session_id_json: str, start: multiprocessing.synchronize.Event, results) -> None:
+    from sio_server.domain.model import Session
+
+    async def go() -> None:
+        store = SharedFileSessionStore(data_dir)
+        await store.open()
+        session = Session.model_validate_json(session_id_json)
+        session.version = 2
+        start.wait()
+        try:
+            await store.save(session)
+            results.put("saved")
+        except VersionConflict:
+            results.put("conflict")
+
+    asyncio.run(go())
+
+
+def test_writers_in_separate_processes_with_the_same_base_one_wins(tmp_path: Path):
+    store = SharedFileSessionStore(tmp_path / "data")
+    session = make_session()
+    asyncio.run(store.open())
+    asyncio.run(store.save(session))
+    ctx = multiprocessing.get_context("spawn")
+    start, results = ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=_write_many, args=(str(tmp_path / "data"), session.model_dump_json(), start, results))
+             for _ in range(4)]
+    for p in procs:
+        p.start()
+    start.set()
+    outcomes = sorted(results.get(timeout=60) for _ in procs)
+    for p in procs:
+        p.join(30)
+    assert outcomes == ["conflict", "conflict", "conflict", "saved"]
