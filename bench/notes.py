@@ -48,7 +48,6 @@ the innermost line of `sio_server` or of a library that made it. Fixed in this r
 | python-engineio's per-socket outgoing queue made through its public `create_queue` hook as a `PacketQueue` (two lists, its `join` event only while awaited) instead of `asyncio.Queue` (four deques that allocate 64-slot blocks at once: 2.8 KB an idle socket); the middleware hands a websocket handshake the engine.io handler's own coroutine (no frame of ours per held socket) | `transport/packet_queue.py`, `web/middleware.py` | 95.8 MiB | 40.6 |
 | permessage-deflate refused by the engine.io websocket (`compress` from `WS_COMPRESSION`) instead of cloning every handshake request; `__slots__` on the rate limiter, the audio queue and `LiveSession` | `transport/server.py`, `transport/ratelimit.py`, `interview/audio_queue.py`, `interview/live.py` | 95.2–95.5 MiB | 40.0 |
 | (next round) glibc's `malloc_trim(0)` every `MEMORY_TRIM_INTERVAL` (5 s) on a worker thread: the free pages a burst of starts leaves between live objects go back to the OS (one run: 95.5 → 94.2 MiB held, 40.1 → 38.7 KiB; a trim took 2 ms on average, at most 5, with 1,000 held: `interview_heap_trim_seconds`) | `heap.py` | 94.2 MiB | 38.7 |
-| (issue 23) every held pydantic instance (`Session`, `InterviewConfig`, `Turn`, `Event`) shares its class's set of field names instead of a `__pydantic_fields_set__` of its own (216–728 bytes each): a held session's models 5.1 → 2.7 KB (tracemalloc, `tests/unit/test_model_memory.py`) | `domain/model.py` (`HeldModel`) | see below | see below |
 
 The held RSS is now sampled from `MEMORY_TRIM_INTERVAL` + 1 s after the last session opened, for every server
 alike (before: right after the last one opened), so it is what the held sessions cost, not the burst that opened
@@ -61,8 +60,8 @@ about 7 KB a session (the pydantic `Session`, its asked `Turn`, the `question` e
 that were set; the registry's maps; the per-socket rate limiter); pymalloc pools left part-empty by the
 short-lived objects of 50 interviews starting at once about 2.6 KB (opening the same 1,000 sessions one at a
 time instead of 50 at once measured 37.2 instead of 40.4 KiB a session); and about 2.5 KB more of larger
-(`malloc`) blocks. Issue 23 removed the per-instance sets of fields set (2.4 KB a session, by tracemalloc), but
-RSS did not follow: two pairs of development runs with 1,000 held (one after the other, load average 9–11)
+(`malloc`) blocks. Issue 23 tried sharing one set of fields set per model class (2.4 KB a session fewer by
+tracemalloc) and dropped it, because RSS did not follow: two pairs of development runs with 1,000 held (one after the other, load average 9–11)
 measured 37.0 and 37.2 KiB a session against 36.3 and 36.4 for the code before (bare python-socketio 30.4).
 pydantic-core still builds each instance's set before it is replaced, and a set of 8 or more names (728 bytes)
 is above pymalloc's 512-byte limit, so it comes from and goes back to `malloc`, whose freed chunks stay in the
