@@ -135,6 +135,14 @@ class Settings(BaseSettings):
     stt_finalize_timeout: float = Field(default=5.0, gt=0)
     stt_keepalive_interval: float = Field(default=3.0, gt=0)
     stt_buffer_bytes: int = Field(default=2_000_000, ge=1024, description="per-answer audio kept for STT reconnects")
+    offline_stt: Literal["auto", "true", "false"] = Field(
+        default="auto",
+        description="transcribe English answers with pocketsphinx (the [offline-stt] extra) as the STT chain's last link:"
+        " auto = when it is installed, true = required, false = off",
+    )
+    offline_stt_streams: int = Field(
+        default=2, ge=1, le=64, description="answers transcribed offline at once (a ~100 MB decoder process each)"
+    )
     offline_tts: bool = Field(
         default=True, description="speak questions with espeak-ng (GPL-3.0) as the TTS chain's last link; false: silence"
     )
@@ -188,6 +196,13 @@ class Settings(BaseSettings):
     offline_llm_delay: float = Field(default=0.0, ge=0, description="test hook: seconds the offline LLM waits")
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
+
+    @field_validator("offline_stt", mode="before")
+    @classmethod
+    def _offline_stt_word(cls, value: object) -> object:
+        if isinstance(value, bool):
+            return str(value).lower()
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("admin_token")
     @classmethod

@@ -5,6 +5,7 @@ The page asks before Start, so it offers only what works here:
 * ``spoken_questions``: a TTS link that makes sound (every link but the silent
   ``offline`` one: a vendor or espeak-ng);
 * ``voice_answers``: an STT chain exists (without one a voice interview runs in text mode);
+  ``rough_transcript`` when only offline recognition (pocketsphinx, English) gives it;
 * ``hands_free``: an STT provider that sends end-of-speech events
   (``end_of_speech_events``, today Deepgram), so an answer can end by itself.
 
@@ -22,7 +23,7 @@ from pydantic import BaseModel
 
 from .fallback import FallbackSTT, FallbackTTS
 
-__all__ = ["Capabilities", "Mode", "capabilities"]
+__all__ = ["Capabilities", "Listening", "Mode", "capabilities"]
 
 
 class Mode(BaseModel):
@@ -33,12 +34,18 @@ class Mode(BaseModel):
     providers: list[str]
 
 
+class Listening(Mode):
+    """Voice answers: also whether every provider that takes them gives only a rough transcript."""
+
+    rough_transcript: bool
+
+
 class Capabilities(BaseModel):
     """The answer of ``GET /api/v1/capabilities``."""
 
     languages: list[str]
     spoken_questions: Mode
-    voice_answers: Mode
+    voice_answers: Listening
     hands_free: Mode
 
 
@@ -56,6 +63,9 @@ def capabilities(tts: FallbackTTS, stt: FallbackSTT | None, languages: Sequence[
     return Capabilities(
         languages=list(languages),
         spoken_questions=mode((p for p in tts.providers if not p.offline), languages),
-        voice_answers=mode(listeners, languages),
+        voice_answers=Listening(
+            **mode(listeners, languages).model_dump(),
+            rough_transcript=bool(listeners) and all(getattr(p, "rough_transcript", False) for p in listeners),
+        ),
         hands_free=mode((p for p in listeners if getattr(p, "end_of_speech_events", False)), languages),
     )

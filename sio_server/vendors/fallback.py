@@ -3,7 +3,7 @@
 A chain tries its providers in order, skipping any whose
 :class:`~.breaker.CircuitBreaker` is open, so a vendor that keeps failing costs
 one deadline, not one per call. The offline provider is the last link of the
-LLM and TTS chains; STT has no offline link (no STT means text mode).
+LLM and TTS chains; STT's local link is pocketsphinx when installed (no STT means text mode).
 
 Before a vendor call a chain asks the caller's :class:`~.budget.Spend` (one
 session's budget) and, for the LLM, the process's :class:`~.budget.LLMGate`;
@@ -20,7 +20,8 @@ speech) and is told to the caller's ``Spend``, which counts and warns.
   failure by its breaker like any other); a failure after it ends the sentence
   (audio is never sent twice). :meth:`FallbackTTS.bind` gives one question's
   view of the chain, which does not ask a provider again once it failed.
-* :class:`FallbackSTT` opens the first available provider for each answer.
+* :class:`FallbackSTT` opens the first available provider for each answer;
+  :meth:`FallbackSTT.handles` says whether any takes a language and audio format.
 """
 
 from __future__ import annotations
@@ -411,6 +412,14 @@ class FallbackSTT(Chain[STTProvider]):
     """
 
     end_of_speech_events = True
+
+    def handles(self, language: str, audio_format: str) -> bool:
+        """Whether a provider transcribes ``language`` sent as ``audio_format`` (one that declares neither takes all)."""
+        return any(
+            language in (getattr(p, "languages", None) or (language,))
+            and audio_format in (getattr(p, "audio_formats", None) or (audio_format,))
+            for p in self.providers
+        )
 
     async def open(
         self, *, audio_format: str, language: str, on_transcript: OnTranscript, on_event: OnEvent | None = None

@@ -7,8 +7,9 @@ settings, and a fake plus tests. ``LLM_PROVIDERS``, ``TTS_PROVIDERS`` and
 vendors whose key is set, in the order of the tables below (``LLM_PROVIDER``
 first for the LLM). The local links (:data:`LOCAL`) always end a chain, in
 their order: the offline provider ends the LLM and TTS chains, and TTS speaks
-with espeak-ng before it unless ``OFFLINE_TTS`` is false. STT has none (no STT
-provider: voice interviews run in text mode).
+with espeak-ng before it unless ``OFFLINE_TTS`` is false. STT ends with
+pocketsphinx (English, ``linear16``) when the ``[offline-stt]`` extra is installed
+and ``OFFLINE_STT`` allows it; with no STT provider, voice interviews run in text mode.
 
 Vendor modules are imported only when their provider is built, so the
 ``openai`` SDK is loaded only in a process that uses an OpenAI provider.
@@ -35,6 +36,7 @@ __all__ = ["LLM", "LOCAL", "STT", "TTS", "Entry", "chain_names", "make_llm", "ma
 
 OFFLINE = "offline"
 ESPEAK = "espeak"
+POCKETSPHINX = "pocketsphinx"
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,21 @@ def _openai_stt(s: Settings) -> STTProvider:
     return OpenAISTT(s.openai_api_key or "", s.openai_base_url, s.openai_stt_model, options, s.stt_buffer_bytes)
 
 
+def offline_stt(s: Settings) -> bool:
+    """Whether pocketsphinx ends the STT chain: ``OFFLINE_STT`` true, or auto and the extra is installed."""
+    from .pocketsphinx_stt import installed
+
+    return s.offline_stt == "true" or (s.offline_stt == "auto" and installed())
+
+
+def _pocketsphinx_stt(s: Settings) -> STTProvider:
+    from .pocketsphinx_stt import PocketsphinxSTT, installed
+
+    if not installed():
+        raise ValueError("OFFLINE_STT=true needs pocketsphinx: pip install 'sio-interview-server[offline-stt]'")
+    return PocketsphinxSTT(s.offline_stt_streams, s.log_format)
+
+
 LLM: dict[str, Entry] = {
     "openai": Entry(lambda s: s.openai_api_key, _openai_llm),
     "gemini": Entry(lambda s: s.google_api_key, _gemini_llm),
@@ -148,8 +165,9 @@ TTS: dict[str, Entry] = {
 STT: dict[str, Entry] = {
     "deepgram": Entry(lambda s: s.deepgram_api_key, _deepgram_stt),
     "openai": Entry(lambda s: s.openai_api_key, _openai_stt),
+    POCKETSPHINX: Entry(None, _pocketsphinx_stt, enabled=offline_stt),
 }
-LOCAL: dict[str, tuple[str, ...]] = {"LLM": (OFFLINE,), "TTS": (ESPEAK, OFFLINE), "STT": ()}
+LOCAL: dict[str, tuple[str, ...]] = {"LLM": (OFFLINE,), "TTS": (ESPEAK, OFFLINE), "STT": (POCKETSPHINX,)}
 """The links without a vendor that end each kind's chain, in this order (those turned on)."""
 
 
@@ -208,6 +226,6 @@ def make_tts(settings: Settings) -> FallbackTTS:
 
 
 def make_stt(settings: Settings) -> FallbackSTT | None:
-    """The STT chain, or None when no STT vendor is configured (text mode)."""
+    """The STT chain, or None when no STT provider is configured or turned on (text mode)."""
     names = chain_names("STT", settings)
     return FallbackSTT([STT[n].build(settings) for n in names], _breaker(settings)) if names else None

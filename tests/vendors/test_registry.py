@@ -9,7 +9,7 @@ from sio_server.vendors.registry import LLM, STT, TTS, chain_names, make_llm, ma
 
 
 def settings(**kw: object) -> Settings:
-    return Settings(_env_file=None, **kw)
+    return Settings(_env_file=None, **{"offline_stt": "false", **kw})
 
 
 def names(kind: str, **kw: object) -> list[str]:
