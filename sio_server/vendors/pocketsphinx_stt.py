@@ -186,10 +186,12 @@ class PocketsphinxStream:
         """Drop the answer: the worker ends it (quietly) and goes back to the pool, or is killed after ``ABORT_WAIT``."""
         if self._released:
             return
+        ending = not self._closed  # else finish() already asked for the end
         self._closed = self._quiet = True
         try:
             async with asyncio.timeout(ABORT_WAIT):
-                await self._worker.send({"op": "end"})
+                if ending:
+                    await self._worker.send({"op": "end"})
                 await self._reader
         except BaseException as exc:
             self._give_up()

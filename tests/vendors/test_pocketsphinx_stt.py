@@ -197,3 +197,16 @@ async def test_a_voice_interview_runs_as_text_where_offline_stt_cannot_listen(se
         assert mode(language="en", audio_format="webm") == "text", "pocketsphinx decodes 16 kHz PCM16 only"
     finally:
         await service.stt.aclose()
+
+
+async def test_an_abort_during_finish_leaves_the_worker_usable(stt, answer_audio):
+    stream = await stt.open(audio_format="linear16", language="en", on_transcript=Heard())
+    for chunk in chunks(answer_audio):
+        await stream.send(chunk)
+    finishing = asyncio.create_task(stream.finish())
+    await asyncio.sleep(0)
+    await stream.abort()  # the session closes while its answer ends
+    await asyncio.gather(finishing, return_exceptions=True)
+    (pid,) = children(os.getpid())
+    assert words_recognised(ANSWER, await decode(stt, answer_audio, Heard())) >= 0.6
+    assert children(os.getpid()) == [pid], "the same decoder took the next answer"
