@@ -2,7 +2,7 @@
 
 ``python -m bench --quick`` is the smoke run (small N, short windows, about two minutes):
 it checks that every benchmark still works, asserts no speed and writes no file.
-``--only NAME[,NAME]`` runs some of them (sessions, latency, resume, ingest, store, voice, soak).
+``--only NAME[,NAME]`` runs some of them (sessions, latency, resume, ingest, store, voice, soak, offline_voice).
 ``--results FILE`` also keeps a full run's tables in FILE (pickle); ``--render FILE``
 rewrites ``docs/benchmarks.md`` from such a file with the current ``bench/notes.py``
 prose (no benchmark runs), so the notes and the tables of one run can be brought to agree.
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .common import Result, raise_fd_limit
 
-ORDER = ["sessions", "latency", "resume", "ingest", "store", "voice", "soak"]
+ORDER = ["sessions", "latency", "resume", "ingest", "store", "voice", "soak", "offline_voice"]
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 
 

@@ -252,4 +252,19 @@ purged. A sweep purging 100 due sessions took 352 ms with 1,000 stored and 259 m
 per purged session), 111 and 124 ms on PostgreSQL (1.2 ms): the cost follows what is purged, not what is kept.
 Not yet bounded: the file store rebuilds its index at start-up by reading every session file (10 s for 50,000
 on this machine, before the server listens).
+
+### 9. Offline voice
+
+With no key and the `[offline-stt]` extra, a voice session costs the server two things: espeak-ng speaking each
+question in the server process (45–80 ms of CPU per question, the offline interviewer included) and pocketsphinx
+decoding the answer in a decoder process of its own (pocketsphinx holds the GIL, so never in the server). Measured
+2026-12-07 on the shared 2-core machine (load 3–5 from other work), server and decoders pinned to CPU 0, a 14.9 s
+answer streamed in real time by each of N clients: decoding costs **0.30 of a core per speaking session**
+(0.30–0.44 s of CPU per second of audio), each decoder process is about **130 MiB resident** (0.4–0.9 s to load,
+once; then kept for the next answers) while the server grows only 3–4 MiB. The final transcript came 60 ms after
+the end of the audio with one session and 280–320 ms with two; with three it came 3.0 s late and with four 9.3 s
+late, the decoders no longer keeping up: **one core holds 2 offline voice sessions** (the CPU alone would allow
+about 3 on a core with nothing else on it), hence `OFFLINE_STT_STREAMS=2` by default, about 2 more per core.
+Recognition of the espeak-ng answer: 0.79 of its words in order (0.70 at four sessions); human read speech
+measured a word error rate of 0.32–0.38, so the page calls the transcript rough.
 """

@@ -11,11 +11,17 @@ from sio_server.settings import Settings
 from tests.fakes.fixtures import fake_deepgram, fake_elevenlabs, fake_gemini, fake_openai, refused_url  # noqa: F401
 from tests.support.server import ADMIN_TOKEN, ServerProcess
 
+NO_OFFLINE_STT = {"OFFLINE_STT": "false"}
+"""The test servers' default: the ``[offline-stt]`` extra is installed with the tests, and a server with no key
+would then take English voice answers; the tests of offline recognition turn it on (``OFFLINE_STT=true``)."""
+
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Offline settings on a temp data folder, with an admin token."""
-    return Settings(_env_file=None, data_dir=str(tmp_path / "data"), admin_token=ADMIN_TOKEN, sweep_interval=3600)
+    """Offline settings on a temp data folder, with an admin token (and no offline STT: :data:`NO_OFFLINE_STT`)."""
+    return Settings(
+        _env_file=None, data_dir=str(tmp_path / "data"), admin_token=ADMIN_TOKEN, sweep_interval=3600, offline_stt="false"
+    )
 
 
 @pytest.fixture
@@ -24,7 +30,8 @@ def server_factory(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     servers: list[ServerProcess] = []
 
     def make(env: dict[str, str] | None = None, data_dir: Path | None = None, port: int | None = None) -> ServerProcess:
-        server = ServerProcess(data_dir or tmp_path / f"data{len(servers)}", env={"ADMIN_TOKEN": ADMIN_TOKEN, **(env or {})}, port=port)
+        env = {"ADMIN_TOKEN": ADMIN_TOKEN, **NO_OFFLINE_STT, **(env or {})}
+        server = ServerProcess(data_dir or tmp_path / f"data{len(servers)}", env=env, port=port)
         servers.append(server)
         return server
 

@@ -233,8 +233,9 @@ class InterviewService:
     # -- interview actions ------------------------------------------------------------------
 
     def effective_mode(self, config: InterviewConfig) -> str:
-        """The mode a new interview runs in: voice only when STT is available."""
-        return "voice" if config.mode == "voice" and self.stt is not None else "text"
+        """The mode a new interview runs in: voice only when an STT provider takes its language and audio format."""
+        listens = self.stt is not None and self.stt.handles(config.language, config.audio_format)
+        return "voice" if config.mode == "voice" and listens else "text"
 
     async def start(self, config: InterviewConfig, client: str | None = None) -> tuple[LiveSession, str]:
         """Create and save a session (its first question is pending).

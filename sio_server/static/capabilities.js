@@ -1,6 +1,7 @@
 // What this server can do by voice (GET /api/v1/capabilities), read before Start: the form
 // offers only what works (voice answers disabled, with the reason, when the server has no
-// speech recognition) and says in one line what will not work in the chosen language.
+// speech recognition in the chosen language) and says in one line what will not work, or that
+// the transcript will be rough (offline recognition).
 import { fetchCapabilities } from "/static/api.js";
 import { $, L, S } from "/static/state.js";
 import { addRenderer, render } from "/static/view.js";
@@ -13,7 +14,11 @@ export function capabilityNotice(language, mode) {
   const spoken = works("spoken_questions", language);
   if (!works("voice_answers", language)) return spoken ? "form.capability.spoken_typed" : "form.capability.text_only";
   if (!spoken) return "form.capability.silent_questions";
-  if (mode === "voice" && !works("hands_free", language)) return "form.capability.manual_end";
+  const manual = mode === "voice" && !works("hands_free", language);
+  if (mode === "voice" && S.capabilities.voice_answers.rough_transcript) {
+    return manual ? "form.capability.rough_manual_end" : "form.capability.rough_transcript";
+  }
+  if (manual) return "form.capability.manual_end";
   return null;
 }
 
@@ -37,7 +42,8 @@ function renderCapabilities() {
   if (speak.disabled) speak.checked = false;
   const reason = $("mode-voice-reason");
   reason.hidden = !noVoice;
-  reason.textContent = noVoice ? L("form.mode.voice.unavailable") : "";
+  const elsewhere = S.capabilities.voice_answers.available; // in another language only (offline STT: English)
+  reason.textContent = noVoice ? L(elsewhere ? "form.mode.voice.other_language" : "form.mode.voice.unavailable") : "";
   const key = capabilityNotice(language, formChoice("mode"));
   const notice = $("capability-notice");
   notice.hidden = !key;

@@ -15,16 +15,12 @@ kills every worker, parsing or not.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import logging
-import os
-import sys
 from dataclasses import dataclass
 from typing import Any
 
+from ..aio.child_process import MAX_HEADER_BYTES, Child, start_child
 from .documents import CODES, MAX_CHARS, MAX_PAGES, Document, DocumentError
-from .parse_worker import LENGTH, MAX_HEADER_BYTES
 
 log = logging.getLogger(__name__)
 MAX_ANSWER_BYTES = 4 * MAX_CHARS + MAX_HEADER_BYTES  # JSON of MAX_CHARS characters, escaped
@@ -47,36 +43,6 @@ class ParseLimits:
     max_chars: int = MAX_CHARS
 
 
-class _Worker:
-    """One child process and its pipes."""
-
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-
-    async def receive(self) -> dict[str, Any]:
-        assert self.process.stdout is not None
-        (size,) = LENGTH.unpack(await self.process.stdout.readexactly(LENGTH.size))
-        if size > MAX_ANSWER_BYTES:
-            raise ValueError(f"a parse worker answered {size} bytes")
-        answer = json.loads(await self.process.stdout.readexactly(size))
-        if not isinstance(answer, dict):
-            raise ValueError("a parse worker answered something other than an object")
-        return answer
-
-    async def exchange(self, header: dict[str, Any], data: bytes) -> dict[str, Any]:
-        assert self.process.stdin is not None
-        body = json.dumps(header).encode()
-        self.process.stdin.write(LENGTH.pack(len(body)) + body + LENGTH.pack(len(data)) + data)
-        await self.process.stdin.drain()
-        return await self.receive()
-
-    async def kill(self) -> None:
-        """SIGKILL the process (whatever it is doing) and reap it."""
-        with contextlib.suppress(ProcessLookupError):
-            self.process.kill()
-        await self.process.wait()
-
-
 class ParsePool:
     """At most ``size`` parse workers, started when files arrive; :meth:`parse` hands a file to a free one."""
 
@@ -86,8 +52,8 @@ class ParsePool:
         self.wait = wait
         self.log_format = log_format
         self._slots = asyncio.Semaphore(size)
-        self._idle: list[_Worker] = []  # started, waiting for a file
-        self._workers: set[_Worker] = set()  # every process started and not yet seen reaped
+        self._idle: list[Child] = []  # started, waiting for a file
+        self._workers: set[Child] = set()  # every process started and not yet seen reaped
         self._closed = False
 
     async def close(self) -> None:
@@ -117,7 +83,7 @@ class ParsePool:
             raise DocumentError(code if code in CODES else "invalid_file", str(answer.get("message", ""))[:200])
         return _document(answer, self.limits.max_chars)
 
-    async def _exchange(self, worker: _Worker, data: bytes, filename: str) -> dict[str, Any]:
+    async def _exchange(self, worker: Child, data: bytes, filename: str) -> dict[str, Any]:
         """``worker``'s answer about one file; the worker is killed on any failure, kept when it answered."""
         header = {
             "filename": filename[:255],
@@ -130,28 +96,23 @@ class ParsePool:
             async with asyncio.timeout(self.limits.wall_seconds):
                 answer = await worker.exchange(header, data)
         except TimeoutError:
-            self._discard(worker)
+            worker.discard()
             log.warning("a résumé parse passed %s s and was killed", self.limits.wall_seconds)
             raise DocumentError("invalid_file", "the file took too long to read") from None
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):  # the worker died: CPU or memory limit
-            self._discard(worker)
+            worker.discard()
             log.warning("a résumé parse worker ended (exit %s)", await worker.process.wait())
             raise DocumentError("invalid_file", "the file needs too much to read") from None
         except BaseException:  # cancelled (the client left, shutdown): the parse must not go on
-            self._discard(worker)
+            worker.discard()
             raise
         if answer.get("retire"):  # it ran out of memory and exits
-            self._discard(worker)
+            worker.discard()
         elif not self._closed:
             self._idle.append(worker)
         return answer
 
-    def _discard(self, worker: _Worker) -> None:
-        """SIGKILL ``worker`` now (asyncio reaps it; :meth:`close` waits for it if it has not been yet)."""
-        with contextlib.suppress(ProcessLookupError):
-            worker.process.kill()
-
-    async def _start_one(self) -> _Worker:
+    async def _start_one(self) -> Child:
         """A new worker that has loaded its parsers."""
         if self._closed:
             raise PoolBusy
@@ -159,23 +120,15 @@ class ParsePool:
             "memory_bytes": self.limits.memory_bytes,
             "max_bytes": self.limits.max_bytes,
             "log_format": self.log_format,
-            "parent": os.getpid(),
         }
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "sio_server.text.parse_worker", json.dumps(options),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=None,
-        )
-        worker = _Worker(process)
         self._workers = {w for w in self._workers if w.process.returncode is None}
+        worker = await start_child(
+            "sio_server.text.parse_worker", options, answer_limit=MAX_ANSWER_BYTES, timeout=START_TIMEOUT
+        )
+        if self._closed:  # closed while it loaded
+            await worker.kill()
+            raise PoolBusy
         self._workers.add(worker)
-        try:
-            async with asyncio.timeout(START_TIMEOUT):
-                ready = await worker.receive()
-            if ready.get("ready") is not True:
-                raise ValueError(f"a parse worker said {ready!r} instead of ready")
-        except BaseException:
-            self._discard(worker)
-            raise
         return worker
 
 

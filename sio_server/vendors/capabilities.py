@@ -5,6 +5,7 @@ The page asks before Start, so it offers only what works here:
 * ``spoken_questions``: a TTS link whose capabilities say ``audible`` (every
   link but the silent ``offline`` one: a vendor or espeak-ng);
 * ``voice_answers``: an STT chain exists (without one a voice interview runs in text mode);
+  ``rough_transcript`` when only offline recognition (pocketsphinx, English) gives it;
 * ``hands_free``: an answer can end by itself: every STT provider when the
   server's VAD runs (it judges ``linear16`` audio, whatever the STT), else only
   the providers that send end-of-speech events (``end_of_speech_events``: Deepgram);
@@ -27,7 +28,7 @@ from pydantic import BaseModel
 from .fallback import FallbackSTT, FallbackTTS
 from .vad import VADPool
 
-__all__ = ["Capabilities", "Mode", "capabilities"]
+__all__ = ["Capabilities", "Listening", "Mode", "capabilities"]
 
 
 class Mode(BaseModel):
@@ -38,12 +39,18 @@ class Mode(BaseModel):
     providers: list[str]
 
 
+class Listening(Mode):
+    """Voice answers: also whether every provider that takes them gives only a rough transcript."""
+
+    rough_transcript: bool
+
+
 class Capabilities(BaseModel):
     """The answer of ``GET /api/v1/capabilities``."""
 
     languages: list[str]
     spoken_questions: Mode
-    voice_answers: Mode
+    voice_answers: Listening
     hands_free: Mode
     audio_format: str
 
@@ -68,7 +75,10 @@ def capabilities(
     return Capabilities(
         languages=list(languages),
         spoken_questions=mode((p for p in tts.providers if p.capabilities.audible), languages),
-        voice_answers=mode(listeners, languages),
+        voice_answers=Listening(
+            **mode(listeners, languages).model_dump(),
+            rough_transcript=bool(listeners) and all(p.capabilities.rough_transcript for p in listeners),
+        ),
         hands_free=mode(listeners if vad_runs else events, languages),
         audio_format="linear16" if vad_runs and listeners and not lead_hears_end else "webm",
     )

@@ -34,7 +34,7 @@ from ..settings import Settings
 from .plugins import TTSCapabilities, Vendor, VendorSettings, register, vendor_config
 from .tts import TTSError
 
-__all__ = ["EspeakTTS", "Voice", "load_voices"]
+__all__ = ["EspeakTTS", "Voice", "load_voices", "synthesize"]
 
 AUDIO_OUTPUT_SYNCHRONOUS = 2
 INITIALIZE_DONT_EXIT = 0x8000  # report errors instead of exiting the process
@@ -137,6 +137,20 @@ def _speak(text: str, voice: Voice, on_start: Callable[[int], OnPCM]) -> None:
         if _engine is None:
             _engine = _Engine()
         _engine.speak(text, voice, on_start(_engine.sample_rate))
+
+
+def synthesize(text: str, voice: Voice) -> tuple[int, bytes]:
+    """``text`` spoken by ``voice`` at once: the sample rate and the whole mono PCM16 (blocks the calling thread)."""
+    blocks: list[bytes] = []
+    rate = 0
+
+    def start(sample_rate: int) -> OnPCM:
+        nonlocal rate
+        rate = sample_rate
+        return lambda pcm: blocks.append(pcm) is None
+
+    _speak(text, voice, start)
+    return rate, b"".join(blocks)
 
 
 def mp3_encoder(sample_rate: int) -> Any:

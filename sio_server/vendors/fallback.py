@@ -3,7 +3,7 @@
 A chain tries its providers in order, skipping any whose
 :class:`~.breaker.CircuitBreaker` is open, so a vendor that keeps failing costs
 one deadline, not one per call. The offline provider is the last link of the
-LLM and TTS chains; STT has no offline link (no STT means text mode).
+LLM and TTS chains; STT's local link is pocketsphinx when installed (no STT means text mode).
 
 Before a vendor call a chain asks the caller's :class:`~.budget.Spend` (one
 session's budget) and, for the LLM, the process's :class:`~.budget.LLMGate`;
@@ -23,6 +23,7 @@ speech) and is told to the caller's ``Spend``, which counts and warns.
 * :class:`FallbackSTT` opens the first available provider for each answer
   that takes its audio (a provider's ``audio_formats``, when it declares them:
   OpenAI realtime takes ``linear16`` only; skipping it costs its breaker nothing).
+  :meth:`FallbackSTT.handles` says whether any provider takes a language and audio format.
 """
 
 from __future__ import annotations
@@ -420,6 +421,14 @@ class FallbackSTT(Chain[STTProvider]):
 
     capabilities = STTCapabilities(streaming=True, interim_results=True, end_of_speech_events=True)
     """The chain takes ``on_event`` and passes it to the links whose own capabilities send such events."""
+
+    def handles(self, language: str, audio_format: str) -> bool:
+        """Whether a provider transcribes ``language`` sent as ``audio_format`` (one that declares neither takes all)."""
+        return any(
+            language in (p.capabilities.languages or (language,))
+            and audio_format in (p.capabilities.audio_formats or (audio_format,))
+            for p in self.providers
+        )
 
     async def open(
         self, *, audio_format: str, language: str, on_transcript: OnTranscript, on_event: OnEvent | None = None

@@ -91,6 +91,8 @@ class STTCapabilities:
     """The interview languages it recognises (None: all)."""
     audio_formats: tuple[str, ...] | None = None
     """The answer audio formats it takes (``linear16``, ``webm``; None: any): the chain skips it for others."""
+    rough_transcript: bool = False
+    """Its transcripts are rough (offline recognition): the page says so."""
 
 
 def vendor_config(env_prefix: str) -> SettingsConfigDict:

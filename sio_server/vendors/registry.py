@@ -98,6 +98,6 @@ def make_tts(settings: Settings) -> FallbackTTS:
 
 
 def make_stt(settings: Settings) -> FallbackSTT | None:
-    """The STT chain, or None when no STT vendor is configured (text mode)."""
+    """The STT chain, or None when no STT provider is configured or turned on (text mode)."""
     names = chain_names("STT", settings)
     return FallbackSTT([build("STT", n, settings) for n in names], _breaker(settings)) if names else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from sio_server.devtools.browser.helpers import (
     ANSWERS,
     answer_current,
@@ -11,6 +13,7 @@ from sio_server.devtools.browser.helpers import (
     wait_feedback,
     wait_hook,
 )
+from sio_server.vendors.pocketsphinx_stt import installed
 
 AUDIO = """() => {
     const a = document.getElementById('tts-audio');
@@ -101,3 +104,21 @@ def test_without_the_capabilities_answer_the_start_ack_still_says_text_mode(serv
     assert form_state(page)["mode"] == "voice" and form_state(page)["notice"] is None
     start(page, language="en", mode="voice", questions=1)
     assert hook(page, "s.mode") == "text" and page.is_visible("#mode-notice")
+
+
+@pytest.mark.skipif(not installed(), reason="pocketsphinx (the [offline-stt] extra) is not installed")
+def test_with_offline_speech_recognition_english_voice_answers_are_offered_with_a_rough_transcript(server_factory, page):
+    server = server_factory({"OFFLINE_STT": "true"}).start()  # pocketsphinx, the [offline-stt] extra
+    open_form(page, server.url)
+    page.locator("label[for='lang-en']").click()
+    english = form_state(page)
+    assert english["voiceDisabled"] is False and english["mode"] == "voice" and english["reason"] is None
+    assert english["notice"] in (
+        "Spoken answers are transcribed offline, in English only: expect a rough transcript.",
+        "Spoken answers get a rough offline transcript (English only); press “Done answering” to end each one.",
+    )
+    page.locator("label[for='lang-ko']").click()
+    korean = form_state(page)
+    assert korean["voiceDisabled"] and korean["mode"] == "text", "no licensed Korean model offline"
+    assert korean["reason"] == "이 서버에서는 이 언어로 음성 답변을 할 수 없습니다."
+    assert korean["notice"] == "질문은 음성으로 읽어 드리고, 답변은 글로 입력합니다."

@@ -59,7 +59,7 @@ def test_capabilities_with_no_key_say_questions_are_spoken_and_answers_typed(ser
     assert get_json(f"{server.url}/api/v1/capabilities") == {
         "languages": ["ko", "en"],
         "spoken_questions": {"available": True, "languages": ["ko", "en"], "providers": ["espeak"]},
-        "voice_answers": {"available": False, "languages": [], "providers": []},
+        "voice_answers": {"available": False, "languages": [], "providers": [], "rough_transcript": False},
         "hands_free": {"available": False, "languages": [], "providers": []},
         "audio_format": "webm",
     }
@@ -95,9 +95,11 @@ async def test_capabilities_follow_the_chains_the_keys_make(aiohttp_client, sett
     response = await http.get("/api/v1/capabilities")
     answer = await response.json()
     for mode, providers in (("spoken_questions", spoken), ("voice_answers", voice), ("hands_free", hands_free)):
+        rough = {"rough_transcript": False} if mode == "voice_answers" else {}
         assert answer[mode] == {
             "available": bool(providers),
             "languages": ["ko", "en"] if providers else [],
             "providers": providers,
+            **rough,
         }, mode
     assert answer["audio_format"] == audio_format

@@ -12,6 +12,7 @@ from sio_server.vendors.espeak_tts import EspeakTTS, load_voices
 from sio_server.vendors.fallback import FallbackTTS
 from sio_server.vendors.silent_tts import OfflineTTS
 from sio_server.vendors.tts import TTSError
+from tests.support.loop_lag import loop_lags
 from tests.support.mp3 import duration_s, frames
 
 QUESTIONS = {
@@ -60,21 +61,10 @@ async def test_audio_streams_while_the_rest_is_still_being_synthesized(tts: Espe
 
 
 async def test_synthesis_never_stalls_the_event_loop(tts: EspeakTTS) -> None:
-    lags: list[float] = []
-    done = asyncio.Event()
-
-    async def probe() -> None:
-        while not done.is_set():
-            started = time.perf_counter()
-            await asyncio.sleep(0.002)
-            lags.append(time.perf_counter() - started - 0.002)
-
-    watcher = asyncio.create_task(probe())
-    started = time.perf_counter()
-    await speak(tts, LONG)
-    took = time.perf_counter() - started
-    done.set()
-    await watcher
+    async with loop_lags(0.002) as lags:
+        started = time.perf_counter()
+        await speak(tts, LONG)
+        took = time.perf_counter() - started
     # Synthesizing this text takes hundreds of ms of CPU; on the loop it would stall it that long.
     assert took > 0.1 and max(lags) < 0.05, (took, max(lags))
 

@@ -10,7 +10,7 @@ from sio_server.vendors.registry import build, chain_names, make_llm, make_stt, 
 
 
 def settings(**kw: object) -> Settings:
-    return Settings(_env_file=None, **kw)
+    return Settings(_env_file=None, **{"offline_stt": "false", **kw})
 
 
 def names(kind: str, **kw: object) -> list[str]:
