@@ -188,7 +188,9 @@ def _interview(browser: Any, url: str, vendors: Vendors, count: int) -> dict[str
         vendors.elevenlabs.audio_repeat = 12  # the next questions: about 8 s of audio each
         vendors.elevenlabs.chunk_size = CHUNK_BYTES
         vendors.elevenlabs.chunk_delay = CHUNK_S * 0.94  # streamed a little faster than it plays, as vendors do
-        page.click("#mic-btn")  # the only press: the microphone stays on from here
+        # Hands-free (the form's default): the microphone opened by itself once question 1 was played, and
+        # stays on from here; nothing is pressed.
+        wait_hook(page, "s.mic === 'recording' || s.micStatus === 'listening' || s.micStatus === 'recording'")
         last = count + 1
         wait_hook(page, f"s.bargeIns >= {count}", timeout=20_000 + 8_000 * count)
         page.wait_for_function(f"() => window.__bench.ends.some(e => e.index === {last})", timeout=20_000)

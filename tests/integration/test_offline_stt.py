@@ -7,19 +7,16 @@ The page's PCM capture (AudioWorklet, ``audio_format: linear16``) is not used he
 from __future__ import annotations
 
 import asyncio
-import http.client
 import json
-import threading
-import time
 import urllib.request
 from pathlib import Path
-from typing import Self
 
 import pytest
 
 from client_adapter import InterviewClient
 from sio_server.devtools.speech16k import chunks, linear16, silence, words_recognised
 from sio_server.vendors.pocketsphinx_stt import installed
+from tests.support.health_probe import HealthProbe
 from tests.support.proctree import children
 
 pytestmark = [
@@ -32,36 +29,6 @@ ANSWER = (
     "I think the most important thing is to listen to the customer."
 )
 OFFLINE_STT = {"OFFLINE_STT": "true"}
-
-
-class HealthProbe:
-    """``GET /healthz`` every 20 ms on one kept-alive connection, in a thread: the server's event-loop lag, seen from outside."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.latencies: list[float] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-        while not self._stop.is_set():
-            started = time.perf_counter()
-            connection.request("GET", "/healthz")
-            response = connection.getresponse()
-            response.read()
-            assert response.status == 200
-            self.latencies.append(time.perf_counter() - started)
-            self._stop.wait(0.02)
-        connection.close()
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(10)
 
 
 def decoders_of(pid: int) -> list[int]:

@@ -174,7 +174,9 @@ async def test_upload_limit_counts_the_forwarded_client_of_a_trusted_proxy(share
 
 async def test_xobject_pdfs_whose_clients_leave_are_killed_a_normal_pdf_is_answered_and_sigterm_ends_it(server):
     # Row 2: two CPU bombs (minutes each) held both parse slots after their clients left; SIGTERM did not end it.
-    bomb, normal = xobject_pdf(pages=50), text_pdf()  # made before the clock starts (fpdf2 loads slowly)
+    # 4,000 draws a page: one page costs far more CPU than RESUME_PARSE_CPU_SECONDS on any machine, so the bombs
+    # are still being parsed when their clients leave (the 20,000-character stop only comes between pages).
+    bomb, normal = xobject_pdf(pages=50, draws=4_000), text_pdf()  # made before the clock starts (fpdf2 loads slowly)
     sent = time.monotonic()
     bombs = [asyncio.create_task(upload(server.url, "cv.pdf", bomb)) for _ in range(2)]
     await wait_until(lambda: len(children(server.pid)) == 2 and tree_cpu_seconds(server.pid) > 1.5, timeout=20, what="parsing")
