@@ -2,9 +2,9 @@
 
 The real page against ``python -m sio_server`` (own process) and the fake
 vendors (a thread of this process). Chromium's fake microphone loops one WAV:
-espeak-ng speech (3.5 s) then 3.6 s of silence. One click switches the
-microphone on after question 1; answer 1 then ends by itself
-(``ANSWER_END_SILENCE_MS=1000``, hands-free from then on) and every later
+espeak-ng speech (3.5 s) then 3.6 s of silence. The microphone opens by itself
+once question 1 was played (hands-free, the form's default); answer 1 then ends
+by itself (``ANSWER_END_SILENCE_MS=1000``) and every later
 question (8 s of silent MP3, streamed by the fake TTS at about real time:
 2,048-byte chunks of 128 ms every 120 ms) is still playing when the next
 speech of the loop starts, about 2 s into it. The page's own voice-activity
@@ -56,7 +56,7 @@ from .common import SERVER_CPUS, BenchServer
 SPEECH = "I would start with the data model and then talk to the users."
 SILENCE_S = 3.6
 QUESTION = "Walk me through how you would design a system that sends a reminder to a million users every morning."
-SCRIPT = " ".join([SPEECH] * 8)  # what the fake STT hears, one word per 1,000 bytes of WebM: always more to come
+SCRIPT = " ".join([SPEECH] * 8)  # what the fake STT hears, one word per 1,500 bytes of WebM (24 kbit/s Opus): always more to come
 CHUNK_BYTES = 2048
 CHUNK_S = CHUNK_BYTES * 8 / 128_000  # 128 kbit/s MP3: one chunk's duration
 INTERRUPTION_MIN_MS = 500
@@ -152,7 +152,7 @@ def measure(count: int) -> dict[str, Any]:
         wav = _wav(Path(tmp))
         vendors.openai.replies.extend([QUESTION] * (count + 10))  # drafts discarded while answers go on take some
         vendors.deepgram.script = [SCRIPT]
-        vendors.deepgram.script_bytes_per_word = 1000
+        vendors.deepgram.script_bytes_per_word = 1500
         env = {
             **vendors.env,
             "ANSWER_END_SILENCE_MS": "1000",

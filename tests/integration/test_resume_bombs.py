@@ -81,6 +81,7 @@ async def healthz_latencies(url: str, stop: asyncio.Event) -> list[float]:
     return times
 
 
+@pytest.mark.alone  # /healthz within 500 ms while two bombs are parsed: nothing else of the suite beside it
 async def test_docx_of_3m_empty_paragraphs_twice_at_once_leaves_the_server_small_and_responsive(shared):
     # Row 1: one upload took 1.03 GiB, two 2.02 GiB, and every other request stalled up to 6.8 s.
     bomb = empty_paragraphs_docx()

@@ -60,6 +60,7 @@ async def test_audio_streams_while_the_rest_is_still_being_synthesized(tts: Espe
     assert len(rest) > 1 and duration_s(first + b"".join(rest)) > 60
 
 
+@pytest.mark.alone  # it measures the event loop's stalls: nothing else of the suite beside it
 async def test_synthesis_never_stalls_the_event_loop(tts: EspeakTTS) -> None:
     async with loop_lags(0.002) as lags:
         started = time.perf_counter()
