@@ -267,4 +267,16 @@ late, the decoders no longer keeping up: **one core holds 2 offline voice sessio
 about 3 on a core with nothing else on it), hence `OFFLINE_STT_STREAMS=2` by default, about 2 more per core.
 Recognition of the espeak-ng answer: 0.79 of its words in order (0.70 at four sessions); human read speech
 measured a word error rate of 0.32–0.38, so the page calls the transcript rough.
+
+The server's voice-activity detector (hands-free for `linear16` answers with any STT, `interview/voice_activity.py`)
+is the third cost of a no-key or one-key voice session: Silero (ONNX, in the server process) measured **1.3 % of a
+core per speaking answer** (about 1.3 ms of event-loop time per 100 ms chunk, 0.2 % of it turning samples into
+floats; WebRTC's detector, the fallback, 0.02 %), and **about 9 MB per model**, which takes 0.4 s to make: models
+are pooled, one made ahead in a worker thread and lent to an answer at its first chunk, so memory follows the
+answers being spoken at once, not the sessions held. The 16 → 24 kHz resampling for OpenAI's realtime
+transcription costs 0.03–0.05 % of a core per stream (`audioop.ratecv`; 0.5–0.8 % in the pure-Python fallback
+of Python 3.13+). Per concurrent offline voice session on this machine, then: about 0.3 of a core and 130 MiB
+for recognition (its own process), 1.3 % of a core and a pooled 9 MB for the VAD, 45–80 ms of CPU per question for
+espeak-ng, and 3–4 MiB in the server. (Measured by the helpers' runs of 2026-12-07 on the shared machine: the
+unit tests' printout and `bench/offline_voice.py`; the next full `python -m bench` adds the tables.)
 """
