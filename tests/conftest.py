@@ -44,8 +44,3 @@ def server_factory(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
 def server(server_factory: Callable[..., ServerProcess]) -> ServerProcess:
     """A started server process."""
     return server_factory().start()
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest tests (marker ``long``) first: with ``-n``, a 4-minute test started last would be the run's tail."""
-    items.sort(key=lambda item: item.get_closest_marker("long") is None)

@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.server import ROOT
 
-pytestmark = [pytest.mark.integration, pytest.mark.services, pytest.mark.timeout(900), pytest.mark.long]
+pytestmark = [pytest.mark.integration, pytest.mark.services, pytest.mark.timeout(900)]
 
 
 def test_the_quick_benchmark_run_completes():

@@ -30,7 +30,6 @@ WORKERS = int(os.environ.get("CRASH_WORKERS", "8"))
 FINISH_TIMEOUT = 60.0
 
 
-@pytest.mark.long
 @pytest.mark.timeout(240)
 async def test_sigkill_loop_keeps_every_acked_answer_exactly_once(server_factory):
     seed = int(os.environ.get("CRASH_SEED") or random.SystemRandom().randrange(1, 2**31))
