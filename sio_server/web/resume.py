@@ -24,13 +24,12 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from typing import TypeVar
 
 from aiohttp import BodyPartReader, web
 
-from ..aio.token_bucket import TokenBucket
+from ..aio.token_bucket import KeyedBuckets, TokenBucket
 from ..appkeys import CLIENT_ADDRESSES
 from ..settings import Settings
 from ..text.documents import Document, DocumentError
@@ -71,19 +70,14 @@ class UploadLimits:
     """Per-address upload buckets (the oldest forgotten past ``MAX_CLIENTS``), the process's bucket and uploads in flight."""
 
     def __init__(self, per_minute: float, per_minute_total: float, in_flight: int) -> None:
-        self.per_minute = per_minute
-        self.buckets: OrderedDict[str, TokenBucket] = OrderedDict()
+        self.buckets = KeyedBuckets(per_minute, max_keys=MAX_CLIENTS)
         self.total = TokenBucket(per_minute_total / 60, max(1.0, per_minute_total))
         self.max_in_flight = in_flight
         self.in_flight = 0
 
     def allow(self, address: str) -> bool:
         """Spend one upload of ``address`` and one of the process; False when either is used up."""
-        bucket = self.buckets.pop(address, None) or TokenBucket(self.per_minute / 60, max(1.0, self.per_minute))
-        self.buckets[address] = bucket
-        while len(self.buckets) > MAX_CLIENTS:
-            self.buckets.popitem(last=False)
-        return bucket.take() and self.total.take()
+        return self.buckets.take(address) and self.total.take()
 
     @contextlib.contextmanager
     def slot(self) -> Iterator[None]:
