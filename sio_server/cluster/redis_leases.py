@@ -15,27 +15,28 @@ from redis.exceptions import RedisError
 
 from ..aio.tasks import OwnedTasks
 from .leases import Leases, LeaseUnavailable
+from .redis_batch import CommandBatch, LuaScript
 
 log = logging.getLogger(__name__)
 RELEASE_CHANNEL = "interview:release"
 POLL = 0.05  # seconds between two looks at a lease another process holds
-_RENEW = """
+_RENEW = LuaScript("""
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end
-"""
-_RELEASE = """
+""")
+_RELEASE = LuaScript("""
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end
-"""
+""")
 ALIVE_PREFIX = "interview:alive:"
 # 1: the lease was free and is ours; 2: it was ours already (renewed); 3: its holder's liveness key is gone
 # (the holder died): taken at once; 0: a live process holds it. One script, so nothing changes between the reads.
 # (The liveness key is read by name, not passed in KEYS: standalone Redis, as everywhere in this module.)
-_TAKE = """
+_TAKE = LuaScript("""
 local holder = redis.call('get', KEYS[1])
 if not holder then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
 if holder == ARGV[1] then redis.call('pexpire', KEYS[1], ARGV[2]) return 2 end
 if redis.call('exists', ARGV[3] .. holder) == 0 then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 3 end
 return 0
-"""
+""")
 
 
 class RedisLeases(Leases):
@@ -45,6 +46,9 @@ class RedisLeases(Leases):
     renewed every third of it, deleted at a clean close). A lease whose holder's liveness key is gone
     is taken at once: when a process dies, its sessions move within ``liveness_ttl`` of a client's
     reconnect instead of the lease's whole ``ttl``.
+
+    Takes, releases and renewals go through one :class:`~.redis_batch.CommandBatch`: the leases asked for at
+    once (a resume storm) share a pipeline and a connection instead of one connection each.
     """
 
     def __init__(self, url: str, ttl: float = 5.0, handover_wait: float | None = None, liveness_ttl: float = 1.5) -> None:
@@ -55,6 +59,7 @@ class RedisLeases(Leases):
         self.handover_wait = handover_wait if handover_wait is not None else ttl + 1.0
         self.process_id = f"{os.uname().nodename}:{os.getpid()}:{secrets.token_hex(4)}"
         self.redis = aioredis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2, decode_responses=True)
+        self.batch = CommandBatch(self.redis, (_TAKE, _RENEW, _RELEASE))
         self._listener: asyncio.Task[None] | None = None
         self._on_release: Callable[[str], Awaitable[None]] | None = None
         self._handovers = OwnedTasks("lease-handover")
@@ -86,6 +91,7 @@ class RedisLeases(Leases):
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         await self._handovers.close()
+        await self.batch.close()
         with contextlib.suppress(RedisError, OSError):
             await self.redis.delete(self.alive_key)  # our sessions may be taken at once now
         await self.redis.aclose()
@@ -146,7 +152,7 @@ class RedisLeases(Leases):
         asked = False
         try:
             while True:
-                taken = await self.redis.eval(_TAKE, 1, key, self.process_id, self.ttl_ms, ALIVE_PREFIX)
+                taken = await self.batch.script(_TAKE, [key], [self.process_id, self.ttl_ms, ALIVE_PREFIX])
                 if taken == 1 or taken == 3:
                     took_over = asked or taken == 3
                     if took_over:
@@ -167,20 +173,26 @@ class RedisLeases(Leases):
     async def release(self, session_id: str) -> None:
         """Delete the lease if it is still ours."""
         with contextlib.suppress(RedisError):
-            await self.redis.eval(_RELEASE, 1, self.key(session_id), self.process_id)
+            await self.batch.script(_RELEASE, [self.key(session_id)], [self.process_id])
 
     async def renew(self, session_ids: list[str]) -> list[str]:
-        """Extend our leases; returns the sessions whose lease is no longer ours."""
-        lost = []
-        try:
-            for session_id in session_ids:
-                if not await self.redis.eval(_RENEW, 1, self.key(session_id), self.process_id, self.ttl_ms):
-                    # Expired while Redis was away, or taken over: try to take it back if it is free.
-                    if not await self.redis.set(self.key(session_id), self.process_id, nx=True, px=self.ttl_ms):
-                        lost.append(session_id)
-        except RedisError as exc:
-            log.warning("lease renewal failed, Redis unavailable: %s", exc)
-        return lost
+        """Extend our leases (in one pipeline); returns the sessions whose lease is no longer ours."""
+        renewed = await asyncio.gather(
+            *(self.batch.script(_RENEW, [self.key(s)], [self.process_id, self.ttl_ms]) for s in session_ids),
+            return_exceptions=True,
+        )
+        # Expired while Redis was away, or taken over: try to take those back if they are free.
+        gone = [s for s, ok in zip(session_ids, renewed) if ok == 0]
+        retaken = await asyncio.gather(
+            *(self.batch.command("SET", self.key(s), self.process_id, "NX", "PX", self.ttl_ms) for s in gone),
+            return_exceptions=True,
+        )
+        failed = next((r for r in (*renewed, *retaken) if isinstance(r, BaseException)), None)
+        if failed is not None:
+            if not isinstance(failed, (RedisError, OSError)):
+                raise failed
+            log.warning("lease renewal failed, Redis unavailable: %s", failed)
+        return [s for s, ok in zip(gone, retaken) if ok is None]
 
     async def check(self) -> str:
         """'ok' when Redis answers and the release listener is subscribed."""
