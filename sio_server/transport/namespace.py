@@ -143,8 +143,8 @@ class InterviewNamespace(socketio.AsyncNamespace):
             raise InterviewError("rate_limited", "too many messages; slow down")
 
     async def _send(self, sid: str, event: str, data: dict[str, Any]) -> None:
-        """Emit to one socket of this process, without the message queue (it works while Redis is down)."""
-        await self.emit(event, data, to=sid, ignore_queue=True)
+        """Emit JSON ``data`` to one socket of this process, without the message queue (it works while Redis is down)."""
+        await self.server.send_json(sid, event, data, self.namespace)
 
     # -- the registry's SocketHost ------------------------------------------------------
 

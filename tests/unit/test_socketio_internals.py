@@ -151,3 +151,27 @@ async def test_wait_connected_wakes_on_manager_connect_and_gives_up_after_its_ti
         await asyncio.gather(*waits, return_exceptions=True)
     assert await manager.wait_connected("never-connected", "/", 0.05) is False
     assert manager._connect_waiters == {}
+
+
+async def test_send_json_sends_what_emit_to_one_sid_sends_and_nothing_once_the_socket_left():
+    """``send_json`` (the replay's emit) relies on ``eio_sid_from_sid``, ``_send_packet`` and Packet's ``binary``
+    argument; its frame must be the one upstream's ``emit(..., to=sid, ignore_queue=True)`` sends."""
+    sio = InterviewSocketServer(async_mode="aiohttp", client_manager=LocalManager())
+    sid = await sio.manager.connect("eio-1", "/interview")
+    frames: list[tuple[str, str]] = []
+
+    async def send(eio_sid: str, data: str) -> None:
+        frames.append((eio_sid, data))
+
+    async def send_packet(eio_sid: str, pkt) -> None:
+        frames.append((eio_sid, pkt.data))
+
+    sio.eio.send = send  # type: ignore[method-assign]
+    sio.eio.send_packet = send_packet  # type: ignore[method-assign]
+    data = {"history": [{"index": 1, "question": "Pourquoi é?", "answer": None}], "last_seq": 2}
+    await sio.emit("session_resumed", data, to=sid, namespace="/interview", ignore_queue=True)
+    await sio.send_json(sid, "session_resumed", data, "/interview")
+    assert len(frames) == 2 and frames[0] == frames[1]
+    await sio.manager.disconnect(sid, "/interview")
+    await sio.send_json(sid, "state", {"status": "awaiting_answer"}, "/interview")
+    assert len(frames) == 2

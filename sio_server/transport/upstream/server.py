@@ -211,6 +211,20 @@ class InterviewSocketServer(socketio.AsyncServer):
         socket = self.eio.sockets.get(eio_sid) if eio_sid else None
         return socket.queue.bytes if socket is not None else 0
 
+    async def send_json(self, sid: str, event: str, data: Any, namespace: str) -> None:
+        """``emit(event, data, to=sid, namespace=namespace, ignore_queue=True)`` for ``data`` holding no bytes.
+
+        One packet for the one socket, without upstream's walk of ``data`` looking for binary
+        attachments and its task per recipient (a resume replays a history this way).
+        """
+        # Upstream (python-socketio 5.x): ``AsyncManager.emit`` to one sid sends nothing once the socket left
+        # the namespace (``eio_sid_from_sid`` is None then), else ``_send_packet``s one encoded packet;
+        # ``binary=False`` skips ``Packet.data_is_binary``, which only decides the packet type.
+        eio_sid = self.manager.eio_sid_from_sid(sid, namespace)
+        if eio_sid is None:
+            return
+        await self._send_packet(eio_sid, self.packet_class(packet.EVENT, namespace=namespace, data=[event, data], binary=False))
+
     def _address(self, eio_sid: str) -> str:
         # Upstream keeps each Engine.IO socket's environ in ``self.environ`` until it disconnects.
         return self.environ.get(eio_sid, {}).get("REMOTE_ADDR", "?")
