@@ -7,7 +7,6 @@ import asyncio
 import logging
 import sys
 
-from aiohttp import web
 from pydantic import ValidationError
 
 from .observability.logs import setup_logging
@@ -77,6 +76,8 @@ def main(argv: list[str] | None = None) -> None:
 def serve(settings: Settings, reuse_port: bool = False) -> None:
     """Start one server process (``reuse_port``: one of the supervisor's workers, sharing the port)."""
     import_socketio(redis=bool(settings.redis_url))  # before anything imports socketio: see that module
+    from aiohttp import web  # here, not at the top: a supervisor starts its workers without it
+
     from .app import create_app
     from .transport.admission import raise_descriptor_limit
     from .vendors.registry import chain_names
