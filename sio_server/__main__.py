@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import sys
 
@@ -25,6 +26,22 @@ def event_loop() -> tuple[asyncio.AbstractEventLoop, str]:
     except ImportError:
         return asyncio.new_event_loop(), "asyncio"
     return uvloop.new_event_loop(), "uvloop"
+
+
+GC_YOUNG_THRESHOLD = 10_000  # allocations between two young collections (CPython's default: 700)
+
+
+def tune_collector() -> None:
+    """Once the server has started: take what start-up made (modules, classes, schemas) out of the cyclic
+    collector's generations, and collect the young generation every ``GC_YOUNG_THRESHOLD`` allocations.
+
+    Measured by a collector callback on a 2,000-session resume storm (docs/benchmarks.md): with CPython's
+    defaults the collector took 1.0 s of the server's 2.8 s of CPU (six full collections 0.7 s); with these,
+    0.37 s of 2.45 s. Objects freed by reference counting (almost all) are freed as before.
+    """
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
 
 
 def load_settings() -> Settings:
@@ -85,6 +102,11 @@ def serve(settings: Settings, reuse_port: bool = False) -> None:
     setup_logging(settings.log_level, settings.log_format)
     descriptors = raise_descriptor_limit()  # before create_app: the socket cap is sized from it
     app = create_app(settings)
+
+    async def after_startup(_: web.Application) -> None:
+        tune_collector()
+
+    app.on_startup.append(after_startup)  # last: after the app's own start-up (the store's index included)
     loop, loop_name = event_loop()
     logging.getLogger("sio_server").info(
         "interview server on http://%s:%s (llm=%s, store=%s, ping %ss, %d descriptors, loop=%s%s)",

@@ -54,10 +54,3 @@ def test_python_m_sio_server_imports_socketio_only_inside_main():
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "False"
 
-
-def test_a_supervisor_starts_its_workers_without_importing_aiohttp():
-    """``python -m sio_server --workers N`` imports the settings and the supervisor, not the web server: the
-    workers start (a restart after a crash) without waiting for the supervisor to import aiohttp first."""
-    probe = "import sys, sio_server.__main__, sio_server.supervisor; print('aiohttp' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
-    assert out.stdout.strip() == "False"
