@@ -13,7 +13,7 @@ from sio_server.appkeys import STORE
 from sio_server.devtools.resume_files import RESUME_LINES, docx_file, encrypted_pdf, image_only_pdf, text_pdf
 from sio_server.domain.model import CategoryScores, Feedback, InterviewConfig, QuestionScore, Session, Status, Turn
 from sio_server.domain.tokens import hash_token, new_token, report_ticket, ticket_valid
-from sio_server.interviewer.speaking import measure
+from sio_server.coach.speaking import measure
 from sio_server.web.report import REPORT_LINK_TTL_S, render_html, render_markdown
 from tests.support.server import ADMIN
 

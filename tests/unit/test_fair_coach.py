@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 import pytest
 
 from sio_server.domain.model import Feedback, InterviewConfig, Turn
-from sio_server.interviewer import build_feedback, next_question
-from sio_server.interviewer.analysis import metrics_in
-from sio_server.interviewer.feedback import measure
-from sio_server.interviewer.job import job_profile
-from sio_server.interviewer.templates import detect_template, templates
+from sio_server.coach import build_feedback, next_question
+from sio_server.coach.analysis import metrics_in
+from sio_server.coach.feedback import measure
+from sio_server.coach.job import job_profile
+from sio_server.coach.templates import detect_template, templates
 from sio_server.text.keywords import extract_keywords
 
 NOW = datetime(2024, 1, 1, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""How a spoken answer was said (interviewer/speaking.py): pace, fillers, the longest pause, talk time, hints.
+"""How a spoken answer was said (coach/speaking.py): pace, fillers, the longest pause, talk time, hints.
 
 Pure: a transcript, the STT's timed words (or none) and the audio's length in; measures and hints out.
 """
@@ -9,8 +9,8 @@ from sio_server.domain.model import Feedback, InterviewConfig, QuestionScore, Sp
 from sio_server.interview import logic
 from sio_server.interview.feedback import with_speaking
 from sio_server.interview.spoken import AnswerAudio
-from sio_server.interviewer.data import language_pack
-from sio_server.interviewer.speaking import combine, measure, units_of
+from sio_server.coach.data import language_pack
+from sio_server.coach.speaking import combine, measure, units_of
 
 
 def timed(text: str, words_per_s: float = 2.5, pauses: dict[int, float] | None = None) -> list[tuple[str, float, float]]:
