@@ -129,7 +129,7 @@ async def _sweep_seconds(store: Any, total: int, due: int) -> float:
     """Fill ``store`` with ``total`` sessions (``due`` of them due), reopen it, time one sweep."""
     from sio_server.cluster.leases import Leases
     from sio_server.interview.committer import Committer
-    from sio_server.interview.registry import SessionRegistry
+    from sio_server.interview.session_registry import SessionRegistry
     from sio_server.interview.sweeper import Sweeper, SweepPolicy
     from sio_server.observability.metrics import Metrics
     from sio_server.store.files import FileSessionStore

@@ -31,12 +31,12 @@ from ..vendors.vad import VADPool
 from . import logic
 from .audio_budget import AudioBudget
 from .committer import Committer
-from .feedback import FeedbackWriter
+from .feedback_writer import FeedbackWriter
 from .live import Emitter, LiveSession
 from .pipeline import QuestionPipeline
 from .preemptive import Drafts
 from .quota import QuotaPolicy, StoreQuota, client_hash
-from .registry import SessionRegistry, SocketHost
+from .session_registry import SessionRegistry, SocketHost
 from .spend import SessionSpend, SpendPolicy
 from .steps import StepRunner
 from .sweeper import Sweeper, SweepPolicy

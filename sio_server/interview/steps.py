@@ -24,11 +24,11 @@ from ..domain.model import PendingStep
 from ..observability.metrics import Metrics
 from . import logic
 from .committer import Committer
-from .feedback import FeedbackWriter
+from .feedback_writer import FeedbackWriter
 from .live import Emitter, LiveSession
 from .pipeline import QuestionPipeline
 from .preemptive import Drafts
-from .registry import SessionRegistry
+from .session_registry import SessionRegistry
 from .stages import SpeechStage
 
 log = logging.getLogger(__name__)

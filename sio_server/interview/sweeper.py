@@ -28,7 +28,7 @@ from ..observability.metrics import Metrics
 from ..store.base import Clock, StoreError
 from . import logic
 from .committer import Committer
-from .registry import SessionRegistry
+from .session_registry import SessionRegistry
 
 log = logging.getLogger(__name__)
 

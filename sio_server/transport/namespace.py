@@ -3,7 +3,7 @@
 Handlers validate payloads and call :class:`InterviewService`; everything they
 return is an ack of PROTOCOL.md. Which socket holds which session is the
 service's registry's to know: the namespace asks it, and gives it the rooms
-and supersede notices behind :class:`~sio_server.interview.registry.SocketHost`.
+and supersede notices behind :class:`~sio_server.interview.session_registry.SocketHost`.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sio_server.domain.model import Feedback, InterviewConfig, QuestionScore, Speaking, Turn, utcnow
 from sio_server.interview import logic
-from sio_server.interview.feedback import with_speaking
+from sio_server.interview.feedback_writer import with_speaking
 from sio_server.interview.spoken import AnswerAudio
 from sio_server.coach.data import language_pack
 from sio_server.coach.speaking import combine, measure, units_of

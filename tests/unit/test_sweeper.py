@@ -15,7 +15,7 @@ from sio_server.domain.model import Feedback, InterviewConfig, Status, utcnow
 from sio_server.domain.tokens import hash_token, new_token
 from sio_server.interview import logic
 from sio_server.interview.committer import Committer
-from sio_server.interview.registry import SessionRegistry
+from sio_server.interview.session_registry import SessionRegistry
 from sio_server.interview.service import InterviewService
 from sio_server.interview.sweeper import Sweeper, SweepPolicy
 from sio_server.observability.metrics import Metrics

@@ -9,7 +9,7 @@ import pytest
 from sio_server.cluster.leases import Leases
 from sio_server.domain.model import InterviewConfig
 from sio_server.interview import logic
-from sio_server.interview.registry import SessionRegistry
+from sio_server.interview.session_registry import SessionRegistry
 from sio_server.observability.metrics import Metrics
 from sio_server.store.files import FileSessionStore
 
