@@ -22,7 +22,7 @@ from typing import Any
 from ..domain.errors import InterviewError
 from ..domain.model import PendingStep
 from ..observability.metrics import Metrics
-from . import logic
+from . import rules as logic
 from .committer import Committer
 from .feedback_writer import FeedbackWriter
 from .live import Emitter, LiveSession

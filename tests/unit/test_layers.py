@@ -69,7 +69,7 @@ def imports_of(path: Path, root: Path) -> list[tuple[int, str]]:
                 module = ".".join(base + ([node.module] if node.module else []))
             else:
                 module = node.module or ""
-            # ``from . import logic`` imports a module: count the module, not the package
+            # ``from . import rules`` imports a module: count the module, not the package
             found += [(node.lineno, f"{module}.{alias.name}") for alias in node.names]
     return found
 
