@@ -269,7 +269,7 @@ def test_the_title_is_one_term_and_never_offered_as_a_skill(language: str) -> No
         title, jd = "데이터 엔지니어", "데이터 엔지니어로서 Spark와 Airflow로 데이터 파이프라인을 운영합니다. 데이터 엔지니어 경험 3년 이상."
     config = cfg(language, job_title=title, job_description=jd)
     job = job_profile(config)
-    offered = [*job.reference.values(), *job.jd_terms, *job.resume_terms]
+    offered = [*job.reference.values(), *job.jd_terms, *job.cv_terms]
     assert not any(term.lower() in title.lower() for term in offered), offered
     fb = feedback(config, [OFF_TOPIC[language]])
     hint = re.search(r"for example through (.*)|\(예: (.*)\)", fb.per_question[0].comment)
