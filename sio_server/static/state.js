@@ -1,7 +1,7 @@
 // The page's one state object (`state`), the interview client, and the helpers that read them:
 // `byId` (an element of index.html by id) and `label` (a string in the page's language).
 import { InterviewClient } from "/client/interview-client.js";
-import { LANGUAGES, t } from "/static/i18n.js";
+import { LANGUAGES, translate } from "/static/i18n.js";
 import { load, PAGE_KEYS } from "/static/storage.js";
 
 export const byId = (id) => document.getElementById(id);
@@ -61,7 +61,7 @@ state.uiLang = initialUiLang();
 export const client = new InterviewClient();
 
 /** The label `key` in the page's language. */
-export const label = (key, vars) => t(state.uiLang, key, vars);
+export const label = (key, vars) => translate(state.uiLang, key, vars);
 
 export function sortedQuestions() {
   return [...state.questions.values()].sort((a, b) => a.index - b.index);
