@@ -28,8 +28,8 @@ from .feedback import FeedbackWriter
 from .live import Emitter, LiveSession
 from .pipeline import QuestionPipeline
 from .preemptive import Drafts
+from .question_turn import QuestionTurn
 from .registry import SessionRegistry
-from .stages import SpeechStage
 
 log = logging.getLogger(__name__)
 
@@ -75,15 +75,10 @@ class StepRunner:
                     draft = self.drafts.take(live) if self.drafts is not None else None
                     async with self._notice_if_slow(live, kind):
                         question = await self.questions.write_question(live, draft)
-                    applied = await self._apply(live, kind, question)
-                    if question.speech is not None:
-                        if applied:
-                            self._speak_out(live, question.speech)
-                        else:
-                            try:
-                                await question.speech.cancel()
-                            finally:
-                                live.speech_ended(question.speech.speech)
+                    if await self._apply(live, kind, question):
+                        self._speak_out(live, question)
+                    else:
+                        await question.cancel()
                 else:
                     async with self._notice_if_slow(live, kind):
                         feedback = await self.feedback.write_feedback(live.session, live.spend)
@@ -98,21 +93,20 @@ class StepRunner:
             if self.registry.socket_of(live.id) is None and self.registry.live.get(live.id) is live and not self.closing:
                 self.registry.release(live)
 
-    def _speak_out(self, live: LiveSession, speech: SpeechStage) -> None:
+    def _speak_out(self, live: LiveSession, question: QuestionTurn) -> None:
         """Let the emitted question's speech end (``tts_end``) in its own task; the step goes on at once."""
+        if question.speech is None:
+            return
 
         async def finish() -> None:
             try:
-                await speech.finish()
+                await question.finish()
             except asyncio.CancelledError:
-                await speech.cancel()
                 raise
             except Exception:  # pragma: no cover - a bug; the interview goes on without this question's audio
                 log.exception("speech of session %s failed", live.id)
-            finally:
-                live.speech_ended(speech.speech)
 
-        live.speaking = asyncio.create_task(finish(), name=f"speech:{live.id}:{speech.speech.index}")
+        live.speaking = asyncio.create_task(finish(), name=f"speech:{live.id}:{question.index}")
 
     async def end_speaking(self, live: LiveSession) -> None:
         """Cut the previous question's speech short (its answer came) and wait for its ``tts_end``."""

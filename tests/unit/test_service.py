@@ -25,6 +25,9 @@ class RecordingEmitter:
         self.store = store
         self.events: list[tuple[str, str, dict[str, Any]]] = []
 
+    def backlog(self, session_id: str) -> int:
+        return 0
+
     async def emit(self, session_id: str, event: str, data: dict[str, Any]) -> None:
         if "seq" in data:
             stored = await self.store.load(session_id)
