@@ -291,6 +291,11 @@ class InterviewService:
         self._check_present(live)
         return await self.voice.answer_voice(live, index)
 
+    def hear(self, live: LiveSession, chunk: bytes | bytearray) -> dict[str, str] | None:
+        """Queue a chunk of the spoken answer; returns the ``warning`` to send when it was dropped (see
+        :meth:`.voice_turns.VoiceTurns.hear`); raises ``text_mode`` when the session does not take audio."""
+        return self.voice.hear(live, chunk)
+
     def interrupt(self, live: LiveSession, index: int) -> bool:
         """Barge-in on question ``index``'s audio; False when nothing of it is being spoken."""
         self._check_present(live)
