@@ -97,7 +97,7 @@ def serve(settings: Settings, reuse_port: bool = False) -> None:
 
     from .app import create_app
     from .transport.admission import raise_descriptor_limit
-    from .vendors.registry import chain_names
+    from .vendors.chains import chain_names
 
     setup_logging(settings.log_level, settings.log_format)
     descriptors = raise_descriptor_limit()  # before create_app: the socket cap is sized from it
