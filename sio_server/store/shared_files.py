@@ -33,11 +33,21 @@ from .files import FileSessionStore
 LOCK_STRIPES = 64
 
 
-def _locked_fd(path: Path) -> int:
-    """Open ``path`` and take its exclusive ``flock`` (blocking: runs in a thread)."""
+LOCK_RETRY = (0.001, 0.05)  # seconds: first and longest wait between two tries of a stripe another process holds
+
+
+def _try_lock(path: Path) -> int | None:
+    """Open ``path`` and take its exclusive ``flock`` without waiting: the descriptor, or None when it is held.
+
+    Never a blocking ``flock`` in an executor thread: a holder needs those threads to write (and to let go),
+    so threads waiting there could leave none for it (with more concurrent saves than threads, a deadlock).
+    """
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
     except OSError:
         os.close(fd)
         raise
@@ -52,6 +62,7 @@ class SharedFileSessionStore(FileSessionStore):
     ) -> None:
         super().__init__(data_dir, free_margin_bytes, tombstone_retention)
         self.locks = self.root.parent / "locks"
+        self._stripes = [asyncio.Lock() for _ in range(LOCK_STRIPES)]
 
     async def open(self) -> None:
         """Also create the lock folder."""
@@ -64,14 +75,21 @@ class SharedFileSessionStore(FileSessionStore):
     @contextlib.asynccontextmanager
     async def _across_processes(self, session_id: str) -> AsyncIterator[None]:
         stripe = int(session_id.replace("-", "")[:8], 16) % LOCK_STRIPES if session_id else 0
-        try:
-            fd = await asyncio.to_thread(_locked_fd, self.locks / f"{stripe:02d}.lock")
-        except OSError as exc:
-            raise StoreError(f"cannot lock session {session_id}: {exc.strerror}") from exc
-        try:
-            yield
-        finally:
-            os.close(fd)  # closing the last descriptor of the open file releases the flock
+        async with self._stripes[stripe]:  # this process's savers of one stripe take turns here, not at the flock
+            delay = LOCK_RETRY[0]
+            while True:
+                try:
+                    fd = _try_lock(self.locks / f"{stripe:02d}.lock")
+                except OSError as exc:
+                    raise StoreError(f"cannot lock session {session_id}: {exc.strerror}") from exc
+                if fd is not None:
+                    break
+                await asyncio.sleep(delay)  # another process holds the stripe
+                delay = min(delay * 2, LOCK_RETRY[1])
+            try:
+                yield
+            finally:
+                os.close(fd)  # closing the last descriptor of the open file releases the flock
 
     async def reload(self, seen: Session) -> Session | None:
         """Always a fresh read: another process may have written since ``seen`` was read."""

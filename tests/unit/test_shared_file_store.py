@@ -89,3 +89,17 @@ def test_writers_in_separate_processes_with_the_same_base_one_wins(tmp_path: Pat
     for p in procs:
         p.join(30)
     assert outcomes == ["conflict", "conflict", "conflict", "saved"]
+
+
+async def test_more_concurrent_saves_on_one_stripe_than_executor_threads_all_finish(tmp_path: Path):
+    """Before, each save waited for its stripe's flock blocking in an executor thread; a holder then found no
+    thread left to write with (the --workers 2 resume storm hung in its set-up this way)."""
+    store = SharedFileSessionStore(tmp_path / "data")
+    await store.open()
+    sessions = []
+    while len(sessions) < 40:  # sessions of one stripe, more than the default executor's threads
+        session = make_session(questions=1)
+        if int(session.id.replace("-", "")[:8], 16) % 64 == 0:
+            sessions.append(session)
+    await asyncio.wait_for(asyncio.gather(*(store.save(s) for s in sessions)), 30)
+    assert [(await store.load(s.id)).version for s in sessions] == [s.version for s in sessions]
