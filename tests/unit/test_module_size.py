@@ -12,10 +12,9 @@ ROOT = Path(__file__).resolve().parents[2]
 MAX_LINES = 400
 COUNTED = (("sio_server", "*.py"), ("sio_server/static", "*.js"), ("client_adapter", "*.js"))
 
-# Modules allowed over the limit for now, each with why. Empty this list; never add to it.
-ALLOWED = {
-    "sio_server/vendors/fallback.py",  # being split on another branch; the lead removes this line after merging it
-}
+# Modules allowed over the limit for now, each with why; it may only shrink (a test below checks each is still over).
+# Empty since main's split of sio_server/vendors/fallback.py (453 → 323 lines + fallback_stt.py) came in.
+ALLOWED: set[str] = set()
 
 
 def long_modules(root: Path = ROOT, limit: int = MAX_LINES) -> dict[str, int]:
