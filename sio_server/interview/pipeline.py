@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from ..observability.metrics import Metrics
 from ..vendors.fallback import BoundTTS, FallbackLLM, FallbackTTS
 from ..vendors.llm import QuestionRequest
-from . import logic
+from . import rules as logic
 from .live import Emitter, LiveSession
 from .preemptive import Draft, DraftFailed
 from .speech import QuestionSpeech

@@ -29,7 +29,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from ..aio.tasks import OwnedTasks
-from . import logic
+from . import rules as logic
 from .live import LiveSession
 from .turn_watch import words_of
 

@@ -22,13 +22,13 @@ from typing import Any
 from ..domain.errors import InterviewError
 from ..domain.model import PendingStep
 from ..observability.metrics import Metrics
-from . import logic
+from . import rules as logic
 from .committer import Committer
-from .feedback import FeedbackWriter
+from .feedback_writer import FeedbackWriter
 from .live import Emitter, LiveSession
 from .pipeline import QuestionPipeline
 from .preemptive import Drafts
-from .registry import SessionRegistry
+from .session_registry import SessionRegistry
 from .stages import SpeechStage
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ from ..domain.model import InterviewConfig, Session, Speaking, Status
 from ..observability.metrics import Metrics
 from ..vendors.stt import STTProvider
 from ..vendors.vad import VADPool
-from . import logic
+from . import rules
 from .audio_queue import AudioQueue
 from .listening import AnswerListener
 from .live import Emitter, LiveSession
@@ -39,7 +39,7 @@ from .voice_activity import AnswerVoice
 
 log = logging.getLogger(__name__)
 
-Answer = Callable[[LiveSession, int, str, dict[str, float], Speaking | None], Awaitable[logic.AnswerOutcome]]
+Answer = Callable[[LiveSession, int, str, dict[str, float], Speaking | None], Awaitable[rules.AnswerOutcome]]
 
 
 @dataclass(frozen=True)
@@ -171,13 +171,13 @@ class VoiceTurns:
             return "manual", "vad_unavailable"
         return "auto", None
 
-    async def answer_voice(self, live: LiveSession, index: int) -> tuple[logic.AnswerOutcome, str]:
+    async def answer_voice(self, live: LiveSession, index: int) -> tuple[rules.AnswerOutcome, str]:
         """Close the spoken answer to ``index`` once (see the module docstring)."""
         running = live.closing.get(index)
         if running is not None:
             _, transcript = await asyncio.shield(running)
-            return logic.AnswerOutcome(index=index, duplicate=True), transcript
-        future: asyncio.Future[tuple[logic.AnswerOutcome, str]] = asyncio.get_running_loop().create_future()
+            return rules.AnswerOutcome(index=index, duplicate=True), transcript
+        future: asyncio.Future[tuple[rules.AnswerOutcome, str]] = asyncio.get_running_loop().create_future()
         live.closing[index] = future
         try:
             result = await self._close(live, index)
@@ -190,10 +190,10 @@ class VoiceTurns:
         finally:
             del live.closing[index]
 
-    async def _close(self, live: LiveSession, index: int) -> tuple[logic.AnswerOutcome, str]:
-        if logic.check_answer(live.session, index):
+    async def _close(self, live: LiveSession, index: int) -> tuple[rules.AnswerOutcome, str]:
+        if rules.check_answer(live.session, index):
             turn = next(t for t in live.session.turns if t.index == index)
-            return logic.AnswerOutcome(index=index, duplicate=True), turn.answer or ""
+            return rules.AnswerOutcome(index=index, duplicate=True), turn.answer or ""
         if live.session.mode != "voice" or live.listener is None:
             raise InterviewError("text_mode", "this interview runs in text mode: send answer_text")
         started = time.perf_counter()

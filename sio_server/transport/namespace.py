@@ -3,7 +3,7 @@
 Handlers validate payloads and call :class:`InterviewService`; everything they
 return is an ack of PROTOCOL.md. Which socket holds which session is the
 service's registry's to know: the namespace asks it, and gives it the rooms
-and supersede notices behind :class:`~sio_server.interview.registry.SocketHost`.
+and supersede notices behind :class:`~sio_server.interview.session_registry.SocketHost`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from socketio.exceptions import ConnectionRefusedError as SioConnectionRefused
 
 from ..aio.tasks import OwnedTasks
 from ..domain.errors import InterviewError
-from ..interview import logic
+from ..interview import rules
 from ..interview.service import InterviewService, LiveSession
 from ..interview.spend import AUDIO_REALTIME, warning
 from ..observability.metrics import Metrics
@@ -207,7 +207,7 @@ class InterviewNamespace(socketio.AsyncNamespace):
                 if not self.service.holds(sid, live):
                     return  # superseded meanwhile: the newer socket gets the replay
                 await self.enter_room(sid, room_of(live.id))
-                for event, data in logic.resume_events(live.session, last_seq):
+                for event, data in rules.resume_events(live.session, last_seq):
                     await self._send(sid, event, data)
             self.metrics.resume_latency.observe(time.perf_counter() - started)
         finally:
@@ -237,7 +237,7 @@ class InterviewNamespace(socketio.AsyncNamespace):
         client = self.server.client_of(sid, self.namespace)
         live, token = await self.service.start_on_socket(sid, config, admit=admit, client=client)
         voice = {"interruption_min_ms": self.settings.interruption_min_ms} if live.session.mode == "voice" else {}
-        voice |= logic.voice_turns_payload(live.session)
+        voice |= rules.voice_turns_payload(live.session)
         if live.session.mode == "voice" and live.session.config.turn_detection != config.turn_detection:
             voice["turn_detection_reason"] = self.service.voice.turn_detection(config)[1]
         speak = bool(live.session.config.speak_questions)  # decided when the session was created

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from sio_server.devtools.resume_files import RESUME_LINES, text_pdf, xobject_pdf
+from sio_server.devtools.cv_files import CV_LINES, text_pdf, xobject_pdf
 from sio_server.text.documents import DocumentError
 from sio_server.text.parse_pool import ParseLimits, ParsePool, PoolBusy
 from tests.support.proctree import alive, children
@@ -28,7 +28,7 @@ async def refusal(parsing: ParsePool, data: bytes) -> DocumentError:
 async def test_a_cpu_bomb_ends_at_its_cpu_limit_and_the_next_file_gets_a_fresh_worker():
     parsing = pool(cpu_seconds=1.0)
     try:
-        assert (await parsing.parse(text_pdf(), "cv.pdf")).text == "\n".join(RESUME_LINES)
+        assert (await parsing.parse(text_pdf(), "cv.pdf")).text == "\n".join(CV_LINES)
         first = children(os.getpid())
         error = await refusal(parsing, xobject_pdf(pages=50))
         assert error.code == "invalid_file" and "too much" in error.message  # killed by SIGXCPU, not the wall clock

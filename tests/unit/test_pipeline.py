@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sio_server.domain.model import InterviewConfig
-from sio_server.interview import logic
+from sio_server.interview import rules
 from sio_server.interview.audio_queue import AudioQueue
 from sio_server.interview.live import LiveSession
 from sio_server.interview.pipeline import QuestionPipeline
@@ -61,7 +61,7 @@ def stage_count(metrics: Metrics, stage: str, outcome: str) -> float:
 
 
 def live_session() -> LiveSession:
-    session = logic.new_session(InterviewConfig(language="en"), token_hash="", mode="voice")
+    session = rules.new_session(InterviewConfig(language="en"), token_hash="", mode="voice")
     return LiveSession(session=session, audio=AudioQueue(4))
 
 

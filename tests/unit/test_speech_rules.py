@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from sio_server.domain.model import InterviewConfig
-from sio_server.interview import logic
+from sio_server.interview import rules
 from sio_server.interview.pipeline import QuestionPipeline
 from sio_server.interview.service import InterviewService
 from sio_server.interview.speech import QuestionSpeech
@@ -67,8 +67,8 @@ class SlowLLM(TwoSentences):
 )
 def test_questions_are_spoken_as_asked_else_in_voice_interviews_only(mode, asked, spoken):
     config = InterviewConfig(mode=mode, speak_questions=asked)
-    assert logic.speaks_questions(config) is spoken
-    assert logic.new_session(config, token_hash="", mode="text").config.speak_questions is spoken, "stored decided"
+    assert rules.speaks_questions(config) is spoken
+    assert rules.new_session(config, token_hash="", mode="text").config.speak_questions is spoken, "stored decided"
 
 
 def speech(tts, emitter: Emitter) -> QuestionSpeech:

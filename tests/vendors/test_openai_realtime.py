@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from sio_server.devtools.fakes.base import free_port
+from sio_server.devtools.fakes.fake_server import free_port
 from sio_server.devtools.fakes.fake_openai import FakeOpenAI
 from sio_server.vendors.fallback import FallbackSTT
 from sio_server.vendors.openai_realtime_stt import OpenAIRealtimeSTT, Resampler, audioop, realtime_url
