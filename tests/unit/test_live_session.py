@@ -8,11 +8,11 @@ from pathlib import Path
 
 from sio_server.cluster.leases import Leases
 from sio_server.domain.model import Feedback, InterviewConfig, Speaking, utcnow
-from sio_server.interview import logic
+from sio_server.interview import rules
 from sio_server.interview.audio_queue import AudioQueue
 from sio_server.interview.committer import Committer
 from sio_server.interview.live import LiveSession
-from sio_server.interview.registry import SessionRegistry
+from sio_server.interview.session_registry import SessionRegistry
 from sio_server.interview.sweeper import Sweeper, SweepPolicy
 from sio_server.observability.metrics import Metrics
 from sio_server.store.files import FileSessionStore
@@ -23,11 +23,11 @@ from tests.unit.test_sweeper import NoEmitter
 def answered_session():
     """A session with everything a turn can carry: an answered question with timings and speaking, the next one asked."""
     config = InterviewConfig(language="en", mode="voice", job_title="Engineer", answer_time_limit_s=120, max_questions=2)
-    session = logic.new_session(config, token_hash="ab" * 32, mode="voice")
-    logic.add_question(session, "Q1?", fallback=False, timings={"llm_first_token_ms": 12.5})
+    session = rules.new_session(config, token_hash="ab" * 32, mode="voice")
+    rules.add_question(session, "Q1?", fallback=False, timings={"llm_first_token_ms": 12.5})
     speaking = Speaking(talk_s=3.5, units=9, unit="words", rate_per_min=154.2, fillers_heard={"um": 2}, hints=["slow"])
-    logic.record_answer(session, 1, "an answer", timings={"stt_ms": 80.0}, speaking=speaking)
-    logic.add_question(session, "Q2?", fallback=True)
+    rules.record_answer(session, 1, "an answer", timings={"stt_ms": 80.0}, speaking=speaking)
+    rules.add_question(session, "Q2?", fallback=True)
     session.version = 3
     return session
 
@@ -44,8 +44,8 @@ def test_a_compacted_session_is_the_same_session_when_used_again():
 
 def test_an_ended_session_says_when_it_ended_while_compact():
     session = answered_session()
-    logic.record_answer(session, 2, "second")
-    logic.set_feedback(session, Feedback(overall_score=70, summary="ok", strengths=[], improvements=[], per_question=[]))
+    rules.record_answer(session, 2, "second")
+    rules.set_feedback(session, Feedback(overall_score=70, summary="ok", strengths=[], improvements=[], per_question=[]))
     live = LiveSession(session=session, audio=AudioQueue(2))
     ended_at = live.ended_at
     assert ended_at is not None and live.compact()
@@ -83,7 +83,7 @@ async def test_a_failed_save_of_a_compacted_session_leaves_it_as_it_was(tmp_path
     committer = Committer(store, NoEmitter(), Metrics())
     store.failing = True
     try:
-        await committer.commit(live, lambda s: logic.record_answer(s, 2, "lost"))
+        await committer.commit(live, lambda s: rules.record_answer(s, 2, "lost"))
     except Exception as exc:
         assert getattr(exc, "code", None) == "store_unavailable"
     else:
@@ -98,8 +98,8 @@ async def test_a_sweep_compacts_idle_held_sessions_and_reads_them_without_buildi
     registry = SessionRegistry(store, Leases(), metrics, 10, lambda s, a, spend: None, lambda live: None)
     sweeper = Sweeper(registry, Committer(store, NoEmitter(), metrics), metrics, SweepPolicy(session_ttl=60))
     ended = answered_session()
-    logic.record_answer(ended, 2, "second")
-    logic.set_feedback(ended, Feedback(overall_score=70, summary="ok", strengths=[], improvements=[], per_question=[]))
+    rules.record_answer(ended, 2, "second")
+    rules.set_feedback(ended, Feedback(overall_score=70, summary="ok", strengths=[], improvements=[], per_question=[]))
     held = [registry.hold(answered_session()), registry.hold(ended)]
     busy = registry.hold(answered_session())
     for live in (*held, busy):
