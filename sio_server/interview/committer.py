@@ -37,7 +37,7 @@ class Committer:
         Must be called with ``live.lock`` held. Raises :class:`InterviewError`
         (``store_unavailable``) when the save fails, with the session as before.
         """
-        before = live.snapshot()  # JSON bytes: a quarter of the CPU of a deep copy of the model
+        before = live.snapshot()  # its JSON: a fraction of the CPU of a deep copy of the model
         started = time.perf_counter()
         try:
             result = change(live.session)

@@ -5,7 +5,7 @@ for ``abandoned_ttl`` is ended; an active session never answered and idle for
 ``unanswered_ttl`` is purged; ``session_ttl`` after an interview ended its
 live state (memory, STT listener, audio queue) is freed while the session
 stays readable in the store; every sweep, a held session that no step, lock
-or speech uses is kept as its JSON bytes until it is used again (the model's
+or speech uses is kept as its compressed JSON until it is used again (the model's
 objects are a few times larger); ``report_retention`` after it ended the session is
 purged. A purge leaves a tombstone so the token is answered ``expired``; a
 session a socket holds is never purged. ``tombstone_retention`` after the
@@ -131,7 +131,7 @@ class Sweeper:
                     self.metrics.swept.labels("freed").inc()
 
     def _compact(self) -> None:
-        """Hold every session that nothing uses as its JSON bytes (:meth:`LiveSession.compact`)."""
+        """Hold every session that nothing uses as its compressed JSON (:meth:`LiveSession.compact`)."""
         compacted = sum(live.compact() for live in self.registry.live.values())
         self.metrics.swept.labels("compacted").inc(compacted)
 

@@ -1,4 +1,4 @@
-"""A held session kept compact: its JSON bytes while nothing uses it, the same session when used again."""
+"""A held session kept compact: its compressed JSON while nothing uses it, the same session when used again."""
 
 from __future__ import annotations
 
