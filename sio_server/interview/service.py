@@ -25,7 +25,8 @@ from ..domain.model import Feedback, InterviewConfig, PendingStep, Session, Spea
 from ..domain.tokens import hash_token, new_token, session_id_of, token_matches
 from ..observability.metrics import Metrics
 from ..store.base import SessionStore, StoreError, Tombstone
-from ..vendors.fallback import FallbackLLM, FallbackSTT, FallbackTTS
+from ..vendors.fallback import FallbackLLM, FallbackTTS
+from ..vendors.fallback_stt import FallbackSTT
 from ..vendors.silent_tts import OfflineTTS
 from ..vendors.vad import VADPool
 from . import rules
@@ -289,6 +290,11 @@ class InterviewService:
         """
         self._check_present(live)
         return await self.voice.answer_voice(live, index)
+
+    def hear(self, live: LiveSession, chunk: bytes | bytearray) -> dict[str, str] | None:
+        """Queue a chunk of the spoken answer; returns the ``warning`` to send when it was dropped (see
+        :meth:`.voice_turns.VoiceTurns.hear`); raises ``text_mode`` when the session does not take audio."""
+        return self.voice.hear(live, chunk)
 
     def interrupt(self, live: LiveSession, index: int) -> bool:
         """Barge-in on question ``index``'s audio; False when nothing of it is being spoken."""

@@ -32,7 +32,7 @@ from .audio_queue import AudioQueue
 from .listening import AnswerListener
 from .live import Emitter, LiveSession
 from .preemptive import Drafts
-from .spend import SessionSpend
+from .spend import AUDIO_REALTIME, SessionSpend, warning
 from .turn_detection import TurnDetectionConfig
 from .turn_watch import OpenQuestion, TurnWatcher, WatchPolicy
 from .voice_activity import AnswerVoice
@@ -209,6 +209,26 @@ class VoiceTurns:
         speaking = live.listener.heard.speaking(transcript, live.session.config)
         outcome = await self.answer(live, index, transcript, {"stt_final_s": round(waited, 4)}, speaking)
         return outcome, transcript
+
+    def hear(self, live: LiveSession, chunk: bytes | bytearray) -> dict[str, str] | None:
+        """Queue a chunk of the spoken answer; a dropped chunk returns the ``warning`` to send (at most once a second).
+
+        Raises ``text_mode`` when the session does not listen because it runs in text mode (an ended
+        voice session drops the audio silently).
+        """
+        if live.listener is None:  # text mode (or ended): nothing would read the audio, so none is queued
+            self.metrics.audio_dropped.inc()
+            if live.session.mode == "text":
+                raise InterviewError("text_mode", "this interview runs in text mode: audio is not accepted")
+            return None
+        if not live.spend.take_audio(len(chunk)):  # faster than the declared format's real time: dropped
+            self.metrics.audio_dropped.inc()
+            return warning(AUDIO_REALTIME) if live.audio.should_warn() else None
+        if not live.audio.put(bytes(chunk)):
+            self.metrics.audio_dropped.inc()
+            if live.audio.should_warn():
+                return {"code": "audio_dropped", "message": "audio is arriving faster than it can be processed"}
+        return None
 
     def interrupt(self, live: LiveSession, index: int) -> bool:
         """The candidate spoke over question ``index``: pause its audio and decide (see :class:`.speech.QuestionSpeech`)."""

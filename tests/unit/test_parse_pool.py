@@ -30,7 +30,9 @@ async def test_a_cpu_bomb_ends_at_its_cpu_limit_and_the_next_file_gets_a_fresh_w
     try:
         assert (await parsing.parse(text_pdf(), "cv.pdf")).text == "\n".join(CV_LINES)
         first = children(os.getpid())
-        error = await refusal(parsing, xobject_pdf(pages=50))
+        # 5,000 draws a page: about 5 s of CPU on this 2-core VM without the limit (1,000 draws took 1.3 s, too
+        # close to the 1 s limit on a faster machine), so the worker always dies of SIGXCPU well before the wall clock
+        error = await refusal(parsing, xobject_pdf(pages=50, draws=5_000))
         assert error.code == "invalid_file" and "too much" in error.message  # killed by SIGXCPU, not the wall clock
         await wait_until(lambda: not any(alive(pid) for pid in first), what="the worker killed by SIGXCPU")
         assert (await parsing.parse(text_pdf(), "cv.pdf")).kind == "pdf"

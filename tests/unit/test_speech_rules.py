@@ -12,6 +12,7 @@ import pytest
 from sio_server.domain.model import InterviewConfig
 from sio_server.interview import rules
 from sio_server.interview.pipeline import QuestionPipeline
+from sio_server.interview.question_turn import QuestionVoice
 from sio_server.interview.service import InterviewService
 from sio_server.interview.speech import QuestionSpeech
 from sio_server.observability.metrics import Metrics
@@ -89,7 +90,7 @@ async def test_a_failed_sentence_ends_the_question_speech_with_one_warning_and_n
 async def test_a_hung_provider_fails_at_the_first_byte_deadline_and_is_not_asked_again_in_the_question():
     emitter, tts = Emitter(), HungTTS()
     chain = FallbackTTS([tts, OfflineTTS()], first_byte_deadline=0.2)
-    spoken = QuestionSpeech(chain.bind(lambda name: asyncio.sleep(0)), emitter, "s1", 1, "professional", "en")  # type: ignore[arg-type]
+    spoken = QuestionSpeech(QuestionVoice(chain, lambda name: asyncio.sleep(0)), emitter, "s1", 1, "professional", "en")  # type: ignore[arg-type]
     for sentence in ("One.", "Two.", "Three."):
         spoken.say(sentence)
     started = time.monotonic()
