@@ -89,7 +89,7 @@ class SessionRegistry:
         audio = AudioQueue(self.audio_queue_chunks, budget=self.audio_budget)
         spend = self.spend_for(session)
         live = LiveSession(session=session, audio=audio, listener=self.listener_for(session, audio, spend), spend=spend)
-        self.live[session.id] = live
+        self.live[live.id] = live
         self.metrics.sessions_live.set(len(self.live))
         return live
 
