@@ -16,7 +16,7 @@ from ..domain.model import Session
 from ..observability.metrics import Metrics
 from ..store.base import SessionStore
 from ..vendors.fallback import FallbackLLM, FallbackTTS
-from ..vendors.fallback_stt import FallbackSTT
+from ..vendors.stt_fallback import FallbackSTT
 from ..vendors.silent_tts import OfflineTTS
 from ..vendors.vad import VADPool
 from .answers import Answers
