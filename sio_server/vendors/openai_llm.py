@@ -70,6 +70,7 @@ class _QuestionStream:
         self._body = body
         self._timeout = aiohttp.ClientTimeout(total=None, connect=timeout, sock_connect=timeout, sock_read=timeout)
         self._response: aiohttp.ClientResponse | None = None
+        self.expired = False
 
     async def open(self) -> "_QuestionStream":
         """Send the request; raises :class:`~.retry.VendorHTTPError` for a non-2xx answer."""
@@ -99,6 +100,12 @@ class _QuestionStream:
                 raise aiohttp.ClientPayloadError(f"error event: {message}")
             if isinstance(chunk, dict):
                 yield chunk
+
+    def expire(self) -> None:
+        """The question's deadline passed: close the connection (the reads fail) and say so in ``expired``."""
+        self.expired = True
+        if self._response is not None:
+            self._response.close()
 
     async def close(self) -> None:
         """Release the connection."""
@@ -192,25 +199,28 @@ class OpenAICompatLLM(SessionOwner):
         except Exception as exc:
             raise LLMUnavailable(f"{self.name}: {type(exc).__name__}: {exc}") from exc
         sent = len(first)
+        # One timer for the rest of the stream, not a timeout per token: at the deadline the
+        # connection is closed, so the read under way (or the next one) fails.
+        timer = loop.call_at(deadline, stream.expire)
         try:
             yield first
-            while True:
-                try:
-                    async with asyncio.timeout_at(deadline):
-                        chunk = await anext(chunks)
-                except StopAsyncIteration:
-                    return
+            async for chunk in chunks:
+                if stream.expired:
+                    raise TimeoutError
                 text = _delta_text(chunk)
                 if text:
                     sent += len(text)
                     yield text
-        except TimeoutError as exc:
-            raise LLMUnavailable(f"{self.name}: question not finished within {self.question_deadline:g}s") from exc
-        except Exception as exc:  # raw httpx errors when the connection is cut, APIError events
+            if stream.expired:
+                raise TimeoutError
+        except Exception as exc:  # the connection cut, error events, the deadline's close
+            if stream.expired:
+                raise LLMUnavailable(f"{self.name}: question not finished within {self.question_deadline:g}s") from exc
             raise LLMUnavailable(
                 f"{self.name}: stream broke after {sent} characters ({type(exc).__name__}: {exc})"
             ) from exc
         finally:
+            timer.cancel()
             await stream.close()
 
     async def _complete_once(self, messages: list[dict[str, str]]) -> str:

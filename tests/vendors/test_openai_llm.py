@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
@@ -107,6 +108,22 @@ async def test_deadline_bounds_the_question(fake_openai: FakeOpenAI) -> None:
     with pytest.raises(LLMUnavailable, match="within"):
         await collect(client, question())
     assert time.monotonic() - start < 1.0
+
+
+@pytest.mark.parametrize("slow_reader", [False, True])
+async def test_deadline_bounds_a_stream_already_started(fake_openai: FakeOpenAI, slow_reader: bool) -> None:
+    fake_openai.replies.append(REPLY)
+    fake_openai.tokens_per_second = 4  # about 4 s for the reply
+    client = llm(fake_openai.url, timeout=10, question_deadline=0.6)
+    start = time.monotonic()
+    pieces: list[str] = []
+    with pytest.raises(LLMUnavailable, match="not finished within"):
+        async for piece in client.stream_question(question()):
+            pieces.append(piece)
+            if slow_reader:
+                await asyncio.sleep(0.7)  # the deadline passes while the caller holds the stream
+    assert pieces and time.monotonic() - start < 2.0
+    await client.aclose()
 
 
 async def test_deadline_includes_retries(fake_openai: FakeOpenAI) -> None:
