@@ -87,19 +87,22 @@ class _QuestionStream:
     async def chunks(self) -> AsyncIterator[dict[str, Any]]:
         """The JSON chunks of the stream, until ``[DONE]``; an ``error`` event raises ``ClientPayloadError``."""
         assert self._response is not None
-        async for raw in self._response.content:
-            if not raw.startswith(b"data:"):
-                continue
-            data = raw[5:].strip()
-            if data == b"[DONE]":
-                return
-            chunk = json.loads(data)
-            if isinstance(chunk, dict) and chunk.get("error"):
-                error = chunk["error"]
-                message = error.get("message", "stream error") if isinstance(error, dict) else str(error)
-                raise aiohttp.ClientPayloadError(f"error event: {message}")
-            if isinstance(chunk, dict):
-                yield chunk
+        rest = b""
+        async for data in self._response.content.iter_any():  # whatever arrived: cheaper than a readline per event
+            *lines, rest = (rest + data).split(b"\n")
+            for raw in lines:
+                if not raw.startswith(b"data:"):
+                    continue
+                data = raw[5:].strip()
+                if data == b"[DONE]":
+                    return
+                chunk = json.loads(data)
+                if isinstance(chunk, dict) and chunk.get("error"):
+                    error = chunk["error"]
+                    message = error.get("message", "stream error") if isinstance(error, dict) else str(error)
+                    raise aiohttp.ClientPayloadError(f"error event: {message}")
+                if isinstance(chunk, dict):
+                    yield chunk
 
     def expire(self) -> None:
         """The question's deadline passed: close the connection (the reads fail) and say so in ``expired``."""
