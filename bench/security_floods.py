@@ -34,7 +34,7 @@ from sio_server.devtools.floods import (
 from sio_server.devtools.process import DEV_ADMIN_TOKEN as ADMIN_TOKEN
 from sio_server.devtools.process import ServerProcess
 from sio_server.devtools.rawpolling import RawPolling
-from sio_server.devtools.resume_files import empty_paragraphs_docx, merged_cells_docx, text_pdf, xobject_pdf
+from sio_server.devtools.cv_files import empty_paragraphs_docx, merged_cells_docx, text_pdf, xobject_pdf
 
 EVIL = "https://evil.example"
 

@@ -110,15 +110,15 @@ def _stored_sessions(total: int, due: int, retention: float) -> list[Any]:
     from datetime import timedelta
 
     from sio_server.domain.model import Feedback, InterviewConfig, utcnow
-    from sio_server.interview import logic
+    from sio_server.interview import rules
 
     now, out = utcnow(), []
     feedback = Feedback(overall_score=70, summary="ok", strengths=["clear"], improvements=["numbers"], per_question=[])
     for i in range(total):
-        session = logic.new_session(InterviewConfig(language="en", mode="text", max_questions=1), token_hash="0" * 64, mode="text")
-        logic.add_question(session, "Tell me about a system you designed?", fallback=False)
-        logic.record_answer(session, 1, "We sharded the queue and added backpressure. " * 4)
-        logic.set_feedback(session, feedback)
+        session = rules.new_session(InterviewConfig(language="en", mode="text", max_questions=1), token_hash="0" * 64, mode="text")
+        rules.add_question(session, "Tell me about a system you designed?", fallback=False)
+        rules.record_answer(session, 1, "We sharded the queue and added backpressure. " * 4)
+        rules.set_feedback(session, feedback)
         session.ended_at = session.updated_at = now - timedelta(seconds=retention + 60 if i < due else 60)
         session.version = 1
         out.append(session)
@@ -129,7 +129,7 @@ async def _sweep_seconds(store: Any, total: int, due: int) -> float:
     """Fill ``store`` with ``total`` sessions (``due`` of them due), reopen it, time one sweep."""
     from sio_server.cluster.leases import Leases
     from sio_server.interview.committer import Committer
-    from sio_server.interview.registry import SessionRegistry
+    from sio_server.interview.session_registry import SessionRegistry
     from sio_server.interview.sweeper import Sweeper, SweepPolicy
     from sio_server.observability.metrics import Metrics
     from sio_server.store.files import FileSessionStore

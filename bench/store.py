@@ -35,15 +35,15 @@ DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 
 def make_session() -> Any:
     from sio_server.domain.model import InterviewConfig
-    from sio_server.interview import logic
+    from sio_server.interview import rules
 
     config = InterviewConfig(language="en", mode="text", max_questions=20, job_title="Backend Engineer",
                              job_description="Build and run the billing platform. " * 20, resume_text="Python, PostgreSQL. " * 40)
-    session = logic.new_session(config, token_hash="0" * 64, mode="text")
+    session = rules.new_session(config, token_hash="0" * 64, mode="text")
     for i in range(1, 21):
-        logic.add_question(session, f"Question {i}: tell me about a system you designed, its load and how it failed? " * 2,
+        rules.add_question(session, f"Question {i}: tell me about a system you designed, its load and how it failed? " * 2,
                            False, timings={"llm_first_token_s": 0.3, "llm_total_s": 1.2, "tts_first_byte_s": 0.45})
-        logic.record_answer(session, i, f"Answer {i}: we sharded the queue and added backpressure, then alerts. " * 6)
+        rules.record_answer(session, i, f"Answer {i}: we sharded the queue and added backpressure, then alerts. " * 6)
     return session
 
 

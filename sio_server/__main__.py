@@ -79,7 +79,7 @@ def serve(settings: Settings, reuse_port: bool = False) -> None:
     import_socketio(redis=bool(settings.redis_url))  # before anything imports socketio: see that module
     from .app import create_app
     from .transport.admission import raise_descriptor_limit
-    from .vendors.registry import chain_names
+    from .vendors.chains import chain_names
 
     setup_logging(settings.log_level, settings.log_format)
     descriptors = raise_descriptor_limit()  # before create_app: the socket cap is sized from it

@@ -35,7 +35,7 @@ from .vendors.llm import LLMProvider
 from .vendors.options import RETRY_LISTENERS
 from .vendors.plugins import offline
 from .vendors.vad import make_vad_pool
-from .web import admin, capabilities, pages, report, resume, security_headers
+from .web import admin, capabilities, cv_upload, pages, report, security_headers
 from .web.cors import OriginPolicy, replit_origins
 from .web.middleware import app_middleware
 
@@ -98,7 +98,7 @@ def create_app(
     admin.add_admin_routes(app, settings)
     app.add_routes(report.routes)
     app.add_routes(capabilities.routes)
-    resume.add_resume_upload(app, settings, origins)
+    cv_upload.add_cv_upload(app, settings, origins)
     pages.add_static(app)
     security_headers.install(app)
     app.cleanup_ctx.append(_executor_ctx)

@@ -10,17 +10,26 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ADMIN_TOKEN_MIN_LENGTH = 32
+
+
+def cv_alias(name: str) -> AliasChoices:
+    """The variables of a CV (résumé) upload setting: ``name`` (``CV_MAX_BYTES``) and, still read, its name
+    before issue 22 (``RESUME_MAX_BYTES``; ``resume_max_bytes`` for ``Settings(...)``). The new name wins."""
+    old = "RESUME_" + name.removeprefix("CV_")
+    return AliasChoices(name, old, old.lower())
 
 
 class Settings(BaseSettings):
     """One place for configuration; ``create_app(Settings(...))`` in tests."""
 
     # extra="allow": vendor variables given by name reach the vendor's settings (VendorSettings.from_core)
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="allow", case_sensitive=False)
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="allow", case_sensitive=False, populate_by_name=True
+    )
 
     # -- where it listens and keeps its data -----------------------------------------------------------------
     host: str = "0.0.0.0"
@@ -86,23 +95,45 @@ class Settings(BaseSettings):
     llm_calls_per_minute: int = Field(default=600, ge=1, description="vendor LLM calls this process may start a minute")
     stt_streams_per_answer: int = Field(default=8, ge=1, description="STT streams one answer may open")
     stt_empty_cooldown_ms: int = Field(default=2000, ge=0, description="no new STT stream this long after an empty answer_end")
-    resume_max_bytes: int = Field(default=2_000_000, ge=1024, description="largest résumé file /api/v1/resume reads")
-    resume_uploads_per_minute: float = Field(default=10, gt=0, description="résumé uploads per client address")
-    resume_parse_concurrency: int = Field(default=2, ge=1, description="résumé files parsed at the same time")
-    resume_parse_memory_bytes: int = Field(
-        default=256 << 20, ge=64 << 20, description="address space (RLIMIT_AS) of each résumé parse process"
+
+    # -- CV (résumé) uploads, POST /api/v1/resume: CV_* variables; the RESUME_* names they had are still read --
+    cv_max_bytes: int = Field(
+        default=2_000_000, ge=1024, validation_alias=cv_alias("CV_MAX_BYTES"),
+        description="largest CV file /api/v1/resume reads",
     )
-    resume_parse_cpu_seconds: float = Field(default=8.0, gt=0, description="CPU seconds one résumé parse may use (RLIMIT_CPU)")
-    resume_parse_timeout: float = Field(default=12.0, gt=0, description="seconds one résumé parse may take before it is killed")
-    resume_parse_wait: float = Field(
-        default=8.0, ge=0, description="seconds an upload waits for a free parse process before 503 busy"
+    cv_uploads_per_minute: float = Field(
+        default=10, gt=0, validation_alias=cv_alias("CV_UPLOADS_PER_MINUTE"), description="CV uploads per client address"
     )
-    resume_body_timeout: float = Field(default=20.0, gt=0, description="seconds to receive a whole résumé upload body")
-    resume_uploads_in_flight: int = Field(
-        default=8, ge=1, description="résumé uploads the process handles at once (reading or parsing); more get 503 busy"
+    cv_parse_concurrency: int = Field(
+        default=2, ge=1, validation_alias=cv_alias("CV_PARSE_CONCURRENCY"), description="CV files parsed at the same time"
     )
-    resume_uploads_per_minute_total: float = Field(
-        default=60, gt=0, description="résumé uploads per minute from all clients together"
+    cv_parse_memory_bytes: int = Field(
+        default=256 << 20, ge=64 << 20, validation_alias=cv_alias("CV_PARSE_MEMORY_BYTES"),
+        description="address space (RLIMIT_AS) of each CV parse process",
+    )
+    cv_parse_cpu_seconds: float = Field(
+        default=8.0, gt=0, validation_alias=cv_alias("CV_PARSE_CPU_SECONDS"),
+        description="CPU seconds one CV parse may use (RLIMIT_CPU)",
+    )
+    cv_parse_timeout: float = Field(
+        default=12.0, gt=0, validation_alias=cv_alias("CV_PARSE_TIMEOUT"),
+        description="seconds one CV parse may take before it is killed",
+    )
+    cv_parse_wait: float = Field(
+        default=8.0, ge=0, validation_alias=cv_alias("CV_PARSE_WAIT"),
+        description="seconds an upload waits for a free parse process before 503 busy",
+    )
+    cv_body_timeout: float = Field(
+        default=20.0, gt=0, validation_alias=cv_alias("CV_BODY_TIMEOUT"),
+        description="seconds to receive a whole CV upload body",
+    )
+    cv_uploads_in_flight: int = Field(
+        default=8, ge=1, validation_alias=cv_alias("CV_UPLOADS_IN_FLIGHT"),
+        description="CV uploads the process handles at once (reading or parsing); more get 503 busy",
+    )
+    cv_uploads_per_minute_total: float = Field(
+        default=60, gt=0, validation_alias=cv_alias("CV_UPLOADS_PER_MINUTE_TOTAL"),
+        description="CV uploads per minute from all clients together",
     )
 
     # -- retention: how long sessions and reports are kept ---------------------------------------------------

@@ -1,7 +1,7 @@
 """The interview session: its settings, turns, event log and feedback.
 
 Plain pydantic data with no I/O. The turn rules that change a session live in
-:mod:`sio_server.interview.logic`.
+:mod:`sio_server.interview.rules`.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class InterviewConfig(BaseModel):
     max_questions: int = Field(default=5, ge=1, le=20)
     audio_format: AudioFormat = "webm"
     turn_detection: TurnDetection = "auto"
-    speak_questions: bool | None = None  # None: spoken in a voice interview, not in a text one (logic.speaks_questions)
+    speak_questions: bool | None = None  # None: spoken in a voice interview, not in a text one (rules.speaks_questions)
 
 
 class Speaking(BaseModel):

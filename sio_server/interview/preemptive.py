@@ -29,7 +29,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from ..aio.tasks import OwnedTasks
-from . import logic
+from . import rules
 from .live import LiveSession
 from .turn_watch import words_of
 
@@ -102,7 +102,7 @@ class Drafts:
         current = self.drafts.get(live.id)
         if current is not None and current.index == index and current.words == words:
             return
-        if not words or logic.is_last_index(live.session, index):
+        if not words or rules.is_last_index(live.session, index):
             if current is not None:
                 self._drop(live.id)
             return
@@ -151,7 +151,7 @@ class Drafts:
         draft = self.drafts.get(live.id)
         if draft is None:
             return None
-        if not draft.settled or draft.index + 1 != logic.next_question_index(live.session):
+        if not draft.settled or draft.index + 1 != rules.next_question_index(live.session):
             self._drop(live.id)
             return None
         del self.drafts[live.id]

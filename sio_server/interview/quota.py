@@ -24,7 +24,7 @@ from ..domain.errors import InterviewError
 from ..domain.model import utcnow
 from ..observability.metrics import Metrics
 from ..store.base import Clock
-from .registry import SessionRegistry
+from .session_registry import SessionRegistry
 
 log = logging.getLogger(__name__)
 

@@ -25,18 +25,19 @@ from ..domain.model import Feedback, InterviewConfig, PendingStep, Session, Spea
 from ..domain.tokens import hash_token, new_token, session_id_of, token_matches
 from ..observability.metrics import Metrics
 from ..store.base import SessionStore, StoreError, Tombstone
-from ..vendors.fallback import FallbackLLM, FallbackSTT, FallbackTTS
+from ..vendors.fallback import FallbackLLM, FallbackTTS
+from ..vendors.fallback_stt import FallbackSTT
 from ..vendors.silent_tts import OfflineTTS
 from ..vendors.vad import VADPool
-from . import logic
+from . import rules
 from .audio_budget import AudioBudget
 from .committer import Committer
-from .feedback import FeedbackWriter
+from .feedback_writer import FeedbackWriter
 from .live import Emitter, LiveSession
 from .pipeline import QuestionPipeline
 from .preemptive import Drafts
 from .quota import QuotaPolicy, StoreQuota, client_hash
-from .registry import SessionRegistry, SocketHost
+from .session_registry import SessionRegistry, SocketHost
 from .spend import SessionSpend, SpendPolicy
 from .steps import StepRunner
 from .sweeper import Sweeper, SweepPolicy
@@ -246,7 +247,7 @@ class InterviewService:
         mode = self.effective_mode(config)
         if mode == "voice":  # the turn detection in force is stored: a resumed page listens the same way
             config = config.model_copy(update={"turn_detection": self.voice.turn_detection(config)[0]})
-        session = logic.new_session(config, token_hash="", mode=mode)
+        session = rules.new_session(config, token_hash="", mode=mode)
         token = new_token(session.session_id)
         session.token_hash = hash_token(token)
         session.client_key = client_hash(client) if client is not None else None
@@ -270,25 +271,30 @@ class InterviewService:
         text: str,
         timings: dict[str, float] | None = None,
         speaking: Speaking | None = None,
-    ) -> logic.AnswerOutcome:
+    ) -> rules.AnswerOutcome:
         """Record an answer (idempotent by index) and start the next step; ``speaking``: how a spoken one was said."""
         async with live.lock:
             self._check_present(live)
-            if logic.check_answer(live.session, index):
-                return logic.AnswerOutcome(index=index, duplicate=True)
-            outcome = await self.committer.commit(live, lambda s: logic.record_answer(s, index, text, timings=timings, speaking=speaking))
+            if rules.check_answer(live.session, index):
+                return rules.AnswerOutcome(index=index, duplicate=True)
+            outcome = await self.committer.commit(live, lambda s: rules.record_answer(s, index, text, timings=timings, speaking=speaking))
             self.metrics.turns.inc()
             live.spend.answer_recorded()
         self.ensure_step(live)
         return outcome
 
-    async def answer_voice(self, live: LiveSession, index: int) -> tuple[logic.AnswerOutcome, str]:
+    async def answer_voice(self, live: LiveSession, index: int) -> tuple[rules.AnswerOutcome, str]:
         """Close the spoken answer to ``index``: finalize STT and record its transcript (once; see :mod:`.voice_turns`).
 
         Raises ``empty_answer`` (the question stays open) when nothing was heard.
         """
         self._check_present(live)
         return await self.voice.answer_voice(live, index)
+
+    def hear(self, live: LiveSession, chunk: bytes | bytearray) -> dict[str, str] | None:
+        """Queue a chunk of the spoken answer; returns the ``warning`` to send when it was dropped (see
+        :meth:`.voice_turns.VoiceTurns.hear`); raises ``text_mode`` when the session does not take audio."""
+        return self.voice.hear(live, chunk)
 
     def interrupt(self, live: LiveSession, index: int) -> bool:
         """Barge-in on question ``index``'s audio; False when nothing of it is being spoken."""
@@ -301,7 +307,7 @@ class InterviewService:
             self._check_present(live)
             if live.session.status is Status.ENDED or live.session.pending is PendingStep.FEEDBACK:
                 return
-            await self.committer.commit(live, lambda s: logic.request_end(s, reason))
+            await self.committer.commit(live, lambda s: rules.request_end(s, reason))
         self.ensure_step(live)
 
     async def wait_feedback(self, live: LiveSession, timeout: float) -> Feedback:

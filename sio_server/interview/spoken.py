@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..domain.model import InterviewConfig, Speaking
-from ..interviewer import speaking
+from ..coach import speaking
 from ..vendors.stt import Word
 
 LINEAR16_BYTES_PER_SECOND = 16000 * 2

@@ -22,14 +22,14 @@ from typing import Any
 from ..domain.errors import InterviewError
 from ..domain.model import PendingStep
 from ..observability.metrics import Metrics
-from . import logic
+from . import rules
 from .committer import Committer
-from .feedback import FeedbackWriter
+from .feedback_writer import FeedbackWriter
 from .live import Emitter, LiveSession
 from .pipeline import QuestionPipeline
 from .preemptive import Drafts
-from .registry import SessionRegistry
-from .stages import SpeechStage
+from .question_turn import QuestionTurn
+from .session_registry import SessionRegistry
 
 log = logging.getLogger(__name__)
 
@@ -69,21 +69,16 @@ class StepRunner:
     async def _run(self, live: LiveSession) -> None:
         try:
             while not live.deleted and (kind := live.session.pending) is not None:
-                await self.emitter.emit(live.id, "state", logic.state_payload(live.session))
+                await self.emitter.emit(live.id, "state", rules.state_payload(live.session))
                 await self.end_speaking(live)
                 if kind is PendingStep.QUESTION:
                     draft = self.drafts.take(live) if self.drafts is not None else None
                     async with self._notice_if_slow(live, kind):
                         question = await self.questions.write_question(live, draft)
-                    applied = await self._apply(live, kind, question)
-                    if question.speech is not None:
-                        if applied:
-                            self._speak_out(live, question.speech)
-                        else:
-                            try:
-                                await question.speech.cancel()
-                            finally:
-                                live.speech_ended(question.speech.speech)
+                    if await self._apply(live, kind, question):
+                        self._speak_out(live, question)
+                    else:
+                        await question.cancel()
                 else:
                     async with self._notice_if_slow(live, kind):
                         feedback = await self.feedback.write_feedback(live.session, live.spend)
@@ -98,21 +93,20 @@ class StepRunner:
             if self.registry.socket_of(live.id) is None and self.registry.live.get(live.id) is live and not self.closing:
                 self.registry.release(live)
 
-    def _speak_out(self, live: LiveSession, speech: SpeechStage) -> None:
+    def _speak_out(self, live: LiveSession, question: QuestionTurn) -> None:
         """Let the emitted question's speech end (``tts_end``) in its own task; the step goes on at once."""
+        if question.speech is None:
+            return
 
         async def finish() -> None:
             try:
-                await speech.finish()
+                await question.finish()
             except asyncio.CancelledError:
-                await speech.cancel()
                 raise
             except Exception:  # pragma: no cover - a bug; the interview goes on without this question's audio
                 log.exception("speech of session %s failed", live.id)
-            finally:
-                live.speech_ended(speech.speech)
 
-        live.speaking = asyncio.create_task(finish(), name=f"speech:{live.id}:{speech.speech.index}")
+        live.speaking = asyncio.create_task(finish(), name=f"speech:{live.id}:{question.index}")
 
     async def end_speaking(self, live: LiveSession) -> None:
         """Cut the previous question's speech short (its answer came) and wait for its ``tts_end``."""
@@ -169,15 +163,15 @@ class StepRunner:
     async def _commit_step(self, live: LiveSession, kind: PendingStep, work: Any) -> None:
         if kind is PendingStep.QUESTION:
             await self.committer.commit_event(
-                live, lambda s: logic.add_question(s, work.text, work.fallback, timings=work.timings)
+                live, lambda s: rules.add_question(s, work.text, work.fallback, timings=work.timings)
             )
             self.metrics.questions.labels(str(work.fallback).lower()).inc()
             if live.listener is not None and live.listener.watcher is not None:
                 live.listener.watcher.wake()  # the new question's time limit starts
         else:
-            await self.committer.commit_event(live, lambda s: logic.set_feedback(s, work))
+            await self.committer.commit_event(live, lambda s: rules.set_feedback(s, work))
             self.metrics.sessions_ended.labels(live.session.end_reason or "completed").inc()
-        await self.emitter.emit(live.id, "state", logic.state_payload(live.session))
+        await self.emitter.emit(live.id, "state", rules.state_payload(live.session))
         if kind is PendingStep.FEEDBACK:
             self.registry.close_listener(live)
 

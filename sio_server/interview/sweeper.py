@@ -26,9 +26,9 @@ from datetime import datetime, timedelta
 from ..domain.model import Status, utcnow
 from ..observability.metrics import Metrics
 from ..store.base import Clock, StoreError
-from . import logic
+from . import rules
 from .committer import Committer
-from .registry import SessionRegistry
+from .session_registry import SessionRegistry
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ class Sweeper:
         done = 0
         async with live.lock:
             if live.session.status is Status.ACTIVE:
-                await self.committer.commit(live, lambda s: logic.abandon(s, now))
+                await self.committer.commit(live, lambda s: rules.abandon(s, now))
                 done = 1
                 self.metrics.swept.labels("ended").inc()
                 self.metrics.sessions_ended.labels("abandoned").inc()

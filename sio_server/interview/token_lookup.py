@@ -14,11 +14,11 @@ from collections.abc import Awaitable, Callable
 from ..domain.ids import parse_session_id
 from ..domain.model import InterviewConfig, Session
 from ..domain.tokens import hash_token, session_id_of, token_matches
-from . import logic
+from . import rules
 
 _DUMMY_HASH = hash_token("no-session.dummy-secret-for-timing")
 _NIL_ID = "00000000-0000-4000-8000-000000000000"
-_DECOY = logic.new_session(InterviewConfig(job_title="decoy", job_description="x" * 600), _DUMMY_HASH, "text")
+_DECOY = rules.new_session(InterviewConfig(job_title="decoy", job_description="x" * 600), _DUMMY_HASH, "text")
 _DECOY_JSON = _DECOY.model_dump_json().encode()
 
 Loader = Callable[[str], Awaitable[Session | None]]

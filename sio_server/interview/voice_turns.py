@@ -27,19 +27,19 @@ from ..domain.model import InterviewConfig, Session, Speaking, Status
 from ..observability.metrics import Metrics
 from ..vendors.stt import STTProvider
 from ..vendors.vad import VADPool
-from . import logic
+from . import rules
 from .audio_queue import AudioQueue
 from .listening import AnswerListener
 from .live import Emitter, LiveSession
 from .preemptive import Drafts
-from .spend import SessionSpend
+from .spend import AUDIO_REALTIME, SessionSpend, warning
 from .turn_detection import TurnDetectionConfig
 from .turn_watch import OpenQuestion, TurnWatcher, WatchPolicy
 from .voice_activity import AnswerVoice
 
 log = logging.getLogger(__name__)
 
-Answer = Callable[[LiveSession, int, str, dict[str, float], Speaking | None], Awaitable[logic.AnswerOutcome]]
+Answer = Callable[[LiveSession, int, str, dict[str, float], Speaking | None], Awaitable[rules.AnswerOutcome]]
 
 
 @dataclass(frozen=True)
@@ -171,13 +171,13 @@ class VoiceTurns:
             return "manual", "vad_unavailable"
         return "auto", None
 
-    async def answer_voice(self, live: LiveSession, index: int) -> tuple[logic.AnswerOutcome, str]:
+    async def answer_voice(self, live: LiveSession, index: int) -> tuple[rules.AnswerOutcome, str]:
         """Close the spoken answer to ``index`` once (see the module docstring)."""
         running = live.closing.get(index)
         if running is not None:
             _, transcript = await asyncio.shield(running)
-            return logic.AnswerOutcome(index=index, duplicate=True), transcript
-        future: asyncio.Future[tuple[logic.AnswerOutcome, str]] = asyncio.get_running_loop().create_future()
+            return rules.AnswerOutcome(index=index, duplicate=True), transcript
+        future: asyncio.Future[tuple[rules.AnswerOutcome, str]] = asyncio.get_running_loop().create_future()
         live.closing[index] = future
         try:
             result = await self._close(live, index)
@@ -190,10 +190,10 @@ class VoiceTurns:
         finally:
             del live.closing[index]
 
-    async def _close(self, live: LiveSession, index: int) -> tuple[logic.AnswerOutcome, str]:
-        if logic.check_answer(live.session, index):
+    async def _close(self, live: LiveSession, index: int) -> tuple[rules.AnswerOutcome, str]:
+        if rules.check_answer(live.session, index):
             turn = next(t for t in live.session.turns if t.index == index)
-            return logic.AnswerOutcome(index=index, duplicate=True), turn.answer or ""
+            return rules.AnswerOutcome(index=index, duplicate=True), turn.answer or ""
         if live.session.mode != "voice" or live.listener is None:
             raise InterviewError("text_mode", "this interview runs in text mode: send answer_text")
         started = time.perf_counter()
@@ -209,6 +209,26 @@ class VoiceTurns:
         speaking = live.listener.heard.speaking(transcript, live.session.config)
         outcome = await self.answer(live, index, transcript, {"stt_final_s": round(waited, 4)}, speaking)
         return outcome, transcript
+
+    def hear(self, live: LiveSession, chunk: bytes | bytearray) -> dict[str, str] | None:
+        """Queue a chunk of the spoken answer; a dropped chunk returns the ``warning`` to send (at most once a second).
+
+        Raises ``text_mode`` when the session does not listen because it runs in text mode (an ended
+        voice session drops the audio silently).
+        """
+        if live.listener is None:  # text mode (or ended): nothing would read the audio, so none is queued
+            self.metrics.audio_dropped.inc()
+            if live.session.mode == "text":
+                raise InterviewError("text_mode", "this interview runs in text mode: audio is not accepted")
+            return None
+        if not live.spend.take_audio(len(chunk)):  # faster than the declared format's real time: dropped
+            self.metrics.audio_dropped.inc()
+            return warning(AUDIO_REALTIME) if live.audio.should_warn() else None
+        if not live.audio.put(bytes(chunk)):
+            self.metrics.audio_dropped.inc()
+            if live.audio.should_warn():
+                return {"code": "audio_dropped", "message": "audio is arriving faster than it can be processed"}
+        return None
 
     def interrupt(self, live: LiveSession, index: int) -> bool:
         """The candidate spoke over question ``index``: pause its audio and decide (see :class:`.speech.QuestionSpeech`)."""

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import time
+from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, generate_latest
 
@@ -82,6 +86,26 @@ class Metrics:
         self.stored = Gauge("interview_stored_sessions", "Sessions in the store, as of the last sweep", registry=r)
         self.tombstones = Gauge("interview_tombstones", "Tombstones in the store, as of the last sweep", registry=r)
 
+    @contextlib.contextmanager
+    def stage(self, name: str, started: float | None = None) -> Iterator[StageRun]:
+        """Time a stage of a question's pipeline into ``interview_pipeline_stage_seconds{stage, outcome}``.
+
+        ``started``: a ``time.perf_counter()`` reading when the stage began before the block (a speech
+        starts with its question and ends in another task). The outcome is ``ok`` unless the block sets
+        ``run.outcome`` or raises (``cancelled`` for a cancellation, else ``failed``).
+        """
+        run = StageRun(started if started is not None else time.perf_counter())
+        try:
+            yield run
+        except asyncio.CancelledError:
+            run.outcome = "cancelled"
+            raise
+        except BaseException:
+            run.outcome = "failed"
+            raise
+        finally:
+            self.pipeline_stage.labels(name, run.outcome).observe(time.perf_counter() - run.started)
+
     def count_retry(self, vendor: str) -> None:
         """Count a retry of a call to the provider named ``vendor`` (its own ``name``)."""
         self.vendor_retries.labels(vendor).inc()
@@ -89,3 +113,13 @@ class Metrics:
     def render(self) -> bytes:
         """The registry in Prometheus text format."""
         return generate_latest(self.registry)
+
+
+class StageRun:
+    """One timed run of a pipeline stage (see :meth:`Metrics.stage`)."""
+
+    __slots__ = ("started", "outcome")
+
+    def __init__(self, started: float) -> None:
+        self.started = started
+        self.outcome = "ok"

@@ -1,8 +1,8 @@
 // Typed answers not yet sent survive a reload: kept per session and question in localStorage
 // while they are typed, put back in the empty answer box when that question is open again,
 // and forgotten once the server acknowledged the answer (or the interview ended).
-import { $, S, client, openIndex } from "/static/state.js";
-import { PAGE_KEYS, dropLocal, loadLocal, storeLocal } from "/static/storage.js";
+import { byId, client, openIndex, state } from "/static/state.js";
+import { dropLocal, loadLocal, PAGE_KEYS, storeLocal } from "/static/storage.js";
 import { addRenderer } from "/static/view.js";
 
 const keyOf = (sessionId, index) => `${PAGE_KEYS.draftPrefix}${sessionId}.${index}`;
@@ -21,22 +21,22 @@ export function clearDrafts(sessionId) {
 function keep() {
   const index = openIndex();
   if (!index || !client.sessionId) return;
-  storeLocal(keyOf(client.sessionId, index), $("answer").value || null);
+  storeLocal(keyOf(client.sessionId, index), byId("answer").value || null);
 }
 
 function restore() {
   const index = openIndex();
-  if (!index || !client.sessionId || S.pendingAnswer) return;
+  if (!index || !client.sessionId || state.pendingAnswer) return;
   const key = keyOf(client.sessionId, index);
   if (restored === key) return;
   restored = key;
   const draft = loadLocal(key);
-  const box = $("answer");
+  const box = byId("answer");
   if (draft && !box.value) box.value = draft;
 }
 
 /** Keep the answer box's text as it is typed, and put it back after a reload. */
 export function initDrafts() {
-  $("answer").addEventListener("input", keep);
+  byId("answer").addEventListener("input", keep);
   addRenderer(restore);
 }

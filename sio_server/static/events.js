@@ -4,26 +4,26 @@ import { afterQuestionPlayed, answerEndedByServer, heardSpeech, setTurnDetection
 import { clearDrafts } from "/static/drafts.js";
 import { history } from "/static/history.js";
 import { resumeTts, stopTts, tts } from "/static/player.js";
-import { L, S, client, openIndex, resetInterview } from "/static/state.js";
+import { client, label, openIndex, resetInterview, state } from "/static/state.js";
 import { PAGE_KEYS, store } from "/static/storage.js";
 import { render, renderConnection, renderInterview, setView } from "/static/view.js";
 
-function onConnection({ state, attempt }) {
-  S.connection = state;
-  S.attempt = attempt;
-  if (state === "rejected") {
+function onConnection({ state: connection, attempt }) {
+  state.connection = connection;
+  state.attempt = attempt;
+  if (connection === "rejected") {
     stopTts();
     resetInterview();
     store(PAGE_KEYS.language, null);
     notify("error", "resume_rejected");
-    S.view = "start";
+    state.view = "start";
     render(); // the start form offers a new interview; submitting it connects again
     return;
   }
-  if (state === "superseded") notify("error", "superseded");
+  if (connection === "superseded") notify("error", "superseded");
   renderConnection();
-  if (state === "connected" || state === "resumed") {
-    S.notices = S.notices.filter((n) => n.code !== "store_unavailable");
+  if (connection === "connected" || connection === "resumed") {
+    state.notices = state.notices.filter((n) => n.code !== "store_unavailable");
     renderNotices();
   }
 }
@@ -32,34 +32,34 @@ let resumed = false; // a session_resumed whose replay is not over yet (ready fo
 
 function onResumed(data) {
   resumed = true;
-  S.resumedSession = data.session_id || client.sessionId;
-  S.mode = data.mode || S.mode;
-  S.status = data.status === "ended" ? "ended" : S.status === "ended" ? null : S.status;
-  S.maxQuestions = Number(data.max_questions) || S.maxQuestions;
+  state.resumedSession = data.session_id || client.sessionId;
+  state.mode = data.mode || state.mode;
+  state.status = data.status === "ended" ? "ended" : state.status === "ended" ? null : state.status;
+  state.maxQuestions = Number(data.max_questions) || state.maxQuestions;
   const questions = new Map();
   const answers = new Map();
   for (const turn of data.history || []) {
     const index = Number(turn.index);
-    questions.set(index, { index, text: turn.question, is_last: index === S.maxQuestions });
+    questions.set(index, { index, text: turn.question, is_last: index === state.maxQuestions });
     if (turn.answer !== null && turn.answer !== undefined) answers.set(index, turn.answer);
   }
-  S.questions = questions;
-  S.answers = answers;
-  if (S.pendingAnswer && answers.has(S.pendingAnswer.index)) S.pendingAnswer = null;
+  state.questions = questions;
+  state.answers = answers;
+  if (state.pendingAnswer && answers.has(state.pendingAnswer.index)) state.pendingAnswer = null;
   if (data.status === "ended") {
     setView("feedback");
-  } else if (S.view !== "interview") {
+  } else if (state.view !== "interview") {
     setView("interview");
   }
   render();
-  if (S.mode === "voice") setTurnDetection(data.turn_detection, data.audio_format);
+  if (state.mode === "voice") setTurnDetection(data.turn_detection, data.audio_format);
 }
 
 /** After a reconnect or a reload the open question's audio is not sent again: unless it is still
  * playing here, it counts as played, and hands-free listens. */
 function listenAfterResume() {
   const open = openIndex();
-  if (open && S.handsFree && !S.tts.playing && tts.index !== open) afterQuestionPlayed();
+  if (open && state.handsFree && !state.tts.playing && tts.index !== open) afterQuestionPlayed();
 }
 
 async function onReady() {
@@ -68,11 +68,11 @@ async function onReady() {
     listenAfterResume();
   }
   // After a reload past the feedback event, fetch it over HTTP (the session's own token).
-  if (S.status === "ended" && !S.feedback && client.sessionId) {
+  if (state.status === "ended" && !state.feedback && client.sessionId) {
     try {
-      S.feedback = await client.fetchFeedback();
+      state.feedback = await client.fetchFeedback();
     } catch (e) {
-      S.feedbackError = e.code || "internal_error";
+      state.feedbackError = e.code || "internal_error";
     }
     render();
   }
@@ -80,37 +80,37 @@ async function onReady() {
 
 function onQuestion(q) {
   const index = Number(q.index);
-  S.questions.set(index, { index, text: q.text, is_last: Boolean(q.is_last) });
-  S.status = "awaiting_answer";
-  S.transcriptFinal = "";
-  S.transcriptPartial = "";
-  S.answerEnding = null;
+  state.questions.set(index, { index, text: q.text, is_last: Boolean(q.is_last) });
+  state.status = "awaiting_answer";
+  state.transcriptFinal = "";
+  state.transcriptPartial = "";
+  state.answerEnding = null;
   endWaitNotices();
-  S.speechHeard = false;
-  if (S.view !== "interview" && !S.feedback) setView("interview");
-  announce(`${L("interview.question", { index })}: ${q.text}`);
+  state.speechHeard = false;
+  if (state.view !== "interview" && !state.feedback) setView("interview");
+  announce(`${label("interview.question", { index })}: ${q.text}`);
   render();
 }
 
 function onFeedback(f) {
-  S.feedback = f;
+  state.feedback = f;
   clearDrafts(client.sessionId);
   history.update(client.sessionId, { status: "ended", score: Math.round(Number(f.overall_score) || 0) });
-  S.status = "ended";
-  S.pendingAnswer = null;
+  state.status = "ended";
+  state.pendingAnswer = null;
   endWaitNotices();
   stopMic(false);
   setView("feedback");
-  announce(`${L("feedback.heading")}: ${L("feedback.score")} ${Math.round(f.overall_score)}`);
+  announce(`${label("feedback.heading")}: ${label("feedback.score")} ${Math.round(f.overall_score)}`);
   render();
 }
 
 function onTranscript(data) {
   if (data.is_final) {
-    S.transcriptFinal = `${S.transcriptFinal} ${data.text || ""}`.trim();
-    S.transcriptPartial = "";
+    state.transcriptFinal = `${state.transcriptFinal} ${data.text || ""}`.trim();
+    state.transcriptPartial = "";
   } else {
-    S.transcriptPartial = data.text || "";
+    state.transcriptPartial = data.text || "";
   }
   if ((data.text || "").trim()) heardSpeech();
   renderInterview();
@@ -130,7 +130,7 @@ export function initEvents() {
   client.on("question", onQuestion);
   client.on("feedback", onFeedback);
   client.on("state", (data) => {
-    S.status = data.status;
+    state.status = data.status;
     renderInterview();
   });
   client.on("transcript", onTranscript);
@@ -145,11 +145,11 @@ export function initEvents() {
   client.on("tts_end", onTtsEnd);
   // Voice turns (docs/protocol-notes.md): the server ends an answer by itself, and barge-in.
   client.on("answer_ending", (data) => {
-    S.answerEnding = { index: Number(data.index), silence_ms: Number(data.silence_ms) };
+    state.answerEnding = { index: Number(data.index), silence_ms: Number(data.silence_ms) };
     renderInterview();
   });
   client.on("answer_resumed", () => {
-    S.answerEnding = null;
+    state.answerEnding = null;
     renderInterview();
   });
   client.on("answer_ended", (data) => answerEndedByServer(data));

@@ -5,14 +5,14 @@ import { fetchReportFile, fetchReportLink } from "/static/api.js";
 import { codeMessage } from "/static/i18n.js";
 import { notifyError } from "/static/notices.js";
 import { speakingBlock } from "/static/speaking.js";
-import { $, L, S, reportSession } from "/static/state.js";
-import { addRenderer, band, conversationItems, el } from "/static/view.js";
+import { byId, label, reportSession, state } from "/static/state.js";
+import { addRenderer, band, conversationItems, element } from "/static/view.js";
 
 function fillList(id, items) {
-  const ul = $(id);
+  const ul = byId(id);
   const list = (items || []).filter(Boolean);
   ul.replaceChildren(
-    ...(list.length ? list : [L("feedback.none")]).map((text) => el("li", list.length ? "" : "muted", text)),
+    ...(list.length ? list : [label("feedback.none")]).map((text) => element("li", list.length ? "" : "muted", text)),
   );
 }
 
@@ -23,30 +23,30 @@ function categoryItems(categories) {
   if (!categories || typeof categories !== "object") return [];
   return CATEGORIES.filter((name) => Number.isFinite(Number(categories[name]))).map((name) => {
     const score = Math.round(Number(categories[name]));
-    const text = L("feedback.category_score", { name: L(`feedback.category.${name}`), score });
-    const li = el("li", `category band-${band(score)}`, text);
+    const text = label("feedback.category_score", { name: label(`feedback.category.${name}`), score });
+    const li = element("li", `category band-${band(score)}`, text);
     li.dataset.category = name;
     return li;
   });
 }
 
 function perQuestionItem(item) {
-  const li = el("li", "pq");
+  const li = element("li", "pq");
   li.dataset.index = item.index;
   const s = Math.round(Number(item.score) || 0);
-  const head = el("div", "pq-head");
+  const head = element("div", "pq-head");
   head.append(
-    el("span", "pq-title", L("interview.question", { index: item.index })),
-    el("span", `pq-score band-${band(s)}`, L("feedback.question_score", { score: s })),
+    element("span", "pq-title", label("interview.question", { index: item.index })),
+    element("span", `pq-score band-${band(s)}`, label("feedback.question_score", { score: s })),
   );
   li.append(head);
-  const q = S.questions.get(Number(item.index));
-  if (q) li.append(el("p", "pq-question", q.text));
-  li.append(el("p", "pq-comment", item.comment || ""));
+  const q = state.questions.get(Number(item.index));
+  if (q) li.append(element("p", "pq-question", q.text));
+  li.append(element("p", "pq-comment", item.comment || ""));
   const chips = categoryItems(item.categories);
   if (chips.length) {
-    const ul = el("ul", "categories pq-categories");
-    ul.setAttribute("aria-label", L("feedback.categories"));
+    const ul = element("ul", "categories pq-categories");
+    ul.setAttribute("aria-label", label("feedback.categories"));
     ul.append(...chips);
     li.append(ul);
   }
@@ -56,38 +56,38 @@ function perQuestionItem(item) {
 }
 
 function renderFeedback() {
-  const f = S.feedback;
-  $("feedback-waiting").hidden = Boolean(f) || Boolean(S.feedbackError);
+  const f = state.feedback;
+  byId("feedback-waiting").hidden = Boolean(f) || Boolean(state.feedbackError);
   const score = f ? Math.round(Number(f.overall_score) || 0) : null;
-  $("score").textContent = score === null ? "–" : String(score);
-  $("score-ring").style.setProperty("--score", String(score || 0));
-  $("score-ring").dataset.band = score === null ? "" : band(score);
-  $("summary").textContent = f ? f.summary || "" : S.feedbackError ? codeMessage(S.uiLang, S.feedbackError) : "";
+  byId("score").textContent = score === null ? "–" : String(score);
+  byId("score-ring").style.setProperty("--score", String(score || 0));
+  byId("score-ring").dataset.band = score === null ? "" : band(score);
+  byId("summary").textContent = f ? f.summary || "" : state.feedbackError ? codeMessage(state.uiLang, state.feedbackError) : "";
   const overall = categoryItems(f && f.categories);
-  $("categories").replaceChildren(...overall);
-  $("categories-block").hidden = !overall.length;
+  byId("categories").replaceChildren(...overall);
+  byId("categories-block").hidden = !overall.length;
   const spoken = speakingBlock(f && f.speaking);
-  $("speaking").replaceChildren(...(spoken ? [spoken] : []));
-  $("speaking-block").hidden = !spoken;
+  byId("speaking").replaceChildren(...(spoken ? [spoken] : []));
+  byId("speaking-block").hidden = !spoken;
   fillList("strengths", f && f.strengths);
   fillList("improvements", f && f.improvements);
-  $("per-question").replaceChildren(...((f && f.per_question) || []).map(perQuestionItem));
-  if (S.view === "feedback") $("report-conversation").replaceChildren(...conversationItems());
-  $("report-card").hidden = !S.questions.size;
-  const past = S.past && S.past.entry;
-  $("past-label").hidden = !past;
+  byId("per-question").replaceChildren(...((f && f.per_question) || []).map(perQuestionItem));
+  if (state.view === "feedback") byId("report-conversation").replaceChildren(...conversationItems());
+  byId("report-card").hidden = !state.questions.size;
+  const past = state.past && state.past.entry;
+  byId("past-label").hidden = !past;
   if (past) {
-    const title = [past.job_title || L("history.untitled"), past.company].filter(Boolean).join(" · ");
-    $("past-label").textContent = L("history.read_only", { title });
+    const title = [past.job_title || label("history.untitled"), past.company].filter(Boolean).join(" · ");
+    byId("past-label").textContent = label("history.read_only", { title });
   }
-  $("report-actions").hidden = !reportSession();
-  $("new-btn").textContent = S.past ? L("history.back") : L("feedback.new");
+  byId("report-actions").hidden = !reportSession();
+  byId("new-btn").textContent = state.past ? label("history.back") : label("feedback.new");
 }
 
 async function downloadReport() {
   const session = reportSession();
   if (!session) return;
-  const button = $("download-btn");
+  const button = byId("download-btn");
   button.disabled = true;
   try {
     const { blob, filename } = await fetchReportFile(session.sessionId, session.token, "md");
@@ -112,7 +112,7 @@ async function openReport() {
   const session = reportSession();
   if (!session) return;
   const tab = window.open("", "_blank");
-  const button = $("open-report-btn");
+  const button = byId("open-report-btn");
   button.disabled = true;
   try {
     const { url } = await fetchReportLink(session.sessionId, session.token);
@@ -133,7 +133,7 @@ async function openReport() {
 /** Wire the report buttons and render with the rest of the page. */
 export function initFeedback() {
   addRenderer(renderFeedback);
-  $("open-report-btn").addEventListener("click", openReport);
-  $("download-btn").addEventListener("click", downloadReport);
-  $("print-btn").addEventListener("click", () => window.print());
+  byId("open-report-btn").addEventListener("click", openReport);
+  byId("download-btn").addEventListener("click", downloadReport);
+  byId("print-btn").addEventListener("click", () => window.print());
 }

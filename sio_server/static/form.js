@@ -8,8 +8,8 @@ import { setTurnDetection } from "/static/microphone.js";
 import { pcmSupported } from "/static/pcm_recorder.js";
 import { clearNotices, notifyError } from "/static/notices.js";
 import { stopTts, tts } from "/static/player.js";
-import { $, L, S, client, resetInterview } from "/static/state.js";
-import { saveSetup, initSetup } from "/static/setup.js";
+import { byId, client, label, resetInterview, state } from "/static/state.js";
+import { initSetup, saveSetup } from "/static/setup.js";
 import { PAGE_KEYS, store } from "/static/storage.js";
 import { resetCountdown } from "/static/timer.js";
 import { addRenderer, render, setUiLang, setView } from "/static/view.js";
@@ -19,13 +19,13 @@ const clamp = (value, low, high) => Math.min(high, Math.max(low, value));
 
 /** Opus (WebM) unless the server asks for linear16 (its VAD ends the answers) and the browser can capture it. */
 function preferredAudioFormat() {
-  const asked = S.capabilities && S.capabilities.audio_format;
+  const asked = state.capabilities && state.capabilities.audio_format;
   return asked === "linear16" && pcmSupported() ? "linear16" : "webm";
 }
 
 /** The `start_interview` payload from the form. */
 export function formConfig() {
-  const data = new FormData($("start-form"));
+  const data = new FormData(byId("start-form"));
   const config = {
     language: data.get("language") === "en" ? "en" : "ko",
     mode: data.get("mode") === "text" ? "text" : "voice",
@@ -51,20 +51,20 @@ function prepare(config) {
   resetInterview();
   resetCountdown();
   clearNotices();
-  S.starting = true;
-  S.language = config.language;
-  S.requestedMode = config.mode;
-  S.maxQuestions = config.max_questions;
-  S.timeLimit = config.answer_time_limit_s || null;
+  state.starting = true;
+  state.language = config.language;
+  state.requestedMode = config.mode;
+  state.maxQuestions = config.max_questions;
+  state.timeLimit = config.answer_time_limit_s || null;
   store(PAGE_KEYS.language, config.language);
-  store(PAGE_KEYS.timeLimit, S.timeLimit ? String(S.timeLimit) : null);
+  store(PAGE_KEYS.timeLimit, state.timeLimit ? String(state.timeLimit) : null);
   setUiLang(config.language);
 }
 
 async function submit(event) {
   event.preventDefault();
-  if (S.starting) return;
-  const maxInput = $("max_questions");
+  if (state.starting) return;
+  const maxInput = byId("max_questions");
   if (!maxInput.checkValidity()) {
     maxInput.reportValidity();
     return;
@@ -76,43 +76,43 @@ async function submit(event) {
   try {
     if (client.state === "rejected" || client.state === "idle") client.connect();
     const ack = await client.start(config);
-    S.mode = ack.mode;
-    S.interruptionMinMs = Number(ack.interruption_min_ms) || S.interruptionMinMs;
+    state.mode = ack.mode;
+    state.interruptionMinMs = Number(ack.interruption_min_ms) || state.interruptionMinMs;
     setTurnDetection(ack.turn_detection, ack.audio_format, ack.turn_detection_reason);
-    S.status = S.status || "processing";
-    S.starting = false;
+    state.status = state.status || "processing";
+    state.starting = false;
     history.add({ session_id: ack.session_id, token: ack.resume_token, job_title: config.job_title, company: config.company });
     setView("interview");
   } catch (e) {
-    S.starting = false;
+    state.starting = false;
     notifyError(e);
   }
   render();
 }
 
 function renderResumeStatus() {
-  const u = S.resumeUpload;
-  const el = $("resume-status");
+  const u = state.resumeUpload;
+  const el = byId("resume-status");
   el.dataset.state = u.state;
-  if (u.state === "reading") el.textContent = L("form.resume_file.reading");
-  else if (u.state === "done") el.textContent = L(u.pages ? "form.resume_file.done_pages" : "form.resume_file.done", { pages: u.pages });
-  else if (u.state === "error") el.textContent = codeMessage(S.uiLang, u.code);
+  if (u.state === "reading") el.textContent = label("form.resume_file.reading");
+  else if (u.state === "done") el.textContent = label(u.pages ? "form.resume_file.done_pages" : "form.resume_file.done", { pages: u.pages });
+  else if (u.state === "error") el.textContent = codeMessage(state.uiLang, u.code);
   else el.textContent = "";
-  $("resume_file").disabled = u.state === "reading";
+  byId("resume_file").disabled = u.state === "reading";
 }
 
 async function readResumeFile() {
-  const input = $("resume_file");
+  const input = byId("resume_file");
   const file = input.files && input.files[0];
   if (!file) return;
-  S.resumeUpload = { state: "reading", pages: null, code: null };
+  state.resumeUpload = { state: "reading", pages: null, code: null };
   renderResumeStatus();
   try {
     const result = await uploadResume(file);
-    $("resume_text").value = result.text; // the candidate can still edit it
-    S.resumeUpload = { state: "done", pages: result.pages || null, code: null };
+    byId("resume_text").value = result.text; // the candidate can still edit it
+    state.resumeUpload = { state: "done", pages: result.pages || null, code: null };
   } catch (e) {
-    S.resumeUpload = { state: "error", pages: null, code: e.code || "internal_error" };
+    state.resumeUpload = { state: "error", pages: null, code: e.code || "internal_error" };
     notifyError(e);
   } finally {
     input.value = ""; // choosing the same file again reads it again
@@ -134,24 +134,24 @@ function backToStart() {
 
 /** Wire the start form, the language switches, "Start a new interview" and "Start again with the same set-up". */
 export function initForm() {
-  $("start-form").addEventListener("submit", submit);
-  $("resume_file").addEventListener("change", readResumeFile);
+  byId("start-form").addEventListener("submit", submit);
+  byId("resume_file").addEventListener("change", readResumeFile);
   for (const radio of document.querySelectorAll('input[name="language"]')) {
     radio.addEventListener("change", () => setUiLang(radio.value));
   }
   // Spoken questions follow the answer mode (voice: on, text: off) until the candidate sets them.
   for (const radio of document.querySelectorAll('input[name="mode"]')) {
-    radio.addEventListener("change", () => { $("speak_questions").checked = radio.value === "voice"; });
+    radio.addEventListener("change", () => { byId("speak_questions").checked = radio.value === "voice"; });
   }
-  $("lang-toggle").addEventListener("click", () => setUiLang(S.uiLang === "ko" ? "en" : "ko"));
-  $("new-btn").addEventListener("click", backToStart);
-  $("again-btn").addEventListener("click", () => {
+  byId("lang-toggle").addEventListener("click", () => setUiLang(state.uiLang === "ko" ? "en" : "ko"));
+  byId("new-btn").addEventListener("click", backToStart);
+  byId("again-btn").addEventListener("click", () => {
     backToStart();
-    $("start-form").requestSubmit(); // in the click's gesture: the questions may be played
+    byId("start-form").requestSubmit(); // in the click's gesture: the questions may be played
   });
   initSetup();
   addRenderer(renderResumeStatus);
   addRenderer(() => {
-    $("again-btn").hidden = S.view !== "feedback" || Boolean(S.past) || S.starting;
+    byId("again-btn").hidden = state.view !== "feedback" || Boolean(state.past) || state.starting;
   });
 }

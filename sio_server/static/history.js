@@ -5,9 +5,9 @@
 import { fetchReportData } from "/static/api.js";
 import { clearNotices, notifyError } from "/static/notices.js";
 import { stopTts } from "/static/player.js";
-import { $, L, S, resetInterview } from "/static/state.js";
-import { PAGE_KEYS, loadLocal, storeLocal } from "/static/storage.js";
-import { addRenderer, band, el, render, setView } from "/static/view.js";
+import { byId, label, resetInterview, state } from "/static/state.js";
+import { loadLocal, PAGE_KEYS, storeLocal } from "/static/storage.js";
+import { addRenderer, band, element, render, setView } from "/static/view.js";
 
 const MAX_ENTRIES = 50;
 
@@ -39,7 +39,7 @@ function read() {
 }
 
 function write(list) {
-  S.history = list;
+  state.history = list;
   storeLocal(PAGE_KEYS.history, list.length ? JSON.stringify(list) : null);
 }
 
@@ -80,17 +80,17 @@ export const history = {
     }
     stopTts();
     resetInterview();
-    S.past = { sessionId: entry.session_id, token: entry.token, entry };
-    S.status = report.status;
-    S.maxQuestions = report.config.max_questions;
+    state.past = { sessionId: entry.session_id, token: entry.token, entry };
+    state.status = report.status;
+    state.maxQuestions = report.config.max_questions;
     for (const turn of report.turns) {
-      S.questions.set(turn.index, { index: turn.index, text: turn.question, is_last: turn.index === S.maxQuestions });
-      if (turn.answer !== null && turn.answer !== undefined) S.answers.set(turn.index, turn.answer);
+      state.questions.set(turn.index, { index: turn.index, text: turn.question, is_last: turn.index === state.maxQuestions });
+      if (turn.answer !== null && turn.answer !== undefined) state.answers.set(turn.index, turn.answer);
     }
-    S.feedback = report.feedback;
+    state.feedback = report.feedback;
     const score = report.feedback ? Math.round(Number(report.feedback.overall_score) || 0) : null;
     history.update(entry.session_id, { status: report.status, score });
-    if (!report.feedback) S.feedbackError = report.status === "ended" ? "no_feedback" : "session_active";
+    if (!report.feedback) state.feedbackError = report.status === "ended" ? "no_feedback" : "session_active";
     setView("feedback");
     render();
   },
@@ -98,33 +98,33 @@ export const history = {
 
 const dateFormat = (iso) => {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? "" : date.toLocaleString(S.uiLang === "ko" ? "ko-KR" : "en-US", {
+  return Number.isNaN(date.getTime()) ? "" : date.toLocaleString(state.uiLang === "ko" ? "ko-KR" : "en-US", {
     dateStyle: "medium",
     timeStyle: "short",
   });
 };
 
 function button(key, className, title, onClick) {
-  const b = el("button", `btn btn-ghost btn-small ${className}`, L(key));
+  const b = element("button", `btn btn-ghost btn-small ${className}`, label(key));
   b.type = "button";
-  b.setAttribute("aria-label", `${L(key)}: ${title}`);
+  b.setAttribute("aria-label", `${label(key)}: ${title}`);
   b.addEventListener("click", onClick);
   return b;
 }
 
 function item(entry) {
-  const li = el("li", "history-item");
+  const li = element("li", "history-item");
   li.dataset.sessionId = entry.session_id;
-  const title = [entry.job_title || L("history.untitled"), entry.company].filter(Boolean).join(" · ");
-  const when = el("time", "muted small", dateFormat(entry.started_at));
+  const title = [entry.job_title || label("history.untitled"), entry.company].filter(Boolean).join(" · ");
+  const when = element("time", "muted small", dateFormat(entry.started_at));
   when.dateTime = entry.started_at;
-  const text = el("div", "history-text");
-  const facts = el("span", "history-facts small");
-  if (entry.status) facts.append(el("span", `history-status status-${entry.status}`, L(`history.status.${entry.status}`)));
+  const text = element("div", "history-text");
+  const facts = element("span", "history-facts small");
+  if (entry.status) facts.append(element("span", `history-status status-${entry.status}`, label(`history.status.${entry.status}`)));
   if (entry.score !== undefined) {
-    facts.append(el("span", `history-score band-${band(entry.score)}`, L("history.score", { score: entry.score })));
+    facts.append(element("span", `history-score band-${band(entry.score)}`, label("history.score", { score: entry.score })));
   }
-  text.append(el("span", "history-title", title), when, facts);
+  text.append(element("span", "history-title", title), when, facts);
   li.append(
     text,
     button("history.open", "history-open", title, () => history.open(entry.session_id)),
@@ -134,17 +134,17 @@ function item(entry) {
 }
 
 function renderHistory() {
-  $("history").hidden = !S.history.length || S.view !== "start";
-  $("history-list").replaceChildren(...S.history.map(item));
+  byId("history").hidden = !state.history.length || state.view !== "start";
+  byId("history-list").replaceChildren(...state.history.map(item));
 }
 
 /** Load the list and render it with the start view. */
 export function initHistory() {
-  S.history = read();
+  state.history = read();
   addRenderer(renderHistory);
   window.addEventListener("storage", (event) => {
     if (event.key !== PAGE_KEYS.history) return;
-    S.history = read(); // another tab started or forgot one
+    state.history = read(); // another tab started or forgot one
     renderHistory();
   });
 }

@@ -11,7 +11,7 @@ import { initForm } from "/static/form.js";
 import { initHistory } from "/static/history.js";
 import { initMicrophone } from "/static/microphone.js";
 import { initPlayer } from "/static/player.js";
-import { S, client } from "/static/state.js";
+import { client, state } from "/static/state.js";
 import { installTestHook } from "/static/testhook.js";
 import { syncCountdown } from "/static/timer.js";
 import { addRenderer, applyI18n, render } from "/static/view.js";
@@ -27,10 +27,10 @@ function boot() {
   initDrafts();
   initMicrophone();
   initPlayer();
-  for (const radio of document.querySelectorAll('input[name="language"]')) radio.checked = radio.value === S.uiLang;
+  for (const radio of document.querySelectorAll('input[name="language"]')) radio.checked = radio.value === state.uiLang;
   applyI18n();
   // Resuming: the conversation comes with session_resumed.
-  S.view = client.hasSession ? "interview" : "start";
+  state.view = client.hasSession ? "interview" : "start";
   render();
   client.connect();
   initCapabilities();

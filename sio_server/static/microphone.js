@@ -9,9 +9,9 @@
 // server is told: `interrupt`), if it stops sooner (a cough, a door) playback resumes where it paused
 // and the server never hears of it. Push-to-talk ("manual"): nothing opens until "Start speaking".
 import { notify, notifyError } from "/static/notices.js";
-import { PcmRecorder, loadPcmCapture } from "/static/pcm_recorder.js";
+import { loadPcmCapture, PcmRecorder } from "/static/pcm_recorder.js";
 import { pauseTts, resumeTts, stopTts } from "/static/player.js";
-import { $, S, client, openIndex } from "/static/state.js";
+import { byId, client, openIndex, state } from "/static/state.js";
 import { render, renderInterview } from "/static/view.js";
 
 const mic = { stream: null, recorder: null, ctx: null, raf: 0, chain: Promise.resolve(), stopped: null };
@@ -28,19 +28,19 @@ const vad = { since: 0, loud: 0, interrupted: null, held: null };
 
 /** Barge-in: stop the question's audio now and tell the server (which holds the rest or drops it). */
 function bargeIn() {
-  const index = S.tts.index;
+  const index = state.tts.index;
   vad.held = null;
   if (index === null || vad.interrupted === index) return;
   vad.interrupted = index;
-  S.bargeIns += 1;
+  state.bargeIns += 1;
   pauseTts();
   client.interrupt(index).catch(() => {}); // nothing to stop any more: the page has paused anyway
 }
 
 /** Sound over the question: pause it at once, before knowing whether it is speech or a noise. */
 function holdQuestion() {
-  vad.held = S.tts.index;
-  S.ttsHolds += 1;
+  vad.held = state.tts.index;
+  state.ttsHolds += 1;
   pauseTts();
 }
 
@@ -48,7 +48,7 @@ function holdQuestion() {
 function releaseQuestion() {
   const index = vad.held;
   vad.held = null;
-  S.noiseResumes += 1;
+  state.noiseResumes += 1;
   resumeTts({ index });
 }
 
@@ -64,11 +64,11 @@ function hearLevel(level) {
   }
   vad.loud = now;
   if (!vad.since) vad.since = now;
-  if (S.mic === "listening" && openIndex()) startRecorder(); // the candidate speaks: it is the answer's audio
-  if (S.mic === "recording" && !S.speechHeard && now - vad.since >= S.interruptionMinMs) heardSpeech();
-  if (!S.handsFree) return;
-  if (S.tts.playing && vad.held === null && vad.interrupted !== S.tts.index) holdQuestion();
-  if (vad.held !== null && vad.held === S.tts.index && now - vad.since >= S.interruptionMinMs) bargeIn();
+  if (state.mic === "listening" && openIndex()) startRecorder(); // the candidate speaks: it is the answer's audio
+  if (state.mic === "recording" && !state.speechHeard && now - vad.since >= state.interruptionMinMs) heardSpeech();
+  if (!state.handsFree) return;
+  if (state.tts.playing && vad.held === null && vad.interrupted !== state.tts.index) holdQuestion();
+  if (vad.held !== null && vad.held === state.tts.index && now - vad.since >= state.interruptionMinMs) bargeIn();
 }
 
 async function openStream() {
@@ -78,7 +78,7 @@ async function openStream() {
   }
   try {
     // Echo cancellation only where the question may play into the open microphone (hands-free).
-    const aec = S.turnDetection === "auto";
+    const aec = state.turnDetection === "auto";
     mic.stream = await navigator.mediaDevices.getUserMedia({
       audio: { echoCancellation: aec, noiseSuppression: false, autoGainControl: false },
     });
@@ -86,9 +86,9 @@ async function openStream() {
     notify("error", "mic_denied");
     return false;
   }
-  S.micDenied = false;
+  state.micDenied = false;
   startMeter(mic.stream);
-  if (S.audioFormat === "linear16") {
+  if (state.audioFormat === "linear16") {
     try {
       await loadPcmCapture(mic.ctx);
     } catch {
@@ -101,13 +101,13 @@ async function openStream() {
 
 /** Words (or INTERRUPTION_MIN_MS of speech) were heard in this answer: "Done answering" can end it. */
 export function heardSpeech() {
-  if (S.speechHeard || !openIndex()) return;
-  S.speechHeard = true;
+  if (state.speechHeard || !openIndex()) return;
+  state.speechHeard = true;
   renderInterview();
 }
 
 async function startMic() {
-  if (S.tts.playing && S.handsFree) bargeIn(); // speaking over the question on purpose
+  if (state.tts.playing && state.handsFree) bargeIn(); // speaking over the question on purpose
   else stopTts();
   if (!mic.stream && !(await openStream())) return;
   startRecorder();
@@ -117,7 +117,7 @@ function startRecorder() {
   const mime = "audio/webm;codecs=opus";
   const options = { audioBitsPerSecond: OPUS_BITS_PER_SECOND };
   if (MediaRecorder.isTypeSupported(mime)) options.mimeType = mime;
-  const pcm = S.audioFormat === "linear16";
+  const pcm = state.audioFormat === "linear16";
   const recorder = pcm ? new PcmRecorder(mic.ctx, mic.stream) : new MediaRecorder(mic.stream, options);
   mic.recorder = recorder;
   mic.chain = Promise.resolve();
@@ -126,12 +126,12 @@ function startRecorder() {
     // Keep the chunks in order: each one is sent as one binary audio_chunk.
     mic.chain = mic.chain.then(async () => {
       const buffer = await e.data.arrayBuffer();
-      if (client.sendAudio(buffer)) S.audioChunksSent += 1;
+      if (client.sendAudio(buffer)) state.audioChunksSent += 1;
     });
   });
   mic.stopped = new Promise((resolve) => recorder.addEventListener("stop", resolve, { once: true }));
   recorder.start(pcm ? undefined : 250); // PCM comes in the worklet's 100 ms chunks
-  S.mic = "recording";
+  state.mic = "recording";
   renderInterview();
 }
 
@@ -144,8 +144,8 @@ function startMeter(stream) {
     analyser.fftSize = 1024;
     source.connect(analyser);
     const data = new Float32Array(analyser.fftSize);
-    const bar = $("mic-meter-bar");
-    const meter = $("mic-meter");
+    const bar = byId("mic-meter-bar");
+    const meter = byId("mic-meter");
     // After a reload the context may wait for a gesture: the first click or key starts the meter.
     if (mic.ctx.state === "suspended") {
       const wake = () => mic.ctx && mic.ctx.resume().catch(() => {});
@@ -156,9 +156,9 @@ function startMeter(stream) {
       let sum = 0;
       for (const v of data) sum += v * v;
       const rms = Math.sqrt(sum / data.length);
-      const live = S.mic === "recording" || S.mic === "listening";
+      const live = state.mic === "recording" || state.mic === "listening";
       const level = live ? Math.min(100, Math.round(Math.sqrt(rms) * 160)) : 0;
-      S.micLevel = level;
+      state.micLevel = level;
       hearLevel(level);
       bar.style.width = `${level}%`;
       meter.setAttribute("aria-valuenow", String(level));
@@ -167,7 +167,7 @@ function startMeter(stream) {
     tick();
   } catch {
     mic.ctx = null; // no meter: recording still works, and "Done answering" cannot wait for heard speech
-    S.speechHeard = true;
+    state.speechHeard = true;
   }
 }
 
@@ -175,7 +175,7 @@ function startMeter(stream) {
 export async function stopMic(flush = true) {
   const recorder = mic.recorder;
   cancelAnimationFrame(mic.raf);
-  $("mic-meter-bar").style.width = "0%";
+  byId("mic-meter-bar").style.width = "0%";
   if (recorder && recorder.state !== "inactive") recorder.stop();
   if (flush && mic.stopped) await mic.stopped;
   if (flush) await mic.chain;
@@ -184,7 +184,7 @@ export async function stopMic(flush = true) {
   mic.stream = null;
   mic.recorder = null;
   mic.ctx = null;
-  S.mic = "off";
+  state.mic = "off";
   renderInterview();
 }
 
@@ -198,22 +198,22 @@ async function listen(flush) {
   if (mic.stopped) await mic.stopped;
   await mic.chain;
   mic.recorder = null;
-  if (mic.stream) S.mic = "listening";
+  if (mic.stream) state.mic = "listening";
   renderInterview();
 }
 
 /** The server ended the answer by itself (`answer_ended`: a pause, or the time limit). */
 export async function answerEndedByServer(data) {
   const index = Number(data.index);
-  S.answers.set(index, data.transcript || S.transcriptFinal);
-  S.transcriptFinal = "";
-  S.transcriptPartial = "";
-  S.answerEnding = null;
-  S.speechHeard = false;
-  S.status = "processing";
-  if (S.handsFree && data.reason !== "time_limit" && S.mic === "recording") {
+  state.answers.set(index, data.transcript || state.transcriptFinal);
+  state.transcriptFinal = "";
+  state.transcriptPartial = "";
+  state.answerEnding = null;
+  state.speechHeard = false;
+  state.status = "processing";
+  if (state.handsFree && data.reason !== "time_limit" && state.mic === "recording") {
     await listen(false);
-  } else if (S.mic !== "off") {
+  } else if (state.mic !== "off") {
     await stopMic(false); // the server closed the answer: its tail is not sent
   }
   render();
@@ -225,22 +225,22 @@ export async function answerEndedByServer(data) {
  * player may not have marked it stopped yet). */
 export async function listenForAnswer(questionOver = false) {
   const index = openIndex();
-  if (!S.handsFree || S.mode !== "voice" || !index || S.questionPlayed !== index) return;
-  if (S.mic === "off") {
-    if (S.micDenied || opening) return;
+  if (!state.handsFree || state.mode !== "voice" || !index || state.questionPlayed !== index) return;
+  if (state.mic === "off") {
+    if (state.micDenied || opening) return;
     opening = true;
     try {
       if (!(await openStream())) {
-        S.micDenied = true;
+        state.micDenied = true;
         return;
       }
     } finally {
       opening = false;
     }
     if (openIndex() !== index) return stopMic(false); // answered meanwhile (typed)
-    S.mic = "listening";
+    state.mic = "listening";
   }
-  if (S.mic === "listening" && (questionOver || !S.tts.playing)) startRecorder();
+  if (state.mic === "listening" && (questionOver || !state.tts.playing)) startRecorder();
   else renderInterview();
 }
 
@@ -249,17 +249,17 @@ export async function listenForAnswer(questionOver = false) {
 export function afterQuestionPlayed() {
   const index = openIndex();
   if (!index) return;
-  S.questionPlayed = index;
+  state.questionPlayed = index;
   listenForAnswer(true);
 }
 
 /** How this interview's answers end and the audio it sends, from the start ack or `session_resumed`
  * (`turn_detection` in force, `turn_detection_reason` when not what was asked, `audio_format`). */
 export function setTurnDetection(turnDetection, audioFormat, reason = null) {
-  S.turnDetection = turnDetection === "manual" ? "manual" : "auto";
-  S.audioFormat = audioFormat === "linear16" ? "linear16" : "webm";
-  S.turnReason = reason || null;
-  S.handsFree = S.mode === "voice" && S.turnDetection === "auto";
+  state.turnDetection = turnDetection === "manual" ? "manual" : "auto";
+  state.audioFormat = audioFormat === "linear16" ? "linear16" : "webm";
+  state.turnReason = reason || null;
+  state.handsFree = state.mode === "voice" && state.turnDetection === "auto";
   listenForAnswer(); // the question may have been played before the ack came
 }
 
@@ -268,22 +268,22 @@ export async function finishVoiceAnswer() {
   const index = openIndex();
   if (!index || ending === index) return; // Done pressed as the time ran out: one answer_end
   ending = index;
-  S.speechHeard = false;
-  if (S.mic === "recording" && S.handsFree) {
-    S.mic = "finishing";
+  state.speechHeard = false;
+  if (state.mic === "recording" && state.handsFree) {
+    state.mic = "finishing";
     renderInterview();
     await listen(true); // hands-free: "Done" ends this answer, the microphone keeps listening
-  } else if (S.mic !== "off") {
-    S.mic = "finishing";
+  } else if (state.mic !== "off") {
+    state.mic = "finishing";
     renderInterview();
     await stopMic(true);
   }
   try {
     const ack = await client.answerEnd(index);
-    S.answers.set(index, ack.transcript || S.transcriptFinal);
-    S.transcriptFinal = "";
-    S.transcriptPartial = "";
-    S.status = "processing";
+    state.answers.set(index, ack.transcript || state.transcriptFinal);
+    state.transcriptFinal = "";
+    state.transcriptPartial = "";
+    state.status = "processing";
   } catch (e) {
     notifyError(e);
   } finally {
@@ -294,19 +294,19 @@ export async function finishVoiceAnswer() {
 
 /** Wire the microphone and "Done answering" buttons. */
 export function initMicrophone() {
-  $("mic-btn").addEventListener("click", async () => {
-    if (S.mic === "off" || S.mic === "listening") return startMic();
-    if (S.mic === "recording") {
+  byId("mic-btn").addEventListener("click", async () => {
+    if (state.mic === "off" || state.mic === "listening") return startMic();
+    if (state.mic === "recording") {
       mic.recorder.pause();
-      S.mic = "paused";
-    } else if (S.mic === "paused") {
+      state.mic = "paused";
+    } else if (state.mic === "paused") {
       mic.recorder.resume();
-      S.mic = "recording";
+      state.mic = "recording";
     }
     renderInterview();
   });
-  $("done-btn").addEventListener("click", () => finishVoiceAnswer());
-  for (const name of ["ended", "error"]) $("tts-audio").addEventListener(name, () => afterQuestionPlayed());
+  byId("done-btn").addEventListener("click", () => finishVoiceAnswer());
+  for (const name of ["ended", "error"]) byId("tts-audio").addEventListener(name, () => afterQuestionPlayed());
   for (const radio of document.querySelectorAll('input[name="mode"]')) radio.addEventListener("change", renderTurnChoice);
   renderTurnChoice();
 }
@@ -314,5 +314,5 @@ export function initMicrophone() {
 /** The start form's choice of how answers end is offered for voice interviews only. */
 function renderTurnChoice() {
   const voice = document.querySelector('input[name="mode"]:checked');
-  $("turn-choice").hidden = !voice || voice.value !== "voice";
+  byId("turn-choice").hidden = !voice || voice.value !== "voice";
 }

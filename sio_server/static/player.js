@@ -1,15 +1,15 @@
 // Question audio: streamed tts_chunk/tts_end played through MediaSource, or as one Blob
 // per question when MediaSource cannot play the type.
-import { $, S } from "/static/state.js";
+import { byId, state } from "/static/state.js";
 import { renderInterview } from "/static/view.js";
 
-const audioEl = $("tts-audio");
+const audioEl = byId("tts-audio");
 // `?tts=blob` forces the per-question Blob fallback (for tests and for browsers with a broken MSE).
 const mseSupported =
   new URLSearchParams(window.location.search).get("tts") !== "blob" &&
   "MediaSource" in window &&
   window.MediaSource.isTypeSupported("audio/mpeg");
-S.tts.mode = mseSupported ? "mse" : "blob";
+state.tts.mode = mseSupported ? "mse" : "blob";
 
 const asBuffer = async (audio) => {
   if (audio instanceof ArrayBuffer) return audio;
@@ -52,9 +52,9 @@ export const tts = {
     this.queue = [];
     this.blobParts = [];
     this.ended = false;
-    S.tts.index = index;
+    state.tts.index = index;
     if (mseSupported && (this.mime === "audio/mpeg" || window.MediaSource.isTypeSupported(this.mime))) {
-      S.tts.mode = "mse";
+      state.tts.mode = "mse";
       const ms = new MediaSource();
       this.mediaSource = ms;
       this.url = URL.createObjectURL(ms);
@@ -68,19 +68,19 @@ export const tts = {
       }, { once: true });
       this.play();
     } else {
-      S.tts.mode = "blob";
+      state.tts.mode = "blob";
     }
   },
 
   chunk(data) {
     const index = Number(data.index);
-    if (S.mic === "recording" && !S.handsFree) return; // never play into an open microphone (hands-free: AEC)
-    S.tts.received += 1;
+    if (state.mic === "recording" && !state.handsFree) return; // never play into an open microphone (hands-free: AEC)
+    state.tts.received += 1;
     this.chain = this.chain.then(async () => {
       if (index !== this.index) this.begin(index, data.mime);
       const buffer = await asBuffer(data.audio);
       if (!buffer || index !== this.index) return;
-      if (S.tts.mode === "mse") {
+      if (state.tts.mode === "mse") {
         this.queue.push(buffer);
         this.pump();
       } else {
@@ -92,21 +92,21 @@ export const tts = {
   end(data) {
     const index = Number(data.index);
     this.chain = this.chain.then(() => {
-      S.tts.ended += 1;
+      state.tts.ended += 1;
       if (index !== this.index) return;
       if (data.interrupted) {
         stopTts(); // barge-in confirmed: the rest of the question is never played
         return;
       }
       this.ended = true;
-      if (S.tts.mode === "mse") {
+      if (state.tts.mode === "mse") {
         this.pump();
       } else if (this.blobParts.length) {
         // No MediaSource for this type: play the whole question once it is complete.
         const count = this.blobParts.length;
         this.url = URL.createObjectURL(new Blob(this.blobParts, { type: this.mime }));
         audioEl.src = this.url;
-        audioEl.addEventListener("playing", () => { S.tts.played += count; }, { once: true });
+        audioEl.addEventListener("playing", () => { state.tts.played += count; }, { once: true });
         this.play();
       }
     });
@@ -119,7 +119,7 @@ export const tts = {
     if (this.queue.length) {
       try {
         sb.appendBuffer(this.queue.shift());
-        S.tts.played += 1;
+        state.tts.played += 1;
       } catch (e) {
         console.warn("tts: append failed", e);
       }
@@ -135,10 +135,10 @@ export const tts = {
   play() {
     const p = audioEl.play();
     if (p && p.catch) {
-      p.then(() => { S.tts.blocked = false; renderInterview(); })
+      p.then(() => { state.tts.blocked = false; renderInterview(); })
         .catch((e) => {
           if (e && e.name === "NotAllowedError") {
-            S.tts.blocked = true; // autoplay refused (e.g. after a reload): offer a button
+            state.tts.blocked = true; // autoplay refused (e.g. after a reload): offer a button
             renderInterview();
           }
         });
@@ -177,15 +177,15 @@ export function stopTts() {
   tts.queue = [];
   tts.blobParts = [];
   tts.index = null;
-  S.tts.blocked = false;
-  S.tts.playing = false;
+  state.tts.blocked = false;
+  state.tts.playing = false;
 }
 
 /** Wire the audio element and its "Play the question" button. */
 export function initPlayer() {
-  audioEl.addEventListener("playing", () => { S.tts.playing = true; renderInterview(); });
+  audioEl.addEventListener("playing", () => { state.tts.playing = true; renderInterview(); });
   for (const name of ["pause", "ended", "emptied"]) {
-    audioEl.addEventListener(name, () => { S.tts.playing = false; renderInterview(); });
+    audioEl.addEventListener(name, () => { state.tts.playing = false; renderInterview(); });
   }
-  $("audio-play").addEventListener("click", () => tts.play());
+  byId("audio-play").addEventListener("click", () => tts.play());
 }

@@ -1,8 +1,8 @@
 // The last set-up on this browser: every option of the start form is kept in localStorage when an
 // interview starts and put back in the form when the page opens; the résumé text only when the
 // candidate ticks "remember my résumé" (unticking it forgets the stored one).
-import { $ } from "/static/state.js";
-import { PAGE_KEYS, loadLocal, storeLocal } from "/static/storage.js";
+import { byId } from "/static/state.js";
+import { loadLocal, PAGE_KEYS, storeLocal } from "/static/storage.js";
 
 const TEXT = ["job_title", "company", "job_description", "persona", "interview_type", "difficulty", "max_questions", "answer_time_limit_s"];
 const RADIOS = ["mode", "turn_detection"];
@@ -10,7 +10,7 @@ const CHECKS = ["speak_questions", "remember_resume"];
 
 /** Keep the set-up `config` (the start_interview payload) on this browser. */
 export function saveSetup(config) {
-  const remember = $("remember_resume").checked;
+  const remember = byId("remember_resume").checked;
   const kept = { ...config, remember_resume: remember };
   delete kept.resume_text;
   if (remember && config.resume_text) kept.resume_text = config.resume_text;
@@ -34,25 +34,25 @@ export function restoreSetup() {
   if (!setup) return;
   for (const name of TEXT) {
     const value = text(setup[name]);
-    const field = $(name);
+    const field = byId(name);
     if (value === null || !field) continue;
     if (field.tagName === "SELECT" && ![...field.options].some((o) => o.value === value)) continue;
     field.value = value;
   }
-  if (setup.answer_time_limit_s === undefined) $("answer_time_limit_s").value = "";
+  if (setup.answer_time_limit_s === undefined) byId("answer_time_limit_s").value = "";
   for (const name of RADIOS) {
     const radio = document.querySelector(`input[name="${name}"][value="${CSS.escape(String(setup[name]))}"]`);
     if (radio) radio.checked = true;
   }
-  for (const name of CHECKS) if (typeof setup[name] === "boolean") $(name).checked = setup[name];
-  if (setup.remember_resume && typeof setup.resume_text === "string") $("resume_text").value = setup.resume_text;
+  for (const name of CHECKS) if (typeof setup[name] === "boolean") byId(name).checked = setup[name];
+  if (setup.remember_resume && typeof setup.resume_text === "string") byId("resume_text").value = setup.resume_text;
 }
 
 /** Unticking "remember my résumé" forgets the stored one at once. */
 export function initSetup() {
   restoreSetup();
-  $("remember_resume").addEventListener("change", () => {
-    if ($("remember_resume").checked) return;
+  byId("remember_resume").addEventListener("change", () => {
+    if (byId("remember_resume").checked) return;
     const setup = read();
     if (!setup) return;
     delete setup.resume_text;

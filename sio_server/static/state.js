@@ -1,11 +1,12 @@
-// The page's one state object, the interview client and the helpers that read them.
+// The page's one state object (`state`), the interview client, and the helpers that read them:
+// `byId` (an element of index.html by id) and `label` (a string in the page's language).
 import { InterviewClient } from "/client/interview-client.js";
-import { t, LANGUAGES } from "/static/i18n.js";
-import { PAGE_KEYS, load } from "/static/storage.js";
+import { LANGUAGES, translate } from "/static/i18n.js";
+import { load, PAGE_KEYS } from "/static/storage.js";
 
-export const $ = (id) => document.getElementById(id);
+export const byId = (id) => document.getElementById(id);
 
-export const S = {
+export const state = {
   view: "start",
   uiLang: null,
   language: load(PAGE_KEYS.language) || null,
@@ -52,66 +53,66 @@ export const S = {
 function initialUiLang() {
   const saved = load(PAGE_KEYS.uiLang);
   if (LANGUAGES.includes(saved)) return saved;
-  if (LANGUAGES.includes(S.language)) return S.language;
+  if (LANGUAGES.includes(state.language)) return state.language;
   return (navigator.language || "en").toLowerCase().startsWith("ko") ? "ko" : "en";
 }
-S.uiLang = initialUiLang();
+state.uiLang = initialUiLang();
 
 export const client = new InterviewClient();
 
 /** The label `key` in the page's language. */
-export const L = (key, vars) => t(S.uiLang, key, vars);
+export const label = (key, vars) => translate(state.uiLang, key, vars);
 
 export function sortedQuestions() {
-  return [...S.questions.values()].sort((a, b) => a.index - b.index);
+  return [...state.questions.values()].sort((a, b) => a.index - b.index);
 }
 
 /** The open question: the latest one without an answer (none while ended). */
 export function openIndex() {
-  if (S.status === "ended" || S.feedback || S.past) return null;
+  if (state.status === "ended" || state.feedback || state.past) return null;
   const qs = sortedQuestions();
   const last = qs[qs.length - 1];
-  if (!last || S.answers.has(last.index)) return null;
-  if (S.pendingAnswer && S.pendingAnswer.index === last.index) return null;
+  if (!last || state.answers.has(last.index)) return null;
+  if (state.pendingAnswer && state.pendingAnswer.index === last.index) return null;
   return last.index;
 }
 
 /** What the microphone is doing, as the page shows it: "" (off), listening (open, no words yet),
  * recording (the answer is heard), paused, or finishing. */
 export function micStatus() {
-  if (S.mic === "off") return "";
-  if (S.mic === "listening" || (S.mic === "recording" && !S.speechHeard)) return "listening";
-  return S.mic;
+  if (state.mic === "off") return "";
+  if (state.mic === "listening" || (state.mic === "recording" && !state.speechHeard)) return "listening";
+  return state.mic;
 }
 
 /** Forget the interview's turns and feedback (the caller stops any question audio first). */
 export function resetInterview() {
-  S.mode = null;
-  S.requestedMode = null;
-  S.status = null;
-  S.maxQuestions = null;
-  S.questions = new Map();
-  S.answers = new Map();
-  S.pendingAnswer = null;
-  S.feedback = null;
-  S.feedbackError = null;
-  S.transcriptFinal = "";
-  S.transcriptPartial = "";
-  S.countdown = { index: null, deadline: 0, remaining: null, expired: [] };
-  S.past = null;
-  S.turnDetection = null;
-  S.turnReason = null;
-  S.audioFormat = "webm";
-  S.handsFree = false;
-  S.questionPlayed = null;
-  S.speechHeard = false;
-  S.answerEnding = null;
-  S.resumedSession = null;
+  state.mode = null;
+  state.requestedMode = null;
+  state.status = null;
+  state.maxQuestions = null;
+  state.questions = new Map();
+  state.answers = new Map();
+  state.pendingAnswer = null;
+  state.feedback = null;
+  state.feedbackError = null;
+  state.transcriptFinal = "";
+  state.transcriptPartial = "";
+  state.countdown = { index: null, deadline: 0, remaining: null, expired: [] };
+  state.past = null;
+  state.turnDetection = null;
+  state.turnReason = null;
+  state.audioFormat = "webm";
+  state.handsFree = false;
+  state.questionPlayed = null;
+  state.speechHeard = false;
+  state.answerEnding = null;
+  state.resumedSession = null;
 }
 
 /** The session whose report the feedback view shows: a past one, or the current one. */
 export function reportSession() {
-  if (S.past) return { sessionId: S.past.sessionId, token: S.past.token };
+  if (state.past) return { sessionId: state.past.sessionId, token: state.past.token };
   if (client.sessionId && client.resumeToken) return { sessionId: client.sessionId, token: client.resumeToken };
   return null;
 }

@@ -4,8 +4,8 @@
 import { sendAnswer } from "/static/answer.js";
 import { finishVoiceAnswer } from "/static/microphone.js";
 import { notify } from "/static/notices.js";
-import { $, L, S, openIndex } from "/static/state.js";
-import { PAGE_KEYS, load, store } from "/static/storage.js";
+import { byId, label, openIndex, state } from "/static/state.js";
+import { load, PAGE_KEYS, store } from "/static/storage.js";
 
 const DEADLINE_KEY = `${PAGE_KEYS.timeLimit}.deadline`;
 let ticker = 0;
@@ -22,15 +22,15 @@ function savedDeadline(index) {
 function stop() {
   clearInterval(ticker);
   ticker = 0;
-  S.countdown.index = null;
-  S.countdown.remaining = null;
+  state.countdown.index = null;
+  state.countdown.remaining = null;
 }
 
 function expire(index) {
-  S.countdown.expired.push(index);
-  if (S.mode === "voice") {
+  state.countdown.expired.push(index);
+  if (state.mode === "voice") {
     finishVoiceAnswer();
-  } else if ($("answer").value.trim()) {
+  } else if (byId("answer").value.trim()) {
     sendAnswer();
   } else {
     notify("info", "time_up");
@@ -38,13 +38,13 @@ function expire(index) {
 }
 
 function tick() {
-  const c = S.countdown;
+  const c = state.countdown;
   if (c.index === null) return;
   c.remaining = Math.max(0, Math.ceil((c.deadline - Date.now()) / 1000));
-  const el = $("countdown");
+  const el = byId("countdown");
   const minutes = Math.floor(c.remaining / 60);
   const seconds = String(c.remaining % 60).padStart(2, "0");
-  el.textContent = c.remaining ? L("interview.countdown", { time: `${minutes}:${seconds}` }) : L("interview.time_up");
+  el.textContent = c.remaining ? label("interview.countdown", { time: `${minutes}:${seconds}` }) : label("interview.time_up");
   el.dataset.urgent = String(c.remaining <= 10);
   el.setAttribute("datetime", `PT${c.remaining}S`);
   if (!c.remaining && !c.expired.includes(c.index)) expire(c.index);
@@ -52,16 +52,16 @@ function tick() {
 
 /** Start, keep or stop the countdown for the open question (runs on every render). */
 export function syncCountdown() {
-  const open = S.timeLimit ? openIndex() : null;
-  $("countdown").hidden = !open;
+  const open = state.timeLimit ? openIndex() : null;
+  byId("countdown").hidden = !open;
   if (!open) {
     stop();
     return;
   }
-  if (S.countdown.index === open) return;
-  S.countdown.index = open;
-  S.countdown.deadline = savedDeadline(open) || Date.now() + S.timeLimit * 1000;
-  store(DEADLINE_KEY, JSON.stringify({ index: open, deadline: S.countdown.deadline }));
+  if (state.countdown.index === open) return;
+  state.countdown.index = open;
+  state.countdown.deadline = savedDeadline(open) || Date.now() + state.timeLimit * 1000;
+  store(DEADLINE_KEY, JSON.stringify({ index: open, deadline: state.countdown.deadline }));
   clearInterval(ticker);
   ticker = setInterval(tick, 250);
   tick();

@@ -3,7 +3,7 @@
 Handlers validate payloads and call :class:`InterviewService`; everything they
 return is an ack of PROTOCOL.md. Which socket holds which session is the
 service's registry's to know: the namespace asks it, and gives it the rooms
-and supersede notices behind :class:`~sio_server.interview.registry.SocketHost`.
+and supersede notices behind :class:`~sio_server.interview.session_registry.SocketHost`.
 """
 
 from __future__ import annotations
@@ -20,9 +20,8 @@ from socketio.exceptions import ConnectionRefusedError as SioConnectionRefused
 
 from ..aio.tasks import OwnedTasks
 from ..domain.errors import InterviewError
-from ..interview import logic
+from ..interview import rules
 from ..interview.service import InterviewService, LiveSession
-from ..interview.spend import AUDIO_REALTIME, warning
 from ..observability.metrics import Metrics
 from ..settings import Settings
 from ..store.base import StoreError
@@ -207,7 +206,7 @@ class InterviewNamespace(socketio.AsyncNamespace):
                 if not self.service.holds(sid, live):
                     return  # superseded meanwhile: the newer socket gets the replay
                 await self.enter_room(sid, room_of(live.id))
-                for event, data in logic.resume_events(live.session, last_seq):
+                for event, data in rules.resume_events(live.session, last_seq):
                     await self._send(sid, event, data)
             self.metrics.resume_latency.observe(time.perf_counter() - started)
         finally:
@@ -237,7 +236,7 @@ class InterviewNamespace(socketio.AsyncNamespace):
         client = self.server.client_of(sid, self.namespace)
         live, token = await self.service.start_on_socket(sid, config, admit=admit, client=client)
         voice = {"interruption_min_ms": self.settings.interruption_min_ms} if live.session.mode == "voice" else {}
-        voice |= logic.voice_turns_payload(live.session)
+        voice |= rules.voice_turns_payload(live.session)
         if live.session.mode == "voice" and live.session.config.turn_detection != config.turn_detection:
             voice["turn_detection_reason"] = self.service.voice.turn_detection(config)[1]
         speak = bool(live.session.config.speak_questions)  # decided when the session was created
@@ -261,23 +260,17 @@ class InterviewNamespace(socketio.AsyncNamespace):
             raise InterviewError("invalid_payload", "audio_chunk takes one binary argument")
         if len(payload) > self.settings.audio_chunk_max_bytes:
             raise InterviewError("payload_too_large", f"audio chunks are limited to {self.settings.audio_chunk_max_bytes} bytes")
-        live = self.service.session_of(sid)
-        if live.listener is None:  # text mode (or ended): nothing would read the audio, so none is queued
-            self.metrics.audio_dropped.inc()
-            limits = self.limits.get(sid)
-            if live.session.mode == "text" and limits is not None and not limits.audio_refused:
-                limits.audio_refused = True  # said once; later chunks are dropped silently
-                raise InterviewError("text_mode", "this interview runs in text mode: audio is not accepted")
-            return None
-        if not live.spend.take_audio(len(payload)):  # faster than the declared format's real time: dropped
-            self.metrics.audio_dropped.inc()
-            if live.audio.should_warn():
-                await self._send(sid, "warning", warning(AUDIO_REALTIME))
-            return None
-        if not live.audio.put(bytes(payload)):
-            self.metrics.audio_dropped.inc()
-            if live.audio.should_warn():
-                await self._send(sid, "warning", {"code": "audio_dropped", "message": "audio is arriving faster than it can be processed"})
+        try:
+            notice = self.service.hear(self.service.session_of(sid), payload)
+        except InterviewError as exc:
+            if exc.code == "text_mode":
+                limits = self.limits.get(sid)
+                if limits is None or limits.audio_refused:
+                    return None  # said once; later chunks are dropped silently
+                limits.audio_refused = True
+            raise
+        if notice is not None:
+            await self._send(sid, "warning", notice)
         return None
 
     async def interrupt(self, sid: str, payload: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ module is found by its name; nothing else changes: the chains
 ``GET /api/v1/capabilities`` and the benchmarks' scrubbed environment all read
 the registry. Add a fake in ``devtools/fakes/`` and tests in ``tests/vendors/``.
 
-:mod:`.registry` builds the LLM, TTS and STT chains (:mod:`.fallback`) from
+:mod:`.chains` builds the LLM, TTS and STT chains (:mod:`.fallback`) from
 settings. A chain's last link is local: the offline interviewer for the LLM,
 espeak-ng then silence for TTS; no STT provider means voice interviews run in
 text mode.
@@ -19,6 +19,6 @@ text mode.
 
 from __future__ import annotations
 
-from .registry import make_llm, make_stt, make_tts
+from .chains import make_llm, make_stt, make_tts
 
 __all__ = ["make_llm", "make_stt", "make_tts"]

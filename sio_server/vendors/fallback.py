@@ -18,12 +18,11 @@ speech) and is told to the caller's ``Spend``, which counts and warns.
 * :class:`FallbackTTS` moves on for a sentence that failed before its first
   byte, or sent none within ``first_byte_deadline`` (a hung vendor: counted as a
   failure by its breaker like any other); a failure after it ends the sentence
-  (audio is never sent twice). :meth:`FallbackTTS.bind` gives one question's
-  view of the chain, which does not ask a provider again once it failed.
-* :class:`FallbackSTT` opens the first available provider for each answer
-  that takes its audio (a provider's ``audio_formats``, when it declares them:
-  OpenAI realtime takes ``linear16`` only; skipping it costs its breaker nothing).
-  :meth:`FallbackSTT.handles` says whether any provider takes a language and audio format.
+  (audio is never sent twice). One question's view of the chain, which does
+  not ask a provider again once it failed, is the question's
+  (:class:`~sio_server.interview.question_turn.QuestionVoice`).
+* :class:`~.fallback_stt.FallbackSTT` (in its own module) opens the first
+  available provider for each answer.
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -39,11 +38,10 @@ from ..domain.model import Feedback
 from .breaker import BreakerOptions, CircuitBreaker
 from .budget import LLMGate, Spend
 from .llm import FeedbackRequest, LLMProvider, LLMUnavailable, OnAttempt, QuestionRequest
-from .plugins import STTCapabilities
-from .stt import OnEvent, OnTranscript, STTError, STTProvider, STTStream, Word
+from .stt import STTError
 from .tts import TTSError, TTSProvider
 
-__all__ = ["BoundTTS", "FallbackLLM", "FallbackSTT", "FallbackTTS", "LLMUnavailable"]
+__all__ = ["Chain", "FallbackLLM", "FallbackTTS", "LLMUnavailable", "Link", "failed"]
 
 log = logging.getLogger(__name__)
 
@@ -323,131 +321,3 @@ class FallbackTTS(Chain[TTSProvider]):
                 await stream.aclose()  # type: ignore[attr-defined]  # an async generator
             return
         raise TTSError("no TTS provider could speak the sentence: " + ("; ".join(errors) or "all skipped"))
-
-    def bind(self, on_switch: Callable[[str], Awaitable[None]], spend: Spend | None = None) -> BoundTTS:
-        """One question's view of the chain; ``on_switch(name)`` when a sentence moves to a later provider.
-
-        ``spend``: the session's budget, asked before each sentence.
-        """
-        return BoundTTS(self, on_switch, spend)
-
-
-class BoundTTS:
-    """A :class:`~.tts.TTSProvider` for one question: ``name``/``offline``/``mime`` are the provider speaking now.
-
-    Metrics and ``tts_chunk`` then carry the real provider's name and audio type. A provider that
-    failed a sentence (``failed``) is not asked again for the rest of the question: a hung vendor
-    costs the question one deadline, not one per sentence.
-    """
-
-    def __init__(self, chain: FallbackTTS, on_switch: Callable[[str], Awaitable[None]], spend: Spend | None = None) -> None:
-        self.chain = chain
-        self.on_switch = on_switch
-        self.failed: set[str] = set()
-        self.spend = spend
-        first = chain.links[0].provider
-        self.name, self.offline, self.mime = first.name, first.offline, first.mime
-
-    async def stream(self, text: str, *, persona: str, language: str) -> AsyncIterator[bytes]:
-        """Yield the audio of ``text`` through the chain."""
-        attempts = 0
-
-        async def attempt(name: str, offline: bool, restart: bool) -> None:
-            nonlocal attempts
-            provider = next(link.provider for link in self.chain.links if link.provider.name == name)
-            self.name, self.offline, self.mime = provider.name, provider.offline, provider.mime
-            attempts += 1
-            if attempts > 1:
-                await self.on_switch(name)
-
-        async for chunk in self.chain.stream(
-            text,
-            persona=persona,
-            language=language,
-            on_attempt=attempt,
-            exclude=self.failed,
-            on_failure=self.failed.add,
-            spend=self.spend,
-        ):
-            yield chunk
-
-
-class _TrackedStream:
-    """An :class:`~.stt.STTStream` that reports its outcome to its provider's breaker."""
-
-    def __init__(self, stream: STTStream, link: Link[STTProvider]) -> None:
-        self.stream = stream
-        self.link = link
-        self.name = link.provider.name
-
-    @property
-    def audio_lost(self) -> bool:
-        """Whether the provider lost audio of this answer."""
-        return bool(getattr(self.stream, "audio_lost", False))
-
-    @property
-    def words(self) -> list[Word]:
-        """The provider's timed final words of this answer ([] when it does not time its words)."""
-        return list(getattr(self.stream, "words", None) or [])
-
-    async def send(self, chunk: bytes) -> None:
-        """Send one audio chunk."""
-        try:
-            await self.stream.send(chunk)
-        except Exception:
-            self.link.breaker.failure()
-            raise
-
-    async def finish(self) -> str:
-        """Finalize and return the transcript."""
-        try:
-            text = await self.stream.finish()
-        except Exception:
-            self.link.breaker.failure()
-            raise
-        return text
-
-    async def abort(self) -> None:
-        """Close without waiting for results."""
-        await self.stream.abort()
-
-
-class FallbackSTT(Chain[STTProvider]):
-    """An :class:`~.stt.STTProvider` that opens each answer's stream with the first available provider.
-
-    ``on_event`` (speech start, end of utterance) goes to the providers that send such events
-    (``capabilities.end_of_speech_events``); the listener judges the others from the timing of their results.
-    """
-
-    capabilities = STTCapabilities(streaming=True, interim_results=True, end_of_speech_events=True)
-    """The chain takes ``on_event`` and passes it to the links whose own capabilities send such events."""
-
-    def handles(self, language: str, audio_format: str) -> bool:
-        """Whether a provider transcribes ``language`` sent as ``audio_format`` (one that declares neither takes all)."""
-        return any(
-            language in (p.capabilities.languages or (language,))
-            and audio_format in (p.capabilities.audio_formats or (audio_format,))
-            for p in self.providers
-        )
-
-    async def open(
-        self, *, audio_format: str, language: str, on_transcript: OnTranscript, on_event: OnEvent | None = None
-    ) -> STTStream:
-        """Open a stream for one answer; :class:`STTError` when no provider could."""
-        errors: list[str] = []
-        for link in self.available():
-            formats = link.provider.capabilities.audio_formats
-            if formats is not None and audio_format not in formats:
-                link.breaker.release()  # a trial slot available() may have given it
-                continue
-            events = {"on_event": on_event} if on_event and link.provider.capabilities.end_of_speech_events else {}
-            try:
-                with link.breaker.call():  # reachable; a failure of the stream itself counts in _TrackedStream
-                    stream = await link.provider.open(
-                        audio_format=audio_format, language=language, on_transcript=on_transcript, **events
-                    )
-            except Exception as exc:  # noqa: BLE001 - logged by failed(); the chain moves on
-                errors.append(failed("STT", link.provider.name, "to open a stream", exc))
-                continue
-            return _TrackedStream(stream, link)
-        raise STTError("no STT provider could open a stream: " + ("; ".join(errors) or "all skipped"))

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..domain.model import CategoryScores, Feedback, InterviewConfig, QuestionScore, Turn
 from .llm import FeedbackRequest, QuestionRequest
 
-RESUME_CHARS = 4000
+CV_CHARS = 4000
 JOB_DESCRIPTION_CHARS = 3000
 ANSWER_CHARS = 1500
 
@@ -85,7 +85,7 @@ def _context_block(config: InterviewConfig, ko: bool) -> str:
             ("직무 기술서:\n" if ko else "Job description:\n") + _trim(config.job_description, JOB_DESCRIPTION_CHARS)
         )
     if config.resume_text.strip():
-        parts.append(("지원자 이력서:\n" if ko else "Candidate's resume:\n") + _trim(config.resume_text, RESUME_CHARS))
+        parts.append(("지원자 이력서:\n" if ko else "Candidate's resume:\n") + _trim(config.resume_text, CV_CHARS))
     return "\n\n".join(parts)
 
 

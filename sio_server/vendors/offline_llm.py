@@ -1,4 +1,4 @@
-"""The offline LLM provider: the :mod:`sio_server.interviewer` behind the LLM interface.
+"""The offline LLM provider: the :mod:`sio_server.coach` behind the LLM interface.
 
 Deterministic, template-driven, no network: the last link of the LLM fallback chain.
 """
@@ -13,7 +13,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from ..domain.model import Feedback
-from ..interviewer import build_feedback, next_question
+from ..coach import build_feedback, next_question
 from ..settings import Settings
 from .llm import FeedbackRequest, QuestionRequest
 from .plugins import LLMCapabilities, Vendor, VendorSettings, register, vendor_config

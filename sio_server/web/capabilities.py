@@ -8,7 +8,7 @@ from aiohttp import web
 
 from ..appkeys import SERVICE
 from ..domain.model import Language
-from ..vendors.capabilities import capabilities
+from ..vendors.voice_modes import capabilities
 
 routes = web.RouteTableDef()
 LANGUAGES = get_args(Language)

@@ -68,6 +68,12 @@ async def static_file(request: web.Request) -> web.StreamResponse:
     return _flat_file(request, STATIC_DIR)
 
 
+@routes.get("/static/languages/{name:[a-z]{2,8}}.{ext:json}")
+async def page_strings(request: web.Request) -> web.StreamResponse:
+    """The page's strings in one language (``static/languages/{lang}.json``), imported by ``i18n.js``."""
+    return _flat_file(request, STATIC_DIR / "languages")
+
+
 def add_static(app: web.Application) -> None:
     """Register the page routes, ``/static`` included."""
     app.add_routes(routes)

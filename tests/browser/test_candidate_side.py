@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from sio_server.devtools.browser.helpers import ANSWERS, fill_form, hook, open_page, wait_feedback, wait_hook
-from sio_server.devtools.resume_files import RESUME_LINES, image_only_pdf, text_pdf
+from sio_server.devtools.cv_files import CV_LINES, image_only_pdf, text_pdf
 
 OPTIONS = {"company": "Acme Payments", "interview_type": "technical", "difficulty": "hard", "answer_time_limit_s": "30"}
 
@@ -39,7 +39,7 @@ def set_up(page) -> None:
     assert "no text" in page.inner_text("#resume-status")
     # A PDF with text fills the field; the candidate can still edit it.
     assert upload(page, "cv.pdf", text_pdf()) == {"state": "done", "pages": 1, "code": None}
-    assert page.input_value("#resume_text").splitlines() == RESUME_LINES
+    assert page.input_value("#resume_text").splitlines() == CV_LINES
     page.fill("#resume_text", page.input_value("#resume_text") + "\nAlso: on-call lead.")
 
 
@@ -50,7 +50,7 @@ def fetch(url: str, token: str) -> tuple[int, dict[str, str], bytes]:
 
 
 @pytest.mark.timeout(240)
-def test_every_option_a_pdf_resume_time_limits_and_the_report(server, browser, page):
+def test_every_option_a_pdf_cv_time_limits_and_the_report(server, browser, page):
     open_page(page, server.url)
     set_up(page)
     page.click("#start-btn")

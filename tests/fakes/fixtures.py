@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from sio_server.devtools.fakes.base import free_port
+from sio_server.devtools.fakes.fake_server import free_port
 from sio_server.devtools.fakes.fake_deepgram import FakeDeepgram
 from sio_server.devtools.fakes.fake_elevenlabs import FakeElevenLabs
 from sio_server.devtools.fakes.fake_openai import FakeOpenAI

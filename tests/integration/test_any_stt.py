@@ -17,7 +17,7 @@ import time
 import pytest
 
 from client_adapter import InterviewClient
-from sio_server.devtools.fakes.base import free_port
+from sio_server.devtools.fakes.fake_server import free_port
 from sio_server.devtools.fakes.fake_openai import FakeOpenAI
 from tests.support.speech import BYTES_PER_SECOND, chunks, silence, speech
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from sio_server.domain.model import InterviewConfig, Status
-from sio_server.interview import logic
+from sio_server.interview import rules
 from sio_server.store.base import Clock, SessionStore, VersionConflict
 
 BAD_IDS = [
@@ -30,11 +30,11 @@ BAD_IDS = [
 
 
 def make_session(questions: int = 0, max_questions: int = 5, client_key: str | None = None):
-    session = logic.new_session(InterviewConfig(max_questions=max_questions), token_hash="0" * 64, mode="text")
+    session = rules.new_session(InterviewConfig(max_questions=max_questions), token_hash="0" * 64, mode="text")
     session.client_key = client_key
     for i in range(questions):
-        logic.add_question(session, f"Q{i + 1}?", fallback=False)
-        logic.record_answer(session, i + 1, f"answer {i + 1}")
+        rules.add_question(session, f"Q{i + 1}?", fallback=False)
+        rules.record_answer(session, i + 1, f"answer {i + 1}")
     session.version = 1
     return session
 
@@ -90,7 +90,7 @@ class StoreContract:
         again = await store.reload(seen)
         assert again is not None and again.model_dump() == seen.model_dump()
         newer = seen.model_copy(deep=True)
-        logic.add_question(newer, "A newer question?", fallback=False)
+        rules.add_question(newer, "A newer question?", fallback=False)
         newer.version = 2
         await store.save(newer)
         current = await store.reload(seen)  # seen is version 1: the store must not hand it back
@@ -162,7 +162,7 @@ class StoreContract:
     async def test_due_names_the_sessions_due_on_each_clock_oldest_first(self, store: SessionStore):
         base = make_session().created_at
         asked = make_session()  # a question asked, never answered
-        logic.add_question(asked, "Q1?", fallback=False)
+        rules.add_question(asked, "Q1?", fallback=False)
         answered = make_session(questions=1)
         ended_old, ended_new = make_session(questions=1), make_session(questions=1)
         for minutes, session in ((10, asked), (20, answered), (30, ended_old), (40, ended_new)):
@@ -180,7 +180,7 @@ class StoreContract:
         assert await store.due(Clock.ABANDONED, base + timedelta(minutes=15), 10) == [asked.id]
         assert await store.due(Clock.UNANSWERED, base, 10) == []
         asked.version = 2
-        logic.record_answer(asked, 1, "an answer")
+        rules.record_answer(asked, 1, "an answer")
         await store.save(asked)
         assert await store.due(Clock.UNANSWERED, late, 10) == [], "answered since"
         await store.purge(ended_new.id, late)

@@ -9,7 +9,7 @@ import pytest
 
 from sio_server.domain.errors import InterviewError
 from sio_server.domain.model import InterviewConfig
-from sio_server.interview import logic
+from sio_server.interview import rules
 from sio_server.interview.audio_queue import AudioQueue
 from sio_server.interview.committer import Committer
 from sio_server.interview.live import LiveSession
@@ -37,7 +37,7 @@ class StoredFirst:
 async def test_saved_before_emitted_and_undone_on_a_failed_save(tmp_path: Path):
     store = FlakyStore(tmp_path / "data")
     await store.open()
-    session = logic.new_session(InterviewConfig(), token_hash="0" * 64, mode="text")
+    session = rules.new_session(InterviewConfig(), token_hash="0" * 64, mode="text")
     session.version = 1
     await store.save(session)
     live = LiveSession(session=session, audio=AudioQueue(2))
@@ -46,11 +46,11 @@ async def test_saved_before_emitted_and_undone_on_a_failed_save(tmp_path: Path):
 
     store.failing = True
     with pytest.raises(InterviewError) as err:
-        await committer.commit_event(live, lambda s: logic.add_question(s, "Q1?", fallback=False))
+        await committer.commit_event(live, lambda s: rules.add_question(s, "Q1?", fallback=False))
     assert err.value.code == "store_unavailable"
     assert live.session.version == 1 and live.session.turns == [] and emitter.events == []
 
     store.failing = False
-    event = await committer.commit_event(live, lambda s: logic.add_question(s, "Q1?", fallback=False))
+    event = await committer.commit_event(live, lambda s: rules.add_question(s, "Q1?", fallback=False))
     assert event.seq == 1 and emitter.events == ["question"] and live.session.version == 2
     assert (await store.load(live.id)).version == 2

@@ -7,8 +7,8 @@ import zipfile
 
 import pytest
 
-from sio_server.devtools.resume_files import (
-    RESUME_LINES,
+from sio_server.devtools.cv_files import (
+    CV_LINES,
     docx_file,
     docx_with_body,
     empty_paragraphs_docx,
@@ -31,7 +31,7 @@ def refusal(data: bytes, filename: str, **kwargs: int) -> str:
 def test_pdf_with_text_gives_its_text_and_page_count():
     doc = parse_document(text_pdf(pages=2), "cv.pdf", max_bytes=LIMIT)
     assert doc.kind == "pdf" and doc.pages == 2 and not doc.truncated
-    for line in RESUME_LINES:
+    for line in CV_LINES:
         assert doc.text.count(line) == 2, doc.text
 
 
@@ -47,7 +47,7 @@ def test_encrypted_pdf_is_refused_as_encrypted():
 def test_pdf_restricted_only_by_an_owner_password_is_read(algorithm):
     # "Restrict editing" exports from Word and Acrobat: AES needs the cryptography package (a dependency).
     doc = parse_document(encrypted_pdf("", algorithm), "cv.pdf", max_bytes=LIMIT)
-    assert RESUME_LINES[1] in doc.text
+    assert CV_LINES[1] in doc.text
 
 
 def test_image_only_pdf_has_no_text():
@@ -57,7 +57,7 @@ def test_image_only_pdf_has_no_text():
 def test_docx_gives_paragraphs_and_tables():
     doc = parse_document(docx_file(), "cv.docx", max_bytes=LIMIT)
     assert doc.kind == "docx" and doc.pages is None
-    assert doc.text.splitlines()[: len(RESUME_LINES)] == RESUME_LINES
+    assert doc.text.splitlines()[: len(CV_LINES)] == CV_LINES
     assert "Skills | PostgreSQL, Redis" in doc.text
 
 
@@ -95,7 +95,7 @@ def test_clean_text_drops_control_characters_and_truncates():
 
 
 def test_pdf_reading_stops_at_the_page_limit_and_at_max_chars():
-    assert parse_document(text_pdf(pages=12), "cv.pdf", max_bytes=LIMIT, max_pages=3).text.count(RESUME_LINES[0]) == 3
+    assert parse_document(text_pdf(pages=12), "cv.pdf", max_bytes=LIMIT, max_pages=3).text.count(CV_LINES[0]) == 3
     doc = parse_document(text_pdf(pages=12), "cv.pdf", max_bytes=LIMIT, max_chars=200)
     assert doc.truncated and doc.pages == 12 and len(doc.text) <= 200
 

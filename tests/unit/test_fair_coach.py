@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 import pytest
 
 from sio_server.domain.model import Feedback, InterviewConfig, Turn
-from sio_server.interviewer import build_feedback, next_question
-from sio_server.interviewer.analysis import metrics_in
-from sio_server.interviewer.feedback import measure
-from sio_server.interviewer.job import job_profile
-from sio_server.interviewer.templates import detect_template, templates
+from sio_server.coach import build_feedback, next_question
+from sio_server.coach.analysis import metrics_in
+from sio_server.coach.feedback import measure
+from sio_server.coach.job import job_profile
+from sio_server.coach.templates import detect_template, templates
 from sio_server.text.keywords import extract_keywords
 
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
@@ -269,7 +269,7 @@ def test_the_title_is_one_term_and_never_offered_as_a_skill(language: str) -> No
         title, jd = "데이터 엔지니어", "데이터 엔지니어로서 Spark와 Airflow로 데이터 파이프라인을 운영합니다. 데이터 엔지니어 경험 3년 이상."
     config = cfg(language, job_title=title, job_description=jd)
     job = job_profile(config)
-    offered = [*job.reference.values(), *job.jd_terms, *job.resume_terms]
+    offered = [*job.reference.values(), *job.jd_terms, *job.cv_terms]
     assert not any(term.lower() in title.lower() for term in offered), offered
     fb = feedback(config, [OFF_TOPIC[language]])
     hint = re.search(r"for example through (.*)|\(예: (.*)\)", fb.per_question[0].comment)

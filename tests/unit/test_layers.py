@@ -4,7 +4,7 @@ Bottom to top (docs/architecture in the README):
 
     domain, aio                      the session model, ids, errors; generic async helpers
     settings, observability, text, net
-    interviewer, store, cluster      the offline interviewer, the stores, session leases
+    coach, store, cluster            the offline interviewer, the stores, session leases
     vendors                          LLM / TTS / STT providers and their chains
     interview                        the service: sessions, steps, questions, voice
     appkeys                          typed keys of the aiohttp app's state
@@ -29,7 +29,7 @@ PACKAGE = ROOT / "sio_server"
 LAYERS: list[set[str]] = [
     {"domain", "aio"},
     {"settings", "observability", "text", "net"},
-    {"interviewer", "store", "cluster"},
+    {"coach", "store", "cluster"},
     {"vendors"},
     {"interview"},
     {"appkeys"},
@@ -69,7 +69,7 @@ def imports_of(path: Path, root: Path) -> list[tuple[int, str]]:
                 module = ".".join(base + ([node.module] if node.module else []))
             else:
                 module = node.module or ""
-            # ``from . import logic`` imports a module: count the module, not the package
+            # ``from . import rules`` imports a module: count the module, not the package
             found += [(node.lineno, f"{module}.{alias.name}") for alias in node.names]
     return found
 

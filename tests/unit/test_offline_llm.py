@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from sio_server.domain.model import Feedback, InterviewConfig, Turn
-from sio_server.interviewer import next_question
-from sio_server.interviewer.templates import CLOSING, detect_template, templates
+from sio_server.coach import next_question
+from sio_server.coach.templates import CLOSING, detect_template, templates
 from sio_server.text.keywords import extract_keywords, keyword_set
 from sio_server.vendors.llm import FeedbackRequest, QuestionRequest
 from sio_server.vendors.offline_llm import OfflineLLM

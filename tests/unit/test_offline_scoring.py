@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from sio_server.domain.model import InterviewConfig, QuestionScore, Turn
-from sio_server.interviewer import build_feedback
+from sio_server.coach import build_feedback
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 LABELLED = json.loads((FIXTURES / "scoring_labelled.json").read_text("utf-8"))

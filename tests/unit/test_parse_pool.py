@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from sio_server.devtools.resume_files import RESUME_LINES, text_pdf, xobject_pdf
+from sio_server.devtools.cv_files import CV_LINES, text_pdf, xobject_pdf
 from sio_server.text.documents import DocumentError
 from sio_server.text.parse_pool import ParseLimits, ParsePool, PoolBusy
 from tests.support.proctree import alive, children
@@ -28,9 +28,11 @@ async def refusal(parsing: ParsePool, data: bytes) -> DocumentError:
 async def test_a_cpu_bomb_ends_at_its_cpu_limit_and_the_next_file_gets_a_fresh_worker():
     parsing = pool(cpu_seconds=1.0)
     try:
-        assert (await parsing.parse(text_pdf(), "cv.pdf")).text == "\n".join(RESUME_LINES)
+        assert (await parsing.parse(text_pdf(), "cv.pdf")).text == "\n".join(CV_LINES)
         first = children(os.getpid())
-        error = await refusal(parsing, xobject_pdf(pages=50))
+        # 5,000 draws a page: about 5 s of CPU on this 2-core VM without the limit (1,000 draws took 1.3 s, too
+        # close to the 1 s limit on a faster machine), so the worker always dies of SIGXCPU well before the wall clock
+        error = await refusal(parsing, xobject_pdf(pages=50, draws=5_000))
         assert error.code == "invalid_file" and "too much" in error.message  # killed by SIGXCPU, not the wall clock
         await wait_until(lambda: not any(alive(pid) for pid in first), what="the worker killed by SIGXCPU")
         assert (await parsing.parse(text_pdf(), "cv.pdf")).kind == "pdf"

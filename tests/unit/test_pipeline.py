@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import pytest
+
 from sio_server.domain.model import InterviewConfig
-from sio_server.interview import logic
+from sio_server.interview import rules
 from sio_server.interview.audio_queue import AudioQueue
 from sio_server.interview.live import LiveSession
 from sio_server.interview.pipeline import QuestionPipeline
+from sio_server.interview.preemptive import Draft
 from sio_server.observability.metrics import Metrics
 from sio_server.vendors.fallback import FallbackLLM, FallbackTTS
 from sio_server.vendors.offline_llm import OfflineLLM
@@ -61,7 +65,7 @@ def stage_count(metrics: Metrics, stage: str, outcome: str) -> float:
 
 
 def live_session() -> LiveSession:
-    session = logic.new_session(InterviewConfig(language="en"), token_hash="", mode="voice")
+    session = rules.new_session(InterviewConfig(language="en"), token_hash="", mode="voice")
     return LiveSession(session=session, audio=AudioQueue(4))
 
 
@@ -70,7 +74,7 @@ async def test_each_sentence_is_spoken_as_soon_as_it_is_written_and_every_stage_
     pipeline = QuestionPipeline(FallbackLLM([TwoSentences(), OfflineLLM()]), FallbackTTS([tts]), emitter, metrics)
     question = await pipeline.write_question(live_session())
     assert question.text == "Tell me about a project. What was your role?" and not question.fallback
-    assert await question.speech.finish()
+    assert await question.finish()
     assert tts.sentences == ["Tell me about a project.", "What was your role?"]
     chunks = [d["audio"] for e, d in emitter.events if e == "tts_chunk"]
     assert chunks == [b"Tell me about a project.", b"What was your role?"]
@@ -93,8 +97,40 @@ async def test_a_failing_llm_falls_back_and_the_abandoned_speech_is_observed_as_
     )
     question = await pipeline.write_question(live_session())
     assert question.fallback and question.text
-    await question.speech.cancel()
+    await question.cancel()
     # One LLM stage across the chain's attempts; the broken provider's speech was cancelled at the switch.
     assert stage_count(metrics, "llm", "ok") == 1 and stage_count(metrics, "llm", "failed") == 0
     assert stage_count(metrics, "tts", "cancelled") == 2
     assert [d["code"] for e, d in emitter.events if e == "warning"] == ["llm_fallback"]
+
+
+async def test_stage_timing_names_its_outcome_by_how_the_block_ended():
+    metrics = Metrics()
+    with metrics.stage("llm"):
+        pass
+    with pytest.raises(ValueError), metrics.stage("llm"):
+        raise ValueError("empty")
+    with pytest.raises(asyncio.CancelledError), metrics.stage("llm"):
+        raise asyncio.CancelledError
+    with metrics.stage("tts", started=0.0) as run:
+        run.outcome = "failed"
+    assert [stage_count(metrics, "llm", o) for o in ("ok", "failed", "cancelled")] == [1, 1, 1]
+    assert stage_count(metrics, "tts", "failed") == 1
+
+
+async def test_a_draft_that_fails_midway_is_unsaid_and_the_same_turn_writes_the_question_with_the_llm():
+    metrics, emitter, tts = Metrics(), Emitter(), EchoTTS()
+    pipeline = QuestionPipeline(FallbackLLM([TwoSentences(), OfflineLLM()]), FallbackTTS([tts]), emitter, metrics)
+    draft = Draft(0, "my answer")
+
+    async def write() -> str:
+        draft.add("A drafted sentence. ")
+        await asyncio.sleep(0)
+        raise ConnectionError("the LLM dropped the draft")
+
+    draft.task = asyncio.create_task(write())
+    question = await pipeline.write_question(live_session(), draft)
+    assert question.text == "Tell me about a project. What was your role?" and "preemptive" not in question.timings
+    assert await question.finish()
+    assert stage_count(metrics, "tts", "cancelled") == 1 and stage_count(metrics, "tts", "ok") == 1
+    assert [d["index"] for e, d in emitter.events if e == "tts_end"] == [1], "the draft's speech sent no tts_end"

@@ -25,6 +25,9 @@ class RecordingEmitter:
         self.store = store
         self.events: list[tuple[str, str, dict[str, Any]]] = []
 
+    def backlog(self, session_id: str) -> int:
+        return 0
+
     async def emit(self, session_id: str, event: str, data: dict[str, Any]) -> None:
         if "seq" in data:
             stored = await self.store.load(session_id)
@@ -243,3 +246,14 @@ async def test_sessions_leaving_memory_leave_no_cache_behind(tmp_path):
     again = await service.get(lives[0].id)  # reloaded: its version is learnt from the file again
     await service.end(again)
     assert (await service.store.load(again.id)).version == 2
+
+
+async def test_audio_goes_through_the_service_which_refuses_it_in_text_mode(tmp_path):
+    service, _ = await make_service(tmp_path)  # no STT: every interview runs in text mode
+    live, _ = await service.start(InterviewConfig(language="en", mode="voice"))
+    assert live.session.mode == "text" and live.listener is None
+    with pytest.raises(InterviewError) as refused:
+        service.hear(live, b"\0" * 320)
+    assert refused.value.code == "text_mode" and len(live.audio) == 0
+    assert service.metrics.registry.get_sample_value("interview_audio_dropped_chunks_total") == 1
+    await service.close()

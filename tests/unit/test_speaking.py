@@ -1,4 +1,4 @@
-"""How a spoken answer was said (interviewer/speaking.py): pace, fillers, the longest pause, talk time, hints.
+"""How a spoken answer was said (coach/speaking.py): pace, fillers, the longest pause, talk time, hints.
 
 Pure: a transcript, the STT's timed words (or none) and the audio's length in; measures and hints out.
 """
@@ -6,11 +6,11 @@ Pure: a transcript, the STT's timed words (or none) and the audio's length in; m
 from __future__ import annotations
 
 from sio_server.domain.model import Feedback, InterviewConfig, QuestionScore, Speaking, Turn, utcnow
-from sio_server.interview import logic
-from sio_server.interview.feedback import with_speaking
+from sio_server.interview import rules
+from sio_server.interview.feedback_writer import with_speaking
 from sio_server.interview.spoken import AnswerAudio
-from sio_server.interviewer.data import language_pack
-from sio_server.interviewer.speaking import combine, measure, units_of
+from sio_server.coach.data import language_pack
+from sio_server.coach.speaking import combine, measure, units_of
 
 
 def timed(text: str, words_per_s: float = 2.5, pauses: dict[int, float] | None = None) -> list[tuple[str, float, float]]:
@@ -103,7 +103,7 @@ def test_webm_audio_length_from_the_chunks_timing():
 def test_feedback_gets_the_turns_measures_and_never_a_writers_own():
     spoken = measure("I led the migration and we cut costs by a third in two months.", [], 6.0, "en")
     now = utcnow()
-    session = logic.new_session(InterviewConfig(language="en", mode="voice"), "h" * 64, "voice")
+    session = rules.new_session(InterviewConfig(language="en", mode="voice"), "h" * 64, "voice")
     session.turns = [
         Turn(index=1, question="q1", asked_at=now, answer="spoken", speaking=spoken),
         Turn(index=2, question="q2", asked_at=now, answer="typed"),

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from sio_server.domain.model import InterviewConfig
-from sio_server.interview import logic
+from sio_server.interview import rules
 from sio_server.interview.pipeline import QuestionPipeline
+from sio_server.interview.question_turn import QuestionVoice
 from sio_server.interview.service import InterviewService
 from sio_server.interview.speech import QuestionSpeech
 from sio_server.observability.metrics import Metrics
@@ -67,8 +68,8 @@ class SlowLLM(TwoSentences):
 )
 def test_questions_are_spoken_as_asked_else_in_voice_interviews_only(mode, asked, spoken):
     config = InterviewConfig(mode=mode, speak_questions=asked)
-    assert logic.speaks_questions(config) is spoken
-    assert logic.new_session(config, token_hash="", mode="text").config.speak_questions is spoken, "stored decided"
+    assert rules.speaks_questions(config) is spoken
+    assert rules.new_session(config, token_hash="", mode="text").config.speak_questions is spoken, "stored decided"
 
 
 def speech(tts, emitter: Emitter) -> QuestionSpeech:
@@ -89,7 +90,7 @@ async def test_a_failed_sentence_ends_the_question_speech_with_one_warning_and_n
 async def test_a_hung_provider_fails_at_the_first_byte_deadline_and_is_not_asked_again_in_the_question():
     emitter, tts = Emitter(), HungTTS()
     chain = FallbackTTS([tts, OfflineTTS()], first_byte_deadline=0.2)
-    spoken = QuestionSpeech(chain.bind(lambda name: asyncio.sleep(0)), emitter, "s1", 1, "professional", "en")  # type: ignore[arg-type]
+    spoken = QuestionSpeech(QuestionVoice(chain, lambda name: asyncio.sleep(0)), emitter, "s1", 1, "professional", "en")  # type: ignore[arg-type]
     for sentence in ("One.", "Two.", "Three."):
         spoken.say(sentence)
     started = time.monotonic()

@@ -33,6 +33,9 @@ class Recorder:
     def __init__(self) -> None:
         self.events: list[tuple[str, dict]] = []
 
+    def backlog(self, session_id: str) -> int:
+        return 0
+
     async def emit(self, session_id: str, event: str, data: dict) -> None:
         self.events.append((event, data))
 

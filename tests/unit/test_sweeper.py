@@ -13,9 +13,9 @@ from sio_server.cluster.leases import Leases
 from sio_server.domain.errors import InterviewError
 from sio_server.domain.model import Feedback, InterviewConfig, Status, utcnow
 from sio_server.domain.tokens import hash_token, new_token
-from sio_server.interview import logic
+from sio_server.interview import rules
 from sio_server.interview.committer import Committer
-from sio_server.interview.registry import SessionRegistry
+from sio_server.interview.session_registry import SessionRegistry
 from sio_server.interview.service import InterviewService
 from sio_server.interview.sweeper import Sweeper, SweepPolicy
 from sio_server.observability.metrics import Metrics
@@ -50,13 +50,13 @@ async def parts(tmp_path: Path) -> tuple[SessionRegistry, Sweeper]:
 
 async def ended_session(registry: SessionRegistry) -> tuple[str, str]:
     """An interview that ended with feedback, saved; returns its id and token."""
-    session = logic.new_session(InterviewConfig(max_questions=1), token_hash="", mode="text")
+    session = rules.new_session(InterviewConfig(max_questions=1), token_hash="", mode="text")
     token = new_token(session.session_id)
     session.token_hash = hash_token(token)
-    logic.add_question(session, "Q1?", fallback=False)
-    logic.record_answer(session, 1, "an answer")
+    rules.add_question(session, "Q1?", fallback=False)
+    rules.record_answer(session, 1, "an answer")
     feedback = Feedback(overall_score=70, summary="ok", strengths=[], improvements=[], per_question=[])
-    logic.set_feedback(session, feedback)
+    rules.set_feedback(session, feedback)
     session.version = 1
     await registry.store.save(session)
     return session.id, token
@@ -90,8 +90,8 @@ async def test_a_session_held_by_a_socket_is_not_purged(parts):
 
 async def test_abandoned_sessions_are_ended_and_kept(parts):
     registry, sweeper = parts
-    session = logic.new_session(InterviewConfig(), token_hash="0" * 64, mode="text")
-    logic.add_question(session, "Q1?", fallback=False)
+    session = rules.new_session(InterviewConfig(), token_hash="0" * 64, mode="text")
+    rules.add_question(session, "Q1?", fallback=False)
     session.version = 1
     await registry.store.save(session)
     assert await sweeper.sweep(now=utcnow() + timedelta(seconds=601)) == {"purged": 0, "ended": 1}
@@ -140,9 +140,9 @@ class CountingStore(FileSessionStore):
 async def saved(store, *, ended_ago: float | None = None, idle: float = 0.0) -> str:
     """A session saved as ended ``ended_ago`` seconds ago (or active, untouched for ``idle`` seconds), answered."""
     now = utcnow()
-    session = logic.new_session(InterviewConfig(max_questions=3), token_hash="0" * 64, mode="text", now=now - timedelta(seconds=idle))
-    logic.add_question(session, "Q1?", fallback=False)
-    logic.record_answer(session, 1, "an answer")
+    session = rules.new_session(InterviewConfig(max_questions=3), token_hash="0" * 64, mode="text", now=now - timedelta(seconds=idle))
+    rules.add_question(session, "Q1?", fallback=False)
+    rules.record_answer(session, 1, "an answer")
     session.updated_at = now - timedelta(seconds=idle)
     if ended_ago is not None:
         session.status, session.ended_at = Status.ENDED, now - timedelta(seconds=ended_ago)

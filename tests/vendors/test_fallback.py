@@ -9,7 +9,9 @@ import pytest
 from sio_server.devtools.fakes.fake_elevenlabs import FakeElevenLabs, audio_for
 from sio_server.devtools.fakes.fake_openai import FakeOpenAI
 from sio_server.vendors.breaker import BreakerOptions
-from sio_server.vendors.fallback import FallbackLLM, FallbackSTT, FallbackTTS
+from sio_server.interview.question_turn import QuestionVoice
+from sio_server.vendors.fallback import FallbackLLM, FallbackTTS
+from sio_server.vendors.fallback_stt import FallbackSTT
 from sio_server.vendors.llm import LLMUnavailable
 from sio_server.vendors.offline_llm import OfflineLLM
 from sio_server.vendors.plugins import STTCapabilities
@@ -166,7 +168,7 @@ async def test_bound_tts_names_the_provider_speaking_and_does_not_ask_a_failed_o
     async def on_switch(name: str) -> None:
         switched.append(name)
 
-    bound = FallbackTTS([elevenlabs(fake_elevenlabs), openai_tts(fake_openai), OfflineTTS()]).bind(on_switch)
+    bound = QuestionVoice(FallbackTTS([elevenlabs(fake_elevenlabs), openai_tts(fake_openai), OfflineTTS()]), on_switch)
     assert bound.name == "elevenlabs"
     assert b"".join([c async for c in bound.stream("One.", persona="friendly", language="en")]) == audio_for("One.")
     assert bound.name == "openai" and switched == ["openai"]

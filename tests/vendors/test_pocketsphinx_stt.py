@@ -20,9 +20,9 @@ from sio_server.appkeys import SERVICE
 from sio_server.devtools.speech16k import chunks, linear16, silence, words_recognised
 from sio_server.domain.model import InterviewConfig
 from sio_server.settings import Settings
-from sio_server.vendors.capabilities import capabilities
+from sio_server.vendors.voice_modes import capabilities
 from sio_server.vendors.pocketsphinx_stt import PocketsphinxSTT, installed
-from sio_server.vendors.registry import chain_names, make_stt, make_tts
+from sio_server.vendors.chains import chain_names, make_stt, make_tts
 from sio_server.vendors.stt import STTError
 from tests.support.loop_lag import loop_lags
 from tests.support.proctree import alive, children

@@ -140,6 +140,6 @@ async def test_retrying_waits_follow_the_curve_and_stay_inside_the_deadline() ->
 def test_retry_module_does_not_import_the_openai_sdk() -> None:
     import subprocess
 
-    code = "import sys, sio_server.vendors.retry, sio_server.vendors.registry; print('openai' in sys.modules)"
+    code = "import sys, sio_server.vendors.retry, sio_server.vendors.chains; print('openai' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -16,7 +16,7 @@ import pytest
 
 from sio_server.app import create_app
 from sio_server.vendors.plugins import key_env_names, offline, unregister, vendor_env_names, vendors
-from sio_server.vendors.registry import chain_names, make_tts
+from sio_server.vendors.chains import chain_names, make_tts
 
 ACME_TTS = '''
 """Acme speech: a fake vendor that 'speaks' each sentence as its UTF-8 bytes."""

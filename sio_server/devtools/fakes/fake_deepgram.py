@@ -60,7 +60,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from .base import FakeServer
+from .fake_server import FakeServer
 
 
 @dataclass

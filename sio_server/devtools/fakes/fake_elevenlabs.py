@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .base import FakeServer, send_audio
+from .fake_server import FakeServer, send_audio
 
 FRAME_HEADER = b"\xff\xfb\x90\x64"
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .base import FakeServer, cut
+from .fake_server import FakeServer, cut
 from .fake_openai_audio import SpeechEndpoint, TranscriptionEndpoint
 from .fake_openai_realtime import RealtimeEndpoint
 from .openai_errors import Fault, refusal

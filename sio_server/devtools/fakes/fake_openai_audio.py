@@ -32,7 +32,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .base import cut, send_audio
+from .fake_server import cut, send_audio
 from .fake_elevenlabs import audio_for
 from .openai_errors import Fault, error_response, refusal
 

@@ -41,7 +41,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from .base import cut
+from .fake_server import cut
 from .openai_errors import Fault, error_response
 
 RATE = 24000

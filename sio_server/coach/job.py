@@ -19,7 +19,7 @@ class JobProfile:
 
     ``role`` is how questions name it ("the Backend Engineer role at Acme");
     ``phrases`` are multi-word terms of the job description and résumé;
-    ``jd_terms``/``resume_terms`` are their best terms usable in this language;
+    ``jd_terms``/``cv_terms`` are their best terms usable in this language;
     ``reference`` maps each job term's key to its display form (answers are
     checked against it); ``stems`` are the content stems of everything above.
     The job title is one term ("데이터 엔지니어", not two) and, like the company,
@@ -31,7 +31,7 @@ class JobProfile:
     company: str
     phrases: frozenset[str]
     jd_terms: tuple[str, ...]
-    resume_terms: tuple[str, ...]
+    cv_terms: tuple[str, ...]
     reference: dict[str, str]
     stems: frozenset[str]
     # Answers already measured in this interview (analysis.analyse_answer): the planner measures every
@@ -84,17 +84,17 @@ def job_profile(config: InterviewConfig) -> JobProfile:
         words = extract_keywords(text, limit=limit, phrases=phrases)
         return tuple(w for w in words if (language == "ko" or not has_hangul(w)) and skill(w))
 
-    jd_terms, resume_terms = terms(config.job_description, 12), terms(config.resume_text, 12)
+    jd_terms, cv_terms = terms(config.job_description, 12), terms(config.resume_text, 12)
     source = config.job_description.strip() or config.job_title
     reference = {normalize(k): k for k in terms(source, 25)}
-    everything = " ".join([config.job_title, company, *reference.values(), *resume_terms])
+    everything = " ".join([config.job_title, company, *reference.values(), *cv_terms])
     return JobProfile(
         language=language,
         role=_role_phrase(config),
         company=company,
         phrases=phrases,
         jd_terms=jd_terms,
-        resume_terms=resume_terms,
+        cv_terms=cv_terms,
         reference=reference,
         stems=content_stems(everything, language),
     )

@@ -1,18 +1,18 @@
-"""Résumé files made in memory for the tests: a PDF with text, an encrypted one, an image-only
+"""CV (résumé) files made in memory for the tests: a PDF with text, an encrypted one, an image-only
 (scanned) one, and a DOCX, written with fpdf2, pypdf and python-docx."""
 
 from __future__ import annotations
 
 import io
 
-RESUME_LINES = [
+CV_LINES = [
     "Jane Doe - Backend Engineer",
     "6 years of Python and Go at Acme Payments.",
     "Led the move of the payment API to asyncio; cut p99 latency by 40%.",
 ]
 
 
-def text_pdf(lines: list[str] = RESUME_LINES, pages: int = 1) -> bytes:
+def text_pdf(lines: list[str] = CV_LINES, pages: int = 1) -> bytes:
     """A PDF whose pages carry ``lines`` as real text."""
     from fpdf import FPDF
 
@@ -49,7 +49,7 @@ def encrypted_pdf(user_password: str = "secret", algorithm: str = "AES-128") -> 
     return out.getvalue()
 
 
-def docx_file(lines: list[str] = RESUME_LINES) -> bytes:
+def docx_file(lines: list[str] = CV_LINES) -> bytes:
     """A DOCX with ``lines`` as paragraphs and a small skills table."""
     import docx
 

@@ -1,4 +1,4 @@
-"""The offline interviewer: asks questions and scores answers with no network and no model.
+"""The offline coach (the interviewer without an LLM): asks questions and scores answers with no network and no model.
 
 Without an LLM key this is the whole product, and it is the last link of the
 LLM fallback chain. Modules, each with one concern:

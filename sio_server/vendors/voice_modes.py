@@ -25,7 +25,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .fallback import FallbackSTT, FallbackTTS
+from .fallback import FallbackTTS
+from .fallback_stt import FallbackSTT
 from .vad import VADPool
 
 __all__ = ["Capabilities", "Listening", "Mode", "capabilities"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from ..domain.model import Feedback, Session
-from ..interviewer import speaking
+from ..coach import speaking
 from ..observability.metrics import Metrics
 from ..vendors.budget import Spend
 from ..vendors.fallback import FallbackLLM

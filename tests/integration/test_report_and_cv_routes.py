@@ -10,10 +10,10 @@ import pytest
 
 from sio_server.app import create_app
 from sio_server.appkeys import STORE
-from sio_server.devtools.resume_files import RESUME_LINES, docx_file, encrypted_pdf, image_only_pdf, text_pdf
+from sio_server.devtools.cv_files import CV_LINES, docx_file, encrypted_pdf, image_only_pdf, text_pdf
 from sio_server.domain.model import CategoryScores, Feedback, InterviewConfig, QuestionScore, Session, Status, Turn
 from sio_server.domain.tokens import hash_token, new_token, report_ticket, ticket_valid
-from sio_server.interviewer.speaking import measure
+from sio_server.coach.speaking import measure
 from sio_server.web.report import REPORT_LINK_TTL_S, render_html, render_markdown
 from tests.support.server import ADMIN
 
@@ -71,7 +71,7 @@ def make_session(ended: bool = True, language: str = "en") -> tuple[Session, str
 
 @pytest.fixture
 async def app_server(aiohttp_server, settings):
-    settings = settings.model_copy(update={"resume_max_bytes": 60_000, "resume_uploads_per_minute": 30})
+    settings = settings.model_copy(update={"cv_max_bytes": 60_000, "cv_uploads_per_minute": 30})
     return await aiohttp_server(create_app(settings))
 
 
@@ -279,21 +279,21 @@ def form(name: str, data: bytes, field: str = "file") -> aiohttp.FormData:
         ("cv.pdf", lambda: bytes(range(256)) * 4, 422, "invalid_file"),
     ],
 )
-async def test_resume_upload_refusals(http, name, make, status, code):
+async def test_cv_upload_refusals(http, name, make, status, code):
     r = await http.post("/api/v1/resume", headers=PAGE, data=form(name, make()))
     assert r.status == status and (await r.json())["error"]["code"] == code
 
 
-async def test_resume_upload_reads_pdf_and_docx(http):
+async def test_cv_upload_reads_pdf_and_docx(http):
     r = await http.post("/api/v1/resume", headers=PAGE, data=form("cv.pdf", text_pdf()))
     assert r.status == 200 and await r.json() == {
-        "text": "\n".join(RESUME_LINES),
+        "text": "\n".join(CV_LINES),
         "kind": "pdf",
         "pages": 1,
         "truncated": False,
     }
     r = await http.post("/api/v1/resume", headers=PAGE, data=form("cv.docx", docx_file()))
-    assert r.status == 200 and (await r.json())["text"].startswith("\n".join(RESUME_LINES))
+    assert r.status == 200 and (await r.json())["text"].startswith("\n".join(CV_LINES))
     r = await http.post("/api/v1/resume", headers=PAGE, data=form("cv.pdf", text_pdf(), field="other"))
     assert r.status == 400 and (await r.json())["error"]["code"] == "invalid_payload"
     for body, content_type in (
@@ -305,9 +305,9 @@ async def test_resume_upload_reads_pdf_and_docx(http):
         assert r.status == 400 and (await r.json())["error"]["code"] == "invalid_payload", body
 
 
-async def test_resume_uploads_are_rate_limited_per_address(aiohttp_server, aiohttp_client, settings):
+async def test_cv_uploads_are_rate_limited_per_address(aiohttp_server, aiohttp_client, settings):
     # Two a minute: the third upload within 30 s is refused before its body is read.
-    app = create_app(settings.model_copy(update={"resume_uploads_per_minute": 2}))
+    app = create_app(settings.model_copy(update={"cv_uploads_per_minute": 2}))
     http = await aiohttp_client(await aiohttp_server(app))
     statuses = [(await http.post("/api/v1/resume", headers=PAGE, data=form("cv.pdf", text_pdf()))).status for _ in range(3)]
     assert statuses == [200, 200, 429]

@@ -151,8 +151,8 @@ def _agenda(config: InterviewConfig) -> list[str]:
     if config.persona == "challenging" and FAILURE in rest:  # probe failure early
         rest.remove(FAILURE)
         rest.insert(0, FAILURE)
-    has_resume = config.resume_text.strip() or not config.job_description.strip()
-    head = [RESUME, TECHNICAL] if has_resume else [TECHNICAL, RESUME]
+    has_cv = config.resume_text.strip() or not config.job_description.strip()
+    head = [RESUME, TECHNICAL] if has_cv else [TECHNICAL, RESUME]
     slots = {f"$head{i}": kind for i, kind in enumerate(head)} | {f"$rest{i}": kind for i, kind in enumerate(rest)}
     return [slots.get(kind, kind) for kind in plan.layout if not kind.startswith("$") or kind in slots]
 
@@ -170,7 +170,7 @@ def _followup_term(ctx: _Context) -> str | None:
 def _slot_keyword(kind: str, ctx: _Context) -> str | None:
     """The term a {kw}/{phrase} slot would get for ``kind`` (None if none fits)."""
     if kind == RESUME:
-        pool = ctx.fresh(ctx.job.resume_terms)[:2]
+        pool = ctx.fresh(ctx.job.cv_terms)[:2]
     elif kind in (TECHNICAL, PROBLEM_SOLVING):
         pool = ctx.fresh(ctx.job.jd_terms)[:2]
     elif kind == FOLLOWUP:

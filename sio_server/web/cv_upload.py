@@ -6,14 +6,14 @@ the body is read, the route refuses a present ``Origin`` the server's
 request without ``X-Requested-With: interview-page`` (400 ``header_required``:
 a foreign page cannot send that header without a preflight, which the policy
 refuses); then it spends one upload of the client's address
-(``RESUME_UPLOADS_PER_MINUTE``, the address the socket caps count, from
+(``CV_UPLOADS_PER_MINUTE``, the address the socket caps count, from
 :mod:`.client_address`) and one of the whole process
-(``RESUME_UPLOADS_PER_MINUTE_TOTAL``), 429 ``rate_limited``; at most
-``RESUME_UPLOADS_IN_FLIGHT`` uploads are handled at once (503 ``server_busy``). The
-multipart body is read chunk by chunk up to ``RESUME_MAX_BYTES`` (413
-``file_too_large``) within ``RESUME_BODY_TIMEOUT`` (408 ``body_timeout``), then
+(``CV_UPLOADS_PER_MINUTE_TOTAL``), 429 ``rate_limited``; at most
+``CV_UPLOADS_IN_FLIGHT`` uploads are handled at once (503 ``server_busy``). The
+multipart body is read chunk by chunk up to ``CV_MAX_BYTES`` (413
+``file_too_large``) within ``CV_BODY_TIMEOUT`` (408 ``body_timeout``), then
 parsed by a child process of :class:`~..text.parse_pool.ParsePool` (503
-``server_busy`` with ``Retry-After`` when none frees up within ``RESUME_PARSE_WAIT``);
+``server_busy`` with ``Retry-After`` when none frees up within ``CV_PARSE_WAIT``);
 the parse is killed when the client leaves. Parsing rules live in
 :mod:`sio_server.text.documents`; each refusal is one log line.
 """
@@ -91,34 +91,34 @@ class UploadLimits:
             self.in_flight -= 1
 
 
-class ResumeUpload:
+class CVUpload:
     """What the route needs: the settings' limits, the origin policy and the parse pool."""
 
     def __init__(self, settings: Settings, origins: OriginPolicy) -> None:
         self.settings = settings
         self.origins = origins
         self.limits = UploadLimits(
-            settings.resume_uploads_per_minute, settings.resume_uploads_per_minute_total, settings.resume_uploads_in_flight
+            settings.cv_uploads_per_minute, settings.cv_uploads_per_minute_total, settings.cv_uploads_in_flight
         )
         self.pool = ParsePool(
-            settings.resume_parse_concurrency,
+            settings.cv_parse_concurrency,
             ParseLimits(
-                memory_bytes=settings.resume_parse_memory_bytes,
-                cpu_seconds=settings.resume_parse_cpu_seconds,
-                wall_seconds=settings.resume_parse_timeout,
-                max_bytes=settings.resume_max_bytes,
+                memory_bytes=settings.cv_parse_memory_bytes,
+                cpu_seconds=settings.cv_parse_cpu_seconds,
+                wall_seconds=settings.cv_parse_timeout,
+                max_bytes=settings.cv_max_bytes,
             ),
-            wait=settings.resume_parse_wait,
+            wait=settings.cv_parse_wait,
             log_format=settings.log_format,
         )
 
 
-UPLOAD = web.AppKey("resume_upload", ResumeUpload)
+UPLOAD = web.AppKey("cv_upload", CVUpload)
 
 
-def add_resume_upload(app: web.Application, settings: Settings, origins: OriginPolicy) -> None:
+def add_cv_upload(app: web.Application, settings: Settings, origins: OriginPolicy) -> None:
     """Register the route, its limits and its parse pool (opened and closed with the app)."""
-    app[UPLOAD] = ResumeUpload(settings, origins)
+    app[UPLOAD] = CVUpload(settings, origins)
     app.add_routes(routes)
     app.cleanup_ctx.append(_pool_ctx)
 
@@ -186,7 +186,7 @@ async def until_client_leaves(request: web.Request, work: Awaitable[T]) -> T:
                 await task
 
 
-def _check_page_request(request: web.Request, upload: ResumeUpload) -> None:
+def _check_page_request(request: web.Request, upload: CVUpload) -> None:
     """Refuse a foreign page's request before any of its body is read."""
     if not upload.origins.for_request(request):
         raise ApiError(403, "cors_rejected", "origin not allowed")
@@ -195,9 +195,9 @@ def _check_page_request(request: web.Request, upload: ResumeUpload) -> None:
         raise ApiError(400, "header_required", f"send the header {name}: {value}")
 
 
-async def _upload(request: web.Request, upload: ResumeUpload, address: str) -> Document:
+async def _upload(request: web.Request, upload: CVUpload, address: str) -> Document:
     settings = upload.settings
-    max_bytes = settings.resume_max_bytes
+    max_bytes = settings.cv_max_bytes
     _check_page_request(request, upload)
     if not upload.limits.allow(address):
         raise ApiError(429, "rate_limited", "too many uploads; try again in a minute")
@@ -205,20 +205,20 @@ async def _upload(request: web.Request, upload: ResumeUpload, address: str) -> D
         raise Refusal(413, "file_too_large", f"the file is larger than {max_bytes} bytes", close=True)
     with upload.limits.slot():
         try:
-            async with asyncio.timeout(settings.resume_body_timeout):
+            async with asyncio.timeout(settings.cv_body_timeout):
                 data, filename = await _read_file(request, max_bytes)
         except TimeoutError:
             raise Refusal(408, "body_timeout", "the upload took too long", close=True) from None
         try:
             return await until_client_leaves(request, upload.pool.parse(data, filename))
         except PoolBusy:
-            raise Refusal(503, "server_busy", "every résumé reader is busy; retry shortly", retry_after=settings.resume_parse_wait) from None
+            raise Refusal(503, "server_busy", "every résumé reader is busy; retry shortly", retry_after=settings.cv_parse_wait) from None
         except DocumentError as exc:
             raise ApiError(STATUS.get(exc.code, 422), exc.code, exc.message) from None
 
 
 @routes.post("/api/v1/resume")
-async def upload_resume(request: web.Request) -> web.Response:
+async def upload_cv(request: web.Request) -> web.Response:
     """The text of an uploaded PDF or DOCX résumé: ``{"text", "kind", "pages", "truncated"}``."""
     upload = request.app[UPLOAD]
     address = request.app[CLIENT_ADDRESSES].key(request)  # what the socket caps count (IPv6 per /64)

@@ -13,9 +13,9 @@ import pytest
 from pydantic import ValidationError
 
 from sio_server.domain.model import InterviewConfig, Turn
-from sio_server.interviewer import build_feedback, next_question
-from sio_server.interviewer.data import LanguagePack, language_pack
-from sio_server.interviewer.templates import detect_template
+from sio_server.coach import build_feedback, next_question
+from sio_server.coach.data import LanguagePack, language_pack
+from sio_server.coach.templates import detect_template
 from sio_server.text.keywords import extract_keywords, job_phrases, keyword_set
 
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
@@ -325,7 +325,7 @@ def test_data_files_are_declared_as_package_data() -> None:
     root = Path(__file__).resolve().parents[2]
     package_data = tomllib.loads((root / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]["package-data"]
     for package, folder in (
-        ("sio_server.interviewer", "sio_server/interviewer"),
+        ("sio_server.coach", "sio_server/coach"),
         ("sio_server.text", "sio_server/text"),
     ):
         base = root / folder

@@ -1,4 +1,4 @@
-"""The registry: chains chosen by settings, defaults as before, clear errors for bad lists."""
+"""The vendor chains (vendors/chains.py): chosen by settings, defaults as before, clear errors for bad lists."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from sio_server.settings import Settings
 from sio_server.vendors.plugins import vendors
-from sio_server.vendors.registry import build, chain_names, make_llm, make_stt, make_tts
+from sio_server.vendors.chains import build, chain_names, make_llm, make_stt, make_tts
 
 
 def settings(**kw: object) -> Settings:

@@ -1,6 +1,6 @@
 """Issue 19 rows 1-3 and 7-9 against real server processes: hostile résumé files and foreign pages.
 
-The files are made in memory (``tests/support/resume_files.py``): 3 M empty
+The files are made in memory (``sio_server/devtools/cv_files.py``): 3 M empty
 DOCX paragraphs, a PDF drawing one form XObject 1,000 times a page, a CMap of
 10,000 odd lines, 1,500 vertically merged table rows.
 """
@@ -14,8 +14,8 @@ import time
 import aiohttp
 import pytest
 
-from sio_server.devtools.resume_files import (
-    RESUME_LINES,
+from sio_server.devtools.cv_files import (
+    CV_LINES,
     cmap_pdf,
     empty_paragraphs_docx,
     merged_cells_docx,
@@ -41,8 +41,8 @@ def shared(tmp_path_factory, request) -> ServerProcess:
         "OPENAI_API_KEY": "sk-test",
         "OPENAI_BASE_URL": "http://127.0.0.1:9/",
         "TRUSTED_PROXIES": "127.0.0.1",
-        "RESUME_UPLOADS_PER_MINUTE": "2",
-        "RESUME_BODY_TIMEOUT": "1.5",
+        "CV_UPLOADS_PER_MINUTE": "2",
+        "CV_BODY_TIMEOUT": "1.5",
     }
     server = ServerProcess(tmp_path_factory.mktemp("resume") / "data", env=env).start()
     request.addfinalizer(server.kill)
@@ -175,7 +175,7 @@ async def test_upload_limit_counts_the_forwarded_client_of_a_trusted_proxy(share
 
 async def test_xobject_pdfs_whose_clients_leave_are_killed_a_normal_pdf_is_answered_and_sigterm_ends_it(server):
     # Row 2: two CPU bombs (minutes each) held both parse slots after their clients left; SIGTERM did not end it.
-    # 4,000 draws a page: one page costs far more CPU than RESUME_PARSE_CPU_SECONDS on any machine, so the bombs
+    # 4,000 draws a page: one page costs far more CPU than CV_PARSE_CPU_SECONDS on any machine, so the bombs
     # are still being parsed when their clients leave (the 20,000-character stop only comes between pages).
     bomb, normal = xobject_pdf(pages=50, draws=4_000), text_pdf()  # made before the clock starts (fpdf2 loads slowly)
     sent = time.monotonic()
@@ -191,7 +191,7 @@ async def test_xobject_pdfs_whose_clients_leave_are_killed_a_normal_pdf_is_answe
         task.cancel()
     await asyncio.gather(*bombs, return_exceptions=True)
     status, body, seconds = await victim
-    assert status == 200 and body["text"] == "\n".join(RESUME_LINES) and seconds < 10, (status, seconds)
+    assert status == 200 and body["text"] == "\n".join(CV_LINES) and seconds < 10, (status, seconds)
     assert victim_sent + seconds >= left, "the victim cannot have been parsed while both workers were busy"
     await wait_until(lambda: not any(alive(pid) for pid in workers), timeout=15, what="the bombs' workers killed")
 

@@ -8,8 +8,8 @@ import pytest
 
 from sio_server.cluster.leases import Leases
 from sio_server.domain.model import InterviewConfig
-from sio_server.interview import logic
-from sio_server.interview.registry import SessionRegistry
+from sio_server.interview import rules
+from sio_server.interview.session_registry import SessionRegistry
 from sio_server.observability.metrics import Metrics
 from sio_server.store.files import FileSessionStore
 
@@ -49,7 +49,7 @@ async def registry(tmp_path: Path) -> SessionRegistry:
 
 
 async def saved_session(registry: SessionRegistry):
-    session = logic.new_session(InterviewConfig(), token_hash="0" * 64, mode="text")
+    session = rules.new_session(InterviewConfig(), token_hash="0" * 64, mode="text")
     session.version = 1
     await registry.store.save(session)
     return session
@@ -101,7 +101,7 @@ async def test_a_resume_reads_the_session_once_and_holds_what_it_read(registry, 
     from sio_server.domain.tokens import hash_token, new_token
     from sio_server.store import files
 
-    session = logic.new_session(InterviewConfig(), token_hash="", mode="text")
+    session = rules.new_session(InterviewConfig(), token_hash="", mode="text")
     token = new_token(session.session_id)
     session.token_hash = hash_token(token)
     session.version = 1

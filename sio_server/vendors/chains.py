@@ -18,7 +18,8 @@ from __future__ import annotations
 from ..settings import Settings
 from .breaker import BreakerOptions
 from .budget import LLMGate
-from .fallback import FallbackLLM, FallbackSTT, FallbackTTS
+from .fallback import FallbackLLM, FallbackTTS
+from .fallback_stt import FallbackSTT
 from .llm import LLMProvider
 from .plugins import Kind, Vendor, stt_options, tts_options, vendors
 

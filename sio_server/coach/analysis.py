@@ -1,6 +1,6 @@
 """Measuring one answer: length, STAR structure, numbers, relevance, keyword stuffing, closing replies.
 
-Nothing here scores; :mod:`sio_server.interviewer.scorer` turns these
+Nothing here scores; :mod:`sio_server.coach.scorer` turns these
 measurements into a score and a comment.
 """
 
