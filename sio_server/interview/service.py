@@ -26,7 +26,7 @@ from ..domain.tokens import hash_token, new_token, session_id_of, token_matches
 from ..observability.metrics import Metrics
 from ..store.base import SessionStore, StoreError, Tombstone
 from ..vendors.fallback import FallbackLLM, FallbackTTS
-from ..vendors.fallback_stt import FallbackSTT
+from ..vendors.stt_fallback import FallbackSTT
 from ..vendors.silent_tts import OfflineTTS
 from ..vendors.vad import VADPool
 from . import rules
