@@ -103,10 +103,14 @@ python-socketio's packet construction and encoding for every `tts_chunk` emit (`
 28 % of the busy loop samples; 17 µs to build and encode one 2 KiB audio packet, measured with timeit); in this
 run's profile most busy samples are inside the event loop's own C code. Its next frame, `SystemRandom.randbytes`
 at 15 %, is not believable (`os.urandom(16)` takes 0.75 µs here, timed): py-spy samples without stopping the
-process, and its other frames move from run to run, so they are not read further. The fake TTS sends 2 KiB chunks, so a question is dozens of emits. Recommendation, not done in this
-round (interview/speech.py): coalesce vendor audio into fewer, larger `tts_chunk` events (for example at least
-8 KiB or one per 100 ms of audio, with a timer so a slow vendor's audio is not held): about 4× fewer packets
-for the same audio; the barge-in and slow-consumer tests pin the timing it must keep.
+process, and its other frames move from run to run, so they are not read further. Issue 23 coalesces vendor audio into fewer, larger `tts_chunk` events
+(`interview/audio_coalescer.py`: a question's first piece at once, then at least 8 KiB or 50 ms, each sentence
+ended whole); in this benchmark the fake TTS's audio already came as one piece per sentence (3 `tts_chunk`s a
+question before and after), so the turn's CPU cut came from elsewhere: a cProfile of the server (not py-spy)
+put about two thirds of a text turn's CPU in the openai SDK's httpx/httpcore/anyio stack reading the question's
+token stream, now read with aiohttp; with the sentence splitter's scan in C and one deadline timer per
+stream, a development run of this benchmark (50 sessions) put the text turn at 6.4 ms of CPU against the
+baseline commit's 16.7 ms (0.38×) and at 8.0× the bare python-socketio server sending the same events (baseline 20.9×).
 
 *Voice turns* (the table "CPU per turn by kind": 100 voice sessions per kind, 2 s answers of `linear16` audio in
 100 ms chunks sent in real time to a scripted fake Deepgram, two rounds; `ANSWER_END_SILENCE_MS=1000` and
