@@ -5,6 +5,10 @@ python-socketio's ``AsyncServer`` on aiohttp with the library defaults (the same
 ``audio_chunk`` handler only puts the bytes in a bounded queue (dropping when
 full, as the app's queue does with no consumer) and counts them.
 Every socket joins one room of its own, as the app's sockets do.
+The turn benchmark's CPU floor (``bench/latency.py``): ``start_interview`` and
+``answer_text`` are acked at once, then the next question's events go out as the
+app sends them (``question``, ``BARE_TURN_CHUNKS`` binary ``tts_chunk``s of
+``BARE_TURN_CHUNK_BYTES``, ``tts_end``), with no vendor, store or interview logic.
 With ``BENCH_TRACEMALLOC=1``, ``/bench/tracemalloc`` too (bench/tracing.py).
 ``GET /stats`` answers ``{"chunks": n, "bytes": n}``; ``GET /healthz`` 200.
 """
@@ -32,6 +36,32 @@ def main() -> None:
     app = web.Application()
     sio.attach(app)
     queues: dict[str, asyncio.Queue[bytes]] = {}
+    turn_chunks = int(os.environ.get("BARE_TURN_CHUNKS", "3"))
+    audio = bytes(int(os.environ.get("BARE_TURN_CHUNK_BYTES", "1261")))
+    speaking: set[asyncio.Task[None]] = set()  # owned here: each ends by itself, the set keeps it referenced
+
+    async def speak(sid: str, index: int) -> None:
+        await sio.emit("question", {"seq": index, "index": index, "text": "Next question?", "is_last": False},
+                       to=sid, namespace="/interview")
+        for chunk in range(turn_chunks):
+            await sio.emit("tts_chunk", {"index": index, "chunk": chunk, "mime": "audio/mpeg", "audio": audio},
+                           to=sid, namespace="/interview")
+        await sio.emit("tts_end", {"index": index, "chunks": turn_chunks, "ok": True}, to=sid, namespace="/interview")
+
+    def spoken(sid: str, index: int) -> None:
+        task = asyncio.get_running_loop().create_task(speak(sid, index))
+        speaking.add(task)
+        task.add_done_callback(speaking.discard)
+
+    @sio.on("start_interview", namespace="/interview")
+    async def start_interview(sid: str, data: object = None) -> dict:
+        spoken(sid, 1)
+        return {"ok": True}
+
+    @sio.on("answer_text", namespace="/interview")
+    async def answer_text(sid: str, data: dict) -> dict:
+        spoken(sid, int(data["index"]) + 1)
+        return {"ok": True}
 
     @sio.on("audio_chunk", namespace="/interview")
     async def audio_chunk(sid: str, data: bytes) -> None:

@@ -92,7 +92,10 @@ class BenchServer(TempServer):
                 # every benchmark client comes from 127.0.0.1: lift the per-address caps of issue 13
                 "SESSIONS_PER_CLIENT_PER_MINUTE": "1000000", "MAX_SOCKETS_PER_CLIENT": "1000000",
                 "MAX_ACTIVE_SESSIONS": "1000000", "MAX_STORED_SESSIONS": "1000000",
-                "MAX_STORED_SESSIONS_PER_CLIENT": "1000000"}
+                "MAX_STORED_SESSIONS_PER_CLIENT": "1000000",
+                # the process's LLM gate (64 at once by default) made a third of the turns at 100 sessions
+                # fallback questions, with no LLM stream: the turn benchmarks measure the turn with its stream
+                "LLM_MAX_CONCURRENT": "1000000", "LLM_CALLS_PER_MINUTE": "1000000"}
         scrubbed = {*vendor_env_names(), "DATABASE_URL", "REDIS_URL"}  # every vendor's variables, from the registry
         for key in list(os.environ):  # never inherit vendor keys or a database from the caller's shell
             if key.upper() in scrubbed:

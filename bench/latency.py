@@ -34,11 +34,25 @@ the same fakes straight from a bare aiohttp client, as many at once as there
 are sessions, on the load CPU; this holds what the fakes themselves cost under
 that load. Server share = a percentile of the measured latency minus the same
 percentile of the measured floor.
+
+Against the same run's floors (issue 23): at 50 sessions (quick: the one level) the
+same rounds also run against the server of a baseline commit (``BENCH_BASELINE``,
+default ``3fbf949``, the code before issue 23's round; its tree is taken with
+``git archive`` into a temporary folder and served from there) and against the
+bare python-socketio server of ``bench/bare_server.py`` answering the same events
+with no application logic (the ack, ``question``, the same number and size of
+``tts_chunk``s per question as the server sent, ``tts_end``); CPU per turn is
+stated against both, and p99 latency against the measured vendor floor's p99.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -53,6 +67,8 @@ from .common import (
     NAMESPACE,
     PINNED,
     SERVER_CPUS,
+    ROOT,
+    BareServer,
     BenchServer,
     LoadPool,
     Profile,
@@ -80,6 +96,23 @@ TTS_CHUNK = 2048
 PIPE = "pipelined (as is)"
 SEQ = "sequential (TTS_PIPELINING=false)"
 VARIANT_PATCHES = ("asyncio_loop", "orjson")
+BASELINE = os.environ.get("BENCH_BASELINE", "3fbf949")  # the commit before issue 23's round
+BARE = "bare python-socketio, the same events"
+
+
+def baseline_tree(commit: str) -> Path:
+    """``commit``'s files in a new temporary folder (``git archive``); the caller removes it."""
+    tmp = Path(tempfile.mkdtemp(prefix="bench-baseline-"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
+    return tmp
+
+
+def baseline_command(root: Path) -> list[str]:
+    """``python -m sio_server`` of the tree at ``root`` (first on sys.path, ahead of the current folder)."""
+    code = (f"import sys, runpy; sys.path.insert(0, {str(root)!r}); sys.argv = ['sio_server']; "
+            "runpy.run_module('sio_server', run_name='__main__', alter_sys=True)")
+    return [sys.executable, "-c", code]
 
 
 def floors() -> tuple[float, float]:
@@ -258,8 +291,12 @@ def measured_floor(vendor: dict[str, str], n: int, rounds: int) -> tuple[list[fl
 def measure(
     pipelining: bool, n: int, rounds: int, vendor: dict[str, str], profile_to: Path | None = None, patches: tuple[str, ...] = (),
     cpus: set[int] | None = None, voice: dict[str, Any] | None = None, counts: Callable[[], dict[str, int]] | None = None,
+    root: Path | None = None, bare: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """``n`` text sessions (or voice sessions: ``voice`` = the kwargs of :func:`bench.voice_load.worker`), ``rounds`` turns each."""
+    """``n`` text sessions (or voice sessions: ``voice`` = the kwargs of :func:`bench.voice_load.worker`), ``rounds`` turns each.
+
+    ``root``: the server of that tree (a baseline commit); ``bare``: the bare python-socketio server with this env.
+    """
     env = {
         "OPENAI_API_KEY": "sk-bench",
         "OPENAI_BASE_URL": vendor["openai"],
@@ -273,7 +310,13 @@ def measure(
     samples: list[tuple[float, float]] = []
     errors: list[str] = []
     prof = None
-    with BenchServer(env=env, patches=patches, cpus=cpus) as server:
+    if bare is not None:
+        server: BenchServer | BareServer = BareServer("python", env={**env, **bare}, cpus=cpus)
+    else:
+        server = BenchServer(env={**env, **({"PYTHONPATH": str(root)} if root else {})}, patches=patches, cpus=cpus)
+        if root is not None:
+            server.argv = baseline_command(root)
+    with server:
         procs = 1 if n <= 20 else 2
         with LoadPool(load, [{"url": server.url, "n": k, "rounds": rounds, **(voice or {})} for k in split(n, procs)]) as pool:
             ready = pool.recv_all(timeout=180)
@@ -292,7 +335,7 @@ def measure(
                     tally.update(part.get("tally", {}))
             cpu = cpu_seconds(server.pid) - cpu0
             calls = {k: v - calls0[k] for k, v in counts().items()} if counts else {}
-        metrics = server.metrics()
+        metrics = server.metrics() if bare is None else {}
     lat = [s[1] for s in samples]
     return {
         "n": sum(r["ready"] for r in ready),
@@ -312,7 +355,49 @@ def measure(
 
 
 LEVELS = (25, 50, 100, 200)
+TARGET_LEVEL = 50  # the sessions of the p99 share target and of the CPU rows against the baseline and the bare server
 VOICE_QUICK = 4  # voice sessions per kind in the quick run (the full run: the middle level)
+
+
+def floor_runs(
+    asis: dict[str, Any], n: int, rounds: int, vendor: dict[str, str], cpus: set[int] | None
+) -> dict[str, dict[str, Any]]:
+    """The rounds of ``asis`` against the baseline commit's server and the bare python-socketio server."""
+    out: dict[str, dict[str, Any]] = {}
+    try:
+        tree = baseline_tree(BASELINE)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        print(f"   baseline {BASELINE} not measured: {exc}", flush=True)
+    else:
+        try:
+            out[f"baseline {BASELINE}, {n}"] = measure(True, n, rounds, vendor, cpus=cpus, root=tree)
+        finally:
+            shutil.rmtree(tree, ignore_errors=True)
+    questions = max(asis["n"] * (rounds + 1), 1)  # question 1 and one per round, each session
+    env = {"BARE_TURN_CHUNKS": str(max(round(asis["chunks"] / questions), 1)),
+           "BARE_TURN_CHUNK_BYTES": str(asis["chunk_bytes"] // max(asis["chunks"], 1))}
+    out[f"{BARE}, {n}"] = measure(True, n, rounds, vendor, cpus=cpus, bare=env)
+    return out
+
+
+def ratio_checks(result: Result, runs: dict[str, dict[str, Any]], floor: list[float], n: int, quick: bool) -> None:
+    """CPU per turn against the baseline commit and the bare server, p99 latency against the vendor floor (one run)."""
+    asis, base, bare = runs[f"{PIPE}, {n}"], runs.get(f"baseline {BASELINE}, {n}"), runs[f"{BARE}, {n}"]
+    cpu, floor99 = asis["cpu_per_turn"], pct(floor, 99)
+    if base is not None:
+        ratio = cpu / base["cpu_per_turn"]
+        check(result, f"CPU per text turn <= 0.4x the baseline {BASELINE}'s, same run ({n} sessions)",
+              None if quick else ratio <= 0.4,
+              f"{cpu * 1000:.1f} ms vs baseline {base['cpu_per_turn'] * 1000:.1f} ms = {ratio:.2f}x")
+    bare_cpu = max(bare["cpu_per_turn"], 1e-6)
+    figure = f"{cpu * 1000:.1f} / {bare_cpu * 1000:.1f} ms = {cpu / bare_cpu:.1f}x"
+    if base is not None:
+        figure += f" (baseline {base['cpu_per_turn'] / bare_cpu:.1f}x)"
+    check(result, f"(report only) CPU per text turn / {BARE} ({n} sessions)", None, figure)
+    figure = f"{pct(asis['lat'], 99) / floor99:.2f}x (share {_share(asis, floor, 99) * 1000:.1f} ms)"
+    if base is not None:
+        figure += f"; baseline {pct(base['lat'], 99) / floor99:.2f}x ({_share(base, floor, 99) * 1000:.1f} ms)"
+    check(result, f"(report only) p99 answer → first tts_chunk / the vendor floor's p99 ({n} sessions)", None, figure)
 
 
 def _share(r: dict[str, Any], floor: list[float], q: float) -> float:
@@ -325,6 +410,7 @@ def run(quick: bool, profile_dir: Path | None = None) -> Result:
     rounds = 1 if quick else 2
     speech_s = 1.0 if quick else voice_load.SPEECH_S
     levels = (10,) if quick else LEVELS
+    target = levels[0] if quick else TARGET_LEVEL
     server_cpus = SERVER_CPUS
     floor_p, floor_s = floors()
     runs: dict[str, dict[str, Any]] = {}
@@ -342,6 +428,8 @@ def run(quick: bool, profile_dir: Path | None = None) -> Result:
                 for n in levels:
                     prof = None if quick or profile_dir is None or n != 100 else profile_dir / "latency.raw"
                     runs[f"{PIPE}, {n}"] = measure(True, n, rounds, vendor, prof, cpus=server_cpus, counts=counts)
+                    if n == target:  # the same rounds against the baseline commit and the bare server, right after
+                        runs.update(floor_runs(runs[f"{PIPE}, {n}"], n, rounds, vendor, server_cpus))
                     floors_measured[n] = measured_floor(vendor, n, rounds)
                 mid = levels[min(2, len(levels) - 1)]
                 if not quick:
@@ -374,6 +462,12 @@ def run(quick: bool, profile_dir: Path | None = None) -> Result:
             table.notes.append(f"{name}: errors {r['errors']}")
         if r["fallbacks"] or r["tts_dropped"]:
             table.notes.append(f"{name}: LLM fallbacks {r['fallbacks']:.0f}, TTS sentences dropped {r['tts_dropped']:.0f}")
+    ratio_checks(result, runs, floors_measured[target][0], target, quick)
+    table.notes.append(
+        f"baseline {BASELINE} = the server of that commit (git archive), the same rounds; {BARE} = "
+        "bench/bare_server.py acking the answer and sending question, the as-is row's tts_chunks (count and size "
+        "per question) and tts_end, no application logic: the CPU floor of the same wire traffic"
+    )
     table.notes.append(
         f"fakes: LLM first token {FIRST_TOKEN * 1000:.0f} ms, {TOKENS_PER_SECOND:.0f} tokens/s, a {len(REPLY.split())}-word "
         f"3-sentence question; TTS first byte {TTS_FIRST_BYTE * 1000:.0f} ms, {TTS_CHUNK}-byte chunks. "

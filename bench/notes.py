@@ -48,6 +48,7 @@ the innermost line of `sio_server` or of a library that made it. Fixed in this r
 | python-engineio's per-socket outgoing queue made through its public `create_queue` hook as a `PacketQueue` (two lists, its `join` event only while awaited) instead of `asyncio.Queue` (four deques that allocate 64-slot blocks at once: 2.8 KB an idle socket); the middleware hands a websocket handshake the engine.io handler's own coroutine (no frame of ours per held socket) | `transport/packet_queue.py`, `web/middleware.py` | 95.8 MiB | 40.6 |
 | permessage-deflate refused by the engine.io websocket (`compress` from `WS_COMPRESSION`) instead of cloning every handshake request; `__slots__` on the rate limiter, the audio queue and `LiveSession` | `transport/server.py`, `transport/ratelimit.py`, `interview/audio_queue.py`, `interview/live.py` | 95.2–95.5 MiB | 40.0 |
 | (next round) glibc's `malloc_trim(0)` every `MEMORY_TRIM_INTERVAL` (5 s) on a worker thread: the free pages a burst of starts leaves between live objects go back to the OS (one run: 95.5 → 94.2 MiB held, 40.1 → 38.7 KiB; a trim took 2 ms on average, at most 5, with 1,000 held: `interview_heap_trim_seconds`) | `heap.py` | 94.2 MiB | 38.7 |
+| (issue 23) a held session kept as its JSON, fields at their defaults left out and zlib-compressed (0.36 KB for a session waiting for its first answer), from the moment its step ends, and by every sweep once nothing uses it; the pydantic `Session` built again on first use; the committer's undo copy is the session's JSON instead of a deep copy of the model (runs one after the other, against the code before at 93.6–94.1 MiB, 36.1–36.5 KiB, and bare python-socketio at 30.3–30.5 KiB: uncompressed 89.1–89.5 MiB, 31.4–31.9 KiB; compressed 88.8 and 89.2 MiB, 31.2 and 31.5 KiB, against 89.4 and 89.5 uncompressed in the same run; after merging main, twice against main at 94.1–94.2 MiB, 36.5–36.6 KiB: 89.3 MiB, 31.7–31.8 KiB) | `interview/live.py`, `committer.py`, `steps.py`, `sweeper.py` | 88.8–89.3 MiB | 31.2–31.8 |
 
 The held RSS is now sampled from `MEMORY_TRIM_INTERVAL` + 1 s after the last session opened, for every server
 alike (before: right after the last one opened), so it is what the held sessions cost, not the burst that opened
@@ -65,8 +66,16 @@ tracemalloc) and dropped it, because RSS did not follow: two pairs of developmen
 measured 37.0 and 37.2 KiB a session against 36.3 and 36.4 for the code before (bare python-socketio 30.4).
 pydantic-core still builds each instance's set before it is replaced, and a set of 8 or more names (728 bytes)
 is above pymalloc's 512-byte limit, so it comes from and goes back to `malloc`, whose freed chunks stay in the
-heap. Meeting 1.15× needs the held session never to build those objects: held as its stored JSON bytes or
-slots dataclasses, with the pydantic model built only to validate input and to write (not done in this round). With the `fast` extra (uvloop) a
+heap. Issue 23 then stopped keeping them: `LiveSession` holds the session either as the pydantic model, while a
+lock, a step, a question's speech or a closing answer uses it, or as its JSON (`model_dump_json(exclude_defaults=True)`,
+zlib level 1), never both; the step runner compacts it when its step ends, the sweeper any other idle one every
+`SWEEP_INTERVAL`, and `LiveSession.session` builds it again on first use. A started session is compact as soon as
+its first question is saved, so its objects are freed while the burst of starts still runs and the next starts reuse
+their space, and this time RSS followed: 1.19–1.20× → 1.02–1.04× bare python-socketio (table above; tracemalloc, before
+compression: 29.0 → 25.1 KB a session). A text turn does not get dearer: it pays one parse, one decompression, two
+dumps and one compression of the session where it paid two deep copies of the model for the committer's undo (on
+the development machine while it ran a benchmark, a session with 1 and with 5 questions asked: 86 against 195–237 µs
+and 291–397 against 708–1,023 µs). With the `fast` extra (uvloop) a
 process costs about 2 MiB more idle and a little more per session (its own transports): 97.6 MiB with 1,000
 held in this run, over the line; the default install (asyncio's loop) is the one that meets it.
 
@@ -94,10 +103,14 @@ python-socketio's packet construction and encoding for every `tts_chunk` emit (`
 28 % of the busy loop samples; 17 µs to build and encode one 2 KiB audio packet, measured with timeit); in this
 run's profile most busy samples are inside the event loop's own C code. Its next frame, `SystemRandom.randbytes`
 at 15 %, is not believable (`os.urandom(16)` takes 0.75 µs here, timed): py-spy samples without stopping the
-process, and its other frames move from run to run, so they are not read further. The fake TTS sends 2 KiB chunks, so a question is dozens of emits. Recommendation, not done in this
-round (interview/speech.py): coalesce vendor audio into fewer, larger `tts_chunk` events (for example at least
-8 KiB or one per 100 ms of audio, with a timer so a slow vendor's audio is not held): about 4× fewer packets
-for the same audio; the barge-in and slow-consumer tests pin the timing it must keep.
+process, and its other frames move from run to run, so they are not read further. Issue 23 coalesces vendor audio into fewer, larger `tts_chunk` events
+(`interview/audio_coalescer.py`: a question's first piece at once, then at least 8 KiB or 50 ms, each sentence
+ended whole); in this benchmark the fake TTS's audio already came as one piece per sentence (3 `tts_chunk`s a
+question before and after), so the turn's CPU cut came from elsewhere: a cProfile of the server (not py-spy)
+put about two thirds of a text turn's CPU in the openai SDK's httpx/httpcore/anyio stack reading the question's
+token stream, now read with aiohttp; with the sentence splitter's scan in C and one deadline timer per
+stream, a development run of this benchmark (50 sessions) put the text turn at 6.4 ms of CPU against the
+baseline commit's 16.7 ms (0.38×) and at 8.0× the bare python-socketio server sending the same events (baseline 20.9×).
 
 *Voice turns* (the table "CPU per turn by kind": 100 voice sessions per kind, 2 s answers of `linear16` audio in
 100 ms chunks sent in real time to a scripted fake Deepgram, two rounds; `ANSWER_END_SILENCE_MS=1000` and

@@ -200,8 +200,7 @@ def run(quick: bool) -> Result:
     if not quick:
         app, node = rows[APP], rows["node"]
         held = app["waves"][0]["held"]
-        check(result, "1,000 held sessions <= 100 MB (95.4 MiB) RSS (default install)", held <= 100e6,
-              f"{mib(held)} MiB")
+        check(result, "1,000 held sessions <= 90 MiB RSS (default install)", held <= 90 * MiB, f"{mib(held)} MiB")
         if FAST in rows:
             fast = rows[FAST]["waves"][0]["held"]
             check(result, "1,000 held sessions <= 100 MB (95.4 MiB) RSS (`fast` extra: uvloop)", fast <= 100e6,

@@ -146,7 +146,7 @@ async def _sweep_seconds(store: Any, total: int, due: int) -> float:
         for start in range(due, total, 2000):
             await asyncio.gather(*(store.save(s) for s in sessions[start : start + 2000]))
     metrics = Metrics()
-    registry = SessionRegistry(store, Leases(), metrics, 10, lambda s, a: None, lambda live: None)
+    registry = SessionRegistry(store, Leases(), metrics, 10)
     sweeper = Sweeper(registry, Committer(store, None, metrics), metrics, SweepPolicy(report_retention=retention))  # type: ignore[arg-type]
     started = time.perf_counter()
     result = await sweeper.sweep()

@@ -15,6 +15,7 @@ from .cluster.factory import make_leases
 from .cluster_watch import watch_cluster
 from .heap import HeapTrimmer, libc_malloc_trim
 from .interview.audio_budget import AudioBudget
+from .interview.build import ServicePolicy, build_service
 from .interview.quota import QuotaPolicy
 from .interview.service import InterviewService
 from .interview.spend import SpendPolicy
@@ -112,21 +113,12 @@ def _make_service(
     settings: Settings, store: SessionStore, llm: LLMProvider | None, emitter: SocketEmitter, metrics: Metrics
 ) -> InterviewService:
     """The interview service with the vendors, leases and sweep policy ``settings`` select."""
-    return InterviewService(
-        store=store,
-        llm=make_llm(settings, llm),
-        emitter=emitter,
-        metrics=metrics,
+    policy = ServicePolicy(
         audio_queue_chunks=settings.audio_queue_chunks,
-        tts=make_tts(settings),
-        stt=make_stt(settings),
-        vad=make_vad_pool(settings.vad, settings.vad_threshold),
-        leases=make_leases(settings),
         pipelining=Hooks().tts_pipelining,
         tts_backlog_bytes=settings.tts_socket_backlog_bytes,
         slow_notice=settings.question_slow_notice,
-        stt_finalize_timeout=settings.stt_finalize_timeout,
-        voice_policy=VoicePolicy(
+        voice=VoicePolicy(
             end_silence_s=settings.answer_end_silence_ms / 1000,
             notice_s=settings.answer_end_notice_ms / 1000,
             min_words=settings.answer_min_words,
@@ -137,7 +129,7 @@ def _make_service(
             false_interruption_s=settings.false_interruption_ms / 1000,
             stt_buffer_bytes=settings.stt_buffer_bytes,
         ),
-        sweep_policy=SweepPolicy(
+        sweep=SweepPolicy(
             session_ttl=settings.session_ttl,
             abandoned_ttl=settings.abandoned_ttl,
             report_retention=settings.report_retention,
@@ -145,14 +137,13 @@ def _make_service(
             tombstone_retention=settings.tombstone_retention,
             interval=settings.sweep_interval,
         ),
-        audio_budget=AudioBudget(settings.audio_buffer_bytes),
         quota=QuotaPolicy(
             max_sessions=settings.max_stored_sessions,
             max_per_client=settings.max_stored_sessions_per_client,
             unanswered_ttl=settings.unanswered_ttl,
             min_retention=settings.report_min_retention,
         ),
-        spend_policy=SpendPolicy(
+        spend=SpendPolicy(
             max_drafts=settings.preemptive_max_drafts,
             draft_min_new_words=settings.preemptive_min_new_words,
             llm_calls=settings.session_llm_calls,
@@ -164,6 +155,18 @@ def _make_service(
             stt_streams_per_answer=settings.stt_streams_per_answer,
             stt_cooldown_s=settings.stt_empty_cooldown_ms / 1000,
         ),
+    )
+    return build_service(
+        store,
+        make_llm(settings, llm),
+        emitter,
+        policy,
+        tts=make_tts(settings),
+        stt=make_stt(settings),
+        vad=make_vad_pool(settings.vad, settings.vad_threshold),
+        metrics=metrics,
+        leases=make_leases(settings),
+        audio_budget=AudioBudget(settings.audio_buffer_bytes),
     )
 
 

@@ -6,6 +6,7 @@ Plain pydantic data with no I/O. The turn rules that change a session live in
 
 from __future__ import annotations
 
+import sys
 import uuid
 from datetime import datetime, timezone
 from enum import Enum
@@ -187,8 +188,8 @@ class Session(BaseModel):
 
     @property
     def id(self) -> str:
-        """The session id as canonical text."""
-        return str(self.session_id)
+        """The session id as canonical text (interned: the maps and budgets that key on it share one string)."""
+        return sys.intern(str(self.session_id))
 
     @property
     def last_seq(self) -> int:

@@ -7,7 +7,7 @@ session), the :class:`~.committer.Committer` (save before emit), the
 :class:`~.pipeline.QuestionPipeline` (LLM → sentences → TTS → emitter), the
 :class:`~.feedback.FeedbackWriter` and the :class:`~.sweeper.Sweeper` (TTLs).
 Plain async Python with no socket in sight: a test drives a whole interview
-through it with a recording emitter.
+through it with a recording emitter. :func:`~.build.build_service` makes it.
 """
 
 from __future__ import annotations
@@ -17,115 +17,85 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from ..cluster.leases import Leases
 from ..domain.errors import InterviewError
-from ..domain.model import Feedback, InterviewConfig, PendingStep, Session, Speaking, Status, utcnow
+from ..domain.model import Feedback, InterviewConfig, PendingStep, Session, Status, utcnow
 from ..domain.tokens import hash_token, new_token, session_id_of, token_matches
 from ..observability.metrics import Metrics
 from ..store.base import SessionStore, StoreError, Tombstone
 from ..vendors.fallback import FallbackLLM, FallbackTTS
-from ..vendors.fallback_stt import FallbackSTT
-from ..vendors.silent_tts import OfflineTTS
+from ..vendors.stt_fallback import FallbackSTT
 from ..vendors.vad import VADPool
 from . import rules
-from .audio_budget import AudioBudget
+from .answers import Answers, check_present
 from .committer import Committer
-from .feedback_writer import FeedbackWriter
 from .live import Emitter, LiveSession
-from .pipeline import QuestionPipeline
 from .preemptive import Drafts
-from .quota import QuotaPolicy, StoreQuota, client_hash
+from .quota import StoreQuota, client_hash
 from .session_registry import SessionRegistry, SocketHost
-from .spend import SessionSpend, SpendPolicy
 from .steps import StepRunner
-from .sweeper import Sweeper, SweepPolicy
-from .voice_turns import VoicePolicy, VoiceTurns
+from .sweeper import Sweeper
+from .voice_turns import VoiceTurns
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Emitter", "InterviewService", "LiveSession"]
+__all__ = ["Emitter", "InterviewService", "LiveSession", "ServiceParts"]
+
+
+@dataclass(frozen=True)
+class ServiceParts:
+    """What the service is made of (built in dependency order by :func:`~.build.build_service`)."""
+
+    store: SessionStore
+    metrics: Metrics
+    llm: FallbackLLM
+    tts: FallbackTTS
+    stt: FallbackSTT | None
+    vad: VADPool | None
+    leases: Leases
+    registry: SessionRegistry
+    committer: Committer
+    steps: StepRunner
+    answers: Answers
+    voice: VoiceTurns
+    drafts: Drafts
+    quota: StoreQuota | None
+    sweeper: Sweeper
 
 
 class InterviewService:
     """Runs interviews: start, answer, end, resume, sweep.
 
     ``llm``, ``tts`` and ``stt`` are the vendors' fallback chains (the
-    offline provider is the LLM's and TTS's last link). ``emitter`` gets every
-    outbound event after the session that produced it has been saved.
+    offline provider is the LLM's and TTS's last link). Made by
+    :func:`~.build.build_service`.
     """
 
-    def __init__(
-        self,
-        store: SessionStore,
-        llm: FallbackLLM,
-        emitter: Emitter,
-        metrics: Metrics | None = None,
-        audio_queue_chunks: int = 100,
-        store_retry_delay: float = 0.5,
-        tts: FallbackTTS | None = None,
-        stt: FallbackSTT | None = None,
-        pipelining: bool = True,
-        tts_backlog_bytes: int = 1 << 20,
-        stt_finalize_timeout: float = 10.0,
-        leases: Leases | None = None,
-        sweep_policy: SweepPolicy | None = None,
-        audio_budget: AudioBudget | None = None,
-        quota: QuotaPolicy | None = None,
-        voice_policy: VoicePolicy | None = None,
-        slow_notice: float = 0.0,
-        spend_policy: SpendPolicy | None = None,
-        vad: VADPool | None = None,
-    ) -> None:
-        self.store = store
-        self.llm = llm
-        self.emitter = emitter
-        self.metrics = metrics or Metrics()
-        self.tts = tts or FallbackTTS([OfflineTTS()])
-        self.stt = stt
-        self.vad = vad
-        self.stt_finalize_timeout = stt_finalize_timeout
-        self.spend_policy = spend_policy or SpendPolicy()
-        self.leases = leases or Leases()
-        self.questions = QuestionPipeline(llm, self.tts, emitter, self.metrics, pipelining, tts_backlog_bytes)
-        self.drafts = Drafts(self.questions.draft_question)
-        policy = voice_policy or VoicePolicy(finalize_timeout=stt_finalize_timeout)
-        lookup = lambda session_id: self.registry.live.get(session_id)
-        self.voice = VoiceTurns(lookup, stt, emitter, self.metrics, self.answer, self.drafts, policy, vad)
-        self.registry = SessionRegistry(
-            store,
-            self.leases,
-            self.metrics,
-            audio_queue_chunks,
-            self.voice.listener_for,
-            lambda live: self.ensure_step(live),
-            audio_budget=audio_budget,
-            spend_for=self.spend_for,
-        )
-        self.committer = Committer(store, emitter, self.metrics)
-        self.feedback = FeedbackWriter(llm, emitter, self.metrics)
-        self.steps = StepRunner(
-            self.registry,
-            self.committer,
-            self.questions,
-            self.feedback,
-            emitter,
-            self.metrics,
-            store_retry_delay,
-            self.drafts,
-            slow_notice=slow_notice,
-        )
-        self.quota = StoreQuota(self.registry, self.metrics, quota) if quota is not None else None
-        self.sweeper = Sweeper(self.registry, self.committer, self.metrics, sweep_policy or SweepPolicy())
+    def __init__(self, parts: ServiceParts) -> None:
+        self.store = parts.store
+        self.metrics = parts.metrics
+        self.llm = parts.llm
+        self.tts = parts.tts
+        self.stt = parts.stt
+        self.vad = parts.vad
+        self.leases = parts.leases
+        self.registry = parts.registry
+        self.committer = parts.committer
+        self.steps = parts.steps
+        self.answers = parts.answers
+        self.voice = parts.voice
+        self.drafts = parts.drafts
+        self.quota = parts.quota
+        self.sweeper = parts.sweeper
         # End abandoned sessions, free expired live state, purge expired reports (see Sweeper.sweep).
         self.sweep = self.sweeper.sweep
+        # Record an answer (idempotent by index) and start the next step (see Answers.record).
+        self.answer = self.answers.record
 
     # -- sessions ---------------------------------------------------------------------
-
-    def spend_for(self, session: Session) -> SessionSpend:
-        """The budgets of a session brought into memory (see :mod:`.spend`)."""
-        return SessionSpend(self.spend_policy, session.id, session.config.audio_format, self.emitter, self.metrics)
 
     @property
     def live(self) -> dict[str, LiveSession]:
@@ -264,31 +234,12 @@ class InterviewService:
         self.metrics.sessions_started.inc()
         return live, token
 
-    async def answer(
-        self,
-        live: LiveSession,
-        index: int,
-        text: str,
-        timings: dict[str, float] | None = None,
-        speaking: Speaking | None = None,
-    ) -> rules.AnswerOutcome:
-        """Record an answer (idempotent by index) and start the next step; ``speaking``: how a spoken one was said."""
-        async with live.lock:
-            self._check_present(live)
-            if rules.check_answer(live.session, index):
-                return rules.AnswerOutcome(index=index, duplicate=True)
-            outcome = await self.committer.commit(live, lambda s: rules.record_answer(s, index, text, timings=timings, speaking=speaking))
-            self.metrics.turns.inc()
-            live.spend.answer_recorded()
-        self.ensure_step(live)
-        return outcome
-
     async def answer_voice(self, live: LiveSession, index: int) -> tuple[rules.AnswerOutcome, str]:
         """Close the spoken answer to ``index``: finalize STT and record its transcript (once; see :mod:`.voice_turns`).
 
         Raises ``empty_answer`` (the question stays open) when nothing was heard.
         """
-        self._check_present(live)
+        check_present(live)
         return await self.voice.answer_voice(live, index)
 
     def hear(self, live: LiveSession, chunk: bytes | bytearray) -> dict[str, str] | None:
@@ -298,13 +249,13 @@ class InterviewService:
 
     def interrupt(self, live: LiveSession, index: int) -> bool:
         """Barge-in on question ``index``'s audio; False when nothing of it is being spoken."""
-        self._check_present(live)
+        check_present(live)
         return self.voice.interrupt(live, index)
 
     async def end(self, live: LiveSession, reason: str = "ended_by_candidate") -> None:
         """End the interview early: feedback becomes pending and is produced."""
         async with live.lock:
-            self._check_present(live)
+            check_present(live)
             if live.session.status is Status.ENDED or live.session.pending is PendingStep.FEEDBACK:
                 return
             await self.committer.commit(live, lambda s: rules.request_end(s, reason))
@@ -326,11 +277,6 @@ class InterviewService:
             else:
                 await asyncio.sleep(min(0.05, remaining))
         return live.session.feedback
-
-    @staticmethod
-    def _check_present(live: LiveSession) -> None:
-        if live.deleted:
-            raise InterviewError("not_found", "the session was deleted")
 
     def ensure_step(self, live: LiveSession) -> None:
         """Start the task that runs the session's pending steps, unless it runs already."""

@@ -48,12 +48,34 @@ class SocketHost(Protocol):
         ...
 
 
+class SessionHandler(Protocol):
+    """What the registry asks of the parts built after it (the voice turns, the step runner) about a session."""
+
+    def listener_for(self, session: Session, audio: AudioQueue, spend: SessionSpend) -> AnswerListener | None:
+        """The STT listener of a session brought into memory (None when it does not listen)."""
+        ...
+
+    def restored(self, live: LiveSession) -> None:
+        """A session loaded from the store is held here: run its pending step again."""
+        ...
+
+
+class _NoHandler:
+    """The handler until one is bound: no listener, nothing to run (a registry on its own, in tests and bench)."""
+
+    def listener_for(self, session: Session, audio: AudioQueue, spend: SessionSpend) -> AnswerListener | None:
+        return None
+
+    def restored(self, live: LiveSession) -> None:
+        return None
+
+
 class SessionRegistry:
     """Live sessions of this process, the sockets bound to them, and their leases.
 
-    ``listener_for`` makes the STT listener of a session brought into memory
-    (or None); ``on_restored`` is called with a session loaded from the store,
-    so that its pending step runs again; ``spend_for`` makes its budgets.
+    Built before the parts that use it; the :class:`SessionHandler` of the
+    sessions it brings into memory is bound once by :meth:`handle_with`.
+    ``spend_for`` makes a session's budgets.
     """
 
     def __init__(
@@ -62,8 +84,6 @@ class SessionRegistry:
         leases: Leases,
         metrics: Metrics,
         audio_queue_chunks: int,
-        listener_for: Callable[[Session, AudioQueue, SessionSpend], AnswerListener | None],
-        on_restored: Callable[[LiveSession], None],
         audio_budget: AudioBudget | None = None,
         spend_for: Callable[[Session], SessionSpend] | None = None,
     ) -> None:
@@ -72,8 +92,7 @@ class SessionRegistry:
         self.metrics = metrics
         self.audio_queue_chunks = audio_queue_chunks
         self.audio_budget = audio_budget
-        self.listener_for = listener_for
-        self.on_restored = on_restored
+        self.handler: SessionHandler = _NoHandler()
         self.spend_for = spend_for or (lambda session: SessionSpend(audio_format=session.config.audio_format))
         self.live: dict[str, LiveSession] = {}
         self.tasks = OwnedTasks("registry")
@@ -82,14 +101,24 @@ class SessionRegistry:
         self._session_of: dict[str, str] = {}  # sid -> session id
         self._loading: dict[str, asyncio.Future[LiveSession | None]] = {}
 
+    def handle_with(self, handler: SessionHandler) -> None:
+        """Bind the handler of the sessions brought into memory (once, before the first one)."""
+        if not isinstance(self.handler, _NoHandler):
+            raise RuntimeError("the registry's session handler is bound already")
+        self.handler = handler
+
     # -- sessions in memory -----------------------------------------------------
+
+    def held(self, session_id: str) -> LiveSession | None:
+        """The session this process holds by that id, or None (never loads)."""
+        return self.live.get(session_id)
 
     def hold(self, session: Session) -> LiveSession:
         """Keep ``session`` in memory (a new one, or one loaded from the store)."""
         audio = AudioQueue(self.audio_queue_chunks, budget=self.audio_budget)
         spend = self.spend_for(session)
-        live = LiveSession(session=session, audio=audio, listener=self.listener_for(session, audio, spend), spend=spend)
-        self.live[session.id] = live
+        live = LiveSession(session=session, audio=audio, listener=self.handler.listener_for(session, audio, spend), spend=spend)
+        self.live[live.id] = live
         self.metrics.sessions_live.set(len(self.live))
         return live
 
@@ -120,7 +149,7 @@ class SessionRegistry:
         finally:
             del self._loading[session_id]
         if live is not None:
-            self.on_restored(live)
+            self.handler.restored(live)
         return live
 
     async def _load(self, session_id: str, seen: Session | None) -> LiveSession | None:

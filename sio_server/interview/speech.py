@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from ..observability.metrics import Metrics
 from ..vendors.tts import TTSProvider
 from .audio_budget import AudioBudget
+from .audio_coalescer import AudioCoalescer
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,7 @@ class QuestionSpeech:
         self._decided.set()
         self._words = asyncio.Event()
         self._decision: asyncio.Task[None] | None = None
+        self._coalescer = AudioCoalescer(self._send)  # the vendor's pieces merged into fewer tts_chunks
 
     def say(self, sentence: str) -> None:
         """Queue one complete sentence for speaking."""
@@ -108,6 +110,9 @@ class QuestionSpeech:
             if not (self.interrupted or self.stopped) or (current is not None and current.cancelling()):
                 raise
         await self._decided.wait()  # an interruption still being decided holds the end too
+        if not (self.interrupted or self.stopped):
+            await self._coalescer.flush()
+        await self._coalescer.aclose()
         data: dict[str, Any] = {"index": self.index, "chunks": self.chunks, "ok": self.ok}
         if self.interrupted:
             data["interrupted"] = True
@@ -123,6 +128,7 @@ class QuestionSpeech:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        await self._coalescer.aclose()
         self._drop_held()
 
     def _drop_held(self) -> None:
@@ -137,6 +143,8 @@ class QuestionSpeech:
         if self._ended or self._task.done():
             return
         self.stopped = self.failed = True
+        self._coalescer.paused = True
+        self._coalescer.take()
         self._task.cancel()
         if self._decision is not None:
             self._decision.cancel()  # its end releases finish(); the held audio is dropped
@@ -151,6 +159,7 @@ class QuestionSpeech:
         if self._ended or self.interrupted or not self._decided.is_set() or self._task.cancelled():
             return False
         self._decided.clear()
+        self._coalescer.paused = True  # its pending audio waits for the decision with the held audio
         self._words.clear()
         self._decision = asyncio.create_task(self._decide(window_s), name=f"barge-in:{self.session_id}:{self.index}")
         return True
@@ -165,6 +174,8 @@ class QuestionSpeech:
             await asyncio.wait_for(self._words.wait(), window_s)
         except TimeoutError:
             await self.emitter.emit(self.session_id, "tts_resumed", {"index": self.index})
+            self._coalescer.paused = False
+            await self._coalescer.flush()
             while self._held:  # no await between the last check and the release: order is kept
                 audio = self._held.pop(0)
                 self._held_bytes -= len(audio)
@@ -172,6 +183,7 @@ class QuestionSpeech:
                 await self._send(audio)
         else:
             self.interrupted = True
+            self._coalescer.take()
             self._drop_held()
             self._task.cancel()  # the TTS stream and the sentences not yet requested
         finally:
@@ -201,7 +213,7 @@ class QuestionSpeech:
             self._held.append(audio)
             self._held_bytes += len(audio)
         else:
-            await self._send(audio)
+            await self._coalescer.push(audio)
 
     async def _speak(self, sentence: str) -> None:
         sent_any = False
@@ -225,6 +237,8 @@ class QuestionSpeech:
                     return
                 await self._out(bytes(audio))
                 sent_any = True
+            if self._decided.is_set():
+                await self._coalescer.flush()  # a sentence's audio ends whole
         except asyncio.CancelledError:
             raise
         except Exception as exc:

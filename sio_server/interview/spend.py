@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..aio.token_bucket import TokenBucket
+from ..domain.model import Session
 from ..observability.metrics import Metrics
 from ..vendors.budget import LLM_CONCURRENT, LLM_PER_MINUTE
 
@@ -253,3 +254,15 @@ class DraftSpend:
     async def refused(self, budget: str) -> None:
         """Counted, not warned: a draft is not work the candidate waits for."""
         self.spend.count(budget)
+
+
+@dataclass(frozen=True)
+class SpendFor:
+    """Makes the budgets of each session brought into memory (the registry's ``spend_for``)."""
+
+    policy: SpendPolicy
+    emitter: SpendEmitter | None = None
+    metrics: Metrics | None = None
+
+    def __call__(self, session: Session) -> SessionSpend:
+        return SessionSpend(self.policy, session.id, session.config.audio_format, self.emitter, self.metrics)

@@ -90,6 +90,7 @@ class StepRunner:
         finally:
             if live.step_task is asyncio.current_task():
                 live.step_task = None  # a finished task is not kept: it holds its coroutine until replaced
+            live.compact()  # held as compressed JSON until next used (unless its question is still being spoken)
             if self.registry.socket_of(live.id) is None and self.registry.live.get(live.id) is live and not self.closing:
                 self.registry.release(live)
 

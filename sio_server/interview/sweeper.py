@@ -1,10 +1,12 @@
-"""The TTL sweeper: ends abandoned sessions, frees live state, purges expired reports and idle unanswered sessions.
+"""The TTL sweeper: ends abandoned sessions, frees and compacts live state, purges expired reports and idle unanswered sessions.
 
 Five clocks (see docs/protocol-notes.md): an active session nobody touched
 for ``abandoned_ttl`` is ended; an active session never answered and idle for
 ``unanswered_ttl`` is purged; ``session_ttl`` after an interview ended its
 live state (memory, STT listener, audio queue) is freed while the session
-stays readable in the store; ``report_retention`` after it ended the session is
+stays readable in the store; every sweep, a held session that no step, lock
+or speech uses is kept as its compressed JSON until it is used again (the model's
+objects are a few times larger); ``report_retention`` after it ended the session is
 purged. A purge leaves a tombstone so the token is answered ``expired``; a
 session a socket holds is never purged. ``tombstone_retention`` after the
 purge the tombstone goes too, and the token is as unknown as any other.
@@ -77,6 +79,7 @@ class Sweeper:
         self._free(now - ttl)
         for live in list(self.registry.live.values()):
             self.registry.release(live)
+        self._compact()
         await self._expire_tombstones(now - timedelta(seconds=policy.tombstone_retention))
         store = self.registry.store
         self.metrics.stored.set(await store.count())
@@ -120,12 +123,17 @@ class Sweeper:
     def _free(self, ended_before: datetime) -> None:
         """Free the live state of sessions held here that ended before ``ended_before`` (they stay stored)."""
         for live in list(self.registry.live.values()):
-            session = live.session
-            if session.status is Status.ENDED and (session.ended_at or session.updated_at) <= ended_before:
+            ended_at = live.ended_at  # read from the compact form too: freeing builds no model
+            if ended_at is not None and ended_at <= ended_before:
                 self.registry.close_listener(live)
                 self.registry.release(live)
                 if self.registry.live.get(live.id) is not live:
                     self.metrics.swept.labels("freed").inc()
+
+    def _compact(self) -> None:
+        """Hold every session that nothing uses as its compressed JSON (:meth:`LiveSession.compact`)."""
+        compacted = sum(live.compact() for live in self.registry.live.values())
+        self.metrics.swept.labels("compacted").inc(compacted)
 
     async def _abandon(self, session_id: str, now: datetime) -> int:
         """End an active session nobody touched for too long (1 when it was ended here)."""

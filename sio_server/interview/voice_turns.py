@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from ..domain.errors import InterviewError
 from ..domain.model import InterviewConfig, Session, Speaking, Status
@@ -40,6 +40,14 @@ from .voice_activity import AnswerVoice
 log = logging.getLogger(__name__)
 
 Answer = Callable[[LiveSession, int, str, dict[str, float], Speaking | None], Awaitable[rules.AnswerOutcome]]
+
+
+class SessionLookup(Protocol):
+    """Where the voice turns find a session by id (the registry's sessions held here)."""
+
+    def held(self, session_id: str) -> LiveSession | None:
+        """The session held here by that id, or None."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -72,7 +80,7 @@ class _Hooks:
         self.session_id = session_id
 
     def _live(self) -> LiveSession | None:
-        live = self.turns.lookup(self.session_id)
+        live = self.turns.sessions.held(self.session_id)
         return None if live is None or live.deleted else live
 
     def open_question(self) -> OpenQuestion | None:
@@ -117,7 +125,7 @@ class VoiceTurns:
 
     def __init__(
         self,
-        lookup: Callable[[str], LiveSession | None],
+        sessions: SessionLookup,
         stt: STTProvider | None,
         emitter: Emitter,
         metrics: Metrics,
@@ -126,7 +134,7 @@ class VoiceTurns:
         policy: VoicePolicy | None = None,
         vad: VADPool | None = None,
     ) -> None:
-        self.lookup = lookup  # the registry's live sessions, by id
+        self.sessions = sessions
         self.vad = vad
         self.stt = stt
         self.emitter = emitter

@@ -9,18 +9,15 @@ is an ``INSERT ... ON CONFLICT DO NOTHING``, version n > 1 is an ``UPDATE``
 conditioned on ``version = n - 1``; "no row written" is a
 :class:`VersionConflict`.
 
-The schema is created and migrated at :meth:`PostgresSessionStore.open`,
-inside one transaction holding a transaction-level advisory lock, so several
-processes starting at once apply each migration exactly once.
+The schema is created and migrated at :meth:`PostgresSessionStore.open`
+(:mod:`.postgres_schema`: once, however many processes start together).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import re
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -30,13 +27,10 @@ from pydantic import ValidationError
 from ..domain.ids import parse_session_id
 from ..domain.model import Session, SessionSummary, Status
 from .base import Clock, SessionStore, StoreError, Tombstone, VersionConflict
-from .postgres_sql import DB_ERRORS, MAX_IDENT, Wrap, ident, session_json
+from .postgres_schema import PostgresSchema
+from .postgres_sql import DB_ERRORS, Wrap, session_json
 
 log = logging.getLogger(__name__)
-
-_INDEX_SUFFIX = "_status_updated_idx"  # the longest suffix added to the table name (see _TOMBSTONE_SUFFIX)
-_TOMBSTONE_SUFFIX = "_tombstones"
-VERSION_TABLE = "interview_schema_version"
 
 
 class PostgresSessionStore(SessionStore):
@@ -56,9 +50,7 @@ class PostgresSessionStore(SessionStore):
         command_timeout: float = 30.0,
         ping_timeout: float = 2.0,
     ) -> None:
-        # The index name "<table>_status_updated_idx" must fit in an identifier too.
-        self._schema_q = ident(schema, "schema")
-        self._table_q = ident(table, "table", MAX_IDENT - len(_INDEX_SUFFIX))
+        self._layout = PostgresSchema(schema, table)
         self.schema = schema
         self.table = table
         # SQLAlchemy-style URLs ("postgresql+asyncpg://") are accepted as plain ones.
@@ -70,118 +62,21 @@ class PostgresSessionStore(SessionStore):
         self.ping_timeout = ping_timeout
         self._pool: asyncpg.Pool | None = None
         self._open_lock = asyncio.Lock()
-        self._qualified = f"{self._schema_q}.{self._table_q}"
-        self._version_qualified = f"{self._schema_q}.{ident(VERSION_TABLE, 'table')}"
-        self._tombstones = f"{self._schema_q}.{ident(table + _TOMBSTONE_SUFFIX, 'table')}"
-        # Advisory lock key for migrations of this schema: stable across processes.
-        digest = hashlib.sha256(f"sio_server.store.postgres:{schema}".encode()).digest()
-        self._lock_key = int.from_bytes(digest[:8], "big", signed=True)
+        self._qualified = self._layout.sessions
+        self._tombstones = self._layout.tombstones
 
-    # -- migrations -----------------------------------------------------------
-
-    def _migrations(self) -> list[Callable[[], list[str]]]:
-        """Migration n (1-based) is ``self._migrations()[n - 1]``; append only, never edit one that shipped."""
-        t = self._qualified
-        index = ident(self.table + _INDEX_SUFFIX, "index")
-
-        def m1() -> list[str]:
-            return [
-                f"""CREATE TABLE {t} (
-                    session_id uuid PRIMARY KEY,
-                    status text NOT NULL,
-                    version bigint NOT NULL,
-                    created_at timestamptz NOT NULL,
-                    updated_at timestamptz NOT NULL,
-                    ended_at timestamptz NULL,
-                    language text NOT NULL,
-                    mode text NOT NULL,
-                    questions_asked int NOT NULL,
-                    max_questions int NOT NULL,
-                    data jsonb NOT NULL
-                )""",
-                f"CREATE INDEX {index} ON {t} (status, updated_at DESC)",
-            ]
-
-        def m2() -> list[str]:
-            return [
-                f"""CREATE TABLE {self._tombstones} (
-                    session_id uuid PRIMARY KEY,
-                    token_hash text NOT NULL,
-                    purged_at timestamptz NOT NULL
-                )""",
-            ]
-
-        def m3() -> list[str]:
-            # What the sweeper and the quota ask, answered from indexes: who started an active session,
-            # whether it was ever answered, the sessions due on each clock, and the tombstones past theirs.
-            answered = "EXISTS (SELECT 1 FROM jsonb_array_elements(data->'turns') turn WHERE turn->>'answer' IS NOT NULL)"
-            return [
-                f"ALTER TABLE {t} ADD COLUMN client_key text NULL, ADD COLUMN answered boolean NOT NULL DEFAULT false",
-                f"UPDATE {t} SET client_key = data->>'client_key', answered = {answered}",
-                f"CREATE INDEX {ident(self.table + '_ended_idx', 'index')} ON {t} (ended_at) WHERE status = 'ended'",
-                f"""CREATE INDEX {ident(self.table + '_unanswered_idx', 'index')} ON {t} (updated_at)
-                    WHERE status = 'active' AND NOT answered""",
-                f"CREATE INDEX {ident(self.table + '_client_idx', 'index')} ON {t} (client_key) WHERE status = 'active'",
-                f"CREATE INDEX {ident(self.table + '_tomb_purged_idx', 'index')} ON {self._tombstones} (purged_at)",
-            ]
-
-        return [m1, m2, m3]
+    # -- schema -------------------------------------------------------------
 
     @property
     def latest_version(self) -> int:
         """The schema version this code migrates to."""
-        return len(self._migrations())
-
-    async def _migrate(self, conn: asyncpg.Connection) -> None:
-        async with conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", self._lock_key)
-            # Look before creating, so a fully migrated database needs no DDL rights.
-            if not await conn.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", self.schema):
-                await conn.execute(f"CREATE SCHEMA {self._schema_q}")
-            if await conn.fetchval("SELECT to_regclass($1)", f"{self._schema_q}.{VERSION_TABLE}") is None:
-                await conn.execute(
-                    f"""CREATE TABLE {self._version_qualified} (
-                        table_name text PRIMARY KEY,
-                        version int NOT NULL,
-                        migrated_at timestamptz NOT NULL DEFAULT now()
-                    )"""
-                )
-            current = await conn.fetchval(
-                f"SELECT version FROM {self._version_qualified} WHERE table_name = $1", self.table
-            )
-            current = current or 0
-            migrations = self._migrations()
-            if current > len(migrations):
-                log.warning(
-                    "schema of %s.%s is at version %d, newer than this server's %d; using it as is",
-                    self.schema,
-                    self.table,
-                    current,
-                    len(migrations),
-                )
-                return
-            for number in range(current + 1, len(migrations) + 1):
-                for statement in migrations[number - 1]():
-                    await conn.execute(statement)
-                log.info("applied migration %d to %s.%s", number, self.schema, self.table)
-            if current < len(migrations):
-                await conn.execute(
-                    f"""INSERT INTO {self._version_qualified} (table_name, version) VALUES ($1, $2)
-                        ON CONFLICT (table_name) DO UPDATE SET version = EXCLUDED.version, migrated_at = now()""",
-                    self.table,
-                    len(migrations),
-                )
+        return self._layout.latest_version
 
     async def schema_version(self) -> int:
         """The migration number recorded in the database (0 when none)."""
         with Wrap("reading the schema version"):
             async with self._acquire() as conn:
-                if await conn.fetchval("SELECT to_regclass($1)", f"{self._schema_q}.{VERSION_TABLE}") is None:
-                    return 0
-                value = await conn.fetchval(
-                    f"SELECT version FROM {self._version_qualified} WHERE table_name = $1", self.table
-                )
-                return value or 0
+                return await self._layout.version(conn)
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -207,7 +102,7 @@ class PostgresSessionStore(SessionStore):
             try:
                 with Wrap("migrating the schema"):
                     async with self._acquire() as conn:
-                        await self._migrate(conn)
+                        await self._layout.migrate(conn)
             except BaseException:
                 if created:
                     await self._terminate_pool()

@@ -22,6 +22,7 @@ character has arrived (or at :meth:`SentenceSplitter.flush`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterable, AsyncIterator
 
 __all__ = ["SentenceSplitter", "split_sentences"]
@@ -29,6 +30,7 @@ __all__ = ["SentenceSplitter", "split_sentences"]
 TERMINATORS = frozenset(".!?…。！？")
 FULL_WIDTH = frozenset("。！？")
 CLOSERS = frozenset("\"'”’»)]}」』〉》")
+_NEXT_TERMINATOR = re.compile("[" + re.escape("".join(sorted(TERMINATORS))) + "]")  # skips the words in C
 OPENERS = "\"'“‘«([{「『〈《"
 
 # Words that a "." follows without ending a sentence, compared lowercased and
@@ -122,9 +124,10 @@ def _first_boundary(text: str, final: bool) -> int | None:
     n = len(text)
     i = 0
     while i < n:
-        if text[i] not in TERMINATORS:
-            i += 1
-            continue
+        found = _NEXT_TERMINATOR.search(text, i)
+        if found is None:
+            return None
+        i = found.start()
         j = i
         while j < n and text[j] in TERMINATORS:
             j += 1

@@ -19,7 +19,7 @@ from ..settings import Settings
 from .breaker import BreakerOptions
 from .budget import LLMGate
 from .fallback import FallbackLLM, FallbackTTS
-from .fallback_stt import FallbackSTT
+from .stt_fallback import FallbackSTT
 from .llm import LLMProvider
 from .plugins import Kind, Vendor, stt_options, tts_options, vendors
 

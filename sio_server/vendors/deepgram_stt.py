@@ -9,24 +9,16 @@ sends ``Finalize``, waits (bounded) for the ``from_finalize`` result, sends
 
 Reconnects: when the socket drops mid-answer (no close was asked for), the
 stream reconnects with backoff and re-sends the answer's audio so far from a
-bounded buffer. Duplicates are avoided by **tracking offsets** rather than by
-clearing the finals: each Deepgram result carries ``start`` and ``duration``
-in seconds of the audio sent on that connection, and since the re-sent audio
-starts at the beginning of the answer, the new connection's timeline is the
-old one. The stream remembers where the last accepted final ended
-(``covered``); after a reconnect, results that end before it are dropped and
-a result straddling it keeps only the words that start after it. So a final
-already reported to ``on_transcript`` (and shown to the candidate) is never
-reported or joined twice, and the words the old connection never finalized
-come from the new one. Clearing the finals instead would have sent the
-candidate the same final text twice.
+bounded buffer. Duplicates are avoided by tracking offsets on the answer's
+timeline (:class:`~.deepgram_wire.Timeline`) rather than by clearing the
+finals, which would have sent the candidate the same final text twice.
 
 The buffer keeps at most ``buffer_bytes``; past that the oldest audio is
 dropped (for WebM the first chunk, which holds the container header, is kept)
 and :attr:`DeepgramStream.truncated` is set; a reconnect that cannot re-send
 audio no final result covered sets :attr:`DeepgramStream.audio_lost`. For ``linear16`` the dropped bytes
-shift the timeline by a known amount (32,000 bytes per second); for WebM the
-shift is unknown, so words near the gap may be lost or repeated.
+shift the timeline by a known amount; for WebM the shift is unknown, so words
+near the gap may be lost or repeated.
 """
 
 from __future__ import annotations
@@ -37,7 +29,7 @@ import json
 import logging
 from collections import deque
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 import aiohttp
 from pydantic import Field
@@ -46,40 +38,14 @@ from ..settings import Settings
 from .http_client import SessionOwner
 from .options import ConnectOptions
 from .plugins import STTCapabilities, Vendor, VendorSettings, register, stt_options, vendor_config
-from .retry import is_retryable, retrying
+from .deepgram_wire import CLOSE_STREAM, FINALIZE, KEEPALIVE, VENDOR_EVENTS, Timeline, listen_url
+from .retry import retrying
 from .stt import OnEvent, OnTranscript, STTError, Word
+from .stt_socket import close_socket, open_failed, report
 
-__all__ = ["DeepgramSTT", "DeepgramStream", "listen_url"]
+__all__ = ["DeepgramSTT", "DeepgramStream"]
 
 log = logging.getLogger(__name__)
-
-LINEAR16_BYTES_PER_SECOND = 16000 * 2
-EPSILON = 1e-6  # tolerance when comparing result times (seconds)
-
-DEFAULT_QUERY = {"smart_format": "true", "punctuate": "true", "endpointing": "300", "filler_words": "true"}  # fillers kept: "how you spoke"
-VENDOR_EVENTS = {"SpeechStarted": "speech_started", "UtteranceEnd": "utterance_end"}  # VENDORS.md 5.1
-
-
-def listen_url(
-    base_url: str, *, model: str, language: str, audio_format: str, extra: dict[str, str] | None = None
-) -> str:
-    """The ``/v1/listen`` websocket URL for one answer.
-
-    ``extra`` (from ``DEEPGRAM_QUERY``) adds or overrides query parameters;
-    ``linear16`` audio adds ``encoding``/``sample_rate``/``channels``; WebM
-    sends neither (Deepgram reads the container header).
-    """
-    params: dict[str, str] = {
-        "model": model,
-        "language": language,
-        "interim_results": "true",
-        **DEFAULT_QUERY,
-        **(extra or {}),
-    }
-    if audio_format == "linear16":
-        params.update(encoding="linear16", sample_rate="16000", channels="1")
-    return f"{base_url.rstrip('/')}/v1/listen?{urlencode(params)}"
-
 
 class _Dropped(Exception):
     """The socket closed without us asking."""
@@ -107,8 +73,7 @@ class DeepgramStream:
         self.audio_lost = False  # a reconnect could not re-send audio that had no final result yet
         self._finals: list[str] = []
         self.words: list[Word] = []  # the final words with their times (answer timeline), as joined in the transcript
-        self._covered: float | None = None  # end (seconds, answer timeline) of the last accepted final
-        self._shift = 0.0  # seconds of audio missing at the start of the current connection
+        self._timeline = Timeline()
         self._finalizing = False
         self._finalized = asyncio.Event()
         self._closed_by_server = asyncio.Event()
@@ -168,13 +133,13 @@ class DeepgramStream:
                     await ws.send_bytes(chunk)  # if the socket just died, the replay sends it
             self._last_sent = self._loop.time()
 
-    async def _send_json(self, message: dict[str, Any]) -> bool:
+    async def _send_text(self, message: str) -> bool:
         async with self._lock:
             ws = self._ws
             if ws is None or ws.closed:
                 return False
             try:
-                await ws.send_str(json.dumps(message))
+                await ws.send_str(message)
             except (ConnectionError, aiohttp.ClientError, RuntimeError):
                 return False
             self._last_sent = self._loop.time()
@@ -185,7 +150,7 @@ class DeepgramStream:
         while True:
             await asyncio.sleep(max(0.01, interval - (self._loop.time() - self._last_sent)))
             if self._loop.time() - self._last_sent >= interval - 0.001:
-                await self._send_json({"type": "KeepAlive"})
+                await self._send_text(KEEPALIVE)
 
     # -- receiving -----------------------------------------------------------
 
@@ -231,46 +196,16 @@ class DeepgramStream:
         ws = await self._provider._connect(self._url)
         async with self._lock:
             self._ws = ws
-            self._shift = self._dropped_bytes / LINEAR16_BYTES_PER_SECOND if self._audio_format == "linear16" else 0.0
-            if self._dropped_bytes and (self._audio_format != "linear16" or (self._covered or 0.0) < self._shift - EPSILON):
+            if self._timeline.reconnected(self._dropped_bytes, self._audio_format):
                 self.audio_lost = True  # audio past the buffer's reach was never finalized
             try:
                 for chunk in self._replay():
                     await ws.send_bytes(chunk)
                 if self._finalizing:
-                    await ws.send_str(json.dumps({"type": "Finalize"}))
+                    await ws.send_str(FINALIZE)
             except (ConnectionError, aiohttp.ClientError, RuntimeError):
                 pass  # the read loop sees the close and tries again
             self._last_sent = self._loop.time()
-
-    def _new_text(self, msg: dict[str, Any], alt: dict[str, Any]) -> str:
-        """The part of a result not already covered by an accepted final ('' when nothing is new)."""
-        text = (alt.get("transcript") or "").strip()
-        if self._covered is None or "start" not in msg:
-            return text
-        start = float(msg["start"]) + self._shift
-        end = start + float(msg.get("duration") or 0.0)
-        if end <= self._covered + EPSILON:
-            return ""
-        if start >= self._covered - EPSILON:
-            return text
-        words = alt.get("words") or []
-        if not words:
-            return text
-        kept = [w for w in words if float(w.get("start", 0.0)) + self._shift >= self._covered - EPSILON]
-        return " ".join(str(w.get("punctuated_word") or w.get("word") or "") for w in kept).strip()
-
-    def _new_words(self, msg: dict[str, Any], alt: dict[str, Any]) -> list[Word]:
-        """The timed words of a final result that no accepted final covered (as :meth:`_new_text` keeps them)."""
-        shift = self._shift
-        words = [
-            Word(str(w.get("punctuated_word") or w.get("word") or ""), float(w["start"]) + shift, float(w["end"]) + shift)
-            for w in alt.get("words") or []
-            if "start" in w and "end" in w
-        ]
-        if self._covered is None or "start" not in msg:
-            return words
-        return [w for w in words if w.start >= self._covered - EPSILON]
 
     async def _handle(self, msg: dict[str, Any]) -> None:
         kind = msg.get("type")
@@ -281,22 +216,13 @@ class DeepgramStream:
                 log.exception("deepgram: on_event failed")
         if kind != "Results":
             return
-        alts = (msg.get("channel") or {}).get("alternatives") or [{}]
         is_final = bool(msg.get("is_final"))
-        text = self._new_text(msg, alts[0])
-        if is_final and text:
-            self.words += self._new_words(msg, alts[0])
-        if is_final and "start" in msg:
-            end = float(msg["start"]) + float(msg.get("duration") or 0.0) + self._shift
-            if text or self._covered is None or end > self._covered:
-                self._covered = max(end, self._covered or 0.0)
+        text, words = self._timeline.take(msg)
+        self.words += words
         if text:
             if is_final:
                 self._finals.append(text)
-            try:
-                await self._on_transcript(text, is_final)
-            except Exception:
-                log.exception("deepgram: on_transcript failed")
+            await report("deepgram", self._on_transcript, text, is_final)
         if msg.get("from_finalize"):
             self._finalized.set()
 
@@ -310,7 +236,7 @@ class DeepgramStream:
         self._finalizing = True
         timeout = self._provider.finalize_timeout
         deadline = self._loop.time() + timeout
-        await self._send_json({"type": "Finalize"})
+        await self._send_text(FINALIZE)
         waiters = [asyncio.ensure_future(self._finalized.wait()), asyncio.ensure_future(self._closed_by_server.wait())]
         try:
             await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
@@ -322,7 +248,7 @@ class DeepgramStream:
             raise self._error
         if not self._finalized.is_set():
             log.warning("deepgram: no Finalize result within %.1fs; using the finals so far", timeout)
-        if await self._send_json({"type": "CloseStream"}):
+        if await self._send_text(CLOSE_STREAM):
             remaining = max(0.05, min(1.0, deadline - self._loop.time()))
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(remaining):
@@ -339,9 +265,7 @@ class DeepgramStream:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
         ws, self._ws = self._ws, None
-        if ws is not None and not ws.closed:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(ws.close(), 1.0)
+        await close_socket(ws)
 
 
 class DeepgramSTT(SessionOwner):
@@ -397,10 +321,7 @@ class DeepgramSTT(SessionOwner):
         try:
             return await self._connect_retrying(url)
         except Exception as exc:
-            status = getattr(exc, "status", None)
-            detail = f"HTTP {status}" if status else f"{type(exc).__name__}: {exc}"
-            kind = "retryable" if is_retryable(exc) else "fatal"
-            raise STTError(f"deepgram: cannot open the stream ({detail}, {kind})") from exc
+            raise open_failed("deepgram", exc) from exc
 
     async def open(
         self, *, audio_format: str, language: str, on_transcript: OnTranscript, on_event: OnEvent | None = None

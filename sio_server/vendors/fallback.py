@@ -21,7 +21,7 @@ speech) and is told to the caller's ``Spend``, which counts and warns.
   (audio is never sent twice). One question's view of the chain, which does
   not ask a provider again once it failed, is the question's
   (:class:`~sio_server.interview.question_turn.QuestionVoice`).
-* :class:`~.fallback_stt.FallbackSTT` (in its own module) opens the first
+* :class:`~.stt_fallback.FallbackSTT` (in its own module) opens the first
   available provider for each answer.
 """
 

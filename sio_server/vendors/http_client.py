@@ -8,13 +8,14 @@ import aiohttp
 class SessionOwner:
     """Holds an ``aiohttp.ClientSession``: the one passed in, or one made on first use and closed by :meth:`aclose`."""
 
-    def __init__(self, session: aiohttp.ClientSession | None = None) -> None:
+    def __init__(self, session: aiohttp.ClientSession | None = None, *, limit: int = 100) -> None:
         self._session = session
         self._own_session = session is None
+        self._limit = limit  # connections at once of a session made here (aiohttp's default: 100)
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self._limit))
             self._own_session = True
         return self._session
 

@@ -2,9 +2,9 @@
 
 Gemini's compatible endpoint uses the same client (:mod:`.gemini_llm`).
 
-:class:`OpenAICompatLLM` implements :class:`~.llm.LLMProvider` with the
+:class:`OpenAICompatLLM` implements :class:`~.llm.LLMProvider`: feedback with the
 official ``openai`` SDK (its own retries switched off; ours are in
-:mod:`.retry`). Questions stream token by token; failures before the first
+:mod:`.retry`), questions with aiohttp (see :class:`_QuestionStream`). Questions stream token by token; failures before the first
 token are retried, failures after it are not (nothing is ever sent twice) and
 every failure reaches the caller as :class:`LLMUnavailable`. Feedback is one
 JSON-mode completion validated with pydantic, with one corrective retry when
@@ -19,13 +19,17 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
+
 from ..domain.model import Feedback
 from ..settings import Settings
 from .llm import FeedbackRequest, LLMUnavailable, QuestionRequest
 from .llm_prompts import InvalidFeedback, feedback_messages, parse_feedback, question_messages
+from .http_client import SessionOwner
 from .openai_client import OpenAIAccount, make_client, retrying
 from .options import ConnectOptions
 from .plugins import LLMCapabilities, Vendor, register
+from .retry import VendorHTTPError, parse_retry_after
 
 __all__ = ["OpenAICompatLLM", "OpenAILLMSettings", "compat_llm", "llm_options", "openai_llm"]
 
@@ -47,50 +51,73 @@ def _delta_text(chunk: dict[str, Any]) -> str:
 
 
 class _QuestionStream:
-    """A streamed chat completion read as raw server-sent events.
+    """A streamed chat completion over aiohttp, read as raw server-sent events.
 
-    The SDK still builds, sends and authenticates the request and maps a non-2xx
-    answer to its exception classes; the event stream itself is parsed here
-    with ``json.loads`` instead of building an SDK model per chunk, which
-    profiling showed to dominate the server's CPU with many concurrent
-    interviews (see docs/benchmarks.md).
+    The question's stream is the server's busiest vendor call (one event per
+    token, every turn): the SDK's httpx/httpcore/anyio stack cost about two
+    thirds of the server's CPU per text turn in a cProfile of the turn benchmark,
+    so the request is sent and read here with the aiohttp session the other
+    HTTP vendors use; the SDK keeps the feedback completions. A non-2xx answer
+    raises :class:`~.retry.VendorHTTPError` (``Retry-After`` parsed), an
+    ``error`` event ``aiohttp.ClientPayloadError``: both classified as before.
     """
 
-    def __init__(self, manager: Any) -> None:
-        self._manager = manager
-        self._response: Any = None
+    def __init__(self, http: aiohttp.ClientSession, url: str, headers: dict[str, str], body: dict[str, Any],
+                 timeout: float) -> None:
+        self._http = http
+        self._url = url
+        self._headers = headers
+        self._body = body
+        self._timeout = aiohttp.ClientTimeout(total=None, connect=timeout, sock_connect=timeout, sock_read=timeout)
+        self._response: aiohttp.ClientResponse | None = None
+        self.expired = False
 
     async def open(self) -> "_QuestionStream":
-        """Send the request; raises the SDK's status errors for a non-2xx answer."""
-        self._response = await self._manager.__aenter__()
+        """Send the request; raises :class:`~.retry.VendorHTTPError` for a non-2xx answer."""
+        resp = await self._http.post(self._url, json=self._body, headers=self._headers, timeout=self._timeout)
+        if resp.status // 100 != 2:
+            try:
+                detail = await resp.text(errors="replace")
+            finally:
+                resp.close()
+            raise VendorHTTPError(resp.status, detail, parse_retry_after(resp.headers))
+        self._response = resp
         return self
 
     async def chunks(self) -> AsyncIterator[dict[str, Any]]:
-        """The JSON chunks of the stream, until ``[DONE]``; an ``error`` event raises ``APIError``."""
-        async for line in self._response.iter_lines():
-            if not line.startswith("data:"):
-                continue
-            data = line[5:].strip()
-            if data == "[DONE]":
-                return
-            chunk = json.loads(data)
-            if isinstance(chunk, dict) and chunk.get("error"):
-                error = chunk["error"]
-                message = error.get("message", "stream error") if isinstance(error, dict) else str(error)
-                from openai import APIError
+        """The JSON chunks of the stream, until ``[DONE]``; an ``error`` event raises ``ClientPayloadError``."""
+        assert self._response is not None
+        rest = b""
+        async for data in self._response.content.iter_any():  # whatever arrived: cheaper than a readline per event
+            *lines, rest = (rest + data).split(b"\n")
+            for raw in lines:
+                if not raw.startswith(b"data:"):
+                    continue
+                data = raw[5:].strip()
+                if data == b"[DONE]":
+                    return
+                chunk = json.loads(data)
+                if isinstance(chunk, dict) and chunk.get("error"):
+                    error = chunk["error"]
+                    message = error.get("message", "stream error") if isinstance(error, dict) else str(error)
+                    raise aiohttp.ClientPayloadError(f"error event: {message}")
+                if isinstance(chunk, dict):
+                    yield chunk
 
-                raise APIError(message, self._response.http_request, body=error)
-            if isinstance(chunk, dict):
-                yield chunk
+    def expire(self) -> None:
+        """The question's deadline passed: close the connection (the reads fail) and say so in ``expired``."""
+        self.expired = True
+        if self._response is not None:
+            self._response.close()
 
     async def close(self) -> None:
         """Release the connection."""
         if self._response is not None:
-            await self._manager.__aexit__(None, None, None)
+            self._response.close()
             self._response = None
 
 
-class OpenAICompatLLM:
+class OpenAICompatLLM(SessionOwner):
     """An :class:`~.llm.LLMProvider` on any OpenAI-compatible Chat Completions endpoint.
 
     ``name`` labels logs and metrics (``"openai"``, ``"gemini"``); ``api_key``,
@@ -120,25 +147,25 @@ class OpenAICompatLLM:
         self.question_deadline = question_deadline
         self.temperature = temperature
         self.client = make_client(api_key, base_url, options)
+        super().__init__(limit=1000)  # the question streams' aiohttp session: as many connections as the SDK's pool
+        self._chat_url = f"{str(self.client.base_url).rstrip('/')}/chat/completions"
+        self._headers = {"Authorization": f"Bearer {api_key}", "Accept": "text/event-stream"}
         self._open_question = retrying(options, name, max_time=question_deadline)(self._open_question_once)
         self._complete = retrying(options, name)(self._complete_once)
 
     async def aclose(self) -> None:
-        """Close the HTTP connection pool."""
+        """Close the HTTP connection pools."""
         await self.client.close()
+        await super().aclose()
 
     def _sampling(self, temperature: float | None) -> dict[str, Any]:
         return {} if temperature is None else {"temperature": temperature}
 
     async def _open_question_once(self, messages: list[dict[str, str]]) -> tuple[Any, AsyncIterator[Any], str]:
         """One try: start the stream and read up to its first non-empty token."""
+        body = {"model": self.model, "messages": messages, "stream": True, **self._sampling(self.temperature)}
         stream = await _QuestionStream(
-            self.client.chat.completions.with_streaming_response.create(
-                model=self.model,
-                messages=messages,  # type: ignore[arg-type]
-                stream=True,
-                **self._sampling(self.temperature),  # type: ignore[arg-type]
-            )
+            self._client(), self._chat_url, self._headers, body, self.options.timeout
         ).open()
         chunks = stream.chunks()
         try:
@@ -162,35 +189,41 @@ class OpenAICompatLLM:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.question_deadline
         messages = question_messages(request)
+        scope = asyncio.timeout_at(deadline)
         try:
-            async with asyncio.timeout_at(deadline):
+            async with scope:
                 stream, chunks, first = await self._open_question(messages)
         except LLMUnavailable:
             raise
-        except TimeoutError as exc:
-            raise LLMUnavailable(f"{self.name}: no question within {self.question_deadline:g}s") from exc
+        except TimeoutError as exc:  # aiohttp's per-attempt timeouts are TimeoutErrors too
+            if scope.expired():
+                raise LLMUnavailable(f"{self.name}: no question within {self.question_deadline:g}s") from exc
+            raise LLMUnavailable(f"{self.name}: {type(exc).__name__}: {exc}") from exc
         except Exception as exc:
             raise LLMUnavailable(f"{self.name}: {type(exc).__name__}: {exc}") from exc
         sent = len(first)
+        # One timer for the rest of the stream, not a timeout per token: at the deadline the
+        # connection is closed, so the read under way (or the next one) fails.
+        timer = loop.call_at(deadline, stream.expire)
         try:
             yield first
-            while True:
-                try:
-                    async with asyncio.timeout_at(deadline):
-                        chunk = await anext(chunks)
-                except StopAsyncIteration:
-                    return
+            async for chunk in chunks:
+                if stream.expired:
+                    raise TimeoutError
                 text = _delta_text(chunk)
                 if text:
                     sent += len(text)
                     yield text
-        except TimeoutError as exc:
-            raise LLMUnavailable(f"{self.name}: question not finished within {self.question_deadline:g}s") from exc
-        except Exception as exc:  # raw httpx errors when the connection is cut, APIError events
+            if stream.expired:
+                raise TimeoutError
+        except Exception as exc:  # the connection cut, error events, the deadline's close
+            if stream.expired:
+                raise LLMUnavailable(f"{self.name}: question not finished within {self.question_deadline:g}s") from exc
             raise LLMUnavailable(
                 f"{self.name}: stream broke after {sent} characters ({type(exc).__name__}: {exc})"
             ) from exc
         finally:
+            timer.cancel()
             await stream.close()
 
     async def _complete_once(self, messages: list[dict[str, str]]) -> str:

@@ -9,10 +9,8 @@ asks for 24 kHz PCM16 (``audio/pcm``), the model and language, and
 ``server_vad`` so that the server closes a segment at each pause
 (``OPENAI_REALTIME_SILENCE_MS``) and transcribes it while the candidate speaks.
 
-Audio: the page sends 16 kHz PCM16 (``linear16``); :class:`Resampler` makes it
-24 kHz (``audioop.ratecv`` where the standard library still has it, Python
-3.11-3.12, deprecated there; else a pure-Python linear 2:3 interpolation, ~30x
-the CPU: 0.8 % of a core per stream against 0.03 %). WebM cannot be sent: the
+Audio: the page sends 16 kHz PCM16 (``linear16``); :class:`~.resample.Resampler`
+makes it 24 kHz. WebM cannot be sent: the
 stream refuses to open (:class:`~.stt.STTError`), and the chain moves on.
 
 Results: ``conversation.item.input_audio_transcription.delta`` becomes interim
@@ -35,13 +33,11 @@ is not reopened: the stream keeps the answer's 16 kHz audio (up to
 
 from __future__ import annotations
 
-import array
 import asyncio
 import base64
 import contextlib
 import json
 import logging
-import warnings
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -53,21 +49,15 @@ from .http_client import SessionOwner
 from .openai_client import OpenAIAccount
 from .options import ConnectOptions
 from .plugins import STTCapabilities, Vendor, register, stt_options
-from .retry import is_retryable, retrying
+from .resample import OUT_RATE, Resampler
+from .retry import retrying
 from .stt import OnTranscript, STTError, STTProvider
+from .stt_socket import close_socket, open_failed, report
 
-with warnings.catch_warnings():  # audioop: deprecated since 3.11, removed in 3.13 (the pure-Python path then)
-    warnings.simplefilter("ignore", DeprecationWarning)
-    try:
-        import audioop  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # pragma: no cover - Python 3.13+
-        audioop = None
-
-__all__ = ["OpenAIRealtimeSTT", "RealtimeStream", "Resampler", "realtime_url"]
+__all__ = ["OpenAIRealtimeSTT", "RealtimeStream", "realtime_url"]
 
 log = logging.getLogger(__name__)
 
-IN_RATE, OUT_RATE = 16000, 24000
 MIN_COMMIT_BYTES = OUT_RATE * 2 // 10  # the server refuses to commit less than 100 ms of audio
 EVENT = "conversation.item.input_audio_transcription."
 
@@ -77,36 +67,6 @@ def realtime_url(base_url: str | None) -> str:
     parts = urlsplit((base_url or "https://api.openai.com/v1").rstrip("/"))
     scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
     return urlunsplit((scheme, parts.netloc, parts.path + "/realtime", "intent=transcription", ""))
-
-
-class Resampler:
-    """16 kHz → 24 kHz mono PCM16, one stream (state kept between chunks); ``pure`` forces the Python path."""
-
-    def __init__(self, pure: bool = False) -> None:
-        self.pure = pure or audioop is None
-        self._state: Any = None
-        self._odd = b""  # a byte short of a sample
-        self._pending = array.array("h")  # the Python path's samples still needing a neighbour
-
-    def convert(self, chunk: bytes) -> bytes:
-        """The 24 kHz samples of ``chunk`` (an odd byte waits for the next chunk)."""
-        data = self._odd + chunk
-        whole = len(data) - len(data) % 2
-        data, self._odd = data[:whole], data[whole:]
-        if not data:
-            return b""
-        if not self.pure:
-            out, self._state = audioop.ratecv(data, 2, 1, IN_RATE, OUT_RATE, self._state)
-            return bytes(out)
-        samples = self._pending + array.array("h", data)
-        out = array.array("h")
-        i, last = 0, len(samples) - 2
-        while i < last:  # 3 outputs per 2 inputs, at input positions 0, 2/3 and 4/3
-            a, b, c = samples[i], samples[i + 1], samples[i + 2]
-            out.extend((a, (a + 2 * b) // 3, (2 * b + c) // 3))
-            i += 2
-        self._pending = samples[i:]
-        return out.tobytes()
 
 
 class _Failed(Exception):
@@ -223,12 +183,8 @@ class RealtimeStream:
         self._changed.set()
 
     async def _report(self, text: str, is_final: bool) -> None:
-        if not text:
-            return
-        try:
-            await self._on_transcript(text, is_final)
-        except Exception:
-            log.exception("openai realtime: on_transcript failed")
+        if text:
+            await report("openai realtime", self._on_transcript, text, is_final)
 
     # -- ending --------------------------------------------------------------
 
@@ -277,9 +233,7 @@ class RealtimeStream:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
-        if not self._ws.closed:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._ws.close(), 1.0)
+        await close_socket(self._ws)
 
 
 class OpenAIRealtimeSTT(SessionOwner):
@@ -367,10 +321,7 @@ class OpenAIRealtimeSTT(SessionOwner):
         except STTError:
             raise
         except Exception as exc:
-            status = getattr(exc, "status", None)
-            detail = f"HTTP {status}" if status else f"{type(exc).__name__}: {exc}"
-            kind = "retryable" if is_retryable(exc) else "fatal"
-            raise STTError(f"openai realtime: cannot open the stream ({detail}, {kind})") from exc
+            raise open_failed("openai realtime", exc) from exc
         return RealtimeStream(self, ws, language, on_transcript)
 
 

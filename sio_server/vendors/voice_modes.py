@@ -26,7 +26,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .fallback import FallbackTTS
-from .fallback_stt import FallbackSTT
+from .stt_fallback import FallbackSTT
 from .vad import VADPool
 
 __all__ = ["Capabilities", "Listening", "Mode", "capabilities"]

@@ -10,7 +10,7 @@ import io
 import subprocess
 import wave
 
-from sio_server.vendors.openai_realtime_stt import audioop
+from sio_server.vendors.resample import audioop
 
 RATE = 16000
 BYTES_PER_SECOND = RATE * 2

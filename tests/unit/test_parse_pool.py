@@ -14,6 +14,12 @@ from tests.support.proctree import alive, children
 from tests.support.waiting import wait_until
 
 
+def slow_pdf() -> bytes:
+    """A PDF whose parse takes about 5 s of CPU on this 2-core VM (5,000 form draws a page; 1,000 took 1.3 s, too
+    close to the limits below on a faster machine: it could finish inside a 1 s CPU or a 1.5 s wall-clock limit)."""
+    return xobject_pdf(pages=50, draws=5_000)
+
+
 def pool(**limits: float) -> ParsePool:
     values = {"memory_bytes": 256 << 20, "cpu_seconds": 30.0, "wall_seconds": 30.0, "max_bytes": 2_000_000, **limits}
     return ParsePool(1, ParseLimits(**values), wait=0.5, log_format="text")
@@ -30,9 +36,7 @@ async def test_a_cpu_bomb_ends_at_its_cpu_limit_and_the_next_file_gets_a_fresh_w
     try:
         assert (await parsing.parse(text_pdf(), "cv.pdf")).text == "\n".join(CV_LINES)
         first = children(os.getpid())
-        # 5,000 draws a page: about 5 s of CPU on this 2-core VM without the limit (1,000 draws took 1.3 s, too
-        # close to the 1 s limit on a faster machine), so the worker always dies of SIGXCPU well before the wall clock
-        error = await refusal(parsing, xobject_pdf(pages=50, draws=5_000))
+        error = await refusal(parsing, slow_pdf())
         assert error.code == "invalid_file" and "too much" in error.message  # killed by SIGXCPU, not the wall clock
         await wait_until(lambda: not any(alive(pid) for pid in first), what="the worker killed by SIGXCPU")
         assert (await parsing.parse(text_pdf(), "cv.pdf")).kind == "pdf"
@@ -43,7 +47,7 @@ async def test_a_cpu_bomb_ends_at_its_cpu_limit_and_the_next_file_gets_a_fresh_w
 async def test_the_wall_clock_kills_a_slow_parse():
     parsing = pool(wall_seconds=1.5)
     try:
-        error = await refusal(parsing, xobject_pdf(pages=50))
+        error = await refusal(parsing, slow_pdf())
         assert error.code == "invalid_file" and "too long" in error.message
     finally:
         await parsing.close()
@@ -52,7 +56,7 @@ async def test_the_wall_clock_kills_a_slow_parse():
 async def test_cancelling_a_parse_kills_its_worker_and_the_slot_is_free_again():
     parsing = pool()
     try:
-        task = asyncio.create_task(parsing.parse(xobject_pdf(pages=50), "cv.pdf"))
+        task = asyncio.create_task(parsing.parse(slow_pdf(), "cv.pdf"))
         await wait_until(lambda: children(os.getpid()), what="a worker")
         workers = children(os.getpid())
         with pytest.raises(PoolBusy):  # the one slot is taken for longer than the wait

@@ -20,7 +20,8 @@ import pytest
 
 from sio_server.domain.model import Event, Status
 from sio_server.store.base import StoreError, VersionConflict
-from sio_server.store.postgres import VERSION_TABLE, PostgresSessionStore
+from sio_server.store.postgres import PostgresSessionStore
+from sio_server.store.postgres_schema import VERSION_TABLE
 from tests.support.services import free_port, need, port_open
 from tests.unit.store_contract import BAD_IDS, StoreContract, make_session
 

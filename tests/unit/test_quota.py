@@ -12,6 +12,7 @@ import pytest
 from sio_server.domain.errors import InterviewError
 from sio_server.domain.model import InterviewConfig, utcnow
 from sio_server.interview.quota import QuotaPolicy, client_hash
+from sio_server.interview.build import ServicePolicy, build_service
 from sio_server.interview.service import InterviewService
 from sio_server.store.files import FileSessionStore
 from sio_server.vendors.fallback import FallbackLLM
@@ -36,7 +37,7 @@ async def make_service(tmp_path: Path):
         store = FileSessionStore(tmp_path / "data")
         await store.open()
         quota = QuotaPolicy(**{"max_sessions": 3, "unanswered_ttl": HOUR, "min_retention": 24 * HOUR, **policy})
-        made.append(InterviewService(store, FallbackLLM([OfflineLLM()]), NoEmitter(), quota=quota))
+        made.append(build_service(store, FallbackLLM([OfflineLLM()]), NoEmitter(), ServicePolicy(quota=quota)))
         return made[-1]
 
     yield make

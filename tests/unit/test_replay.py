@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sio_server.domain.model import InterviewConfig
-from sio_server.interview.service import InterviewService
+from sio_server.interview.build import build_service
 from sio_server.observability.metrics import Metrics
 from sio_server.settings import Settings
 from sio_server.store.files import FileSessionStore
@@ -45,7 +45,7 @@ async def test_a_replay_that_cannot_wait_for_the_connection_disconnects_the_sock
     store = FileSessionStore(tmp_path / "data")
     await store.open()
     offline = OfflineLLM()
-    service = InterviewService(store, FallbackLLM([offline]), Emitter())
+    service = build_service(store, FallbackLLM([offline]), Emitter())
     sio = RecordingServer(async_mode="aiohttp", client_manager=NeverConnected())
     namespace = InterviewNamespace(service, Settings(_env_file=None, data_dir=str(tmp_path / "data")), Metrics())
     sio.register_namespace(namespace)

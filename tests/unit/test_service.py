@@ -10,6 +10,7 @@ import pytest
 
 from sio_server.domain.errors import InterviewError
 from sio_server.domain.model import InterviewConfig, PendingStep, Status
+from sio_server.interview.build import ServicePolicy, build_service
 from sio_server.interview.service import InterviewService
 from sio_server.store.base import StoreError
 from sio_server.store.files import FileSessionStore
@@ -66,7 +67,7 @@ async def make_service(tmp_path: Path, llm=None, store=None) -> tuple[InterviewS
     await store.open()
     emitter = RecordingEmitter(store)
     chain = FallbackLLM([llm, OfflineLLM()] if llm is not None else [OfflineLLM()])
-    return InterviewService(store, chain, emitter, store_retry_delay=0.01), emitter
+    return build_service(store, chain, emitter, ServicePolicy(store_retry_delay=0.01)), emitter
 
 
 async def settle(service: InterviewService) -> None:

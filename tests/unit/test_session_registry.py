@@ -38,13 +38,26 @@ class CountingLeases(Leases):
         self.released.append(session_id)
 
 
+class RecordingHandler:
+    """The registry's session handler: no listener; records the sessions restored from the store."""
+
+    def __init__(self) -> None:
+        self.restored_ids: list[str] = []
+
+    def listener_for(self, session, audio, spend):
+        return None
+
+    def restored(self, live) -> None:
+        self.restored_ids.append(live.id)
+
+
 @pytest.fixture
 async def registry(tmp_path: Path) -> SessionRegistry:
     store = FileSessionStore(tmp_path / "data")
     await store.open()
-    restored: list[str] = []
-    registry = SessionRegistry(store, CountingLeases(), Metrics(), 10, lambda s, a, spend: None, lambda live: restored.append(live.id))
-    registry.restored = restored  # type: ignore[attr-defined]
+    handler = RecordingHandler()
+    registry = SessionRegistry(store, CountingLeases(), Metrics(), 10)
+    registry.handle_with(handler)
     return registry
 
 
@@ -83,7 +96,7 @@ async def test_a_loaded_session_is_reported_restored_once(registry):
     session = await saved_session(registry)
     first = await registry.get(session.id)
     again = await registry.get(session.id)
-    assert first is again and registry.restored == [session.id]
+    assert first is again and registry.handler.restored_ids == [session.id]
 
 
 async def test_hand_over_supersedes_the_socket_and_forgets_the_session(registry):

@@ -13,6 +13,7 @@ from sio_server.domain.model import InterviewConfig
 from sio_server.interview import rules
 from sio_server.interview.pipeline import QuestionPipeline
 from sio_server.interview.question_turn import QuestionVoice
+from sio_server.interview.build import ServicePolicy, build_service
 from sio_server.interview.service import InterviewService
 from sio_server.interview.speech import QuestionSpeech
 from sio_server.observability.metrics import Metrics
@@ -157,7 +158,7 @@ async def service_with(tmp_path, llm, tts, slow_notice: float = 0.0) -> tuple[In
     await store.open()
     emitter = Recorder()
     chain = FallbackLLM([llm, OfflineLLM()])
-    service = InterviewService(store, chain, emitter, tts=FallbackTTS([tts, OfflineTTS()]), slow_notice=slow_notice)
+    service = build_service(store, chain, emitter, ServicePolicy(slow_notice=slow_notice), tts=FallbackTTS([tts, OfflineTTS()]))
     return service, emitter
 
 

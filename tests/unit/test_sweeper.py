@@ -16,7 +16,7 @@ from sio_server.domain.tokens import hash_token, new_token
 from sio_server.interview import rules
 from sio_server.interview.committer import Committer
 from sio_server.interview.session_registry import SessionRegistry
-from sio_server.interview.service import InterviewService
+from sio_server.interview.build import ServicePolicy, build_service
 from sio_server.interview.sweeper import Sweeper, SweepPolicy
 from sio_server.observability.metrics import Metrics
 from sio_server.store.file_tombstones import bucket_width
@@ -42,7 +42,7 @@ async def parts(tmp_path: Path) -> tuple[SessionRegistry, Sweeper]:
     store = FileSessionStore(tmp_path / "data")
     await store.open()
     metrics = Metrics()
-    registry = SessionRegistry(store, Leases(), metrics, 10, lambda s, a, spend: None, lambda live: None)
+    registry = SessionRegistry(store, Leases(), metrics, 10)
     committer = Committer(store, NoEmitter(), metrics)
     sweeper = Sweeper(registry, committer, metrics, SweepPolicy(session_ttl=TTL, abandoned_ttl=600, report_retention=RETENTION))
     return registry, sweeper
@@ -104,7 +104,7 @@ async def test_a_purged_sessions_token_is_expired_and_a_wrong_one_is_not(tmp_pat
     store = FileSessionStore(tmp_path / "data")
     await store.open()
     offline = OfflineLLM()
-    service = InterviewService(store, FallbackLLM([offline]), NoEmitter(), sweep_policy=SweepPolicy(report_retention=RETENTION))
+    service = build_service(store, FallbackLLM([offline]), NoEmitter(), ServicePolicy(sweep=SweepPolicy(report_retention=RETENTION)))
     session_id, token = await ended_session(service.registry)
     assert await service.sweep(now=utcnow() + timedelta(seconds=RETENTION + 1)) == {"purged": 1, "ended": 0}
     with pytest.raises(InterviewError) as err:
@@ -156,7 +156,7 @@ async def test_a_sweep_reads_only_the_sessions_due(tmp_path: Path):
     store = CountingStore(tmp_path / "data")
     await store.open()
     metrics = Metrics()
-    registry = SessionRegistry(store, Leases(), metrics, 10, lambda s, a, spend: None, lambda live: None)
+    registry = SessionRegistry(store, Leases(), metrics, 10)
     sweeper = Sweeper(registry, Committer(store, NoEmitter(), metrics), metrics, SweepPolicy(report_retention=RETENTION, abandoned_ttl=600, batch=4))
     for _ in range(150):  # ended recently or active and touched recently: not due on any clock
         await saved(store, ended_ago=60)
@@ -175,7 +175,7 @@ async def test_tombstones_expire_and_then_the_token_is_unknown(tmp_path: Path):
     store = FileSessionStore(tmp_path / "data", tombstone_retention=TOMBSTONE_RETENTION)
     await store.open()
     policy = SweepPolicy(report_retention=RETENTION, tombstone_retention=TOMBSTONE_RETENTION)
-    service = InterviewService(store, FallbackLLM([OfflineLLM()]), NoEmitter(), sweep_policy=policy)
+    service = build_service(store, FallbackLLM([OfflineLLM()]), NoEmitter(), ServicePolicy(sweep=policy))
     session_id, token = await ended_session(service.registry)
     purge_time = utcnow() + timedelta(seconds=RETENTION + 1)
     assert await service.sweep(now=purge_time) == {"purged": 1, "ended": 0}
@@ -195,7 +195,7 @@ async def test_a_tombstone_past_its_retention_is_unknown_before_the_sweep_delete
     store = FileSessionStore(tmp_path / "data")
     await store.open()
     policy = SweepPolicy(report_retention=RETENTION, tombstone_retention=TOMBSTONE_RETENTION)
-    service = InterviewService(store, FallbackLLM([OfflineLLM()]), NoEmitter(), sweep_policy=policy)
+    service = build_service(store, FallbackLLM([OfflineLLM()]), NoEmitter(), ServicePolicy(sweep=policy))
     session_id, token = await ended_session(service.registry)
     await store.purge(session_id, utcnow() - timedelta(seconds=TOMBSTONE_RETENTION))
     assert await store.tombstone(session_id) is not None

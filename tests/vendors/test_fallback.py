@@ -11,7 +11,7 @@ from sio_server.devtools.fakes.fake_openai import FakeOpenAI
 from sio_server.vendors.breaker import BreakerOptions
 from sio_server.interview.question_turn import QuestionVoice
 from sio_server.vendors.fallback import FallbackLLM, FallbackTTS
-from sio_server.vendors.fallback_stt import FallbackSTT
+from sio_server.vendors.stt_fallback import FallbackSTT
 from sio_server.vendors.llm import LLMUnavailable
 from sio_server.vendors.offline_llm import OfflineLLM
 from sio_server.vendors.plugins import STTCapabilities

@@ -10,8 +10,9 @@ import pytest
 
 from sio_server.devtools.fakes.fake_server import free_port
 from sio_server.devtools.fakes.fake_openai import FakeOpenAI
-from sio_server.vendors.fallback_stt import FallbackSTT
-from sio_server.vendors.openai_realtime_stt import OpenAIRealtimeSTT, Resampler, audioop, realtime_url
+from sio_server.vendors.stt_fallback import FallbackSTT
+from sio_server.vendors.openai_realtime_stt import OpenAIRealtimeSTT, realtime_url
+from sio_server.vendors.resample import Resampler, audioop
 from sio_server.vendors.stt import STTError
 from tests.support.speech import chunks, silence, speech
 from tests.support.waiting import wait_until

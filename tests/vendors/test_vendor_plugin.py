@@ -123,3 +123,20 @@ def test_every_vendor_module_is_loaded_by_the_registry():
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert "openai_realtime_stt" in files
     assert eval(out) == files  # noqa: S307 - our own probe's list literal
+
+
+def test_a_module_named_like_a_vendor_registers_one():
+    """Only vendor modules end in ``_llm``/``_tts``/``_stt``: the loader imports them all, so a helper named that way
+    (``fallback_stt.py`` once) would be imported as a vendor that registers nothing."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from sio_server.vendors import plugins; plugins.load_vendors(); "
+        "mods = {m.rsplit('.', 1)[1] for m in sys.modules if m.startswith('sio_server.vendors.') "
+        "and plugins.VENDOR_MODULE.match(m.rsplit('.', 1)[1])}; "
+        "owners = {m.rsplit('.', 1)[1] for kind in ('LLM', 'TTS', 'STT') "
+        "for v in plugins.vendors(kind).values() for m in (v.build.__module__, v.settings.__module__)}; print(sorted(mods - owners))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]", f"modules named like vendors that register none: {out.strip()}"
