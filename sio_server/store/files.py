@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import secrets
+import time
 import weakref
 from datetime import datetime
 from pathlib import Path
@@ -51,6 +52,8 @@ class FileSessionStore(SessionStore):
         self._versions: dict[str, int] = {}  # last version read or written here: saves skip re-reading the file
         self.index = SessionIndex()  # what the sweeper and the quota ask, without reading files
 
+    temp_grace = 0.0  # seconds: a younger temp file is left at start-up (0: this process is the folder's only writer)
+
     async def open(self) -> None:
         """Create the sessions folder, remove temp files left by a crash, build the index, count the tombstones.
 
@@ -65,10 +68,13 @@ class FileSessionStore(SessionStore):
         except OSError as exc:
             log.warning("file store: cannot prepare the sessions folder (%s); /readyz reports it", exc.strerror)
             return
+        now = time.time()
         for name in names:
             if not name.endswith(_TMP_SUFFIX):
                 continue
             try:
+                if self.temp_grace and now - (await aiofiles.os.stat(self.root / name)).st_mtime < self.temp_grace:
+                    continue  # another process of this DATA_DIR may be writing it right now
                 await aiofiles.os.remove(self.root / name)
             except OSError as exc:
                 log.warning("file store: left %s in place at start-up (%s)", name, exc.strerror)

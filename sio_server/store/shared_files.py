@@ -57,6 +57,10 @@ def _try_lock(path: Path) -> int | None:
 class SharedFileSessionStore(FileSessionStore):
     """:class:`FileSessionStore` for several processes on one ``DATA_DIR``: see the module docstring."""
 
+    # A worker (re)started while another writes leaves that writer's temp file alone: only a temp file older
+    # than any write takes is a crash's leftover.
+    temp_grace = 60.0
+
     def __init__(
         self, data_dir: str | os.PathLike[str], free_margin_bytes: int = 0, tombstone_retention: float = 31_536_000
     ) -> None:

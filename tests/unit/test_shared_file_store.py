@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 import multiprocessing
 from pathlib import Path
 
@@ -55,14 +57,15 @@ async def test_a_process_that_lost_the_session_cannot_overwrite_the_new_holder(t
     assert (await new.load(session.id)).end_reason == "the new holder's turn"
 
 
-def _write_many(data_dir: str, session_id_json: str, start: multiprocessing.synchronize.Event, results) -> None:
+def _write_many(data_dir: str, session_id_json: str, ready, start: multiprocessing.synchronize.Event, results) -> None:
     from sio_server.domain.model import Session
 
     async def go() -> None:
         store = SharedFileSessionStore(data_dir)
-        await store.open()
+        await store.open()  # its start-up clean-up runs before any writer starts (the parent waits for every "ready")
         session = Session.model_validate_json(session_id_json)
         session.version = 2
+        ready.put("ready")
         start.wait()
         try:
             await store.save(session)
@@ -79,11 +82,13 @@ def test_writers_in_separate_processes_with_the_same_base_one_wins(tmp_path: Pat
     asyncio.run(store.open())
     asyncio.run(store.save(session))
     ctx = multiprocessing.get_context("spawn")
-    start, results = ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=_write_many, args=(str(tmp_path / "data"), session.model_dump_json(), start, results))
+    ready, start, results = ctx.Queue(), ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=_write_many, args=(str(tmp_path / "data"), session.model_dump_json(), ready, start, results))
              for _ in range(4)]
     for p in procs:
         p.start()
+    for _ in procs:  # every store opened (a late opener's clean-up would remove another writer's temporary file)
+        ready.get(timeout=60)
     start.set()
     outcomes = sorted(results.get(timeout=60) for _ in procs)
     for p in procs:
@@ -103,3 +108,18 @@ async def test_more_concurrent_saves_on_one_stripe_than_executor_threads_all_fin
             sessions.append(session)
     await asyncio.wait_for(asyncio.gather(*(store.save(s) for s in sessions)), 30)
     assert [(await store.load(s.id)).version for s in sessions] == [s.version for s in sessions]
+
+
+async def test_a_worker_starting_leaves_another_writers_fresh_temp_file_and_removes_a_crash_leftover(tmp_path: Path):
+    """A worker restarted by the supervisor opens the store while another worker writes: before, its start-up
+    clean-up removed every ``*.tmp``, so the other worker's replace() of its finished temp file failed."""
+    first = SharedFileSessionStore(tmp_path / "data")
+    await first.open()
+    writing = first.root / ".in-progress.1234abcd.tmp"
+    writing.write_bytes(b"{}")
+    leftover = first.root / ".crashed.5678ef01.tmp"
+    leftover.write_bytes(b"{}")
+    old = time.time() - 2 * SharedFileSessionStore.temp_grace
+    os.utime(leftover, (old, old))
+    await SharedFileSessionStore(tmp_path / "data").open()
+    assert writing.exists() and not leftover.exists()
