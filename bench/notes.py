@@ -187,6 +187,26 @@ SIGKILLed behind haproxy, PostgreSQL and Redis) is tested, not benchmarked: `tes
 test_failover_within_two_seconds_of_the_reconnect` measured the client resumed 1.1–2.1 s after the kill (4 runs)
 and the survivor's resume, CONNECT to replay sent, 0.005–0.92 s (aim ≤ 2 s; before: 4.9–5.0 s, the lease TTL).
 
+This round's resume cuts, each measured in one run of 2,000 sessions against the commit before it (a shared
+machine at load 6–10, so the ratios, not the absolute times, carry over), found with cProfile on CPU time
+(`cProfile.Profile(time.process_time)`: on wall time the other helpers' load lands on whatever frame is running)
+and a `gc.callbacks` timer: (1) **the cyclic garbage collector was a third of the server's CPU** (1.0 of 2.8 s,
+six full collections 0.7 s); `__main__` now freezes start-up's objects and collects the young generation every
+10,000 allocations: one process 1.43 → 1.00 ms of CPU per resume (bare python-socketio 0.83 ms in that run:
+1.71× → 1.20×), resume handler mean 0.95 → 0.13 s, last resume 17.2 → 10.6 s; `--workers 2` 5.0 → 3.95 s of CPU.
+(2) **The replay's emits**: python-socketio walks every payload (the history) for binary attachments and makes a
+task per recipient; the replay's data is the store's JSON, so `send_json` builds the packet with `binary=False`
+and sends it directly (the same frame): 2.27 → 2.00 ms per resume, handler mean 2.6 → 0.9 s. (3) **Leases under
+`--workers 2`**: each concurrent take borrowed a connection of its own and redis-py refuses the 101st ("Too many
+connections"), which the lease read as Redis being down, letting that session through unchecked; takes, renewals
+and releases asked for at once now share one pipeline (`cluster/redis_batch.py`): 4.08 → 2.66 ms per resume,
+last resume 29.0 → 21.8 s. (4) The supervisor no longer imports aiohttp before starting its workers. (5) The `--workers 2` set-up hung
+(1,000 and 5,000 sessions): the shared file store waited for a stripe's `flock` in executor threads, leaving the
+holder none to write with; the `flock` is now tried without blocking (`store/shared_files.py`). Left as
+measured: start-up (imports) is 0.7 s of CPU per process and, on the loaded machine, 4–9 s of wall time before
+the first `/healthz`; with `PYTHONDONTWRITEBYTECODE=1` (this machine's environment) each start also compiles the
+project's ~110 modules (0.16 s of CPU); the file store's index of 5,000 sessions is 0.15 s of CPU at start-up.
+
 Found and fixed with a cProfile of a 2,000-session storm (py-spy's non-blocking samples mis-attribute frames
 here: its table moves between runs): (1) **python-socketio's disconnect scanned every room.**
 `BaseManager.basic_disconnect` copies the namespace's room table and tests the leaving socket against every room;
