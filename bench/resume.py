@@ -144,7 +144,8 @@ def _drain(server: TempServer, tell: Any) -> dict[str, float]:
 
 def measure(kind: str, n: int, wait: float, profile_to: Path | None = None, workers: int = 1) -> dict[str, Any]:
     """The storm against ``kind`` ("app", or a bare peer: "python", "node"); ``workers`` > 1: the app's built-in
-    workers on every CPU, sharing a private redis-server (their metrics are per worker: no handler figures)."""
+    workers on every CPU (set explicitly: a child inherits this process's pinning to the load CPU), sharing a
+    private redis-server (their metrics are per worker: no handler figures)."""
     prof = None
     drained = None
     metrics: dict[str, float] = {}
@@ -153,7 +154,7 @@ def measure(kind: str, n: int, wait: float, profile_to: Path | None = None, work
         if workers > 1:
             redis = RedisServer(shutil.which("redis-server") or "redis-server", Path(tempfile.mkdtemp(prefix="bench-redis-")))
             stack.callback(redis.stop)
-            server: TempServer = WorkersServer(workers, redis.start().url, cpus=None)
+            server: TempServer = WorkersServer(workers, redis.start().url, cpus=set(range(os.cpu_count() or 1)))
         else:
             server = BenchServer(cpus=SERVER_CPUS) if kind == "app" else BareServer(kind, cpus=SERVER_CPUS)
         with server:
@@ -162,7 +163,7 @@ def measure(kind: str, n: int, wait: float, profile_to: Path | None = None, work
                 ready = holders.read_all()
                 t_kill = time.monotonic()
                 server.kill()
-                holders.say(f"kill {wait}")
+                holders.say(f"kill {wait} all {t_kill}")
                 t_spawn = time.monotonic()
                 server.start()
                 t_healthy = time.monotonic()
@@ -249,8 +250,9 @@ def run(quick: bool, profile_dir: Path | None = None) -> Result:
         "peer's CPU is divided by its reconnections."
     )
     t.notes.append(
-        f"`--workers {WORKERS}`: a supervisor and {WORKERS} workers on one port (SO_REUSEPORT), sharing the file store "
-        "and a private redis-server (leases, Socket.IO messages), on both CPUs (the clients stay on CPU 1); killed "
+        f"`--workers {WORKERS}`: a supervisor and {WORKERS} workers forked from it, accepting from its one listening "
+        "socket, sharing the file store and a private redis-server (leases, Socket.IO messages), on both CPUs (the "
+        "clients stay on CPU 1); killed "
         "as a whole (every worker SIGKILLed); CPU is the workers' together, divided by the sessions resumed; the "
         "handler histogram is per worker, so not shown" if w is not None else
         "no redis-server on this machine: the built-in workers' row was not measured"

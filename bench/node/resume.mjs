@@ -12,6 +12,10 @@
 // was SIGKILLed) arms the stamps: every socket stamps its first `session_resumed` after it with
 // CLOCK_MONOTONIC (process.hrtime, the clock of Python's time.monotonic). After SECONDS, or once all
 // resumed, one line {"resumed": [stamps], "rejected", "lost"}; then "close" ends the process.
+// "kill SECONDS EXPECTED SINCE" (the failover benchmark, bench/failover.py: one of two servers behind a
+// proxy was killed at CLOCK_MONOTONIC SINCE, holding EXPECTED of the sessions) counts only what
+// happened after SINCE (a socket may see its disconnect before this line arrives; rounds repeat),
+// reports the disconnects too, and waits until EXPECTED sockets resumed; "lost" = EXPECTED − resumed.
 import { createInterface } from "node:readline";
 import { io } from "socket.io-client";
 import { CONFIG, openAll, say, withTimeout } from "./holders.mjs";
@@ -21,7 +25,8 @@ const bare = mode === "bare";
 const count = Number(countArg);
 const monotonic = () => Number(process.hrtime.bigint()) / 1e9;
 const ANSWER = "I led the migration of our billing service to an event-driven design.";
-let armed = false;
+let since = null; // CLOCK_MONOTONIC of the kill: stamps before it belong to an earlier round or the set-up
+const after = (stamps) => stamps.find((t) => t >= since) ?? null;
 
 function question(held, index) {
   return new Promise((resolve) => {
@@ -31,7 +36,9 @@ function question(held, index) {
 }
 
 async function openOne() {
-  const held = { token: null, lastSeq: 0, questions: new Set(), waiting: new Map(), resumedAt: null, rejected: false };
+  const held = {
+    token: null, lastSeq: 0, questions: new Set(), waiting: new Map(), drops: [], resumes: [], rejected: false,
+  };
   const socket = io(`${url}/interview`, {
     transports: ["websocket"], forceNew: true, perMessageDeflate: false,
     reconnectionDelay: 250, reconnectionDelayMax: 2000, randomizationFactor: 0.5,
@@ -45,15 +52,12 @@ async function openOne() {
   });
   socket.on("session_resumed", (data) => {
     held.lastSeq = Math.max(held.lastSeq, data.last_seq || 0);
-    if (armed && held.resumedAt === null) held.resumedAt = monotonic();
+    held.resumes.push(monotonic());
   });
-  if (bare) {
-    socket.on("connect", () => {
-      if (armed && held.resumedAt === null) held.resumedAt = monotonic();
-    });
-  }
+  if (bare) socket.on("connect", () => held.resumes.push(monotonic()));
+  socket.on("disconnect", () => held.drops.push(monotonic()));
   socket.on("connect_error", (err) => {
-    if (armed && err?.data?.code === "resume_rejected") held.rejected = true;
+    if (since !== null && err?.data?.code === "resume_rejected") held.rejected = true;
   });
   await withTimeout(new Promise((resolve) => socket.once("connect", resolve)), "connect");
   if (bare) return held;
@@ -74,15 +78,22 @@ const lines = createInterface({ input: process.stdin });
 for await (const line of lines) {
   const [word, arg] = line.trim().split(/\s+/);
   if (word === "kill") {
-    armed = true;
+    const [, , expectArg, sinceArg] = line.trim().split(/\s+/);
+    const expected = expectArg === undefined || expectArg === "all" ? held.length : Number(expectArg);
+    since = sinceArg === undefined ? monotonic() : Number(sinceArg);
+    for (const h of held) h.rejected = false;
+    const resumedAt = (h) => after(h.resumes);
+    const done = () => held.filter((h) => resumedAt(h) !== null || h.rejected).length >= expected;
     const deadline = Date.now() + Number(arg) * 1000;
-    while (Date.now() < deadline && !held.every((h) => h.resumedAt !== null || h.rejected)) {
+    while (Date.now() < deadline && !done()) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    const resumed = held.map(resumedAt).filter((t) => t !== null);
     say({
-      resumed: held.filter((h) => h.resumedAt !== null).map((h) => h.resumedAt),
+      resumed,
+      dropped: held.map((h) => after(h.drops)).filter((t) => t !== null),
       rejected: held.filter((h) => h.rejected).length,
-      lost: held.filter((h) => h.resumedAt === null).length,
+      lost: expected - resumed.length,
     });
   } else if (word === "close") {
     break;

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import time
 
 import pytest
 
 from sio_server.devtools.process import free_port  # noqa: F401  (one copy, shared with the benchmarks)
+from sio_server.devtools.haproxy import start_listening, stop_process  # noqa: F401  (likewise)
 from sio_server.devtools.redis_server import port_open  # noqa: F401  (likewise)
 
 # The settings of a server behind the deploy/ templates' nginx or haproxy on this host: the proxy's address is
@@ -38,22 +37,3 @@ def need_program(name: str) -> str:
     need(name, path is not None)
     assert path is not None
     return path
-
-
-def start_listening(cmd: list[str], port: int, what: str, timeout: float = 10.0) -> "subprocess.Popen[bytes]":
-    """Start ``cmd`` in the foreground and wait until it accepts connections on ``port``."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + timeout
-    while not port_open("127.0.0.1", port):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"{what} did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
-        time.sleep(0.05)
-    return proc
-
-
-def stop_process(proc: "subprocess.Popen[bytes] | None") -> None:
-    """Terminate ``proc`` (if it still runs) and reap it."""
-    if proc is not None and proc.poll() is None:
-        proc.terminate()
-        proc.wait(10)
