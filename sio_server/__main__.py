@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import gc
 import logging
+import socket
 import sys
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -61,11 +63,10 @@ def load_settings() -> Settings:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """``--workers N`` (default: ``WORKERS``); ``--worker`` is how the supervisor starts each worker."""
+    """``--workers N`` (default: ``WORKERS``)."""
     parser = argparse.ArgumentParser(prog="python -m sio_server", description="The interview server.")
     parser.add_argument("--workers", type=int, default=None, metavar="N",
-                        help="server processes on one port (SO_REUSEPORT); default: WORKERS, 1")
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+                        help="server processes accepting from one listening socket; default: WORKERS, 1")
     args = parser.parse_args(argv)
     if args.workers is not None and args.workers < 1:
         parser.error("--workers must be 1 or more")
@@ -76,24 +77,39 @@ def main(argv: list[str] | None = None) -> None:
     """One server process, or (``--workers N``, N > 1) the supervisor of N of them."""
     args = parse_args(argv)
     settings = load_settings()
-    workers = 1 if args.worker else args.workers or settings.workers
+    workers = args.workers or settings.workers
     if workers > 1:
-        from .supervisor import Supervisor, refusal
+        from .supervisor import Supervisor, listening_socket, refusal
 
         reason = refusal(settings, workers)
         if reason is not None:
             print(f"not starting: {reason}", file=sys.stderr)
             raise SystemExit(2)
         setup_logging(settings.log_level, settings.log_format)
-        logging.getLogger("sio_server").info("supervisor of %d workers on http://%s:%s", workers, settings.host, settings.port)
-        raise SystemExit(Supervisor(workers, settings.shutdown_grace).run())
-    serve(settings, reuse_port=args.worker)
+        logging.getLogger("sio_server").info(
+            "supervisor of %d workers on http://%s:%s", workers, settings.host, settings.port
+        )
+        try:
+            sock = listening_socket(settings.host, settings.port, settings.listen_backlog)
+        except OSError as exc:
+            print(f"not starting: cannot listen on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
+            raise SystemExit(2) from None
+        shared = settings.model_copy(update={"workers": workers})  # each worker knows it is one of several
+        import_server(shared)  # once, here: the workers are forked from this process with the server imported
+        raise SystemExit(Supervisor(workers, settings.shutdown_grace, sock, lambda s: serve(shared, s)).run())
+    serve(settings)
 
 
-def serve(settings: Settings, reuse_port: bool = False) -> None:
-    """Start one server process (``reuse_port``: one of the supervisor's workers, sharing the port)."""
-    import_socketio(redis=bool(settings.redis_url))  # before anything imports socketio: see that module
-    from aiohttp import web  # here, not at the top: a supervisor starts its workers without it
+def import_server(settings: Settings) -> None:
+    """Import the server's modules (python-socketio as ``settings`` need it first: see that module)."""
+    import_socketio(redis=bool(settings.redis_url))
+    from . import app  # noqa: F401
+
+
+def serve(settings: Settings, sock: socket.socket | None = None) -> None:
+    """Serve in this process (``sock``: one of the supervisor's workers, accepting from its listening socket)."""
+    import_server(settings)
+    from aiohttp import web
 
     from .app import create_app
     from .transport.admission import raise_descriptor_limit
@@ -112,14 +128,14 @@ def serve(settings: Settings, reuse_port: bool = False) -> None:
         "interview server on http://%s:%s (llm=%s, store=%s, ping %ss, %d descriptors, loop=%s%s)",
         settings.host, settings.port, ">".join(chain_names("LLM", settings)),
         "postgresql" if settings.database_url else "files", settings.ping_interval, descriptors, loop_name,
-        ", a worker sharing the port" if reuse_port else "",
+        ", a worker sharing the port" if sock is not None else "",
     )
+    where: dict[str, Any] = {"sock": sock} if sock is not None else {"host": settings.host, "port": settings.port}
     web.run_app(
-        app, host=settings.host, port=settings.port, print=None, shutdown_timeout=1.0, loop=loop,
+        app, **where, print=None, shutdown_timeout=1.0, loop=loop,
         keepalive_timeout=settings.http_idle_timeout,  # idle and half-sent requests give their descriptor back
         lingering_time=1.0,  # aiohttp's default reads an unread body for 10 s after answering
         backlog=settings.listen_backlog,  # aiohttp's 128 drops SYNs when every client reconnects after a restart
-        reuse_port=reuse_port or None,
     )
 
 if __name__ == "__main__":

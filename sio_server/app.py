@@ -74,8 +74,9 @@ def create_app(
         on_violation=lambda kind: metrics.malformed.labels(kind).inc(),
         ws_compression=settings.ws_compression,
         cors_allowed_origins=origins.for_engineio,
-        # Under --workers a long-polling session would meet a different worker on most requests (SO_REUSEPORT
-        # spreads connections, not Engine.IO sessions): every worker refuses polling alike, so clients use websocket.
+        # Under --workers a long-polling session would meet a different worker on most requests (the workers share
+        # one accept queue: connections, not Engine.IO sessions): every worker refuses polling alike, so clients
+        # use websocket.
         transports=["websocket"] if settings.workers > 1 else None,
         logger=False,
         engineio_logger=False,

@@ -1,8 +1,19 @@
 """``python -m sio_server --workers N``: N server processes on one port, started and watched by this one.
 
-Each worker is ``python -m sio_server --worker``: the same server, listening with
-``SO_REUSEPORT`` on the same host and port, so the kernel spreads new
-connections over the workers. The workers share sessions as separate
+The supervisor imports the server once, binds and listens on ``HOST``:``PORT``,
+then forks the workers (``multiprocessing``'s fork context): a worker starts
+serving as soon as it has built its app (no interpreter start, no imports: a
+worker started again after a crash is back in well under a second), and every
+worker accepts from that one listening socket: one accept queue, so a
+connection waits in the backlog instead of being refused while the workers
+start or one is restarted, and a busy worker leaves new connections to an idle
+one. (The first design, each worker a new ``python -m sio_server`` binding its
+own ``SO_REUSEPORT`` socket, gave the worker that listened first most of a
+reconnecting crowd, and both imported the server at once while the crowd
+retried: docs/benchmarks.md, resume storm.) The socket also has
+``SO_REUSEPORT``, so a new supervisor can bind while an old one's workers drain.
+The supervisor starts no thread and no event loop before it forks.
+The workers share sessions as separate
 processes do (README "Several processes"): Redis leases and the Redis client
 manager, with the PostgreSQL store or the file store of one ``DATA_DIR``.
 
@@ -19,12 +30,13 @@ from __future__ import annotations
 
 import ctypes
 import logging
-import os
+import multiprocessing
 import signal
-import subprocess
-import sys
+import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 
 from .settings import Settings
 
@@ -53,11 +65,25 @@ def refusal(settings: Settings, workers: int) -> str | None:
             "(e.g. redis://127.0.0.1:6379/0), or run one worker"
         )
     if settings.port == 0:
-        return f"--workers {workers} needs a fixed PORT: with PORT=0 each worker would listen on a port of its own"
+        return f"--workers {workers} needs a fixed PORT: with PORT=0 no client or proxy would know where to connect"
     return None
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+def listening_socket(host: str, port: int, backlog: int) -> socket.socket:
+    """The workers' one listening socket on ``host``:``port`` (``SO_REUSEADDR`` and ``SO_REUSEPORT``)."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if hasattr(socket, "SO_REUSEPORT"):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(address)
+    sock.listen(backlog)
+    return sock
+
+
+def _die_with_parent() -> None:
     """Linux: the worker gets SIGTERM when the supervisor dies, however it dies."""
     try:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -65,12 +91,20 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
         pass
 
 
+def _worker_main(serve: Callable[[socket.socket], None], sock: socket.socket) -> None:
+    """A forked worker: die with the supervisor, drop its signal handlers, serve on ``sock`` until stopped."""
+    _die_with_parent()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the server installs its own once its loop runs
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    serve(sock)
+
+
 @dataclass
 class Worker:
     """One worker slot: its current process and how often it died young."""
 
     index: int
-    proc: subprocess.Popen[bytes] | None = None
+    proc: BaseProcess | None = None
     started: float = 0.0
     quick_deaths: int = 0
     restart_at: float | None = None
@@ -78,17 +112,23 @@ class Worker:
 
 
 class Supervisor:
-    """Start ``count`` workers, keep them running, stop them on SIGTERM."""
+    """Start ``count`` workers, each forked to run ``serve(sock)``; keep them running; stop them on SIGTERM."""
 
-    def __init__(self, count: int, shutdown_grace: float, argv: list[str] | None = None) -> None:
+    def __init__(
+        self, count: int, shutdown_grace: float, sock: socket.socket, serve: Callable[[socket.socket], None]
+    ) -> None:
         self.workers = [Worker(i) for i in range(count)]
         self.stop_timeout = shutdown_grace + STOP_MARGIN
-        self.argv = argv or [sys.executable, "-m", "sio_server", "--worker"]
+        self.sock = sock  # kept open for the supervisor's life: a worker started again accepts from it too
+        self.serve = serve
         self.stopping = False
+        self.forks = multiprocessing.get_context("fork")
 
     def _start(self, worker: Worker) -> None:
-        env = {**os.environ, "WORKERS": str(len(self.workers))}  # a worker knows it is one of several (no polling)
-        worker.proc = subprocess.Popen(self.argv, env=env, preexec_fn=_die_with_parent)
+        worker.proc = self.forks.Process(
+            target=_worker_main, args=(self.serve, self.sock), name=f"worker-{worker.index}"
+        )
+        worker.proc.start()
         worker.started = time.monotonic()
         worker.restart_at = None
         worker.starts += 1
@@ -99,15 +139,15 @@ class Supervisor:
             log.info("supervisor: %s, stopping the workers", signal.Signals(signum).name)
         self.stopping = True
         for worker in self.workers:
-            if worker.proc is not None and worker.proc.poll() is None:
-                worker.proc.send_signal(signal.SIGTERM)
+            if worker.proc is not None and worker.proc.exitcode is None:
+                worker.proc.terminate()
 
     def _reap(self, now: float) -> None:
         """Notice dead workers and schedule their restart."""
         for worker in self.workers:
             if worker.proc is None or worker.restart_at is not None:
                 continue
-            code = worker.proc.poll()
+            code = worker.proc.exitcode
             if code is None:
                 continue
             lived = now - worker.started
@@ -138,13 +178,14 @@ class Supervisor:
         for worker in self.workers:
             if worker.proc is None:
                 continue
-            try:
-                code = worker.proc.wait(max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
+            worker.proc.join(max(0.0, deadline - time.monotonic()))
+            code = worker.proc.exitcode
+            if code is None:
                 log.error("worker %d (pid %d) did not stop within %.1f s; killing it",
                           worker.index, worker.proc.pid, self.stop_timeout)
                 worker.proc.kill()
-                code = worker.proc.wait()
+                worker.proc.join()
+                code = worker.proc.exitcode
             if worker.restart_at is None and code not in (0, -signal.SIGTERM):
                 status = 1
         log.info("supervisor: every worker stopped")

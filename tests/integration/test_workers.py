@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -104,6 +105,28 @@ async def test_both_workers_accept_and_a_killed_one_is_started_again(workers):
                      what="both workers answering, the new one included")
 
 
+def test_the_workers_are_forked_from_the_supervisor(workers):
+    """The supervisor imported the server once and forked the workers (the same command line, no interpreter
+    started for a worker): a worker started again after a crash serves without importing anything."""
+    supervisor = Path(f"/proc/{workers.pid}/cmdline").read_bytes()
+    children = workers_of(workers.pid)
+    assert len(children) == 2
+    assert all(Path(f"/proc/{pid}/cmdline").read_bytes() == supervisor for pid in children)
+
+
+async def test_a_connection_waits_while_no_worker_is_up(workers):
+    """The workers accept from the supervisor's one listening socket: with every worker SIGKILLed, a new
+    connection is not refused; it waits in the backlog and the worker started again answers it."""
+    before = workers_of(workers.pid)
+    for pid in before:
+        os.kill(pid, signal.SIGKILL)
+    with socket.create_connection(("127.0.0.1", workers.port), timeout=20) as conn:  # refused, were no one listening
+        conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        conn.settimeout(20)
+        assert conn.recv(64).startswith(b"HTTP/1.1 200")
+    assert not before & workers_of(workers.pid)
+
+
 async def test_an_interview_survives_its_worker_being_killed(workers, redis_server):
     client = InterviewClient(workers.url)
     await client.connect()
@@ -151,7 +174,7 @@ async def test_a_sigkilled_supervisor_takes_its_workers_with_it(workers):
 
 def test_polling_is_refused_by_every_worker(workers):
     """Long-polling would meet another worker on most requests: every worker refuses it alike (40 new connections,
-    spread over both by SO_REUSEPORT), so clients stay on websocket."""
+    taken from the one accept queue by either), so clients stay on websocket."""
     for _ in range(40):
         request = urllib.request.Request(f"{workers.url}/socket.io/?EIO=4&transport=polling", headers={"Connection": "close"})
         with pytest.raises(urllib.error.HTTPError) as info:
