@@ -116,10 +116,10 @@ async def test_one_stream_costs_little_cpu_and_never_blocks_the_loop(kind: str) 
     voice = AnswerVoice(pool, lambda at, seconds: None)
     pcm = (speech(SENTENCE) + silence(1.0)) * 3
     longest = 0.0
-    for chunk in chunks(pcm):
-        started = time.perf_counter()
+    for chunk in chunks(pcm):  # CPU time of this thread: a loaded machine preempting the test does not count
+        started = time.thread_time()
         voice.hear(chunk)
-        longest = max(longest, time.perf_counter() - started)
+        longest = max(longest, time.thread_time() - started)
     share = voice.cpu_s / (len(pcm) / BYTES_PER_SECOND)
     print(f"\nVAD {kind}: {100 * share:.2f} % of a core per stream, longest 100 ms chunk {1000 * longest:.1f} ms")
     assert share < 0.05 and longest < 0.05
