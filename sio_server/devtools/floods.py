@@ -15,7 +15,9 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.support.server import ADMIN
+from .process import DEV_ADMIN_TOKEN
+
+ADMIN = {"Authorization": f"Bearer {DEV_ADMIN_TOKEN}"}  # the admin header of the test and benchmark servers
 
 NS = "/interview"
 MALFORMED_TEXT = (f"42{NS},{{}}", "42", f"42{NS},[]")

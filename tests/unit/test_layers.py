@@ -157,10 +157,12 @@ def test_no_import_loop():
     assert import_cycles() == []
 
 
-def test_bench_never_imports_tests():
+@pytest.mark.parametrize("package", ["bench", "sio_server", "client_adapter"])
+def test_nothing_outside_the_suite_imports_tests(package):
+    """bench/ (and, through it, sio_server/devtools/, which the benchmarks use) never imports tests/."""
     bad = [
         f"{path.relative_to(ROOT)}:{line} imports {module}"
-        for path in sorted((ROOT / "bench").rglob("*.py"))
+        for path in sorted((ROOT / package).rglob("*.py"))
         for line, module in imports_of(path, ROOT)
         if module == "tests" or module.startswith("tests.")
     ]
