@@ -17,15 +17,20 @@ from .settings import Settings
 from .transport.optional_imports import import_socketio
 
 
-def event_loop() -> tuple[asyncio.AbstractEventLoop, str]:
-    """uvloop's event loop when uvloop is installed (the ``fast`` extra), else asyncio's; and its name.
+def event_loop(choice: str = "auto") -> tuple[asyncio.AbstractEventLoop, str]:
+    """The loop ``EVENT_LOOP`` names, and its name: ``auto`` is uvloop's when uvloop is installed (the ``fast``
+    extra), else asyncio's; ``uvloop`` without uvloop installed exits with a clear message.
 
-    uvloop takes about a third less server CPU per MB of audio ingested and a tenth less per turn
-    (docs/benchmarks.md).
+    uvloop takes about a third less server CPU per MB of audio ingested (docs/benchmarks.md).
     """
+    if choice == "asyncio":
+        return asyncio.new_event_loop(), "asyncio"
     try:
         import uvloop
     except ImportError:
+        if choice == "uvloop":
+            print("not starting: EVENT_LOOP=uvloop but uvloop is not installed (pip install '.[fast]')", file=sys.stderr)
+            raise SystemExit(2) from None
         return asyncio.new_event_loop(), "asyncio"
     return uvloop.new_event_loop(), "uvloop"
 
@@ -123,7 +128,7 @@ def serve(settings: Settings, sock: socket.socket | None = None) -> None:
         tune_collector()
 
     app.on_startup.append(after_startup)  # last: after the app's own start-up (the store's index included)
-    loop, loop_name = event_loop()
+    loop, loop_name = event_loop(settings.event_loop)
     logging.getLogger("sio_server").info(
         "interview server on http://%s:%s (llm=%s, store=%s, ping %ss, %d descriptors, loop=%s%s)",
         settings.host, settings.port, ">".join(chain_names("LLM", settings)),

@@ -237,6 +237,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
 
+    # -- process ---------------------------------------------------------------------------------------------
+    event_loop: Literal["auto", "asyncio", "uvloop"] = Field(
+        default="auto", description="the server's event loop: auto = uvloop when installed (the fast extra), else "
+        "asyncio's; uvloop refuses to start without it"
+    )
+
     @field_validator("admin_token")
     @classmethod
     def _strong_admin_token(cls, token: str | None) -> str | None:

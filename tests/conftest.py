@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -10,6 +11,10 @@ import pytest
 from sio_server.settings import Settings
 from tests.fakes.fixtures import fake_deepgram, fake_elevenlabs, fake_gemini, fake_openai, refused_url  # noqa: F401
 from tests.support.server import ADMIN_TOKEN, ServerProcess
+
+# Every server process of the suite (and of the benchmarks' smoke run) runs on asyncio's loop, the default install's,
+# although the test extra installs uvloop for the tests that run on it (EVENT_LOOP=uvloop, or auto).
+os.environ.setdefault("EVENT_LOOP", "asyncio")
 
 NO_OFFLINE_STT = {"OFFLINE_STT": "false"}
 """The test servers' default: the ``[offline-stt]`` extra is installed with the tests, and a server with no key
