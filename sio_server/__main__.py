@@ -29,7 +29,8 @@ def event_loop(choice: str = "auto") -> tuple[asyncio.AbstractEventLoop, str]:
         import uvloop
     except ImportError:
         if choice == "uvloop":
-            print("not starting: EVENT_LOOP=uvloop but uvloop is not installed (pip install '.[fast]')", file=sys.stderr)
+            print("not starting: EVENT_LOOP=uvloop but uvloop is not installed (pip install '.[fast]')",
+                  file=sys.stderr)
             raise SystemExit(2) from None
         return asyncio.new_event_loop(), "asyncio"
     return uvloop.new_event_loop(), "uvloop"

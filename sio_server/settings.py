@@ -228,8 +228,8 @@ class Settings(BaseSettings):
         "it); a lease whose holder's key is gone is taken at once (failover)"
     )
     workers: int = Field(
-        default=1, ge=1, le=64, description="server processes accepting from one listening socket, forked by a supervisor; more "
-        "than 1 needs REDIS_URL (python -m sio_server --workers N sets it too)"
+        default=1, ge=1, le=64, description="server processes accepting from one listening socket, forked by a "
+        "supervisor; more than 1 needs REDIS_URL (python -m sio_server --workers N sets it too)"
     )
     shutdown_grace: float = Field(default=2.5, ge=0, description="seconds SIGTERM waits for in-flight turns")
 

@@ -7,31 +7,10 @@ free listening port and the two servers' ports.
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 from string import Template
 
-from .process import ROOT, free_port
-from .redis_server import port_open
-
-
-def start_listening(cmd: list[str], port: int, what: str, timeout: float = 10.0) -> "subprocess.Popen[bytes]":
-    """Start ``cmd`` in the foreground and wait until it accepts connections on ``port``."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + timeout
-    while not port_open("127.0.0.1", port):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"{what} did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
-        time.sleep(0.05)
-    return proc
-
-
-def stop_process(proc: "subprocess.Popen[bytes] | None") -> None:
-    """Terminate ``proc`` (if it still runs) and reap it."""
-    if proc is not None and proc.poll() is None:
-        proc.terminate()
-        proc.wait(10)
+from .process import ROOT, free_port, start_listening, stop_process
 
 
 class HAProxy:

@@ -8,6 +8,7 @@ finds the same sessions. Standard library only: no pytest.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -26,6 +27,39 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def port_open(host: str, port: int) -> bool:
+    """True when something accepts TCP connections at ``host:port``."""
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def find_program(name: str) -> str | None:
+    """The path of program ``name`` on ``PATH``, or in /usr/sbin (haproxy, nginx), or None."""
+    return shutil.which(name) or (f"/usr/sbin/{name}" if os.path.exists(f"/usr/sbin/{name}") else None)
+
+
+def start_listening(cmd: list[str], port: int, what: str, timeout: float = 10.0) -> "subprocess.Popen[bytes]":
+    """Start ``cmd`` in the foreground and wait until it accepts connections on ``port``."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
+    while not port_open("127.0.0.1", port):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"{what} did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
+        time.sleep(0.05)
+    return proc
+
+
+def stop_process(proc: "subprocess.Popen[bytes] | None") -> None:
+    """Terminate ``proc`` (if it still runs) and reap it."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        proc.wait(10)
 
 
 def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float, log: Callable[[], str]) -> None:

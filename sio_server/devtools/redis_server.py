@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 from pathlib import Path
 
-from .process import free_port
-
-
-def port_open(host: str, port: int) -> bool:
-    """True when something accepts TCP connections at ``host:port``."""
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
+from .process import free_port, port_open
 
 
 class RedisServer:

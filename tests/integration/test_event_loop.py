@@ -35,7 +35,7 @@ def test_asyncio_is_chosen_with_uvloop_installed(server_factory):
     assert "loop=asyncio)" in server.log()
 
 
-def test_uvloop_without_uvloop_refuses_to_start(server_factory, tmp_path):
+def test_uvloop_without_uvloop_refuses_to_start(server_factory):
     server = server_factory(env={"EVENT_LOOP": "uvloop"})
     _shadow_uvloop(server)
     done = subprocess.run([sys.executable, "-m", "sio_server"], env=server.env, cwd=ROOT, capture_output=True,

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 
-from sio_server.devtools.process import free_port  # noqa: F401  (one copy, shared with the benchmarks)
-from sio_server.devtools.haproxy import start_listening, stop_process  # noqa: F401  (likewise)
-from sio_server.devtools.redis_server import port_open  # noqa: F401  (likewise)
+# one copy of each, shared with the benchmarks
+from sio_server.devtools.process import find_program, free_port, port_open, start_listening, stop_process  # noqa: F401
 
 # The settings of a server behind the deploy/ templates' nginx or haproxy on this host: the proxy's address is
 # trusted (TRUSTED_PROXIES is empty by default), as docs/deploy.md tells a real deployment to do.
@@ -33,7 +31,7 @@ def need(what: str, available: bool) -> None:
 
 def need_program(name: str) -> str:
     """Return the path of program ``name`` (see :func:`need`)."""
-    path = shutil.which(name) or (f"/usr/sbin/{name}" if os.path.exists(f"/usr/sbin/{name}") else None)
+    path = find_program(name)
     need(name, path is not None)
     assert path is not None
     return path
