@@ -53,7 +53,7 @@ def refusal(settings: Settings, workers: int) -> str | None:
     Allowed with 2 or more: ``REDIS_URL`` (leases and Socket.IO messages between the workers) with
     ``DATABASE_URL`` (PostgreSQL store) or without it (the file store of ``DATA_DIR``, shared by the
     workers of this machine). Refused: no ``REDIS_URL`` (no process could tell which worker holds a
-    session), and ``PORT=0`` (each worker would listen on a port of its own).
+    session), and ``PORT=0`` (no client or proxy would know where to connect).
     """
     if workers <= 1:
         return None
